@@ -1,0 +1,70 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { GatewayError } from "../errors.ts";
+import { extractApiKey, maskKey } from "./extract.ts";
+import { hashToken } from "./hash.ts";
+import { OPEN_AUTH, type AuthContext } from "./types.ts";
+
+export interface RequestFacts {
+  route: string;
+  /** Requested model for LLM routes (checked against the key's model access). */
+  model?: string;
+  /** Models named by client-side `fallbacks`. */
+  fallbackModels?: string[];
+  /** End-user id from the body (`user`), for end-user budgets. */
+  endUser?: string;
+  isLLMRoute: boolean;
+}
+
+/** Virtual-key checks backed by the LiteLLM database (see `src/auth/virtual-keys.ts`). */
+export interface VirtualKeyChecker {
+  authenticate(rawKey: string, hash: string, facts: RequestFacts): Promise<AuthContext>;
+}
+
+export const authError = (message: string, type = "auth_error", status = 401) =>
+  new GatewayError(status, message, { type, kind: status === 401 ? "AuthenticationError" : undefined });
+
+/** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
+export class Authenticator {
+  private readonly masterDigest?: Buffer;
+  readonly masterKeyHash?: string;
+
+  constructor(
+    private readonly opts: { masterKey?: string; customHeader?: string; virtualKeys?: VirtualKeyChecker },
+  ) {
+    if (opts.masterKey) {
+      this.masterDigest = createHash("sha256").update(opts.masterKey).digest();
+      this.masterKeyHash = this.masterDigest.toString("hex");
+    }
+  }
+
+  get open(): boolean {
+    return this.masterDigest === undefined;
+  }
+
+  set virtualKeys(v: VirtualKeyChecker | undefined) {
+    this.opts.virtualKeys = v;
+  }
+
+  isMasterKey(raw: string): boolean {
+    if (!this.masterDigest) return false;
+    return timingSafeEqual(createHash("sha256").update(raw).digest(), this.masterDigest);
+  }
+
+  async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {
+    if (!this.masterDigest) return OPEN_AUTH;
+    const key = extractApiKey(headers, this.opts.customHeader);
+    if (key === undefined) throw authError("Authentication Error, No api key passed in.");
+    if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
+    const digest = createHash("sha256").update(key).digest();
+    if (timingSafeEqual(digest, this.masterDigest)) {
+      return { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+    }
+    if (!key.startsWith("sk-")) {
+      throw authError(
+        `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
+      );
+    }
+    if (!this.opts.virtualKeys) throw new GatewayError(400, "No connected db.", { type: "no_db_connection" });
+    return this.opts.virtualKeys.authenticate(key, hashToken(key), facts);
+  }
+}

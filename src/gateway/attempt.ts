@@ -1,0 +1,206 @@
+import { GatewayError } from "../errors.ts";
+import { streamErrorEvent } from "../http/error-response.ts";
+import { mockResponse } from "../providers/mock/index.ts";
+import type { Protocol } from "../providers/types.ts";
+import type { Deployment } from "../router/deployment.ts";
+import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
+import type { AttemptInfo } from "../router/router.ts";
+import { translator, type Translator } from "../translate/index.ts";
+import { readWithTimeout, sendUpstream } from "../upstream.ts";
+import { passthroughBody } from "./body.ts";
+import { prepend, relayStream, type StreamOutcome } from "./relay.ts";
+import type { LLMRequest } from "./types.ts";
+import { rateLimitHeaders, streamOpeningError, upstreamError } from "./upstream-error.ts";
+import { scanFirstId, scanUsageObjects, usageFromBody, usageFromObjects, type Usage } from "./usage.ts";
+
+export interface Completion {
+  usage?: Usage;
+  responseId?: string;
+  firstChunkMs?: number;
+  endMs: number;
+  error?: StreamOutcome["error"];
+}
+
+export interface AttemptResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string | ReadableStream<Uint8Array>;
+  upstreamModel: string;
+  upstreamMs: number;
+  /** Known at once for JSON answers; for streams after the last byte. */
+  done: Promise<Completion>;
+  usage?: Usage;
+}
+
+export interface Timeouts {
+  timeoutMs?: number;
+  streamTimeoutMs?: number;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+function upstreamProtocolFor(d: Deployment, client: Protocol): { protocol: Protocol; tr?: Translator } {
+  if (d.provider.native.has(client)) return { protocol: client };
+  const to = d.provider.preferred;
+  const tr = translator(client, to);
+  if (!tr) {
+    throw new GatewayError(400, `litellm.BadRequestError: ${d.providerName} does not support ${client} requests (model=${d.modelName})`, {
+      kind: "BadRequestError",
+    });
+  }
+  return { protocol: to, tr };
+}
+
+/** One call to one deployment: build, send, and shape the answer in the client's protocol. */
+export async function attempt(
+  req: LLMRequest,
+  d: Deployment,
+  resolved: Resolved,
+  info: AttemptInfo,
+  timeouts: Timeouts,
+): Promise<AttemptResult> {
+  const upstreamModel = upstreamModelFor(d, resolved);
+  const mock = req.body.mock_response ?? d.mockResponse;
+  if (mock !== undefined) return mockAttempt(req, mock, upstreamModel, info);
+
+  const { protocol, tr } = upstreamProtocolFor(d, req.protocol);
+  const ctx = { model: req.model };
+  const bodyText = tr
+    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
+    : passthroughBody(req.rawBody, req.body, {
+        upstreamModel,
+        upstreamProtocol: protocol,
+        stream: req.stream,
+        defaults: d.defaultBodyParams,
+        dropMetadata: protocol === "openai-chat",
+      });
+  const target = { ...d.target, model: upstreamModel };
+  const upstreamReq = await d.provider.buildRequest(target, protocol, bodyText, {
+    stream: req.stream,
+    clientHeaders: req.headers,
+    query: req.query,
+  });
+
+  const t0 = performance.now();
+  const res = await sendUpstream(upstreamReq, req.signal, timeouts.timeoutMs);
+  if (!res.ok) {
+    const text = await res.text().catch(() => "");
+    throw upstreamError(d, res.status, text, res.headers);
+  }
+  const headers = rateLimitHeaders(res.headers);
+  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+
+  if (req.stream && isSse && res.body) {
+    const upstreamReader = res.body.getReader();
+    let source: ReadableStreamDefaultReader<Uint8Array> = upstreamReader as ReadableStreamDefaultReader<Uint8Array>;
+    if (d.provider.responseTransform || tr) {
+      let s: ReadableStream<Uint8Array> = prepend(undefined, upstreamReader);
+      if (d.provider.responseTransform) s = s.pipeThrough(d.provider.responseTransform.stream(upstreamModel));
+      if (tr) s = s.pipeThrough(tr.stream(ctx));
+      source = s.getReader();
+    }
+    let first: Awaited<ReturnType<typeof source.read>>;
+    try {
+      first = await readWithTimeout(source, timeouts.streamTimeoutMs ?? timeouts.timeoutMs);
+    } catch (e) {
+      source.cancel().catch(() => {});
+      if (e instanceof GatewayError) throw e;
+      throw new GatewayError(500, `litellm.APIConnectionError: stream failed before the first byte: ${(e as Error).message}`, {
+        kind: "APIConnectionError",
+      });
+    }
+    const firstChunkMs = Date.now();
+    const upstreamMs = performance.now() - t0;
+    if (!first.done && !tr && !d.provider.responseTransform) {
+      const opening = streamOpeningError(d, first.value);
+      if (opening) {
+        source.cancel().catch(() => {});
+        throw opening;
+      }
+    }
+    let resolveDone!: (c: Completion) => void;
+    const done = new Promise<Completion>((r) => (resolveDone = r));
+    const body = relayStream(
+      source,
+      first.done ? undefined : first.value,
+      firstChunkMs,
+      (o) => {
+        info.release();
+        resolveDone({ usage: o.usage, responseId: o.responseId, firstChunkMs: o.firstChunkMs, endMs: o.endMs, error: o.error });
+      },
+      (e) => streamErrorEvent(req.protocol, `litellm.APIConnectionError: upstream stream failed: ${e.message}`),
+    );
+    return {
+      status: 200,
+      headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache" },
+      body,
+      upstreamModel,
+      upstreamMs,
+      done,
+    };
+  }
+
+  const text = await res.text();
+  const upstreamMs = performance.now() - t0;
+  info.release();
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  let out = text;
+  if (parsed && (d.provider.responseTransform || tr)) {
+    let j = parsed;
+    if (d.provider.responseTransform) j = d.provider.responseTransform.json(j, upstreamModel) as Record<string, unknown>;
+    if (tr) j = tr.response(j, ctx);
+    out = JSON.stringify(j);
+    parsed = j;
+  }
+  const usage = usageFromBody(parsed);
+  const responseId = typeof parsed?.id === "string" ? parsed.id : undefined;
+  const endMs = Date.now();
+  return {
+    status: res.status,
+    headers: { ...headers, ...JSON_HEADERS },
+    body: out,
+    upstreamModel,
+    upstreamMs,
+    usage,
+    done: Promise.resolve({ usage, responseId, endMs, firstChunkMs: endMs }),
+  };
+}
+
+function defaultsFor(d: Deployment, body: Record<string, unknown>): Record<string, unknown> {
+  if (!d.defaultBodyParams) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d.defaultBodyParams)) if (body[k] === undefined) out[k] = v;
+  return out;
+}
+
+async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string, info: AttemptInfo): Promise<AttemptResult> {
+  const res = mockResponse(req.protocol, req.body, mock, req.model || upstreamModel, req.stream);
+  const text = await res.text();
+  info.release();
+  const endMs = Date.now();
+  let usage: Usage | undefined;
+  let responseId: string | undefined;
+  const streamed = res.headers.get("content-type")?.includes("event-stream");
+  if (streamed) {
+    usage = usageFromObjects(scanUsageObjects(text));
+    responseId = scanFirstId(text);
+  } else {
+    const j = JSON.parse(text) as Record<string, unknown>;
+    usage = usageFromBody(j);
+    responseId = typeof j.id === "string" ? j.id : undefined;
+  }
+  return {
+    status: 200,
+    headers: Object.fromEntries(res.headers),
+    body: text,
+    upstreamModel,
+    upstreamMs: 0,
+    usage,
+    done: Promise.resolve({ usage, responseId, endMs, firstChunkMs: endMs }),
+  };
+}

@@ -1,0 +1,93 @@
+import { GatewayError } from "../errors.ts";
+import type { Runtime } from "../runtime.ts";
+import { asGatewayError } from "../router/router.ts";
+import { costOf } from "../spend/cost.ts";
+import { VERSION } from "../version.ts";
+import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
+import type { LLMRequest } from "./types.ts";
+import type { Deployment } from "../router/deployment.ts";
+
+const seconds = (v: unknown): number | undefined => {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
+};
+
+function timeoutsFor(rt: Runtime, req: LLMRequest, d: Deployment): Timeouts {
+  const s = rt.router.settings;
+  const reqTimeout = seconds(req.headers.get("x-litellm-timeout")) ?? seconds(req.body.timeout) ?? seconds(req.body.request_timeout);
+  const reqStream = seconds(req.headers.get("x-litellm-stream-timeout"));
+  return {
+    timeoutMs: reqTimeout ?? d.timeoutMs ?? s.timeoutMs,
+    streamTimeoutMs: reqStream ?? d.streamTimeoutMs ?? s.streamTimeoutMs,
+  };
+}
+
+export function invalidModel(model: string): GatewayError {
+  return new GatewayError(
+    400,
+    `Invalid model name passed in model=${model}. Call \`/v1/models\` to view available models for your key.`,
+    { type: "invalid_request_error", param: "model", kind: "BadRequestError" },
+  );
+}
+
+function clientFallbacks(body: Record<string, unknown>): string[] | undefined {
+  const f = body.fallbacks;
+  if (!Array.isArray(f)) return undefined;
+  return f.map((x) => (typeof x === "string" ? x : (x as { model?: string })?.model)).filter((x): x is string => !!x);
+}
+
+/** Runs an LLM call through the router and returns the client's response; records it when done. */
+export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
+  const resolved = rt.router.resolve(req.model);
+  if (!resolved) throw invalidModel(req.model);
+  const numRetriesHeader = req.headers.get("x-litellm-num-retries");
+  const numRetries =
+    typeof req.body.num_retries === "number" ? req.body.num_retries : numRetriesHeader ? Number(numRetriesHeader) : undefined;
+
+  let routed;
+  try {
+    routed = await rt.router.execute<AttemptResult>(
+      resolved,
+      { numRetries, clientFallbacks: clientFallbacks(req.body) },
+      (d, info) => attempt(req, d, info.resolved, info, timeoutsFor(rt, req, d)),
+    );
+  } catch (e) {
+    const err = asGatewayError(e);
+    err.headers["x-litellm-call-id"] = req.callId;
+    rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group });
+    throw err;
+  }
+
+  const { result: r, deployment: d } = routed;
+  const headers: Record<string, string> = r.headers;
+  headers["x-litellm-call-id"] = req.callId;
+  headers["x-litellm-model-id"] = d.id;
+  headers["x-litellm-model-group"] = routed.resolved.group;
+  if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = d.target.apiBase.split("?")[0]!;
+  headers["x-litellm-attempted-retries"] = String(routed.retries);
+  headers["x-litellm-attempted-fallbacks"] = String(routed.fallbacks);
+  headers["x-litellm-version"] = VERSION;
+  const totalMs = performance.now() - req.startPerf;
+  headers["x-litellm-response-duration-ms"] = totalMs.toFixed(3);
+  headers["x-litellm-overhead-duration-ms"] = Math.max(0, totalMs - r.upstreamMs).toFixed(3);
+  const base = { req, deployment: d, modelGroup: routed.resolved.group, upstreamModel: r.upstreamModel, retries: routed.retries, fallbacks: routed.fallbacks, upstreamMs: r.upstreamMs };
+  if (r.usage) {
+    const cost = costOf(d, r.upstreamModel, r.usage, totalMs);
+    headers["x-litellm-response-cost"] = String(cost);
+  }
+  r.done.then((c) => {
+    const failed = c.error instanceof Error;
+    rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);
+    rt.sink.record({
+      ...base,
+      usage: c.usage,
+      responseId: c.responseId,
+      completionStartMs: c.firstChunkMs,
+      endMs: c.endMs,
+      status: failed ? "failure" : "success",
+      error: failed ? asGatewayError(c.error) : undefined,
+      cost: costOf(d, r.upstreamModel, c.usage, c.endMs - req.startMs),
+    });
+  });
+  return new Response(r.body, { status: r.status, headers });
+}

@@ -1,0 +1,127 @@
+import { scanFirstId, scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
+
+const HEAD_BYTES = 8 * 1024;
+const TAIL_BYTES = 32 * 1024;
+const decoder = new TextDecoder();
+
+export interface StreamOutcome {
+  usage?: Usage;
+  responseId?: string;
+  /** epoch ms of the first chunk */
+  firstChunkMs: number;
+  endMs: number;
+  /** "client_cancelled" when the client went away, an Error when the upstream broke. */
+  error?: "client_cancelled" | Error;
+  bytes: number;
+}
+
+/**
+ * Relays an SSE body to the client byte for byte (the first chunk was read before committing to
+ * this deployment) and keeps only a head and tail window, from which usage and the response id
+ * are read once the stream ends. No per-chunk parsing.
+ */
+export function relayStream(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Uint8Array | undefined,
+  firstChunkMs: number,
+  onEnd: (o: StreamOutcome) => void,
+  errorEvent: (e: Error) => string,
+): ReadableStream<Uint8Array> {
+  const head: Uint8Array[] = [];
+  let headLen = 0;
+  const tail: Uint8Array[] = [];
+  let tailLen = 0;
+  let total = 0;
+  let ended = false;
+
+  const observe = (chunk: Uint8Array) => {
+    total += chunk.byteLength;
+    if (headLen < HEAD_BYTES) {
+      head.push(chunk);
+      headLen += chunk.byteLength;
+      return;
+    }
+    tail.push(chunk);
+    tailLen += chunk.byteLength;
+    while (tail.length > 1 && tailLen - tail[0]!.byteLength >= TAIL_BYTES) tailLen -= tail.shift()!.byteLength;
+  };
+
+  const finish = (error?: StreamOutcome["error"]) => {
+    if (ended) return;
+    ended = true;
+    const headText = decoder.decode(Buffer.concat(head));
+    const tailText = tail.length ? decoder.decode(Buffer.concat(tail)) : "";
+    const usageObjs = scanUsageObjects(headText);
+    if (tailText) usageObjs.push(...scanUsageObjects(tailText));
+    onEnd({
+      usage: usageFromObjects(usageObjs),
+      responseId: scanFirstId(headText),
+      firstChunkMs,
+      endMs: Date.now(),
+      error,
+      bytes: total,
+    });
+  };
+
+  if (first) observe(first);
+  let pending: Uint8Array | undefined = first;
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            finish();
+            return;
+          }
+          observe(value);
+          controller.enqueue(value);
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          try {
+            controller.enqueue(new TextEncoder().encode(errorEvent(err)));
+            controller.close();
+          } catch {
+            /* client already gone */
+          }
+          finish(err);
+        }
+      },
+      cancel(reason) {
+        reader.cancel(reason).catch(() => {});
+        finish("client_cancelled");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Re-joins a pre-read first chunk with the rest of a reader, as a stream (for transforms). */
+export function prepend(first: Uint8Array | undefined, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let pending = first;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

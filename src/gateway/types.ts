@@ -1,0 +1,47 @@
+import type { AuthContext } from "../auth/types.ts";
+import type { GatewayError } from "../errors.ts";
+import type { Protocol } from "../providers/types.ts";
+import type { Deployment } from "../router/deployment.ts";
+import type { Usage } from "./usage.ts";
+
+/** One LLM call as the endpoint parsed it. */
+export interface LLMRequest {
+  protocol: Protocol;
+  /** LiteLLM's `call_type`: acompletion, anthropic_messages, aresponses, aembedding, ... */
+  callType: string;
+  route: string;
+  body: Record<string, unknown>;
+  rawBody: string;
+  model: string;
+  stream: boolean;
+  headers: Headers;
+  query: string;
+  signal: AbortSignal;
+  callId: string;
+  startMs: number;
+  startPerf: number;
+  auth: AuthContext;
+  clientIp?: string;
+}
+
+/** What happened to a call: fed to spend tracking, logs and metrics once the response is complete. */
+export interface CallRecord {
+  req: LLMRequest;
+  deployment?: Deployment;
+  modelGroup?: string;
+  upstreamModel?: string;
+  usage?: Usage;
+  responseId?: string;
+  status: "success" | "failure";
+  error?: GatewayError;
+  endMs: number;
+  completionStartMs?: number;
+  cost: number;
+  retries: number;
+  fallbacks: number;
+  upstreamMs: number;
+}
+
+export interface CallSink {
+  record(rec: CallRecord): void;
+}

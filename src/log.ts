@@ -1,0 +1,46 @@
+export type Level = "debug" | "info" | "warn" | "error";
+
+const SECRET_FIELD = /(key|token|secret|password|authorization)/i;
+
+/** Drops values of secret-looking fields from structured log data. */
+export function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_FIELD.test(k) && typeof v === "string" && !k.endsWith("_alias") && !k.endsWith("_hash")) out[k] = "[redacted]";
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Start-up notes and request logs; JSON lines with `json_logs: true` / `JSON_LOGS=1`. Never prints secrets. */
+export class Logger {
+  constructor(
+    private readonly json = false,
+    readonly debugEnabled = false,
+    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  ) {}
+
+  log(level: Level, msg: string, fields?: Record<string, unknown>): void {
+    if (level === "debug" && !this.debugEnabled) return;
+    const safe = fields ? redact(fields) : undefined;
+    if (this.json) {
+      this.write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...safe }));
+      return;
+    }
+    const extra = safe && Object.keys(safe).length ? ` ${Object.entries(safe).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")}` : "";
+    this.write(`litellm-rust ${level.toUpperCase()}: ${msg}${extra}`);
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>) {
+    this.log("debug", msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>) {
+    this.log("info", msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>) {
+    this.log("warn", msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>) {
+    this.log("error", msg, fields);
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bun
+import { parseArgs, USAGE, UsageError } from "./cli/args.ts";
+import { ConfigError } from "./config/index.ts";
+import { startGateway } from "./server.ts";
+import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`litellm-rust: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`litellm-rust ${VERSION} (git ${GIT_SHA}, built ${BUILD_DATE})\n`);
+    return 0;
+  }
+  try {
+    const gw = await startGateway(args);
+    process.stdout.write(`litellm-rust listening on ${gw.url}\n`);
+    const shutdown = async () => {
+      await gw.stop();
+      process.exit(0);
+    };
+    process.on("SIGINT", shutdown);
+    process.on("SIGTERM", shutdown);
+    return -1;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`litellm-rust: config error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

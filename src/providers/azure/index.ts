@@ -1,0 +1,36 @@
+import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { upstreamErrorMessage } from "../util.ts";
+
+export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
+
+function trimBase(apiBase: string): string {
+  const b = apiBase.endsWith("/") ? apiBase.slice(0, -1) : apiBase;
+  const i = b.indexOf("/openai");
+  return i >= 0 ? b.slice(0, i) : b;
+}
+
+/** Azure OpenAI: deployment in the path, `api-version` in the query, key in the `api-key` header. */
+export const azure: Provider = {
+  name: "azure",
+  env: { apiKey: ["AZURE_API_KEY", "AZURE_OPENAI_API_KEY"], apiBase: ["AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"], apiVersion: ["AZURE_API_VERSION"] },
+  native: new Set<Protocol>(["openai-chat", "openai-responses", "openai-embeddings"]),
+  preferred: "openai-chat",
+  exceptionName: "AzureException",
+  buildRequest(t: Target, protocol: Protocol, body: string, _ctx: BuildContext): UpstreamRequest {
+    const base = trimBase(t.apiBase);
+    const version = encodeURIComponent(t.apiVersion ?? AZURE_DEFAULT_API_VERSION);
+    const dep = encodeURIComponent(t.model);
+    let url: string;
+    if (protocol === "openai-chat") url = `${base}/openai/deployments/${dep}/chat/completions?api-version=${version}`;
+    else if (protocol === "openai-embeddings") url = `${base}/openai/deployments/${dep}/embeddings?api-version=${version}`;
+    else if (protocol === "openai-responses") url = `${base}/openai/responses?api-version=${version}`;
+    else throw new Error(`azure does not serve ${protocol}`);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (t.apiKey) headers["api-key"] = t.apiKey;
+    const adToken = t.params.azure_ad_token;
+    if (typeof adToken === "string" && adToken) headers.authorization = `Bearer ${adToken}`;
+    if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
+    return { url, method: "POST", headers, body };
+  },
+  errorMessage: upstreamErrorMessage,
+};

@@ -1,0 +1,63 @@
+/** Wire protocols a client can speak to the gateway, and a provider can speak upstream. */
+export type Protocol =
+  | "openai-chat"
+  | "openai-responses"
+  | "openai-embeddings"
+  | "anthropic-messages"
+  | "anthropic-count-tokens"
+  | "gemini-generate";
+
+/** Everything a provider needs to address one upstream deployment; fixed at boot. */
+export interface Target {
+  /** Upstream model name without the provider prefix (after wildcard substitution). */
+  model: string;
+  apiBase: string;
+  apiKey?: string;
+  apiVersion?: string;
+  organization?: string;
+  extraHeaders?: Record<string, string>;
+  /** Provider-specific settings (aws_*, vertex_*, ...), as configured. */
+  params: Readonly<Record<string, unknown>>;
+}
+
+export interface UpstreamRequest {
+  url: string;
+  method: "POST" | "GET";
+  headers: Record<string, string>;
+  body?: string | Uint8Array<ArrayBuffer>;
+}
+
+export interface BuildContext {
+  stream: boolean;
+  /** Incoming request headers (the provider picks the ones its API needs, e.g. anthropic-beta). */
+  clientHeaders: Headers;
+  /** Query string of the incoming request, including the leading `?`, or "". */
+  query: string;
+}
+
+/**
+ * A provider is a descriptor: it says which protocols it speaks and how to address them.
+ * It never does networking; `src/upstream.ts` sends what `buildRequest` returns.
+ */
+export interface Provider {
+  /** LiteLLM's `custom_llm_provider` name, e.g. "openai", "anthropic", "groq". */
+  readonly name: string;
+  readonly defaultApiBase?: string;
+  /** Env var names LiteLLM reads for the key and base when `litellm_params` leave them unset. */
+  readonly env?: { apiKey?: string[]; apiBase?: string[]; apiVersion?: string[] };
+  /** Protocols the upstream speaks natively: a client speaking one of them is passed through. */
+  readonly native: ReadonlySet<Protocol>;
+  /** The protocol to translate into when the client speaks one this provider lacks. */
+  readonly preferred: Protocol;
+  /** Some providers need the body rewritten or signed (Gemini, Bedrock); most pass it through. */
+  buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): UpstreamRequest | Promise<UpstreamRequest>;
+  /** Turns a non-2xx upstream body into a readable message. */
+  errorMessage?(status: number, body: string): string;
+  /** Optional: convert a provider-native response/stream to `preferred` (Gemini, Bedrock). */
+  readonly responseTransform?: {
+    json(body: unknown, model: string): unknown;
+    stream(model: string): TransformStream<Uint8Array, Uint8Array>;
+  };
+  /** Display name in LiteLLM error messages, e.g. "AnthropicException". */
+  readonly exceptionName?: string;
+}

@@ -1,0 +1,223 @@
+import { GatewayError, type ErrorKind } from "../errors.ts";
+import type { Deployment } from "./deployment.ts";
+import type { ModelGroups, Resolved } from "./model-groups.ts";
+import { backoffSeconds, cooldownRequired, isRetryableStatus, policyValue } from "./policy.ts";
+import type { RouterState } from "./state.ts";
+import { chooseDeployment, healthyDeployments, type PickOptions, type RoutingStrategy } from "./strategy.ts";
+
+export interface RouterSettings {
+  strategy: RoutingStrategy;
+  numRetries: number;
+  maxFallbacks: number;
+  timeoutMs?: number;
+  streamTimeoutMs?: number;
+  retryAfterS: number;
+  allowedFails?: number;
+  cooldownTimeS: number;
+  disableCooldowns: boolean;
+  retryPolicy?: Record<string, number>;
+  allowedFailsPolicy?: Record<string, number>;
+  fallbacks: Map<string, string[]>;
+  contextWindowFallbacks: Map<string, string[]>;
+  contentPolicyFallbacks: Map<string, string[]>;
+}
+
+export interface CallOptions {
+  numRetries?: number;
+  /** Client-side `fallbacks` from the request body; they take precedence over configured ones. */
+  clientFallbacks?: string[];
+}
+
+export interface AttemptInfo {
+  resolved: Resolved;
+  /** Must be called once the deployment's work is done (after the stream ends for streams). */
+  release: () => void;
+}
+
+export interface Routed<T> {
+  result: T;
+  deployment: Deployment;
+  resolved: Resolved;
+  retries: number;
+  fallbacks: number;
+}
+
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
+/**
+ * Picks deployments and runs LiteLLM's retry → fallback → cooldown loop around an attempt.
+ * Pure logic plus counters; the attempt does the I/O.
+ */
+export class Router {
+  constructor(
+    readonly groups: ModelGroups,
+    readonly settings: RouterSettings,
+    readonly state: RouterState,
+    private readonly pickOptions: PickOptions = {},
+  ) {}
+
+  resolve(model: string): Resolved | undefined {
+    return this.groups.resolve(model);
+  }
+
+  async execute<T>(
+    resolved: Resolved,
+    opts: CallOptions,
+    attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
+  ): Promise<Routed<T>> {
+    const counters = { retries: 0, fallbacks: 0 };
+    try {
+      const out = await this.withRetries(resolved, opts, attempt, counters);
+      return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
+    } catch (first) {
+      const err = asGatewayError(first);
+      if (err.status === 499) throw err;
+      const chain = this.fallbackChain(resolved, err.kind, opts);
+      let last = err;
+      for (const name of chain.slice(0, this.settings.maxFallbacks)) {
+        const fb = this.groups.resolve(name);
+        if (!fb || fb.group === resolved.group) continue;
+        counters.fallbacks++;
+        try {
+          const out = await this.withRetries(fb, opts, attempt, counters);
+          return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
+        } catch (e) {
+          last = asGatewayError(e);
+          if (last.status === 499) break;
+        }
+      }
+      last.headers["x-litellm-attempted-retries"] = String(counters.retries);
+      last.headers["x-litellm-attempted-fallbacks"] = String(counters.fallbacks);
+      throw last;
+    }
+  }
+
+  private fallbackChain(resolved: Resolved, kind: ErrorKind, opts: CallOptions): string[] {
+    if (opts.clientFallbacks?.length) return opts.clientFallbacks;
+    const s = this.settings;
+    const table =
+      kind === "ContentPolicyViolationError" && s.contentPolicyFallbacks.size
+        ? s.contentPolicyFallbacks
+        : kind === "ContextWindowExceededError" && s.contextWindowFallbacks.size
+          ? s.contextWindowFallbacks
+          : s.fallbacks;
+    return lookupFallbacks(table, resolved);
+  }
+
+  private pick(resolved: Resolved, tried: Set<string>): Deployment {
+    if (resolved.pinned) return resolved.deployments[0]!;
+    const healthy = healthyDeployments(resolved.deployments, this.state);
+    const fresh = tried.size ? healthy.filter((d) => !tried.has(d.id)) : healthy;
+    const d = chooseDeployment(this.settings.strategy, fresh.length ? fresh : healthy, this.state, this.pickOptions);
+    if (d) return d;
+    const cooling = resolved.deployments
+      .map((x) => ({ id: x.id, s: this.state.cooldownRemainingMs(x.id) / 1000 }))
+      .filter((x) => x.s > 0);
+    const wait = cooling.length ? Math.ceil(Math.min(...cooling.map((c) => c.s))) : this.settings.cooldownTimeS;
+    throw new GatewayError(
+      429,
+      `No deployments available for selected model, Try again in ${wait} seconds. Passed model=${resolved.requested}. ` +
+        `pre-call-checks=False, cooldown_list=${JSON.stringify(cooling.map((c) => c.id))}`,
+      { kind: "RateLimitError", type: "None", headers: { "retry-after": String(wait) } },
+    );
+  }
+
+  private healthyCount(resolved: Resolved, tried: Set<string>): number {
+    return healthyDeployments(resolved.deployments, this.state).filter((d) => !tried.has(d.id)).length;
+  }
+
+  private async withRetries<T>(
+    resolved: Resolved,
+    opts: CallOptions,
+    attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
+    counters: { retries: number; fallbacks: number },
+  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved }> {
+    const tried = new Set<string>();
+    let maxRetries: number | undefined;
+    for (let n = 0; ; n++) {
+      const d = this.pick(resolved, tried);
+      tried.add(d.id);
+      const started = performance.now();
+      this.state.requestStarted(d.id);
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          this.state.requestEnded(d.id);
+        }
+      };
+      try {
+        const result = await attempt(d, { resolved, release });
+        this.state.recordSuccess(d.id, performance.now() - started);
+        return { result, deployment: d, resolved };
+      } catch (e) {
+        release();
+        const err = asGatewayError(e);
+        if (err.status === 499) throw err;
+        await this.onFailure(d, resolved, err);
+        maxRetries ??= opts.numRetries ?? policyValue(this.settings.retryPolicy, err.kind, "Retries") ?? d.maxRetries ?? this.settings.numRetries;
+        if (n >= maxRetries || !this.shouldRetry(err, resolved, tried)) throw err;
+        counters.retries++;
+        if (this.healthyCount(resolved, tried) === 0) {
+          await sleep(backoffSeconds(n, err.headers["retry-after"], this.settings.retryAfterS));
+        }
+      }
+    }
+  }
+
+  private shouldRetry(err: GatewayError, resolved: Resolved, tried: Set<string>): boolean {
+    const s = this.settings;
+    if (err.kind === "ContextWindowExceededError" && s.contextWindowFallbacks.size) return false;
+    if (err.kind === "ContentPolicyViolationError" && s.contentPolicyFallbacks.size) return false;
+    if (err.kind === "NotFoundError") return false;
+    if (err.kind === "AuthenticationError" && resolved.deployments.length === 1) return false;
+    if (err.kind === "APIConnectionError") return true;
+    if (!isRetryableStatus(err.status)) return false;
+    const healthy = this.healthyCount(resolved, new Set()) > 0 || this.healthyCount(resolved, tried) > 0;
+    if (err.kind === "RateLimitError" && !healthy && lookupFallbacks(s.fallbacks, resolved).length) return false;
+    return healthy;
+  }
+
+  private async onFailure(d: Deployment, resolved: Resolved, err: GatewayError): Promise<void> {
+    const s = this.settings;
+    const { failures, requests } = this.state.recordFailure(d.id);
+    if (s.disableCooldowns || !cooldownRequired(err)) return;
+    const cooldownS = d.cooldownTimeS ?? s.cooldownTimeS;
+    const single = resolved.deployments.length === 1;
+    const allowed = policyValue(s.allowedFailsPolicy, err.kind, "AllowedFails") ?? s.allowedFails;
+    if (allowed !== undefined) {
+      const fails = await this.state.countFailWindow(d.id, cooldownS);
+      if (fails > allowed) {
+        this.state.cooldown(d.id, cooldownS);
+        this.state.resetFailWindow(d.id);
+      }
+      return;
+    }
+    if (err.status === 429 && !single) return this.state.cooldown(d.id, cooldownS);
+    if (!isRetryableStatus(err.status)) return this.state.cooldown(d.id, cooldownS);
+    if (single) {
+      if (requests >= 1000 && failures >= requests) this.state.cooldown(d.id, cooldownS);
+      return;
+    }
+    if (requests >= 5 && failures / requests > 0.5) this.state.cooldown(d.id, cooldownS);
+  }
+}
+
+export function asGatewayError(e: unknown): GatewayError {
+  if (e instanceof GatewayError) return e;
+  return new GatewayError(500, `litellm.InternalServerError: ${(e as Error)?.message ?? String(e)}`, {
+    kind: "InternalServerError",
+  });
+}
+
+/** Fallback list for a group: exact name, then the name without its provider prefix, then "*". */
+export function lookupFallbacks(table: Map<string, string[]>, resolved: Resolved): string[] {
+  const direct = table.get(resolved.group) ?? table.get(resolved.requested);
+  if (direct) return direct;
+  const slash = resolved.requested.indexOf("/");
+  if (slash > 0) {
+    const bare = table.get(resolved.requested.slice(slash + 1));
+    if (bare) return bare;
+  }
+  return table.get("*") ?? [];
+}

@@ -1,0 +1,19 @@
+import type { Authenticator } from "./auth/authenticator.ts";
+import type { AuthContext } from "./auth/types.ts";
+import type { GatewayConfig } from "./config/index.ts";
+import type { CallSink } from "./gateway/types.ts";
+import type { Logger } from "./log.ts";
+import type { Router } from "./router/router.ts";
+
+/** What the HTTP layer needs to serve requests; built once at boot (and swapped on reload). */
+export interface Runtime {
+  config: GatewayConfig;
+  router: Router;
+  auth: Authenticator;
+  sink: CallSink;
+  log: Logger;
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes: number;
+  /** Narrows a model list to what the caller's key may use (virtual keys); absent = all. */
+  modelFilter?: (auth: AuthContext, models: string[]) => string[];
+}

@@ -1,0 +1,108 @@
+import { calcPrice } from "@pydantic/genai-prices";
+import type { Deployment } from "../router/deployment.ts";
+import type { Usage } from "../gateway/usage.ts";
+
+/**
+ * Prices come from the price data embedded in the binary (`@pydantic/genai-prices`, a maintained
+ * public price table; see docs/config.md), overridden per deployment by LiteLLM's
+ * `input_cost_per_token` / `output_cost_per_token` / cache costs in `litellm_params` or `model_info`.
+ */
+type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> } | undefined;
+
+interface Rates {
+  input?: Tiered;
+  output?: Tiered;
+  cacheRead?: Tiered;
+  cacheWrite?: Tiered;
+}
+
+const PROVIDER_IDS: Record<string, string> = {
+  anthropic: "anthropic",
+  openai: "openai",
+  "text-completion-openai": "openai",
+  azure: "azure",
+  azure_ai: "azure",
+  gemini: "google",
+  vertex_ai: "google",
+  bedrock: "aws",
+  groq: "groq",
+  deepseek: "deepseek",
+  mistral: "mistral",
+  xai: "x-ai",
+  together_ai: "together",
+  fireworks_ai: "fireworks",
+  openrouter: "openrouter",
+  perplexity: "perplexity",
+  cerebras: "cerebras",
+};
+
+const cache = new Map<string, Rates | null>();
+
+function ratesFor(provider: string, model: string): Rates | null {
+  const key = `${provider}\u0000${model}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const probe = { input_tokens: 1, output_tokens: 1 };
+  const pid = PROVIDER_IDS[provider];
+  let r = pid ? calcPrice(probe, model, { providerId: pid }) : null;
+  if (!r) {
+    const slash = model.lastIndexOf("/");
+    const bare = slash >= 0 ? model.slice(slash + 1) : model;
+    r = calcPrice(probe, bare);
+  }
+  const mp = r?.model_price as Record<string, Tiered> | undefined;
+  const rates: Rates | null = mp
+    ? { input: mp.input_mtok, output: mp.output_mtok, cacheRead: mp.cache_read_mtok, cacheWrite: mp.cache_write_mtok }
+    : null;
+  cache.set(key, rates);
+  return rates;
+}
+
+function perToken(p: Tiered, promptTokens: number): number | undefined {
+  if (p === undefined) return undefined;
+  if (typeof p === "number") return p / 1e6;
+  let price = p.base;
+  for (const t of p.tiers) if (promptTokens > t.start) price = t.price;
+  return price / 1e6;
+}
+
+export interface UnitPrices {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  known: boolean;
+}
+
+/** Per-token prices for a deployment's model: config overrides first, then the embedded map. */
+export function unitPrices(d: Deployment, upstreamModel: string, promptTokens = 0): UnitPrices {
+  const base = d.info.base_model ?? upstreamModel;
+  const rates = ratesFor(d.providerName, base);
+  const p = d.pricing;
+  const input = p.input ?? perToken(rates?.input, promptTokens);
+  const output = p.output ?? perToken(rates?.output, promptTokens);
+  return {
+    input: input ?? 0,
+    output: output ?? 0,
+    cacheRead: p.cacheRead ?? perToken(rates?.cacheRead, promptTokens) ?? input ?? 0,
+    cacheWrite: p.cacheCreation ?? perToken(rates?.cacheWrite, promptTokens) ?? input ?? 0,
+    known: input !== undefined || output !== undefined,
+  };
+}
+
+/** LiteLLM's `generic_cost_per_token`: uncached prompt + cache read + cache creation + completion. */
+export function costOf(d: Deployment, upstreamModel: string, u: Usage | undefined, durationMs = 0): number {
+  if (!u) return 0;
+  if (d.pricing.inputPerSecond !== undefined || d.pricing.outputPerSecond !== undefined) {
+    const s = durationMs / 1000;
+    return (d.pricing.inputPerSecond ?? 0) * s + (d.pricing.outputPerSecond ?? 0) * s;
+  }
+  const pr = unitPrices(d, upstreamModel, u.promptTokens);
+  const uncached = Math.max(0, u.promptTokens - u.cacheReadTokens - u.cacheCreationTokens);
+  return uncached * pr.input + u.cacheReadTokens * pr.cacheRead + u.cacheCreationTokens * pr.cacheWrite + u.completionTokens * pr.output;
+}
+
+/** Both prices explicitly set to 0: LiteLLM skips budget checks for such models. */
+export function isZeroCost(d: Deployment): boolean {
+  return d.pricing.input === 0 && d.pricing.output === 0;
+}
