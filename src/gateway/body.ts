@@ -60,8 +60,8 @@ export function passthroughBody(raw: string, body: Record<string, unknown>, plan
   const needsUsage = plan.stream && plan.upstreamProtocol === "openai-chat" && body.stream_options === undefined;
   const needsDefaults = plan.defaults && Object.keys(plan.defaults).some((k) => body[k] === undefined);
   const strip = hasLiteLLMFields(body) || (plan.dropMetadata && "metadata" in body);
-  const rename = body.model !== plan.upstreamModel && typeof body.model === "string";
-  if (!needsDefaults && !strip) {
+  const rename = body.model !== plan.upstreamModel;
+  if (!needsDefaults && !strip && (!rename || typeof body.model === "string")) {
     let out: string | undefined = raw;
     if (rename) out = replaceModelText(raw, body.model as string, plan.upstreamModel);
     if (out !== undefined) {

@@ -193,12 +193,12 @@ export class Router {
       }
       return;
     }
-    if (err.status === 429 && !single) return this.state.cooldown(d.id, cooldownS);
-    if (!isRetryableStatus(err.status)) return this.state.cooldown(d.id, cooldownS);
     if (single) {
+      // A group's only deployment is cooled down only when all of a busy minute's traffic fails.
       if (requests >= 1000 && failures >= requests) this.state.cooldown(d.id, cooldownS);
       return;
     }
+    if (err.status === 429 || !isRetryableStatus(err.status)) return this.state.cooldown(d.id, cooldownS);
     if (requests >= 5 && failures / requests > 0.5) this.state.cooldown(d.id, cooldownS);
   }
 }

@@ -1,0 +1,339 @@
+/**
+ * A fake LLM provider speaking the real wire protocols: OpenAI chat completions, Responses and
+ * embeddings, and Anthropic messages (+ count_tokens). Streams are real SSE.
+ *
+ * Scripted behaviour (from the last user message text):
+ *   USE_BASH      → a Bash tool call (Anthropic: tool_use `Bash`; Responses: function_call `exec_command`;
+ *                   chat: tool_calls `Bash`), then echoes the tool result back in the next turn.
+ *   ECHO_HISTORY  → answers with the number of messages it received and their texts.
+ * Otherwise it answers `Hello from the fake <provider>!` (or FAKE_REPLY / `reply` control).
+ *
+ * Control API: POST /__control {failStatus, failCount, failBody, delayMs, chunkDelayMs, reply, chunks, hangMs}
+ *   GET /__requests (recorded requests), POST /__reset.
+ * Run by hand: `bun tests/fakes/llm.ts --port 9100 [--chunk-delay-ms 10]`.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body: unknown;
+  at: number;
+  /** set when the client (the gateway) went away before the stream ended */
+  aborted?: boolean;
+}
+
+export interface FakeControl {
+  /** Answer this status for the next `failCount` LLM requests (-1 = always). */
+  failStatus?: number;
+  failCount?: number;
+  failBody?: unknown;
+  failHeaders?: Record<string, string>;
+  /** Delay before response headers. */
+  delayMs?: number;
+  /** Delay between stream chunks. */
+  chunkDelayMs?: number;
+  /** Number of text chunks in a streamed answer (default: one per word). */
+  chunks?: number;
+  reply?: string;
+  /** Close the connection after this many stream chunks (simulates an upstream crash mid-stream). */
+  breakAfterChunks?: number;
+  /** Record request bodies (default true; the benchmark turns it off). */
+  record?: boolean;
+}
+
+export interface FakeLLM {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  control(c: FakeControl): void;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+const enc = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let counter = 0;
+const nextId = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+type Msg = { role?: string; content?: unknown; type?: string; output?: unknown };
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((b: Record<string, unknown>) => {
+        if (typeof b.text === "string") return b.text;
+        if (b.type === "tool_result") return `[tool_result] ${textOf(b.content)}`;
+        return "";
+      })
+      .join(" ");
+  }
+  return "";
+}
+
+/** What the fake decides to say for a conversation. */
+interface Plan {
+  text: string;
+  tool?: { name: string; input: Record<string, unknown> };
+}
+
+function planFor(messages: Msg[], reply: string, toolName: string, toolInput: Record<string, unknown>): Plan {
+  const last = messages[messages.length - 1];
+  const lastUserText = [...messages].reverse().find((m) => m.role === "user" && !textOf(m.content).startsWith("[tool_result]"));
+  const allText = messages.map((m) => textOf(m.content) + (typeof m.output === "string" ? m.output : "")).join("\n");
+  const toolResult = last && (textOf(last.content).includes("[tool_result]") || last.role === "tool" || last.type === "function_call_output");
+  if (toolResult) {
+    const out = last.type === "function_call_output" ? String(last.output) : last.role === "tool" ? textOf(last.content) : textOf(last.content).replace("[tool_result]", "");
+    const hello = /hello/.test(out) ? "hello" : out.trim().slice(0, 200);
+    return { text: `Tool output was: ${hello}` };
+  }
+  const userText = textOf(lastUserText?.content);
+  if (userText.includes("USE_BASH")) return { text: "Running the command.", tool: { name: toolName, input: toolInput } };
+  if (allText.includes("ECHO_HISTORY")) {
+    const texts = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => `${m.role}: ${textOf(m.content).slice(0, 300)}`);
+    return { text: `I received ${messages.length} messages. ${texts.join(" | ")}` };
+  }
+  return { text: reply };
+}
+
+function splitText(text: string, chunks?: number): string[] {
+  if (!chunks) return text.match(/\S+\s*/g) ?? [text];
+  const size = Math.max(1, Math.ceil(text.length / chunks));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  while (out.length < chunks) out.push("");
+  return out;
+}
+
+export async function startFakeLLM(opts: { port?: number; control?: FakeControl; name?: string } = {}): Promise<FakeLLM> {
+  const requests: RecordedRequest[] = [];
+  let ctl: FakeControl = { ...opts.control };
+  let failsLeft = ctl.failCount ?? 0;
+
+  const setControl = (c: FakeControl) => {
+    ctl = { ...c };
+    failsLeft = c.failCount ?? (c.failStatus ? -1 : 0);
+  };
+  setControl(ctl);
+
+  const sse = (events: Array<[string | undefined, unknown]>, req: Request, rec: RecordedRequest): Response => {
+    let i = 0;
+    req.signal.addEventListener("abort", () => {
+      if (rec && i < events.length) rec.aborted = true;
+    });
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (i >= events.length) return controller.close();
+        if (ctl.breakAfterChunks !== undefined && i >= ctl.breakAfterChunks) {
+          controller.error(new Error("fake upstream broke the stream"));
+          return;
+        }
+        if (i > 0 && ctl.chunkDelayMs) await sleep(ctl.chunkDelayMs);
+        if (req.signal.aborted) {
+          if (rec) rec.aborted = true;
+          return controller.close();
+        }
+        const [event, data] = events[i++]!;
+        const payload = typeof data === "string" ? data : JSON.stringify(data);
+        controller.enqueue(enc.encode(event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`));
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+  };
+
+  const anthropic = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
+    const messages = (body.messages as Msg[]) ?? [];
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", "Bash", { command: "echo hello", description: "Print hello" });
+    const id = `msg_${nextId()}`;
+    const model = String(body.model);
+    const inputTokens = Math.ceil(JSON.stringify(body).length / 40);
+    const usage = { input_tokens: inputTokens, output_tokens: 12, cache_creation_input_tokens: 5, cache_read_input_tokens: 7 };
+    const content: Array<Record<string, unknown>> = [{ type: "text", text: plan.text }];
+    const toolId = `toolu_${nextId()}`;
+    if (plan.tool) content.push({ type: "tool_use", id: toolId, name: plan.tool.name, input: plan.tool.input });
+    const stopReason = plan.tool ? "tool_use" : "end_turn";
+    if (!body.stream) {
+      return Response.json({ id, type: "message", role: "assistant", model, content, stop_reason: stopReason, stop_sequence: null, usage });
+    }
+    const ev: Array<[string, unknown]> = [
+      ["message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }],
+      ["ping", { type: "ping" }],
+      ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+    ];
+    for (const piece of splitText(plan.text, ctl.chunks)) {
+      ev.push(["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } }]);
+    }
+    ev.push(["content_block_stop", { type: "content_block_stop", index: 0 }]);
+    if (plan.tool) {
+      ev.push(["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: toolId, name: plan.tool.name, input: {} } }]);
+      const json = JSON.stringify(plan.tool.input);
+      ev.push(["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: json.slice(0, 10) } }]);
+      ev.push(["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: json.slice(10) } }]);
+      ev.push(["content_block_stop", { type: "content_block_stop", index: 1 }]);
+    }
+    ev.push(["message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }]);
+    ev.push(["message_stop", { type: "message_stop" }]);
+    return sse(ev, req, rec);
+  };
+
+  const chat = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
+    const messages = (body.messages as Msg[]) ?? [];
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", "Bash", { command: "echo hello" });
+    const id = `chatcmpl-${nextId()}`;
+    const model = String(body.model);
+    const created = Math.floor(Date.now() / 1000);
+    const promptTokens = Math.ceil(JSON.stringify(messages).length / 40);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: 9, total_tokens: promptTokens + 9, prompt_tokens_details: { cached_tokens: 2 } };
+    const toolCalls = plan.tool
+      ? [{ id: `call_${nextId()}`, type: "function", function: { name: plan.tool.name, arguments: JSON.stringify(plan.tool.input) } }]
+      : undefined;
+    const finish = plan.tool ? "tool_calls" : "stop";
+    if (!body.stream) {
+      return Response.json({
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: [{ index: 0, message: { role: "assistant", content: plan.text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: finish }],
+        usage,
+      });
+    }
+    const chunk = (delta: unknown, finishReason: string | null) => ({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
+    const ev: Array<[undefined, unknown]> = [[undefined, chunk({ role: "assistant", content: "" }, null)]];
+    for (const piece of splitText(plan.text, ctl.chunks)) ev.push([undefined, chunk({ content: piece }, null)]);
+    if (toolCalls) {
+      const tc = toolCalls[0]!;
+      ev.push([undefined, chunk({ tool_calls: [{ index: 0, id: tc.id, type: "function", function: { name: tc.function.name, arguments: "" } }] }, null)]);
+      ev.push([undefined, chunk({ tool_calls: [{ index: 0, function: { arguments: tc.function.arguments } }] }, null)]);
+    }
+    ev.push([undefined, chunk({}, finish)]);
+    const so = body.stream_options as { include_usage?: boolean } | undefined;
+    if (so?.include_usage) ev.push([undefined, { id, object: "chat.completion.chunk", created, model, choices: [], usage }]);
+    ev.push([undefined, "[DONE]"]);
+    return sse(ev, req, rec);
+  };
+
+  const responses = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
+    const input = body.input;
+    const items: Msg[] = typeof input === "string" ? [{ role: "user", content: input }] : ((input as Msg[]) ?? []);
+    const messages = items.map((m) => (m.type === "function_call_output" ? m : { role: m.role, content: m.content }));
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", "exec_command", { cmd: "echo hello" });
+    const id = `resp_${nextId()}`;
+    const model = String(body.model);
+    const usage = { input_tokens: Math.ceil(JSON.stringify(input).length / 40), input_tokens_details: { cached_tokens: 3 }, output_tokens: 11, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
+    usage.total_tokens = usage.input_tokens + usage.output_tokens;
+    const msgItem = { type: "message", id: `msg_${nextId()}`, status: "completed", role: "assistant", content: [{ type: "output_text", text: plan.text, annotations: [] }] };
+    const callItem = plan.tool
+      ? { type: "function_call", id: `fc_${nextId()}`, call_id: `call_${nextId()}`, name: plan.tool.name, arguments: JSON.stringify(plan.tool.input), status: "completed" }
+      : undefined;
+    const output = callItem ? [msgItem, callItem] : [msgItem];
+    const done = { id, object: "response", created_at: Math.floor(Date.now() / 1000), status: "completed", model, output, usage, error: null, incomplete_details: null };
+    if (!body.stream) return Response.json(done);
+    let seq = 0;
+    const ev: Array<[string, unknown]> = [];
+    const push = (type: string, data: Record<string, unknown>) => ev.push([type, { type, sequence_number: seq++, ...data }]);
+    const base = { ...done, status: "in_progress", output: [], usage: null };
+    push("response.created", { response: base });
+    push("response.in_progress", { response: base });
+    push("response.output_item.added", { output_index: 0, item: { ...msgItem, status: "in_progress", content: [] } });
+    push("response.content_part.added", { item_id: msgItem.id, output_index: 0, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
+    for (const piece of splitText(plan.text, ctl.chunks)) push("response.output_text.delta", { item_id: msgItem.id, output_index: 0, content_index: 0, delta: piece });
+    push("response.output_text.done", { item_id: msgItem.id, output_index: 0, content_index: 0, text: plan.text });
+    push("response.content_part.done", { item_id: msgItem.id, output_index: 0, content_index: 0, part: msgItem.content[0] });
+    push("response.output_item.done", { output_index: 0, item: msgItem });
+    if (callItem) {
+      push("response.output_item.added", { output_index: 1, item: { ...callItem, arguments: "", status: "in_progress" } });
+      push("response.function_call_arguments.delta", { item_id: callItem.id, output_index: 1, delta: callItem.arguments });
+      push("response.function_call_arguments.done", { item_id: callItem.id, output_index: 1, arguments: callItem.arguments });
+      push("response.output_item.done", { output_index: 1, item: callItem });
+    }
+    push("response.completed", { response: done });
+    return sse(ev, req, rec);
+  };
+
+  const embeddings = (body: Record<string, unknown>): Response => {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    return Response.json({
+      object: "list",
+      model: body.model,
+      data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3, index] })),
+      usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 },
+    });
+  };
+
+  const server = Bun.serve({
+    port: opts.port ?? 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    maxRequestBodySize: 256 * 1024 * 1024,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const path = url.pathname;
+      if (path === "/__control" && req.method === "POST") {
+        setControl((await req.json()) as FakeControl);
+        return Response.json({ ok: true });
+      }
+      if (path === "/__requests") return Response.json(requests);
+      if (path === "/__reset") {
+        requests.length = 0;
+        setControl({});
+        return Response.json({ ok: true });
+      }
+      if (req.method === "HEAD" || (req.method === "GET" && path === "/")) return new Response(null, { status: 200 });
+      if (req.method === "GET" && path.endsWith("/models")) {
+        return Response.json({ object: "list", data: [{ id: "fake-model", object: "model", created: 0, owned_by: "fake" }] });
+      }
+      const text = await req.text();
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        return Response.json({ error: { message: "invalid json", type: "invalid_request_error" } }, { status: 400 });
+      }
+      const rec: RecordedRequest = { method: req.method, path, query: url.search, headers: Object.fromEntries(req.headers), body, at: Date.now() };
+      if (ctl.record !== false) requests.push(rec);
+      if (ctl.delayMs) await sleep(ctl.delayMs);
+      if (ctl.failStatus && failsLeft !== 0) {
+        if (failsLeft > 0) failsLeft--;
+        const isAnthropic = path.includes("/messages");
+        const fb = ctl.failBody ?? (isAnthropic ? { type: "error", error: { type: "api_error", message: `fake failure ${ctl.failStatus}` } } : { error: { message: `fake failure ${ctl.failStatus}`, type: "server_error", code: null } });
+        return Response.json(fb, { status: ctl.failStatus, headers: ctl.failHeaders });
+      }
+      if (path.endsWith("/messages/count_tokens")) return Response.json({ input_tokens: Math.ceil(text.length / 4) });
+      if (path.endsWith("/messages")) return anthropic(body, req, rec);
+      if (path.endsWith("/chat/completions")) return chat(body, req, rec);
+      if (path.endsWith("/responses")) return responses(body, req, rec);
+      if (path.endsWith("/embeddings")) return embeddings(body);
+      return Response.json({ error: { message: `fake: no route ${path}` } }, { status: 404 });
+    },
+  });
+
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port!,
+    requests,
+    control: setControl,
+    reset() {
+      requests.length = 0;
+      setControl({});
+    },
+    async stop() {
+      await server.stop(true);
+    },
+  };
+}
+
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const fake = await startFakeLLM({
+    port: Number(arg("--port") ?? 9100),
+    control: { chunkDelayMs: Number(arg("--chunk-delay-ms") ?? 0), delayMs: Number(arg("--delay-ms") ?? 0), chunks: arg("--chunks") ? Number(arg("--chunks")) : undefined, record: false },
+  });
+  console.log(`fake LLM listening on ${fake.url}`);
+}
