@@ -9,6 +9,8 @@ import { Logger } from "./log.ts";
 import { buildRouter } from "./router/index.ts";
 import { RouterState } from "./router/state.ts";
 import type { Runtime } from "./runtime.ts";
+import { RedisLink } from "./redis.ts";
+import { RedisRouterState } from "./router/redis-state.ts";
 
 const DEFAULT_MAX_BODY_MB = 64;
 
@@ -47,7 +49,21 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   const config = loadConfig(args.config);
   const log = new Logger(config.jsonLogs, args.debug);
   startupNotes(config, args, log);
-  let runtime = buildRuntime(config, log);
+  const state = new RouterState();
+  let redis: RedisLink | undefined;
+  if (config.redisUrl) {
+    redis = new RedisLink(config.redisUrl);
+    try {
+      await redis.client.connect();
+    } catch (e) {
+      log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
+    }
+  }
+  let runtime = buildRuntime(config, log, state);
+  if (redis) {
+    await new RedisRouterState(redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
+    log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
+  }
   const app = createApp(() => runtime);
   const server = Bun.serve({
     port: args.port,
@@ -67,6 +83,11 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     runtime: () => runtime,
     async stop() {
       await server.stop(true);
+      redis?.close();
     },
   };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

@@ -4,6 +4,7 @@ import { ModelGroups } from "./model-groups.ts";
 import { Router, type RouterSettings } from "./router.ts";
 import { RouterState } from "./state.ts";
 import type { PickOptions } from "./strategy.ts";
+import { unitPrices } from "../spend/cost.ts";
 
 export { Router } from "./router.ts";
 export type { Deployment } from "./deployment.ts";
@@ -54,7 +55,7 @@ export function buildRouter(
   config: GatewayConfig,
   extraDeployments: Deployment[] = [],
   state = new RouterState(),
-  pickOptions: PickOptions = {},
+  pickOptions: PickOptions = { costPerToken: (d) => { const p = unitPrices(d, d.upstreamModel); return p.input + p.output; } },
 ): BuiltRouter {
   const { deployments, warnings } = buildDeployments(config.modelList, config.env, config.credentials);
   const all = [...deployments, ...extraDeployments];

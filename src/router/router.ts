@@ -136,9 +136,14 @@ export class Router {
     let maxRetries: number | undefined;
     for (let n = 0; ; n++) {
       const d = this.pick(resolved, tried);
+      this.state.requestStarted(d.id);
+      if (!(await this.state.admit(d.id, d.rpm, d.tpm))) {
+        this.state.requestEnded(d.id);
+        n--;
+        continue;
+      }
       tried.add(d.id);
       const started = performance.now();
-      this.state.requestStarted(d.id);
       let released = false;
       const release = () => {
         if (!released) {

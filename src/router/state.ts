@@ -5,8 +5,11 @@
  */
 export interface SharedState {
   publishCooldown(id: string, untilMs: number): void;
-  addUsage(id: string, minute: number, requests: number, tokens: number): void;
-  addFailure(id: string, minute: number, ttlS: number): Promise<number> | number;
+  /** Counts a request against a limited deployment for this minute across instances; false when over. */
+  admit(id: string, minute: number, rpm: number | undefined, tpm: number | undefined): Promise<{ ok: boolean; requests: number; tokens: number }>;
+  addTokens(id: string, minute: number, tokens: number): void;
+  addFailure(id: string, ttlS: number): Promise<number>;
+  resetFailures(id: string): void;
 }
 
 interface MinuteCounters {
@@ -74,9 +77,19 @@ export class RouterState {
 
   requestStarted(id: string): void {
     this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+    this.minuteOf(id).requests++;
+  }
+
+  /**
+   * With shared state, a deployment with rpm/tpm limits is admitted by the shared counter (the
+   * other instances' traffic counts); without it the local counters already decided in `healthyDeployments`.
+   */
+  async admit(id: string, rpm: number | undefined, tpm: number | undefined): Promise<boolean> {
+    if (!this.shared || (rpm === undefined && tpm === undefined)) return true;
     const c = this.minuteOf(id);
-    c.requests++;
-    this.shared?.addUsage(id, c.minute, 1, 0);
+    const r = await this.shared.admit(id, c.minute, rpm, tpm);
+    this.applyRemoteUsage(id, c.minute, r.requests + (r.ok ? 0 : 1), r.tokens);
+    return r.ok;
   }
 
   requestEnded(id: string): void {
@@ -95,7 +108,7 @@ export class RouterState {
     if (tokens <= 0) return;
     const c = this.minuteOf(id);
     c.tokens += tokens;
-    this.shared?.addUsage(id, c.minute, 0, tokens);
+    this.shared?.addTokens(id, c.minute, tokens);
   }
 
   /** Counts a failure; returns this minute's failures and requests for the failure-rate rule. */
@@ -107,7 +120,7 @@ export class RouterState {
 
   /** `allowed_fails` counter with a TTL of the cooldown time, shared across instances when configured. */
   async countFailWindow(id: string, ttlS: number): Promise<number> {
-    if (this.shared) return this.shared.addFailure(id, currentMinute(), ttlS);
+    if (this.shared) return this.shared.addFailure(id, ttlS);
     const now = Date.now();
     const w = this.failWindows.get(id);
     if (!w || w.expires <= now) {
@@ -120,6 +133,7 @@ export class RouterState {
 
   resetFailWindow(id: string): void {
     this.failWindows.delete(id);
+    this.shared?.resetFailures(id);
   }
 
   /** Merges another instance's counts for a minute (from Redis). */

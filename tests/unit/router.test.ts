@@ -1,0 +1,224 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/index.ts";
+import { GatewayError } from "../../src/errors.ts";
+import { buildRouter } from "../../src/router/index.ts";
+import type { Deployment } from "../../src/router/deployment.ts";
+import { upstreamModelFor } from "../../src/router/model-groups.ts";
+import { RouterState } from "../../src/router/state.ts";
+import { writeConfig } from "../helpers/gateway.ts";
+
+type Entry = { model_name: string; litellm_params: Record<string, unknown>; model_info?: Record<string, unknown> };
+
+function router(model_list: Entry[], router_settings: Record<string, unknown> = {}, litellm_settings: Record<string, unknown> = {}) {
+  const config = loadConfig(writeConfig({ model_list, router_settings, litellm_settings }), {});
+  return buildRouter(config, [], new RouterState()).router;
+}
+
+const dep = (name: string, model: string, extra: Record<string, unknown> = {}, id?: string): Entry => ({
+  model_name: name,
+  litellm_params: { model, api_base: "http://127.0.0.1:1", ...extra },
+  ...(id ? { model_info: { id } } : {}),
+});
+
+describe("model groups", () => {
+  const r = router(
+    [
+      dep("claude-opus-4-8", "anthropic/claude-opus-4-8", {}, "exact"),
+      dep("claude-*", "anthropic/claude-*", {}, "claude-star"),
+      dep("claude-opus-*", "anthropic/claude-opus-*", {}, "opus-star"),
+      dep("anthropic/*", "anthropic/*", {}, "anthropic-star"),
+      dep("*", "openai/*", {}, "catch-all"),
+    ],
+    { model_group_alias: { fast: "claude-opus-4-8", hidden: { model: "claude-opus-4-8", hidden: true } } },
+  );
+
+  test("exact names win over patterns; the most specific pattern wins among patterns", () => {
+    expect(r.resolve("claude-opus-4-8")!.deployments[0]!.id).toBe("exact");
+    expect(r.resolve("claude-opus-5")!.group).toBe("claude-opus-*");
+    expect(r.resolve("claude-sonnet-5")!.group).toBe("claude-*");
+    expect(r.resolve("gpt-4o")!.group).toBe("*");
+  });
+
+  test("captured parts are substituted into litellm_params.model", () => {
+    const res = r.resolve("claude-opus-9")!;
+    expect(upstreamModelFor(res.deployments[0]!, res)).toBe("claude-opus-9");
+    const a = r.resolve("anthropic/claude-haiku-4-5")!;
+    expect(a.group).toBe("anthropic/*");
+    expect(upstreamModelFor(a.deployments[0]!, a)).toBe("claude-haiku-4-5");
+    const any = r.resolve("gpt-5")!;
+    expect(upstreamModelFor(any.deployments[0]!, any)).toBe("gpt-5");
+  });
+
+  test("aliases, deployment ids, and hidden aliases", () => {
+    expect(r.resolve("fast")!.deployments[0]!.id).toBe("exact");
+    expect(r.resolve("catch-all")!.pinned).toBe(true);
+    const names = r.groups.publicNames();
+    expect(names).toContain("fast");
+    expect(names).not.toContain("hidden");
+    expect(names).not.toContain("*");
+  });
+
+  test("a bare model name is retried with its provider prefix", () => {
+    const only = router([dep("anthropic/*", "anthropic/*")]);
+    const res = only.resolve("claude-sonnet-5")!;
+    expect(res.group).toBe("anthropic/*");
+    expect(upstreamModelFor(res.deployments[0]!, res)).toBe("claude-sonnet-5");
+    expect(only.resolve("llama-3")).toBeUndefined();
+  });
+});
+
+describe("routing strategies", () => {
+  test("simple-shuffle is weighted by weight, else rpm", async () => {
+    const r = router([dep("g", "openai/a", { weight: 3 }, "a"), dep("g", "openai/b", { weight: 1 }, "b")]);
+    const counts: Record<string, number> = { a: 0, b: 0 };
+    for (let i = 0; i < 4000; i++) {
+      const out = await r.execute(r.resolve("g")!, {}, async (d, info) => (info.release(), d.id));
+      counts[out.result]!++;
+    }
+    expect(counts.a! / 4000).toBeGreaterThan(0.7);
+    expect(counts.a! / 4000).toBeLessThan(0.8);
+  });
+
+  test("order restricts picks to the lowest order that is healthy", async () => {
+    const r = router([dep("g", "openai/a", { order: 2 }, "a"), dep("g", "openai/b", { order: 1 }, "b")]);
+    for (let i = 0; i < 20; i++) expect((await r.execute(r.resolve("g")!, {}, async (d) => d.id)).result).toBe("b");
+    r.state.cooldown("b", 60);
+    expect((await r.execute(r.resolve("g")!, {}, async (d) => d.id)).result).toBe("a");
+  });
+
+  test("least-busy picks the deployment with fewest requests in flight", async () => {
+    const r = router([dep("g", "openai/a", {}, "a"), dep("g", "openai/b", {}, "b")], { routing_strategy: "least-busy" });
+    r.state.requestStarted("a");
+    r.state.requestStarted("a");
+    for (let i = 0; i < 10; i++) expect((await r.execute(r.resolve("g")!, {}, async (d, info) => (info.release(), d.id))).result).toBe("b");
+  });
+
+  test("latency-based routing prefers the faster deployment once measured", async () => {
+    const r = router([dep("g", "openai/a", {}, "a"), dep("g", "openai/b", {}, "b")], { routing_strategy: "latency-based-routing" });
+    r.state.recordSuccess("a", 300);
+    r.state.recordSuccess("b", 20);
+    for (let i = 0; i < 10; i++) expect((await r.execute(r.resolve("g")!, {}, async (d) => d.id)).result).toBe("b");
+  });
+
+  test("usage-based routing prefers lower tpm; per-minute rpm limits are respected", async () => {
+    const r = router([dep("g", "openai/a", { rpm: 2 }, "a"), dep("g", "openai/b", { rpm: 100 }, "b")], { routing_strategy: "usage-based-routing-v2" });
+    r.state.addTokens("b", 500);
+    const picks: string[] = [];
+    for (let i = 0; i < 5; i++) picks.push((await r.execute(r.resolve("g")!, {}, async (d, info) => (info.release(), d.id))).result);
+    expect(picks.slice(0, 2)).toEqual(["a", "a"]);
+    expect(picks.slice(2)).toEqual(["b", "b", "b"]);
+  });
+
+  test("cost-based routing picks the cheaper deployment", async () => {
+    const r = router([
+      dep("g", "openai/a", { input_cost_per_token: 0.00001, output_cost_per_token: 0.00003 }, "a"),
+      dep("g", "openai/b", { input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 }, "b"),
+    ], { routing_strategy: "cost-based-routing" });
+    for (let i = 0; i < 10; i++) expect((await r.execute(r.resolve("g")!, {}, async (d) => d.id)).result).toBe("b");
+  });
+});
+
+const fail = (status: number, message = "boom", headers: Record<string, string> = {}) => new GatewayError(status, message, { headers });
+
+describe("retries, fallbacks and cooldowns", () => {
+  test("a failing deployment is retried on another one and cooled down after allowed_fails", async () => {
+    const r = router([dep("g", "openai/bad", {}, "bad"), dep("g", "openai/good", {}, "good")], { allowed_fails: 1, cooldown_time: 60, num_retries: 2 });
+    const calls: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const out = await r.execute(r.resolve("g")!, {}, async (d: Deployment) => {
+        calls.push(d.id);
+        if (d.id === "bad") throw fail(500);
+        return "ok";
+      });
+      expect(out.result).toBe("ok");
+    }
+    expect(calls.filter((c) => c === "bad").length).toBe(2);
+    expect(r.state.isCoolingDown("bad")).toBe(true);
+  });
+
+  test("fallbacks are tried in order after retries, on 5xx and 429", async () => {
+    const r = router(
+      [dep("a", "openai/a", {}, "a"), dep("b", "openai/b", {}, "b"), dep("c", "openai/c", {}, "c")],
+      { num_retries: 1, fallbacks: [{ a: ["b", "c"] }], retry_after: 0 },
+    );
+    const seen: string[] = [];
+    const out = await r.execute(r.resolve("a")!, {}, async (d) => {
+      seen.push(d.id);
+      if (d.id === "a") throw fail(503);
+      if (d.id === "b") throw fail(429);
+      return d.id;
+    });
+    expect(out.result).toBe("c");
+    expect(out.fallbacks).toBe(2);
+    expect(seen.filter((s) => s === "a").length).toBe(2);
+  });
+
+  test("context-window errors go straight to context_window_fallbacks without retrying", async () => {
+    const r = router([dep("small", "openai/s", {}, "s"), dep("big", "openai/b", {}, "b")], {
+      num_retries: 3,
+      context_window_fallbacks: [{ small: ["big"] }],
+    });
+    const seen: string[] = [];
+    const out = await r.execute(r.resolve("small")!, {}, async (d) => {
+      seen.push(d.id);
+      if (d.id === "s") throw new GatewayError(400, "maximum context length exceeded", { kind: "ContextWindowExceededError" });
+      return d.id;
+    });
+    expect(out.result).toBe("b");
+    expect(seen).toEqual(["s", "b"]);
+  });
+
+  test("client-side fallbacks take precedence; a 400 is not retried; default_fallbacks apply to every group", async () => {
+    const r = router([dep("a", "openai/a", {}, "a"), dep("b", "openai/b", {}, "b"), dep("z", "openai/z", {}, "z")], {
+      num_retries: 1,
+      default_fallbacks: ["z"],
+    });
+    const seen: string[] = [];
+    const out = await r.execute(r.resolve("a")!, { clientFallbacks: ["b"] }, async (d) => {
+      seen.push(d.id);
+      if (d.id === "a") throw fail(400);
+      return d.id;
+    });
+    expect(out.result).toBe("b");
+    expect(seen).toEqual(["a", "b"]);
+    const viaDefault = await r.execute(r.resolve("a")!, {}, async (d) => {
+      if (d.id === "a") throw fail(500);
+      return d.id;
+    });
+    expect(viaDefault.result).toBe("z");
+  });
+
+  test("every deployment cooling down gives LiteLLM's 429 'No deployments available'", async () => {
+    const r = router([dep("g", "openai/a", {}, "a"), dep("g", "openai/b", {}, "b")]);
+    r.state.cooldown("a", 30);
+    r.state.cooldown("b", 30);
+    const err = await r.execute(r.resolve("g")!, {}, async () => "never").catch((e) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.status).toBe(429);
+    expect(err.message).toContain("No deployments available for selected model");
+  });
+
+  test("a single deployment is retried with backoff honouring retry-after", async () => {
+    const r = router([dep("g", "openai/a", {}, "a")], { num_retries: 1 });
+    let n = 0;
+    const t0 = Date.now();
+    const out = await r.execute(r.resolve("g")!, {}, async () => {
+      if (n++ === 0) throw fail(429, "slow down", { "retry-after": "0.3" });
+      return "ok";
+    });
+    expect(out.result).toBe("ok");
+    expect(out.retries).toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(r.state.isCoolingDown("a")).toBe(false);
+  });
+
+  test("404 is never retried; retry_policy sets retries per error type", async () => {
+    const r = router([dep("g", "openai/a", {}, "a"), dep("g", "openai/b", {}, "b")], { num_retries: 5, retry_policy: { RateLimitErrorRetries: 0 } });
+    let n = 0;
+    await r.execute(r.resolve("g")!, {}, async () => (n++, Promise.reject(fail(404)))).catch(() => {});
+    expect(n).toBe(1);
+    n = 0;
+    await r.execute(r.resolve("g")!, {}, async () => (n++, Promise.reject(fail(429)))).catch(() => {});
+    expect(n).toBe(1);
+  });
+});
