@@ -60,10 +60,11 @@ describe("retries, cooldowns and fallbacks over real sockets", () => {
   let bad: FakeLLM;
   let good: FakeLLM;
   let ctxSmall: FakeLLM;
+  let breaker: FakeLLM;
   let g: GatewayProcess;
 
   beforeAll(async () => {
-    [bad, good, ctxSmall] = [await fake(), await fake(), await fake()];
+    [bad, good, ctxSmall, breaker] = [await fake(), await fake(), await fake(), await fake()];
     g = await gateway({
       model_list: [
         chat(bad, "pair", { order: 1 }, "pair-bad"),
@@ -72,13 +73,14 @@ describe("retries, cooldowns and fallbacks over real sockets", () => {
         chat(good, "secondary", {}, "secondary-good"),
         chat(ctxSmall, "small-ctx", {}, "small"),
         chat(good, "big-ctx", {}, "big"),
+        chat(breaker, "breaks-mid-stream", {}, "breaker"),
       ],
       router_settings: {
         num_retries: 1,
         allowed_fails: 0,
         cooldown_time: 60,
         retry_after: 0,
-        fallbacks: [{ primary: ["secondary"] }],
+        fallbacks: [{ primary: ["secondary"] }, { "breaks-mid-stream": ["secondary"] }],
         context_window_fallbacks: [{ "small-ctx": ["big-ctx"] }],
       },
     });
@@ -125,10 +127,10 @@ describe("retries, cooldowns and fallbacks over real sockets", () => {
     expect(r.headers.get("x-litellm-model-group")).toBe("secondary");
     expect(await r.text()).toContain('"finish_reason":"stop"');
 
-    bad.control({ breakAfterChunks: 2 });
-    const broken = await post(g, "primary", true);
+    breaker.control({ breakAfterChunks: 2 });
+    const broken = await post(g, "breaks-mid-stream", true);
     expect(broken.status).toBe(200);
-    expect(broken.headers.get("x-litellm-model-group")).toBe("primary");
+    expect(broken.headers.get("x-litellm-model-group")).toBe("breaks-mid-stream");
     const text = await broken.text();
     expect(text).toContain('"error"');
     expect(text).not.toContain('"finish_reason":"stop"');
