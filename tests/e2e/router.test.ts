@@ -127,7 +127,7 @@ describe("retries, cooldowns and fallbacks over real sockets", () => {
     expect(r.headers.get("x-litellm-model-group")).toBe("secondary");
     expect(await r.text()).toContain('"finish_reason":"stop"');
 
-    breaker.control({ breakAfterChunks: 2 });
+    breaker.control({ breakAfterChunks: 3, chunkDelayMs: 50 });
     const broken = await post(g, "breaks-mid-stream", true);
     expect(broken.status).toBe(200);
     expect(broken.headers.get("x-litellm-model-group")).toBe("breaks-mid-stream");
