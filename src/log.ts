@@ -1,6 +1,14 @@
 export type Level = "debug" | "info" | "warn" | "error";
 
 const SECRET_FIELD = /(key|token|secret|password|authorization)/i;
+const SECRET_HEADER = /^(authorization|x-api-key|api-key|x-litellm-api-key|x-goog-api-key|ocp-apim-subscription-key|cookie|proxy-authorization)$/i;
+
+/** Header values a trace may print: credentials replaced by their last 4 characters. */
+export function redactHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k] = SECRET_HEADER.test(k) ? `[redacted …${v.slice(-4)}]` : v;
+  return out;
+}
 
 /** Drops values of secret-looking fields from structured log data. */
 export function redact(fields: Record<string, unknown>): Record<string, unknown> {
@@ -18,6 +26,8 @@ export class Logger {
     private readonly json = false,
     readonly debugEnabled = false,
     private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    /** `--detailed_debug`: per-request upstream traces, secrets redacted. */
+    readonly traceEnabled = false,
   ) {}
 
   log(level: Level, msg: string, fields?: Record<string, unknown>): void {

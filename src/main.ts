@@ -1,10 +1,12 @@
 #!/usr/bin/env bun
 import { parseArgs, USAGE, UsageError } from "./cli/args.ts";
+import { launch } from "./cli/launch.ts";
 import { ConfigError } from "./config/index.ts";
 import { startGateway } from "./server.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "claude" || argv[0] === "codex") return launch(argv[0], argv.slice(1));
   let args;
   try {
     args = parseArgs(argv);
@@ -26,12 +28,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const gw = await startGateway(args);
     process.stdout.write(`litellm-rust listening on ${gw.url}\n`);
+    const grace = (gw.runtime().config.general.graceful_shutdown_seconds ?? 30) * 1000;
     const shutdown = async () => {
-      await gw.stop();
+      await gw.shutdown(grace);
       process.exit(0);
     };
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
+    process.on("SIGHUP", () => gw.reload());
     return -1;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -1,36 +1,59 @@
 import type { Server } from "bun";
+import type { Hono } from "hono";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { CliArgs } from "./cli/args.ts";
-import { loadConfig, type GatewayConfig } from "./config/index.ts";
+import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.ts";
 import { fanOut, logSink } from "./gateway/sinks.ts";
 import type { CallSink } from "./gateway/types.ts";
 import { createApp } from "./http/app.ts";
+import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
+import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { RedisLink } from "./redis.ts";
 import { buildRouter } from "./router/index.ts";
+import { RedisRouterState } from "./router/redis-state.ts";
 import { RouterState } from "./router/state.ts";
 import type { Runtime } from "./runtime.ts";
-import { RedisLink } from "./redis.ts";
-import { RedisRouterState } from "./router/redis-state.ts";
 
 const DEFAULT_MAX_BODY_MB = 64;
+
+/** Shared, long-lived parts that survive a config reload. */
+export interface Services {
+  log: Logger;
+  state: RouterState;
+  metrics: GatewayMetrics;
+  redis?: RedisLink;
+  /** Extra sinks (spend writer, ...) fed every finished call. */
+  sinks: CallSink[];
+  /** Work to finish before the process exits (flush spend, run events), in order. */
+  onShutdown: Array<() => Promise<void>>;
+  /** Route groups added by feature modules (management API, agents, UI). */
+  routes: Array<(app: Hono, rt: () => Runtime) => void>;
+  health: Array<() => Record<string, unknown>>;
+}
 
 export interface RunningGateway {
   server: Server<unknown>;
   url: string;
   runtime: () => Runtime;
-  stop(): Promise<void>;
+  services: Services;
+  /** Re-reads the config file; on a bad config keeps the running one and returns the reason. */
+  reload(): { ok: true } | { ok: false; error: string };
+  /** Stops accepting, lets in-flight requests and streams finish up to `deadlineMs`, flushes, closes. */
+  shutdown(deadlineMs?: number): Promise<void>;
 }
 
-/** Builds everything a request needs from a validated config. Pure setup; no I/O beyond the config. */
-export function buildRuntime(config: GatewayConfig, log: Logger, state = new RouterState(), extraSinks: CallSink[] = []): Runtime {
-  const built = buildRouter(config, [], state);
+/** Builds everything a request needs from a validated config. */
+export function buildRuntime(config: GatewayConfig, services: Services): Runtime {
+  const { log } = services;
+  const built = buildRouter(config, [], services.state);
   for (const w of built.warnings) log.warn(w);
   const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined });
   return {
     config,
     router: built.router,
     auth,
-    sink: fanOut([logSink(log, config.jsonLogs), ...extraSinks]),
+    sink: fanOut([logSink(log, config.jsonLogs), services.metrics, ...services.sinks]),
     log,
     maxBodyBytes: Math.floor((config.general.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
   };
@@ -45,26 +68,48 @@ export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger):
   }
 }
 
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+async function connectRedis(config: GatewayConfig, services: Services): Promise<void> {
+  if (!config.redisUrl) return;
+  const redis = new RedisLink(config.redisUrl);
+  services.redis = redis;
+  try {
+    await redis.client.connect();
+  } catch (e) {
+    services.log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
+  }
+  services.onShutdown.push(async () => redis.close());
+}
+
 export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   const config = loadConfig(args.config);
-  const log = new Logger(config.jsonLogs, args.debug);
+  const log = new Logger(config.jsonLogs, args.debug, undefined, args.detailedDebug);
   startupNotes(config, args, log);
   const state = new RouterState();
-  let redis: RedisLink | undefined;
-  if (config.redisUrl) {
-    redis = new RedisLink(config.redisUrl);
-    try {
-      await redis.client.connect();
-    } catch (e) {
-      log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
-    }
-  }
-  let runtime = buildRuntime(config, log, state);
-  if (redis) {
-    await new RedisRouterState(redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
+  const services: Services = {
+    log,
+    state,
+    metrics: new GatewayMetrics(() => state),
+    sinks: [],
+    onShutdown: [],
+    routes: [],
+    health: [],
+  };
+  await connectRedis(config, services);
+  let runtime = buildRuntime(config, services);
+  if (services.redis) {
+    await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
     log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
+    services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
-  const app = createApp(() => runtime);
+
+  const app = createApp(() => runtime, {
+    health: () => Object.assign({}, ...services.health.map((h) => h())),
+    extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],
+  });
   const server = Bun.serve({
     port: args.port,
     hostname: args.host,
@@ -75,19 +120,46 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     development: false,
   });
   const shown = args.host === "0.0.0.0" || args.host === "::" ? "127.0.0.1" : args.host;
-  const url = `http://${shown}:${server.port}`;
   log.info(`${runtime.router.groups.allDeployments().length} deployments loaded from ${config.file}`);
+
+  let stopping: Promise<void> | undefined;
   return {
     server,
-    url,
+    url: `http://${shown}:${server.port}`,
     runtime: () => runtime,
-    async stop() {
-      await server.stop(true);
-      redis?.close();
+    services,
+    reload() {
+      try {
+        const next = loadConfig(args.config);
+        for (const n of next.notes) log.info(n);
+        runtime = buildRuntime(next, services);
+        log.info(`config reloaded from ${next.file}: ${runtime.router.groups.allDeployments().length} deployments`);
+        return { ok: true };
+      } catch (e) {
+        const error = e instanceof ConfigError ? e.message : (e as Error).message;
+        log.error(`config reload failed, keeping the running config: ${error}`);
+        return { ok: false, error };
+      }
+    },
+    shutdown(deadlineMs = 30_000) {
+      stopping ??= (async () => {
+        log.info(`shutting down: no new connections, waiting up to ${Math.round(deadlineMs / 1000)}s for ${server.pendingRequests} in-flight requests`);
+        const drained = server.stop(false).then(() => true);
+        const timedOut = Bun.sleep(deadlineMs).then(() => false);
+        if (!(await Promise.race([drained, timedOut]))) {
+          log.warn("shutdown deadline reached, closing the remaining connections");
+          await server.stop(true);
+        }
+        for (const step of services.onShutdown) {
+          try {
+            await step();
+          } catch (e) {
+            log.error("shutdown step failed", { error: (e as Error).message });
+          }
+        }
+        log.info("shutdown complete");
+      })();
+      return stopping;
     },
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

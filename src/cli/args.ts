@@ -27,6 +27,8 @@ const LITELLM_BOOL_FLAGS = new Set([
 export const USAGE = `Usage: litellm-rust [options]
        litellm-rust claude [args...]   run Claude Code against a gateway
        litellm-rust codex [args...]    run Codex against a gateway
+         (--gateway-url URL --gateway-key KEY, or LITELLM_RUST_URL / LITELLM_RUST_API_KEY, or
+          saved in ~/.config/litellm-rust/launcher.json on first use; --reset forgets them)
 
 Options:
   -c, --config PATH     LiteLLM config.yaml to load

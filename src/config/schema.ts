@@ -150,6 +150,7 @@ export const LitellmSettingsSchema = v.looseObject({
   cache_params: o(v.record(v.string(), v.unknown())),
   upperbound_key_generate_params: o(v.record(v.string(), v.unknown())),
   default_key_generate_params: o(v.record(v.string(), v.unknown())),
+  require_auth_for_metrics_endpoint: o(bool),
 });
 
 const agentFileSchema = v.looseObject({ path: str, content: str });
@@ -213,6 +214,7 @@ export const GeneralSettingsSchema = v.looseObject({
   ),
   gateway_public_url: o(str),
   max_concurrent_runs: o(int),
+  graceful_shutdown_seconds: o(num),
   artifact_dir: o(str),
 });
 

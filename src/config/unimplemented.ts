@@ -41,6 +41,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "default_fallbacks", "allowed_fails", "drop_params", "json_logs", "set_verbose", "max_budget",
     "budget_duration", "model_alias_map", "success_callback", "failure_callback", "callbacks",
     "upperbound_key_generate_params", "default_key_generate_params",
+    "require_auth_for_metrics_endpoint",
   ]),
   general_settings: new Set([
     "master_key", "database_url", "database_connection_pool_limit", "database_connection_timeout",
@@ -49,7 +50,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",
     "token_rate_limit_type", "global_max_parallel_requests", "max_parallel_requests", "store_prompts_in_spend_logs",
     "spend_spill_dir", "sandbox_choice", "e2b_sandbox_params", "daytona_sandbox_params", "gateway_public_url",
-    "max_concurrent_runs", "artifact_dir",
+    "max_concurrent_runs", "artifact_dir", "graceful_shutdown_seconds",
   ]),
 };
 

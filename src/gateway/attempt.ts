@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors.ts";
+import { redactHeaders, type Logger } from "../log.ts";
 import { streamErrorEvent } from "../http/error-response.ts";
 import { mockResponse } from "../providers/mock/index.ts";
 import type { Protocol } from "../providers/types.ts";
@@ -58,6 +59,7 @@ export async function attempt(
   resolved: Resolved,
   info: AttemptInfo,
   timeouts: Timeouts,
+  log?: Logger,
 ): Promise<AttemptResult> {
   const upstreamModel = upstreamModelFor(d, resolved);
   const mock = req.body.mock_response ?? d.mockResponse;
@@ -82,7 +84,11 @@ export async function attempt(
   });
 
   const t0 = performance.now();
+  if (log?.traceEnabled) {
+    log.debug("upstream request", { call_id: req.callId, deployment: d.id, method: upstreamReq.method, url: upstreamReq.url, headers: redactHeaders(upstreamReq.headers), body_bytes: bodyText.length, translated: !!tr });
+  }
   const res = await sendUpstream(upstreamReq, req.signal, timeouts.timeoutMs);
+  if (log?.traceEnabled) log.debug("upstream response", { call_id: req.callId, status: res.status, ms: Math.round(performance.now() - t0), content_type: res.headers.get("content-type") });
   if (!res.ok) {
     const text = await res.text().catch(() => "");
     throw upstreamError(d, res.status, text, res.headers);

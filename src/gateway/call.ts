@@ -39,7 +39,11 @@ function clientFallbacks(body: Record<string, unknown>): string[] | undefined {
 /** Runs an LLM call through the router and returns the client's response; records it when done. */
 export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
   const resolved = rt.router.resolve(req.model);
-  if (!resolved) throw invalidModel(req.model);
+  if (!resolved) {
+    const err = invalidModel(req.model);
+    rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0 });
+    throw err;
+  }
   const numRetriesHeader = req.headers.get("x-litellm-num-retries");
   const numRetries =
     typeof req.body.num_retries === "number" ? req.body.num_retries : numRetriesHeader ? Number(numRetriesHeader) : undefined;
@@ -49,7 +53,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     routed = await rt.router.execute<AttemptResult>(
       resolved,
       { numRetries, clientFallbacks: clientFallbacks(req.body) },
-      (d, info) => attempt(req, d, info.resolved, info, timeoutsFor(rt, req, d)),
+      (d, info) => attempt(req, d, info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
   } catch (e) {
     const err = asGatewayError(e);
