@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
 import { extractApiKey, maskKey } from "./extract.ts";
 import { hashToken } from "./hash.ts";
+import type { ScopedKeys } from "./scoped-keys.ts";
 import { OPEN_AUTH, type AuthContext } from "./types.ts";
 
 export interface RequestFacts {
@@ -29,7 +30,7 @@ export class Authenticator {
   readonly masterKeyHash?: string;
 
   constructor(
-    private readonly opts: { masterKey?: string; customHeader?: string; virtualKeys?: VirtualKeyChecker },
+    private readonly opts: { masterKey?: string; customHeader?: string; virtualKeys?: VirtualKeyChecker; scoped?: ScopedKeys },
   ) {
     if (opts.masterKey) {
       this.masterDigest = createHash("sha256").update(opts.masterKey).digest();
@@ -51,8 +52,11 @@ export class Authenticator {
   }
 
   async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {
-    if (!this.masterDigest) return OPEN_AUTH;
     const key = extractApiKey(headers, this.opts.customHeader);
+    if (!this.masterDigest) {
+      const scoped = key && this.opts.scoped?.check(hashToken(key), facts);
+      return scoped || OPEN_AUTH;
+    }
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
     const digest = createHash("sha256").update(key).digest();
@@ -64,7 +68,10 @@ export class Authenticator {
         `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
       );
     }
+    const hash = hashToken(key);
+    const scoped = this.opts.scoped?.check(hash, facts);
+    if (scoped) return scoped;
     if (!this.opts.virtualKeys) throw new GatewayError(400, "No connected db.", { type: "no_db_connection" });
-    return this.opts.virtualKeys.authenticate(key, hashToken(key), facts);
+    return this.opts.virtualKeys.authenticate(key, hash, facts);
   }
 }

@@ -1,0 +1,174 @@
+import type { Context, Hono } from "hono";
+import { GatewayError } from "../errors.ts";
+import { errorResponse } from "../http/error-response.ts";
+import type { Runtime } from "../runtime.ts";
+import type { AgentRuntime } from "./runtime.ts";
+import { TERMINAL_STATES, type RunEvent } from "./types.ts";
+import { promptWithPayload, verifySignature } from "./webhook.ts";
+
+const ADMIN_ROLES = new Set(["proxy_admin"]);
+const KEEPALIVE_MS = 15_000;
+const POLL_MS = 500;
+
+async function requireAdmin(rt: Runtime, c: Context): Promise<void> {
+  const auth = await rt.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
+  if (auth.kind !== "open" && !ADMIN_ROLES.has(auth.role)) {
+    throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
+  }
+}
+
+function agentView(agents: AgentRuntime, id: string) {
+  const a = agents.agent(id);
+  return {
+    id: a.id,
+    name: a.name,
+    description: a.description,
+    model: a.model,
+    sandbox: a.sandbox,
+    schedule: a.schedule ?? null,
+    next_run_at: agents.nextRun(a.id)?.toISOString() ?? null,
+    webhook: !!a.webhookSecret,
+    timeout: a.timeoutMs / 1000,
+    max_turns: a.maxTurns ?? null,
+    max_budget: a.maxBudget ?? null,
+    max_concurrency: a.maxConcurrency,
+  };
+}
+
+const param = (c: Context, name: string) => c.req.param(name) ?? "";
+
+const sseFrame = (e: RunEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, seq: e.seq, at: e.created_at })}\n\n`;
+
+/** Replays a run's events after `after`, then follows live ones until the run ends. */
+function eventStream(agents: AgentRuntime, runId: string, after: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let last = after;
+      let closed = false;
+      const live: RunEvent[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = agents.bus.subscribe(runId, (e) => {
+        live.push(e);
+        wake?.();
+      });
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        try {
+          controller.close();
+        } catch {
+          /* already closed */
+        }
+      };
+      signal.addEventListener("abort", close);
+      const send = (e: RunEvent) => {
+        if (e.seq <= last || closed) return false;
+        last = e.seq;
+        controller.enqueue(enc.encode(sseFrame(e)));
+        return e.type === "run.completed" || e.type === "run.failed";
+      };
+      const keepalive = setInterval(() => !closed && controller.enqueue(enc.encode(": keepalive\n\n")), KEEPALIVE_MS);
+      try {
+        for (;;) {
+          for (const e of await agents.store.events(runId, last)) if (send(e)) return;
+          const run = await agents.store.get(runId);
+          if (!run || (TERMINAL_STATES.has(run.status) && !(await agents.store.events(runId, last)).length)) return;
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, agents.isLocal(runId) ? KEEPALIVE_MS : POLL_MS);
+          });
+          wake = undefined;
+          while (live.length) if (send(live.shift()!)) return;
+          if (closed) return;
+        }
+      } finally {
+        clearInterval(keepalive);
+        close();
+      }
+    },
+  });
+}
+
+/** `/api/agents` and `/api/runs`: master key (or an admin key); the webhook route is checked by signature only. */
+export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => AgentRuntime): void {
+  const guarded = (fn: (c: Context, a: AgentRuntime) => Promise<Response>) => async (c: Context) => {
+    try {
+      await requireAdmin(rt(), c);
+      return await fn(c, agents());
+    } catch (e) {
+      return errorResponse(e, "openai");
+    }
+  };
+
+  app.get("/api/agents", guarded(async (_c, a) => Response.json({ data: [...a.agents.keys()].map((id) => agentView(a, id)) })));
+  app.get("/api/agents/:id", guarded(async (c, a) => Response.json(agentView(a, param(c, "id")))));
+
+  app.post(
+    "/api/agents/:id/run",
+    guarded(async (c, a) => {
+      const text = await c.req.text();
+      let body: { prompt?: unknown } = {};
+      if (text.trim()) {
+        try {
+          body = JSON.parse(text) as { prompt?: unknown };
+        } catch {
+          throw new GatewayError(400, "Invalid JSON in request body", { type: "invalid_request_error" });
+        }
+      }
+      if (body.prompt !== undefined && typeof body.prompt !== "string") throw new GatewayError(400, "prompt must be a string", { type: "invalid_request_error", param: "prompt" });
+      const run = await a.trigger(param(c, "id"), { trigger: "api", prompt: body.prompt as string | undefined });
+      return Response.json({ run_id: run.run_id, status: run.status, event_url: `/api/runs/${run.run_id}/events` }, { status: 202 });
+    }),
+  );
+
+  app.post("/api/agents/:id/webhook", async (c) => {
+    try {
+      const a = agents();
+      const agent = a.agent(param(c, "id"));
+      const raw = new Uint8Array(await c.req.arrayBuffer());
+      if (!agent.webhookSecret || !verifySignature(agent.webhookSecret, raw, c.req.header("x-hub-signature-256"))) {
+        throw new GatewayError(401, "invalid or missing X-Hub-Signature-256", { type: "auth_error" });
+      }
+      const payload = new TextDecoder().decode(raw);
+      const run = await a.trigger(agent.id, {
+        trigger: "webhook",
+        prompt: promptWithPayload(agent.prompt, payload),
+        metadata: { webhook_event: c.req.header("x-github-event") ?? null, delivery: c.req.header("x-github-delivery") ?? null },
+      });
+      return Response.json({ run_id: run.run_id, status: run.status, event_url: `/api/runs/${run.run_id}/events` }, { status: 202 });
+    } catch (e) {
+      return errorResponse(e, "openai");
+    }
+  });
+
+  app.get(
+    "/api/runs",
+    guarded(async (c, a) => {
+      const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+      const runs = await a.store.list({ agent_id: c.req.query("agent_id"), status: c.req.query("status"), limit });
+      return Response.json({ data: runs });
+    }),
+  );
+  app.get(
+    "/api/runs/:id",
+    guarded(async (c, a) => {
+      const run = await a.store.get(param(c, "id"));
+      if (!run) throw new GatewayError(404, `run not found: ${param(c, "id")}`, { type: "not_found_error" });
+      return Response.json(run);
+    }),
+  );
+  app.post("/api/runs/:id/cancel", guarded(async (c, a) => Response.json(await a.cancel(param(c, "id")))));
+  app.get(
+    "/api/runs/:id/events",
+    guarded(async (c, a) => {
+      const id = param(c, "id");
+      if (!(await a.store.get(id))) throw new GatewayError(404, `run not found: ${id}`, { type: "not_found_error" });
+      const after = Number(c.req.header("last-event-id") ?? c.req.query("after") ?? 0) || 0;
+      return new Response(eventStream(a, id, after, c.req.raw.signal), {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+      });
+    }),
+  );
+}

@@ -1,0 +1,60 @@
+import type { Run, RunEvent, RunEventType } from "../types.ts";
+import type { RunStore } from "./types.ts";
+
+/** Runs in memory: the gateway without a database. Lost on restart (the start-up log says so). */
+export class MemoryRunStore implements RunStore {
+  readonly durable = false;
+  private readonly runs = new Map<string, Run>();
+  private readonly eventLog = new Map<string, RunEvent[]>();
+  private readonly ticks = new Set<string>();
+
+  async init(): Promise<void> {}
+
+  async create(run: Run): Promise<void> {
+    this.runs.set(run.run_id, { ...run });
+    this.eventLog.set(run.run_id, []);
+  }
+
+  async update(runId: string, patch: Partial<Run>): Promise<Run | undefined> {
+    const cur = this.runs.get(runId);
+    if (!cur) return undefined;
+    const next = { ...cur, ...patch };
+    this.runs.set(runId, next);
+    return { ...next };
+  }
+
+  async get(runId: string): Promise<Run | undefined> {
+    const r = this.runs.get(runId);
+    return r && { ...r };
+  }
+
+  async list(filter: { agent_id?: string; status?: string; session_id?: string; limit?: number }): Promise<Run[]> {
+    const out = [...this.runs.values()]
+      .filter((r) => (!filter.agent_id || r.agent_id === filter.agent_id) && (!filter.status || r.status === filter.status) && (!filter.session_id || r.session_id === filter.session_id))
+      .sort((a, b) => b.created_at.localeCompare(a.created_at));
+    return out.slice(0, filter.limit ?? 100).map((r) => ({ ...r }));
+  }
+
+  async appendEvent(runId: string, type: RunEventType, data: Record<string, unknown>): Promise<RunEvent> {
+    const log = this.eventLog.get(runId) ?? [];
+    this.eventLog.set(runId, log);
+    const ev: RunEvent = { run_id: runId, seq: log.length + 1, type, data, created_at: new Date().toISOString() };
+    log.push(ev);
+    return ev;
+  }
+
+  async events(runId: string, afterSeq: number): Promise<RunEvent[]> {
+    return (this.eventLog.get(runId) ?? []).filter((e) => e.seq > afterSeq);
+  }
+
+  async claimTick(agentId: string, tickAt: Date): Promise<boolean> {
+    const key = `${agentId}@${tickAt.toISOString()}`;
+    if (this.ticks.has(key)) return false;
+    this.ticks.add(key);
+    return true;
+  }
+
+  async unfinished(): Promise<Run[]> {
+    return [...this.runs.values()].filter((r) => !["succeeded", "failed", "cancelled", "timed_out"].includes(r.status));
+  }
+}

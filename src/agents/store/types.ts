@@ -1,0 +1,18 @@
+import type { Run, RunEvent, RunEventType } from "../types.ts";
+
+/** Where runs and their events live: Postgres when configured, memory otherwise. */
+export interface RunStore {
+  readonly durable: boolean;
+  init(): Promise<void>;
+  create(run: Run): Promise<void>;
+  update(runId: string, patch: Partial<Run>): Promise<Run | undefined>;
+  get(runId: string): Promise<Run | undefined>;
+  list(filter: { agent_id?: string; status?: string; session_id?: string; limit?: number }): Promise<Run[]>;
+  /** Appends an event with the next sequence number of the run and returns it. */
+  appendEvent(runId: string, type: RunEventType, data: Record<string, unknown>): Promise<RunEvent>;
+  events(runId: string, afterSeq: number): Promise<RunEvent[]>;
+  /** Claims a cron tick for an agent: true for exactly one caller across every instance. */
+  claimTick(agentId: string, tickAt: Date, runId: string): Promise<boolean>;
+  /** Runs left in non-terminal states (for reconciliation after a restart). */
+  unfinished(): Promise<Run[]>;
+}
