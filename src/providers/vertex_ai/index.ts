@@ -39,7 +39,7 @@ function publisherUrl(t: Target, project: string, publisher: string, method: str
   const base = t.apiBase.replace(/\/+$/, "");
   const versioned = /\/v1(beta1)?$/.test(base) ? base : `${base}/v1`;
   const loc = location(t);
-  return `${versioned}/projects/${project}/locations/${loc}/publishers/${publisher}/models/${encodeURIComponent(t.model)}${method}`;
+  return `${versioned}/projects/${project}/locations/${loc}/publishers/${publisher}/models/${encodeURIComponent(t.model).replace(/%40/g, "@")}${method}`;
 }
 
 async function headersFor(t: Target, ctx: BuildContext): Promise<{ headers: Record<string, string>; project: string }> {
