@@ -13,3 +13,6 @@ export function signatureFromId(id: string | undefined): string | undefined {
   const at = id?.indexOf(MARK) ?? -1;
   return at >= 0 ? id!.slice(at + MARK.length) : undefined;
 }
+
+/** The id without the carried signature, so a tool result matches its call either way. */
+export const baseId = (id: string | undefined) => (id ?? "").split(MARK)[0]!;

@@ -1,4 +1,4 @@
-import { signatureFromId } from "./ids.ts";
+import { baseId, signatureFromId } from "./ids.ts";
 import type { GeminiContent, GeminiPart, GeminiRequest } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -74,7 +74,7 @@ function push(contents: GeminiContent[], role: GeminiContent["role"], parts: Gem
 }
 
 function toolResponse(m: ChatMessage, names: Map<string, string>): GeminiPart {
-  const name = names.get(m.tool_call_id ?? "") ?? m.name ?? "tool";
+  const name = names.get(baseId(m.tool_call_id)) ?? m.name ?? "tool";
   const text = textOf(m.content);
   let response: Json;
   try {
@@ -97,7 +97,7 @@ function messages(list: ChatMessage[]): Pick<GeminiRequest, "contents" | "system
       const parts = contentParts(m.content);
       for (const tc of m.tool_calls ?? []) {
         const name = tc.function?.name ?? "";
-        if (tc.id) names.set(tc.id, name);
+        if (tc.id) names.set(baseId(tc.id), name);
         const sig = signatureFromId(tc.id);
         parts.push({ functionCall: { name, args: parseArgs(tc.function?.arguments) }, ...(sig ? { thoughtSignature: sig } : {}) });
       }
