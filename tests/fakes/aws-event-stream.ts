@@ -4,7 +4,7 @@ import { crc32 } from "node:zlib";
  * Encoder of the AWS event-stream framing for the fake Bedrock (string headers only, which is all
  * Bedrock's runtime streams use). Written apart from the gateway's decoder so each checks the other.
  */
-export function encodeEventMessage(headers: Record<string, string>, payload: Uint8Array): Uint8Array {
+export function encodeEventMessage(headers: Record<string, string>, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const enc = new TextEncoder();
   const parts: number[] = [];
   for (const [name, value] of Object.entries(headers)) {
@@ -26,7 +26,7 @@ export function encodeEventMessage(headers: Record<string, string>, payload: Uin
 }
 
 /** A Bedrock stream `event` frame with a JSON payload. */
-export function eventFrame(eventType: string, payload: unknown): Uint8Array {
+export function eventFrame(eventType: string, payload: unknown): Uint8Array<ArrayBuffer> {
   const body = new TextEncoder().encode(JSON.stringify(payload));
   return encodeEventMessage({ ":event-type": eventType, ":content-type": "application/json", ":message-type": "event" }, body);
 }

@@ -1,10 +1,12 @@
 /**
  * A fake Amazon Bedrock runtime: `POST /model/{id}/invoke` and `/invoke-with-response-stream`
- * for Anthropic models, answering with AWS event-stream binary frames. Every request must carry a
+ * for Anthropic models, `/converse` and `/converse-stream` for any model; streams are AWS
+ * event-stream binary frames. Every request must carry a
  * valid SigV4 signature (service "bedrock") for a known key; Claude's answers come from the fake LLM.
  */
 import { eventFrame, exceptionFrame } from "./aws-event-stream.ts";
 import { verifySigV4 } from "./aws-sigv4-verify.ts";
+import { ConverseValidationError, converseFrames, converseJson } from "./bedrock-converse.ts";
 import { forwardTo, sseEvents } from "./forward.ts";
 import { startFakeLLM, type FakeLLM } from "./llm.ts";
 
@@ -31,6 +33,17 @@ export interface FakeBedrock {
 
 const json = (status: number, body: unknown) => Response.json(body, { status, headers: { "x-amzn-errortype": status === 403 ? "InvalidSignatureException" : "ValidationException" } });
 
+function converse(body: Record<string, unknown>, stream: boolean): Response {
+  try {
+    if (!stream) return Response.json(converseJson(body));
+    const frames = converseFrames(body);
+    return new Response(new Blob(frames), { headers: { "content-type": "application/vnd.amazon.eventstream" } });
+  } catch (e) {
+    if (e instanceof ConverseValidationError) return json(400, { message: e.message });
+    throw e;
+  }
+}
+
 export async function startFakeBedrock(opts: { keys: Record<string, string> }): Promise<FakeBedrock> {
   const inner = await startFakeLLM();
   const requests: BedrockRecord[] = [];
@@ -42,7 +55,7 @@ export async function startFakeBedrock(opts: { keys: Record<string, string> }): 
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      const m = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/.exec(url.pathname);
+      const m = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream|converse|converse-stream)$/.exec(url.pathname);
       if (!m || req.method !== "POST") return json(404, { message: `no route ${url.pathname}` });
       const raw = new Uint8Array(await req.arrayBuffer());
       const auth = verifySigV4({ method: req.method, rawPath: url.pathname, search: url.search, headers: req.headers, body: raw }, opts.keys, "bedrock");
@@ -50,6 +63,7 @@ export async function startFakeBedrock(opts: { keys: Record<string, string> }): 
       const body = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
       const modelId = decodeURIComponent(m[1]!);
       requests.push({ path: url.pathname, modelId, operation: m[2]!, headers: Object.fromEntries(req.headers), body, signedBy: auth.accessKeyId, sessionToken: auth.sessionToken });
+      if (m[2]!.startsWith("converse")) return converse(body, m[2] === "converse-stream");
       if (body.anthropic_version !== "bedrock-2023-05-31") return json(400, { message: "anthropic_version: must be bedrock-2023-05-31" });
       for (const k of ["model", "stream"]) if (k in body) return json(400, { message: `#: extraneous key [${k}] is not permitted` });
       const betas = (body.anthropic_beta ?? []) as string[];

@@ -1,6 +1,8 @@
 import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { bedrockHeaders, bedrockUrl } from "./auth.ts";
+import { chatToConverse } from "./converse-request.ts";
+import { converseStreamToChat, converseToChat } from "./converse-response.ts";
 import { invokeStreamToAnthropic } from "./invoke-stream.ts";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
@@ -70,10 +72,25 @@ export const bedrockAnthropic: Provider = {
   responseTransform: { stream: invokeStreamToAnthropic, streamContentType: EVENT_STREAM },
 };
 
+/** Every other model (and `bedrock/converse/...`): OpenAI chat in, the Converse API on the wire. */
+export const bedrockConverse: Provider = {
+  ...common,
+  native: new Set<Protocol>(["openai-chat"]),
+  preferred: "openai-chat",
+  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+    if (protocol !== "openai-chat") throw new Error(`bedrock (converse) does not serve ${protocol}`);
+    const out = JSON.stringify(chatToConverse(JSON.parse(body) as Record<string, unknown>));
+    const url = bedrockUrl(t, ctx.stream ? "converse-stream" : "converse");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    return { url, method: "POST", headers, body: out };
+  },
+  responseTransform: { json: converseToChat, stream: converseStreamToChat, streamContentType: EVENT_STREAM },
+};
+
 const isAnthropic = (model: string) => !model.startsWith("converse/") && (model.startsWith("invoke/") || /(^|[./])anthropic\.|claude/.test(model));
 
 /** `bedrock/<model>`: Anthropic models via invoke; other models via Converse. */
 export const bedrock: Provider = {
   ...bedrockAnthropic,
-  forModel: (model) => (isAnthropic(model) ? bedrockAnthropic : bedrockAnthropic),
+  forModel: (model) => (isAnthropic(model) ? bedrockAnthropic : bedrockConverse),
 };

@@ -1,26 +1,6 @@
+import { asObject as obj, chatMessages, contentText as textOf, imageUrlOf, parseArguments as parseArgs, type ChatMessage, type Json } from "../openai-chat.ts";
 import { baseId, signatureFromId } from "./ids.ts";
 import type { GeminiContent, GeminiPart, GeminiRequest } from "./types.ts";
-
-type Json = Record<string, unknown>;
-
-interface ChatMessage {
-  role: string;
-  content?: unknown;
-  tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }>;
-  tool_call_id?: string;
-  name?: string;
-}
-
-const obj = (v: unknown): Json | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined);
-
-function parseArgs(text: string | undefined): Json {
-  if (!text) return {};
-  try {
-    return obj(JSON.parse(text)) ?? { value: JSON.parse(text) as unknown };
-  } catch {
-    return { raw: text };
-  }
-}
 
 /** `data:` URLs become inline bytes; other URLs are referenced by URI. */
 function mediaPart(url: string, mimeHint?: string): GeminiPart {
@@ -44,9 +24,8 @@ function contentParts(content: unknown): GeminiPart[] {
     if (!p) continue;
     if (p.type === "text" && typeof p.text === "string") parts.push({ text: p.text });
     else if (p.type === "image_url") {
-      const iu = p.image_url;
-      const url = typeof iu === "string" ? iu : (obj(iu)?.url as string | undefined);
-      if (url) parts.push(mediaPart(url, obj(iu)?.format as string | undefined));
+      const url = imageUrlOf(p);
+      if (url) parts.push(mediaPart(url, obj(p.image_url)?.format as string | undefined));
     } else if (p.type === "file") {
       const f = obj(p.file);
       const data = (f?.file_data ?? f?.file_id) as string | undefined;
@@ -57,12 +36,6 @@ function contentParts(content: unknown): GeminiPart[] {
     }
   }
   return parts;
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((p) => (typeof obj(p)?.text === "string" ? (obj(p)!.text as string) : "")).join("");
 }
 
 /** Appends a turn, merging it into the previous one when the role repeats (tool results after tool calls). */
@@ -168,8 +141,7 @@ function generationConfig(body: Json): Json | undefined {
 
 /** An OpenAI chat completions body as a Gemini `generateContent` body. */
 export function chatToGemini(body: Json): GeminiRequest {
-  const list = (Array.isArray(body.messages) ? body.messages : []) as ChatMessage[];
-  const out: GeminiRequest = { ...messages(list), ...tools(body) };
+  const out: GeminiRequest = { ...messages(chatMessages(body)), ...tools(body) };
   const g = generationConfig(body);
   if (g) out.generationConfig = g;
   return out;
