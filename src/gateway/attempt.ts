@@ -2,7 +2,7 @@ import { GatewayError } from "../errors.ts";
 import { redactHeaders, type Logger } from "../log.ts";
 import { streamErrorEvent } from "../http/error-response.ts";
 import { mockResponse } from "../providers/mock/index.ts";
-import type { Protocol } from "../providers/types.ts";
+import type { Protocol, Provider } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import type { AttemptInfo } from "../router/router.ts";
@@ -40,9 +40,9 @@ export interface Timeouts {
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
-function upstreamProtocolFor(d: Deployment, client: Protocol): { protocol: Protocol; tr?: Translator } {
-  if (d.provider.native.has(client)) return { protocol: client };
-  const to = d.provider.preferred;
+function upstreamProtocolFor(d: Deployment, provider: Provider, client: Protocol): { protocol: Protocol; tr?: Translator } {
+  if (provider.native.has(client)) return { protocol: client };
+  const to = provider.preferred;
   const tr = translator(client, to);
   if (!tr) {
     throw new GatewayError(400, `litellm.BadRequestError: ${d.providerName} does not support ${client} requests (model=${d.modelName})`, {
@@ -65,7 +65,8 @@ export async function attempt(
   const mock = req.body.mock_response ?? d.mockResponse;
   if (mock !== undefined) return mockAttempt(req, mock, upstreamModel, info);
 
-  const { protocol, tr } = upstreamProtocolFor(d, req.protocol);
+  const provider = d.provider.forModel?.(upstreamModel) ?? d.provider;
+  const { protocol, tr } = upstreamProtocolFor(d, provider, req.protocol);
   const ctx = { model: req.model };
   const bodyText = tr
     ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
@@ -77,10 +78,11 @@ export async function attempt(
         dropMetadata: protocol === "openai-chat",
       });
   const target = { ...d.target, model: upstreamModel };
-  const upstreamReq = await d.provider.buildRequest(target, protocol, bodyText, {
+  const upstreamReq = await provider.buildRequest(target, protocol, bodyText, {
     stream: req.stream,
     clientHeaders: req.headers,
     query: req.query,
+    send: (aux) => sendUpstream(aux, req.signal, timeouts.timeoutMs),
   });
 
   const t0 = performance.now();
@@ -94,14 +96,16 @@ export async function attempt(
     throw upstreamError(d, res.status, text, res.headers);
   }
   const headers = rateLimitHeaders(res.headers);
-  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  const rt = provider.responseTransform;
+  const contentType = res.headers.get("content-type") ?? "";
+  const isStream = contentType.includes("text/event-stream") || (!!rt?.streamContentType && contentType.includes(rt.streamContentType));
 
-  if (req.stream && isSse && res.body) {
+  if (req.stream && isStream && res.body) {
     const upstreamReader = res.body.getReader();
     let source: ReadableStreamDefaultReader<Uint8Array> = upstreamReader as ReadableStreamDefaultReader<Uint8Array>;
-    if (d.provider.responseTransform || tr) {
+    if (rt || tr) {
       let s: ReadableStream<Uint8Array> = prepend(undefined, upstreamReader);
-      if (d.provider.responseTransform) s = s.pipeThrough(d.provider.responseTransform.stream(upstreamModel));
+      if (rt) s = s.pipeThrough(rt.stream(upstreamModel));
       if (tr) s = s.pipeThrough(tr.stream(ctx));
       source = s.getReader();
     }
@@ -117,7 +121,7 @@ export async function attempt(
     }
     const firstChunkMs = Date.now();
     const upstreamMs = performance.now() - t0;
-    if (!first.done && !tr && !d.provider.responseTransform) {
+    if (!first.done && !tr && !rt) {
       const opening = streamOpeningError(d, first.value);
       if (opening) {
         source.cancel().catch(() => {});
@@ -156,9 +160,9 @@ export async function attempt(
     parsed = undefined;
   }
   let out = text;
-  if (parsed && (d.provider.responseTransform || tr)) {
+  if (parsed && (rt?.json || tr)) {
     let j = parsed;
-    if (d.provider.responseTransform) j = d.provider.responseTransform.json(j, upstreamModel) as Record<string, unknown>;
+    if (rt?.json) j = rt.json(j, upstreamModel) as Record<string, unknown>;
     if (tr) j = tr.response(j, ctx);
     out = JSON.stringify(j);
     parsed = j;

@@ -33,6 +33,11 @@ export interface BuildContext {
   clientHeaders: Headers;
   /** Query string of the incoming request, including the leading `?`, or "". */
   query: string;
+  /**
+   * Sends an auxiliary request (an OAuth token exchange) through `src/upstream.ts`, bound to the
+   * client's abort signal and the deployment's timeout. Providers never call fetch themselves.
+   */
+  send(req: UpstreamRequest): Promise<Response>;
 }
 
 /**
@@ -44,7 +49,20 @@ export interface Provider {
   readonly name: string;
   readonly defaultApiBase?: string;
   /** Env var names LiteLLM reads for the key and base when `litellm_params` leave them unset. */
-  readonly env?: { apiKey?: string[]; apiBase?: string[]; apiVersion?: string[] };
+  readonly env?: {
+    apiKey?: string[];
+    apiBase?: string[];
+    apiVersion?: string[];
+    /** Provider settings (`aws_region_name`, `vertex_project`, ...) read from env when unset. */
+    params?: Record<string, string[]>;
+  };
+  /** A default base derived from provider settings (region, location), when `api_base` is unset. */
+  apiBaseFor?(params: Readonly<Record<string, unknown>>): string | undefined;
+  /**
+   * The descriptor serving one upstream model, when a provider hosts several API families
+   * (Vertex: Gemini and Claude; Bedrock: Anthropic invoke and Converse). Called per attempt.
+   */
+  forModel?(model: string): Provider;
   /** Protocols the upstream speaks natively: a client speaking one of them is passed through. */
   readonly native: ReadonlySet<Protocol>;
   /** The protocol to translate into when the client speaks one this provider lacks. */
@@ -55,8 +73,11 @@ export interface Provider {
   errorMessage?(status: number, body: string): string;
   /** Optional: convert a provider-native response/stream to `preferred` (Gemini, Bedrock). */
   readonly responseTransform?: {
-    json(body: unknown, model: string): unknown;
+    /** Absent when JSON answers are already in the protocol (Bedrock invoke returns Anthropic JSON). */
+    json?(body: unknown, model: string): unknown;
     stream(model: string): TransformStream<Uint8Array, Uint8Array>;
+    /** A non-SSE streaming content type this transform decodes (AWS event-stream). */
+    streamContentType?: string;
   };
   /** Display name in LiteLLM error messages, e.g. "AnthropicException". */
   readonly exceptionName?: string;

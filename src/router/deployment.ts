@@ -73,6 +73,20 @@ function firstEnv(env: Record<string, string | undefined>, names?: string[]): st
   return undefined;
 }
 
+/** Provider settings left unset in `litellm_params` are read from the env vars LiteLLM reads. */
+function withEnvParams(p: Record<string, unknown>, provider: Provider, env: Record<string, string | undefined>): Record<string, unknown> {
+  const names = provider.env?.params;
+  if (!names) return p;
+  const out = { ...p };
+  for (const [key, vars] of Object.entries(names)) {
+    if (out[key] === undefined || out[key] === null) {
+      const v = firstEnv(env, vars);
+      if (v !== undefined) out[key] = v;
+    }
+  }
+  return out;
+}
+
 /** LiteLLM derives a deterministic id when `model_info.id` is absent; ours is a sha256 of group + params. */
 export function defaultDeploymentId(entry: ModelEntry): string {
   const params = entry.litellm_params as Record<string, unknown>;
@@ -119,7 +133,8 @@ export function buildDeployments(
       id = `${id}-${index}`;
     }
     seenIds.add(id);
-    const apiBase = p.api_base ?? firstEnv(env, provider.env?.apiBase) ?? provider.defaultApiBase;
+    const params = withEnvParams(p as Record<string, unknown>, provider, env);
+    const apiBase = p.api_base ?? firstEnv(env, provider.env?.apiBase) ?? provider.apiBaseFor?.(params) ?? provider.defaultApiBase;
     if (!apiBase && p.mock_response === undefined) {
       warnings.push(`model_list[${index}] (${entry.model_name}): skipped, provider "${provider.name}" needs litellm_params.api_base`);
       return;
@@ -142,7 +157,7 @@ export function buildDeployments(
         apiVersion: p.api_version ?? firstEnv(env, provider.env?.apiVersion),
         organization: p.organization ?? undefined,
         extraHeaders: p.extra_headers ?? undefined,
-        params: p as Record<string, unknown>,
+        params,
       },
       params: p,
       info,

@@ -1,0 +1,34 @@
+import { GatewayError } from "../../errors.ts";
+import type { Target } from "../types.ts";
+import { signV4 } from "./sigv4.ts";
+
+const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+
+export function regionOf(t: Target): string {
+  return str(t.params.aws_region_name) ?? /bedrock-runtime[.-](?:fips\.)?([a-z0-9-]+)\.amazonaws\.com/.exec(t.apiBase)?.[1] ?? "us-east-1";
+}
+
+/** The model id in the URL: `model_id` when set (ARNs), else the model without LiteLLM's route prefix. */
+export function modelIdOf(t: Target): string {
+  return str(t.params.model_id) ?? t.model.replace(/^(invoke|converse)\//, "");
+}
+
+export function bedrockUrl(t: Target, operation: string): string {
+  return `${t.apiBase.replace(/\/+$/, "")}/model/${encodeURIComponent(modelIdOf(t))}/${operation}`;
+}
+
+/** Bedrock API key (bearer) when `api_key` is set, else SigV4 with the configured AWS keys. */
+export async function bedrockHeaders(t: Target, url: string, body: string, accept: string): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { "content-type": "application/json", accept };
+  if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
+  if (t.apiKey) return { ...headers, authorization: `Bearer ${t.apiKey}` };
+  const accessKeyId = str(t.params.aws_access_key_id);
+  const secretAccessKey = str(t.params.aws_secret_access_key);
+  if (!accessKeyId || !secretAccessKey) {
+    throw new GatewayError(401, "litellm.AuthenticationError: BedrockException - set aws_access_key_id and aws_secret_access_key (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or api_key", {
+      kind: "AuthenticationError",
+    });
+  }
+  const creds = { accessKeyId, secretAccessKey, sessionToken: str(t.params.aws_session_token) };
+  return signV4({ method: "POST", url, headers, body }, creds, { region: regionOf(t), service: "bedrock" });
+}

@@ -1,0 +1,96 @@
+import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { upstreamErrorMessage } from "../util.ts";
+import { bedrockHeaders, bedrockUrl } from "./auth.ts";
+import { chatToConverse } from "./converse-request.ts";
+import { converseStreamToChat, converseToChat } from "./converse-response.ts";
+import { invokeStreamToAnthropic } from "./invoke-stream.ts";
+
+export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
+export const EVENT_STREAM = "application/vnd.amazon.eventstream";
+
+/** Betas the Bedrock invoke API accepts; it answers "invalid beta flag" to any other. */
+const BEDROCK_BETAS = new Set([
+  "computer-use-2024-10-22",
+  "computer-use-2025-01-24",
+  "token-efficient-tools-2025-02-19",
+  "interleaved-thinking-2025-05-14",
+  "output-128k-2025-02-19",
+  "dev-full-thinking-2025-05-14",
+  "context-1m-2025-08-07",
+  "context-management-2025-06-27",
+  "effort-2025-11-24",
+  "tool-search-tool-2025-10-19",
+  "tool-examples-2025-10-29",
+]);
+
+function betas(header: string | null, body: unknown): string[] {
+  const all = [...(header ?? "").split(","), ...(Array.isArray(body) ? body : [])].map((b) => String(b).trim());
+  return [...new Set(all.filter((b) => BEDROCK_BETAS.has(b)))];
+}
+
+/** The Messages body as invoke takes it: no model or stream, `anthropic_version` and betas in the body. */
+export function invokeBody(body: string, betaHeader: string | null): string {
+  const { model: _m, stream: _s, anthropic_beta, ...rest } = JSON.parse(body) as Record<string, unknown>;
+  const b = betas(betaHeader, anthropic_beta);
+  return JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...(b.length ? { anthropic_beta: b } : {}), ...rest });
+}
+
+const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "errorMessage"> = {
+  name: "bedrock",
+  env: {
+    apiKey: ["AWS_BEARER_TOKEN_BEDROCK"],
+    params: {
+      aws_access_key_id: ["AWS_ACCESS_KEY_ID"],
+      aws_secret_access_key: ["AWS_SECRET_ACCESS_KEY"],
+      aws_session_token: ["AWS_SESSION_TOKEN"],
+      aws_region_name: ["AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"],
+      aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+    },
+  },
+  apiBaseFor(p) {
+    const endpoint = p.aws_bedrock_runtime_endpoint;
+    if (typeof endpoint === "string" && endpoint) return endpoint;
+    const region = typeof p.aws_region_name === "string" && p.aws_region_name ? p.aws_region_name : "us-east-1";
+    return `https://bedrock-runtime.${region}.amazonaws.com`;
+  },
+  exceptionName: "BedrockException",
+  errorMessage: upstreamErrorMessage,
+};
+
+/** Anthropic models through invoke / invoke-with-response-stream: Claude Code works unchanged. */
+export const bedrockAnthropic: Provider = {
+  ...common,
+  native: new Set<Protocol>(["anthropic-messages"]),
+  preferred: "anthropic-messages",
+  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+    if (protocol !== "anthropic-messages") throw new Error(`bedrock (anthropic) does not serve ${protocol}`);
+    const out = invokeBody(body, ctx.clientHeaders.get("anthropic-beta"));
+    const url = bedrockUrl(t, ctx.stream ? "invoke-with-response-stream" : "invoke");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    return { url, method: "POST", headers, body: out };
+  },
+  responseTransform: { stream: invokeStreamToAnthropic, streamContentType: EVENT_STREAM },
+};
+
+/** Every other model (and `bedrock/converse/...`): OpenAI chat in, the Converse API on the wire. */
+export const bedrockConverse: Provider = {
+  ...common,
+  native: new Set<Protocol>(["openai-chat"]),
+  preferred: "openai-chat",
+  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+    if (protocol !== "openai-chat") throw new Error(`bedrock (converse) does not serve ${protocol}`);
+    const out = JSON.stringify(chatToConverse(JSON.parse(body) as Record<string, unknown>));
+    const url = bedrockUrl(t, ctx.stream ? "converse-stream" : "converse");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    return { url, method: "POST", headers, body: out };
+  },
+  responseTransform: { json: converseToChat, stream: converseStreamToChat, streamContentType: EVENT_STREAM },
+};
+
+const isAnthropic = (model: string) => !model.startsWith("converse/") && (model.startsWith("invoke/") || /(^|[./])anthropic\.|claude/.test(model));
+
+/** `bedrock/<model>`: Anthropic models via invoke; other models via Converse. */
+export const bedrock: Provider = {
+  ...bedrockAnthropic,
+  forModel: (model) => (isAnthropic(model) ? bedrockAnthropic : bedrockConverse),
+};
