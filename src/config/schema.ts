@@ -201,7 +201,15 @@ export const GeneralSettingsSchema = v.looseObject({
   spend_spill_dir: o(str),
   sandbox_choice: o(v.picklist(["e2b", "daytona"])),
   e2b_sandbox_params: o(
-    v.looseObject({ e2b_api_key: o(str), e2b_api_url: o(str), e2b_template: o(str), envs: o(headerMap), timeout: o(num) }),
+    v.looseObject({
+      e2b_api_key: o(str),
+      e2b_api_url: o(str),
+      e2b_domain: o(str),
+      e2b_sandbox_url: o(str),
+      e2b_template: o(str),
+      envs: o(headerMap),
+      timeout: o(num),
+    }),
   ),
   daytona_sandbox_params: o(
     v.looseObject({
@@ -210,9 +218,11 @@ export const GeneralSettingsSchema = v.looseObject({
       daytona_target: o(str),
       snapshot: o(str),
       envs: o(headerMap),
+      use_polling: o(bool),
     }),
   ),
   gateway_public_url: o(str),
+  agent_claude_path: o(str),
   max_concurrent_runs: o(int),
   graceful_shutdown_seconds: o(num),
   artifact_dir: o(str),
