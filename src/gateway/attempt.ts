@@ -67,7 +67,7 @@ export async function attempt(
 
   const provider = d.provider.forModel?.(upstreamModel) ?? d.provider;
   const { protocol, tr } = upstreamProtocolFor(d, provider, req.protocol);
-  const ctx = { model: req.model };
+  const ctx = { model: req.model, upstreamModel };
   const bodyText = tr
     ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
     : passthroughBody(req.rawBody, req.body, {

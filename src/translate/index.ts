@@ -1,27 +1,21 @@
 import type { Protocol } from "../providers/types.ts";
+import { anthropicClient, anthropicUpstream } from "./anthropic/index.ts";
+import { chatClient, chatUpstream } from "./chat/index.ts";
+import { pair } from "./pipeline.ts";
+import { responsesClient } from "./responses/index.ts";
+import type { Translator } from "./types.ts";
 
-export interface TranslateContext {
-  /** The model name the client asked for; translated responses report it back. */
-  model: string;
-}
+export type { TranslateContext, Translator } from "./types.ts";
 
-/**
- * Converts one client protocol to one upstream protocol and back. Pure: request and response are
- * functions of their input; the stream is a TransformStream over SSE bytes.
- */
-export interface Translator {
-  request(body: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>;
-  response(body: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>;
-  stream(ctx: TranslateContext): TransformStream<Uint8Array, Uint8Array>;
-}
-
-const table = new Map<string, Translator>();
-
-export function registerTranslator(from: Protocol, to: Protocol, t: Translator): void {
-  table.set(`${from}>${to}`, t);
-}
+/** Client protocol > upstream protocol. Same-protocol calls never get here: they pass through. */
+const TABLE: ReadonlyMap<string, Translator> = new Map([
+  ["anthropic-messages>openai-chat", pair(anthropicClient, chatUpstream)],
+  ["openai-chat>anthropic-messages", pair(chatClient, anthropicUpstream)],
+  ["openai-responses>openai-chat", pair(responsesClient, chatUpstream)],
+  ["openai-responses>anthropic-messages", pair(responsesClient, anthropicUpstream)],
+]);
 
 /** Translator from the client's protocol to the upstream's, or undefined when none exists. */
 export function translator(from: Protocol, to: Protocol): Translator | undefined {
-  return table.get(`${from}>${to}`);
+  return TABLE.get(`${from}>${to}`);
 }

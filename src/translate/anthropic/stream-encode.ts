@@ -1,0 +1,120 @@
+import { sseEvent } from "../../gateway/sse.ts";
+import { anthropicErrorType } from "../errors.ts";
+import { zeroUsage, type StopReason, type StreamEvent, type TokenUsage } from "../ir.ts";
+import { randomId, type Obj } from "../json.ts";
+import type { StreamEncoder, TranslateContext } from "../types.ts";
+import { stopToAnthropic, usageToAnthropic } from "./response.ts";
+
+type Block = { kind: "text" } | { kind: "thinking"; signed: boolean } | { kind: "tool"; key: number };
+
+const ev = (type: string, data: Obj) => sseEvent({ type, ...data }, type);
+
+/**
+ * Neutral stream events → Anthropic Messages SSE. Nothing is sent before the first content, so an
+ * upstream failure before it can still be retried; usage goes in `message_delta`, which the SDKs
+ * merge into the message, since OpenAI-style upstreams only report it at the end.
+ */
+export class AnthropicStreamEncoder implements StreamEncoder {
+  private id = randomId("msg_");
+  private started = false;
+  private index = -1;
+  private open: Block | undefined;
+  private readonly toolIndex = new Map<number, number>();
+  private readonly usage: TokenUsage = zeroUsage();
+  private stop: StopReason = "end";
+  private stopSequence: string | undefined;
+
+  constructor(private readonly ctx: TranslateContext) {}
+
+  push(e: Exclude<StreamEvent, { type: "error" } | { type: "end" }>): string {
+    switch (e.type) {
+      case "start":
+        if (e.id && !this.started) this.id = e.id;
+        return "";
+      case "usage":
+        Object.assign(this.usage, e.usage);
+        return "";
+      case "stop":
+        this.stop = e.reason;
+        this.stopSequence = e.sequence;
+        return "";
+      case "text":
+        return this.ensure({ kind: "text" }, { type: "text", text: "" }) + this.delta({ type: "text_delta", text: e.text });
+      case "thinking": {
+        const reuse = this.open?.kind === "thinking" && !this.open.signed;
+        const head = reuse ? "" : this.begin({ kind: "thinking", signed: false }, { type: "thinking", thinking: "", signature: "" });
+        return head + this.delta({ type: "thinking_delta", thinking: e.text });
+      }
+      case "signature":
+        if (this.open?.kind !== "thinking") return "";
+        this.open.signed = true;
+        return this.delta({ type: "signature_delta", signature: e.signature });
+      case "redacted_thinking":
+        return this.begin({ kind: "text" }, { type: "redacted_thinking", data: e.data }) + this.close();
+      case "tool_start": {
+        const out = this.begin({ kind: "tool", key: e.key }, { type: "tool_use", id: e.id || randomId("toolu_"), name: e.name, input: {} });
+        this.toolIndex.set(e.key, this.index);
+        return out;
+      }
+      case "tool_args": {
+        const at = this.toolIndex.get(e.key);
+        if (at === undefined || !e.delta) return "";
+        return ev("content_block_delta", { index: at, delta: { type: "input_json_delta", partial_json: e.delta } });
+      }
+    }
+  }
+
+  finish(): string {
+    const stop = this.stop === "end" && this.toolIndex.size ? "tool_use" : this.stop;
+    return (
+      this.preamble() +
+      this.close() +
+      ev("message_delta", {
+        delta: { stop_reason: stopToAnthropic(stop), stop_sequence: this.stopSequence ?? null },
+        usage: usageToAnthropic(this.usage),
+      }) +
+      ev("message_stop", {})
+    );
+  }
+
+  error(e: Extract<StreamEvent, { type: "error" }>): string {
+    return this.close() + ev("error", { error: { type: anthropicErrorType(e.status), message: e.message } });
+  }
+
+  private preamble(): string {
+    if (this.started) return "";
+    this.started = true;
+    const message = {
+      id: this.id,
+      type: "message",
+      role: "assistant",
+      model: this.ctx.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...usageToAnthropic(this.usage), output_tokens: 0 },
+    };
+    return ev("message_start", { message });
+  }
+
+  private delta(delta: Obj): string {
+    return ev("content_block_delta", { index: this.index, delta });
+  }
+
+  private ensure(b: Block, start: Obj): string {
+    return this.open?.kind === b.kind ? "" : this.begin(b, start);
+  }
+
+  private begin(b: Block, start: Obj): string {
+    const out = this.preamble() + this.close();
+    this.index++;
+    this.open = b;
+    return out + ev("content_block_start", { index: this.index, content_block: start });
+  }
+
+  private close(): string {
+    if (!this.open) return "";
+    this.open = undefined;
+    return ev("content_block_stop", { index: this.index });
+  }
+}

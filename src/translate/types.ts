@@ -1,0 +1,53 @@
+import type { ClientTool, Conversation, Reply, StreamEvent } from "./ir.ts";
+import type { Obj } from "./json.ts";
+import type { SseMessage } from "./sse.ts";
+
+export interface TranslateContext {
+  /** The model name the client asked for; translated responses report it back. */
+  model: string;
+  /** The model name sent upstream, when known: some parameters depend on it (OpenAI reasoning models, Claude output caps). */
+  upstreamModel?: string;
+  /**
+   * Set by `request()` and read by `response()`/`stream()` of the same call (the gateway passes one
+   * context object to all three): client tools whose upstream name differs from the client's.
+   */
+  tools?: Map<string, ClientTool>;
+}
+
+/**
+ * Converts one client protocol to one upstream protocol and back. `request` and `response` are
+ * functions of their input (and the call's context); the stream is a TransformStream over SSE bytes.
+ * `request` throws a 400 GatewayError for what the upstream cannot do.
+ */
+export interface Translator {
+  request(body: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>;
+  response(body: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>;
+  stream(ctx: TranslateContext): TransformStream<Uint8Array, Uint8Array>;
+}
+
+/** The client's side of a translation: read its request, write answers in its protocol. */
+export interface ClientCodec {
+  decodeRequest(body: Obj, ctx: TranslateContext): Conversation;
+  encodeResponse(reply: Reply, ctx: TranslateContext): Obj;
+  streamEncoder(ctx: TranslateContext): StreamEncoder;
+}
+
+/** The upstream's side: write the request in its protocol, read its answers. */
+export interface UpstreamCodec {
+  encodeRequest(conv: Conversation, ctx: TranslateContext): Obj;
+  decodeResponse(body: Obj): Reply;
+  streamDecoder(): StreamDecoder;
+}
+
+export interface StreamDecoder {
+  push(msg: SseMessage): StreamEvent[];
+}
+
+/** Returns SSE text in the client's protocol; "" when there is nothing to send yet. */
+export interface StreamEncoder {
+  push(ev: Exclude<StreamEvent, { type: "error" } | { type: "end" }>): string;
+  /** The closing events, once the upstream is done. */
+  finish(): string;
+  /** The client protocol's error event, for an upstream error after output has started. */
+  error(ev: Extract<StreamEvent, { type: "error" }>): string;
+}
