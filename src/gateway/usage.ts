@@ -29,6 +29,8 @@ interface RawUsage {
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
   cached_tokens?: number;
+  /** OpenAI-style cache writes inside the token details (translated Anthropic usage). */
+  cache_write_tokens?: number;
   reasoning_tokens?: number;
 }
 
@@ -48,6 +50,8 @@ function mergeRaw(into: RawUsage, u: Record<string, unknown>): void {
   const pd = (u.prompt_tokens_details ?? u.input_tokens_details) as Record<string, unknown> | undefined;
   const cached = n(pd?.cached_tokens);
   if (cached !== undefined) into.cached_tokens = cached;
+  const written = n(pd?.cache_write_tokens) ?? n(pd?.cache_creation_tokens);
+  if (written !== undefined) into.cache_write_tokens = written;
   const cd = (u.completion_tokens_details ?? u.output_tokens_details) as Record<string, unknown> | undefined;
   const reasoning = n(cd?.reasoning_tokens);
   if (reasoning !== undefined) into.reasoning_tokens = reasoning;
@@ -56,7 +60,7 @@ function mergeRaw(into: RawUsage, u: Record<string, unknown>): void {
 function finish(r: RawUsage): Usage {
   const u = emptyUsage();
   u.cacheReadTokens = r.cache_read_input_tokens ?? r.cached_tokens ?? 0;
-  u.cacheCreationTokens = r.cache_creation_input_tokens ?? 0;
+  u.cacheCreationTokens = r.cache_creation_input_tokens ?? r.cache_write_tokens ?? 0;
   if (r.prompt_tokens !== undefined) {
     u.promptTokens = r.prompt_tokens;
   } else if (r.input_tokens !== undefined) {

@@ -74,12 +74,17 @@ function textOf(content: unknown): string {
 }
 
 /** What the fake decides to say for a conversation. */
-interface Plan {
-  text: string;
-  tool?: { name: string; input: Record<string, unknown> };
+interface ToolPlan {
+  name: string;
+  input: Record<string, unknown>;
 }
 
-function planFor(messages: Msg[], reply: string, toolName: string, toolInput: Record<string, unknown>): Plan {
+interface Plan {
+  text: string;
+  tool?: ToolPlan;
+}
+
+function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
   const last = messages[messages.length - 1];
   const lastUserText = [...messages].reverse().find((m) => m.role === "user" && !textOf(m.content).startsWith("[tool_result]"));
   const allText = messages.map((m) => textOf(m.content) + (typeof m.output === "string" ? m.output : "")).join("\n");
@@ -90,12 +95,28 @@ function planFor(messages: Msg[], reply: string, toolName: string, toolInput: Re
     return { text: `Tool output was: ${hello}` };
   }
   const userText = textOf(lastUserText?.content);
-  if (userText.includes("USE_BASH")) return { text: "Running the command.", tool: { name: toolName, input: toolInput } };
+  if (userText.includes("USE_BASH")) return { text: "Running the command.", tool };
   if (allText.includes("ECHO_HISTORY")) {
     const texts = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => `${m.role}: ${textOf(m.content).slice(0, 300)}`);
     return { text: `I received ${messages.length} messages. ${texts.join(" | ")}` };
   }
   return { text: reply };
+}
+
+/**
+ * The shell tool the request offers, so a request translated from another protocol gets a call its
+ * client can run: Claude Code offers `Bash` {command}, Codex `exec_command` {cmd}.
+ */
+function shellTool(body: Record<string, unknown>, fallback: ToolPlan): ToolPlan {
+  const names = new Set<string>();
+  for (const t of Array.isArray(body.tools) ? (body.tools as Array<Record<string, unknown>>) : []) {
+    const name = t.name ?? (t.function as { name?: unknown } | undefined)?.name;
+    if (typeof name === "string") names.add(name);
+  }
+  if (names.has(fallback.name)) return fallback;
+  if (names.has("Bash")) return { name: "Bash", input: { command: "echo hello", description: "Print hello" } };
+  if (names.has("exec_command")) return { name: "exec_command", input: { cmd: "echo hello" } };
+  return fallback;
 }
 
 function splitText(text: string, chunks?: number): string[] {
@@ -145,7 +166,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
 
   const anthropic = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
     const messages = (body.messages as Msg[]) ?? [];
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", "Bash", { command: "echo hello", description: "Print hello" });
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", shellTool(body, { name: "Bash", input: { command: "echo hello", description: "Print hello" } }));
     const id = `msg_${nextId()}`;
     const model = String(body.model);
     const inputTokens = Math.ceil(JSON.stringify(body).length / 40);
@@ -180,7 +201,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
 
   const chat = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
     const messages = (body.messages as Msg[]) ?? [];
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", "Bash", { command: "echo hello" });
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", shellTool(body, { name: "Bash", input: { command: "echo hello" } }));
     const id = `chatcmpl-${nextId()}`;
     const model = String(body.model);
     const created = Math.floor(Date.now() / 1000);
@@ -219,7 +240,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const input = body.input;
     const items: Msg[] = typeof input === "string" ? [{ role: "user", content: input }] : ((input as Msg[]) ?? []);
     const messages = items.map((m) => (m.type === "function_call_output" ? m : { role: m.role, content: m.content }));
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", "exec_command", { cmd: "echo hello" });
+    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", shellTool(body, { name: "exec_command", input: { cmd: "echo hello" } }));
     const id = `resp_${nextId()}`;
     const model = String(body.model);
     const usage = { input_tokens: Math.ceil(JSON.stringify(input).length / 40), input_tokens_details: { cached_tokens: 3 }, output_tokens: 11, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };

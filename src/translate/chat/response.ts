@@ -31,7 +31,7 @@ export function usageFromChat(u: Obj): Partial<TokenUsage> {
   set("input", num(u.prompt_tokens));
   set("output", num(u.completion_tokens));
   set("cacheRead", num(pd.cached_tokens) ?? num(u.cache_read_input_tokens));
-  set("cacheWrite", num(pd.cache_creation_tokens) ?? num(u.cache_creation_input_tokens));
+  set("cacheWrite", num(pd.cache_write_tokens) ?? num(pd.cache_creation_tokens) ?? num(u.cache_creation_input_tokens));
   set("reasoning", num(cd.reasoning_tokens));
   return out;
 }

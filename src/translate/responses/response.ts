@@ -6,7 +6,7 @@ import { toEncryptedReasoning } from "./reasoning.ts";
 export function usageToResponses(u: TokenUsage): Obj {
   return {
     input_tokens: u.input,
-    input_tokens_details: { cached_tokens: u.cacheRead, cache_creation_tokens: u.cacheWrite },
+    input_tokens_details: { cached_tokens: u.cacheRead, cache_write_tokens: u.cacheWrite },
     output_tokens: u.output,
     output_tokens_details: { reasoning_tokens: u.reasoning },
     total_tokens: u.input + u.output,
