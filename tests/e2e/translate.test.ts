@@ -235,7 +235,7 @@ describe("official SDKs across protocols", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "hello" }] },
       ],
     });
-    expect(done.content).toEqual([{ type: "text", text: "Tool output was: hello" }]);
+    expect(done.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["Tool output was: hello"]);
     expect(done.stop_reason).toBe("end_turn");
     const turns = bodyOf(posts("/v1/chat/completions")[1]).messages as Obj[];
     expect(turns.at(-1)).toEqual({ role: "tool", tool_call_id: use.id, content: "hello" });

@@ -1,11 +1,12 @@
 import { sseEvent } from "../../gateway/sse.ts";
 import { anthropicErrorType } from "../errors.ts";
-import { zeroUsage, type StopReason, type StreamEvent, type TokenUsage } from "../ir.ts";
+import type { StreamEvent } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
-import type { StreamEncoder, TranslateContext } from "../types.ts";
+import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
+import type { TranslateContext } from "../types.ts";
 import { stopToAnthropic, usageToAnthropic } from "./response.ts";
 
-type Block = { kind: "text" } | { kind: "thinking"; signed: boolean } | { kind: "tool"; key: number };
+type Block = { kind: "text" } | { kind: "thinking"; signed: boolean } | { kind: "redacted" } | { kind: "tool"; key: number };
 
 const ev = (type: string, data: Obj) => sseEvent({ type, ...data }, type);
 
@@ -14,30 +15,18 @@ const ev = (type: string, data: Obj) => sseEvent({ type, ...data }, type);
  * upstream failure before it can still be retried; usage goes in `message_delta`, which the SDKs
  * merge into the message, since OpenAI-style upstreams only report it at the end.
  */
-export class AnthropicStreamEncoder implements StreamEncoder {
-  private id = randomId("msg_");
+export class AnthropicStreamEncoder extends StreamEncoderBase {
   private started = false;
   private index = -1;
   private open: Block | undefined;
   private readonly toolIndex = new Map<number, number>();
-  private readonly usage: TokenUsage = zeroUsage();
-  private stop: StopReason = "end";
-  private stopSequence: string | undefined;
 
-  constructor(private readonly ctx: TranslateContext) {}
+  constructor(private readonly ctx: TranslateContext) {
+    super();
+  }
 
-  push(e: Exclude<StreamEvent, { type: "error" } | { type: "end" }>): string {
+  protected content(e: ContentEvent): string {
     switch (e.type) {
-      case "start":
-        if (e.id && !this.started) this.id = e.id;
-        return "";
-      case "usage":
-        Object.assign(this.usage, e.usage);
-        return "";
-      case "stop":
-        this.stop = e.reason;
-        this.stopSequence = e.sequence;
-        return "";
       case "text":
         return this.ensure({ kind: "text" }, { type: "text", text: "" }) + this.delta({ type: "text_delta", text: e.text });
       case "thinking": {
@@ -50,7 +39,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         this.open.signed = true;
         return this.delta({ type: "signature_delta", signature: e.signature });
       case "redacted_thinking":
-        return this.begin({ kind: "text" }, { type: "redacted_thinking", data: e.data }) + this.close();
+        return this.begin({ kind: "redacted" }, { type: "redacted_thinking", data: e.data }) + this.close();
       case "tool_start": {
         const out = this.begin({ kind: "tool", key: e.key }, { type: "tool_use", id: e.id || randomId("toolu_"), name: e.name, input: {} });
         this.toolIndex.set(e.key, this.index);
@@ -65,12 +54,11 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   }
 
   finish(): string {
-    const stop = this.stop === "end" && this.toolIndex.size ? "tool_use" : this.stop;
     return (
       this.preamble() +
       this.close() +
       ev("message_delta", {
-        delta: { stop_reason: stopToAnthropic(stop), stop_sequence: this.stopSequence ?? null },
+        delta: { stop_reason: stopToAnthropic(this.stop), stop_sequence: this.stopSequence ?? null },
         usage: usageToAnthropic(this.usage),
       }) +
       ev("message_stop", {})
@@ -85,7 +73,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     if (this.started) return "";
     this.started = true;
     const message = {
-      id: this.id,
+      id: this.upstreamId || randomId("msg_"),
       type: "message",
       role: "assistant",
       model: this.ctx.model,

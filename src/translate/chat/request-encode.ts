@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Conversation, ImagePart, Part, ResponseFormat, ToolChoice } from "../ir.ts";
 import { compact, type Obj } from "../json.ts";
 import { dataUrl, urlFromSource } from "../media.ts";
@@ -88,6 +89,15 @@ function parameters(p: Record<string, unknown>): Obj {
   return { type: "object", ...rest };
 }
 
+/**
+ * OpenAI rejects a `user` longer than 64 characters; Claude Code's `metadata.user_id` is a ~150
+ * character JSON string. A long id is replaced by its sha256, which still tells users apart.
+ */
+function endUser(id: string | undefined): string | undefined {
+  if (id === undefined || id.length <= 64) return id;
+  return createHash("sha256").update(id).digest("hex");
+}
+
 /** A neutral conversation as an OpenAI chat completions request body (without `model`). */
 export function encodeChatRequest(conv: Conversation, ctx: TranslateContext): Obj {
   const messages: Obj[] = [];
@@ -108,7 +118,7 @@ export function encodeChatRequest(conv: Conversation, ctx: TranslateContext): Ob
     stop: !reasoning && conv.stop?.length ? conv.stop.slice(0, 4) : undefined,
     reasoning_effort: NO_REASONING.test(bare(ctx.upstreamModel ?? ctx.model)) ? undefined : conv.reasoningEffort,
     response_format: responseFormat(conv.responseFormat),
-    user: conv.user,
+    user: endUser(conv.user),
     stream: conv.stream || undefined,
     stream_options: conv.stream ? { include_usage: true } : undefined,
   });

@@ -1,34 +1,26 @@
 import { sseEvent } from "../../gateway/sse.ts";
-import { zeroUsage, type StopReason, type StreamEvent, type TokenUsage } from "../ir.ts";
+import type { StreamEvent } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
-import type { StreamEncoder, TranslateContext } from "../types.ts";
+import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
+import type { TranslateContext } from "../types.ts";
 import { stopToChat, usageToChat } from "./response.ts";
 
 /**
  * Neutral stream events → OpenAI chat completion chunks. Usage is always sent in a final chunk
  * (as with `stream_options.include_usage`): the gateway counts spend from it.
  */
-export class ChatStreamEncoder implements StreamEncoder {
-  private id = randomId("chatcmpl-");
+export class ChatStreamEncoder extends StreamEncoderBase {
+  private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
   private started = false;
   private readonly toolIndex = new Map<number, number>();
-  private readonly usage: TokenUsage = zeroUsage();
-  private stop: StopReason = "end";
 
-  constructor(private readonly ctx: TranslateContext) {}
+  constructor(private readonly ctx: TranslateContext) {
+    super();
+  }
 
-  push(e: Exclude<StreamEvent, { type: "error" } | { type: "end" }>): string {
+  protected content(e: ContentEvent): string {
     switch (e.type) {
-      case "start":
-        if (e.id && !this.started) this.id = e.id;
-        return "";
-      case "usage":
-        Object.assign(this.usage, e.usage);
-        return "";
-      case "stop":
-        this.stop = e.reason;
-        return "";
       case "text":
         return this.chunk({ content: e.text });
       case "thinking":
@@ -49,9 +41,9 @@ export class ChatStreamEncoder implements StreamEncoder {
   }
 
   finish(): string {
-    const stop = this.stop === "end" && this.toolIndex.size ? "tool_use" : this.stop;
+    const end = this.chunk({}, stopToChat(this.stop));
     const usage = sseEvent({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.ctx.model, choices: [], usage: usageToChat(this.usage) });
-    return this.chunk({}, stopToChat(stop)) + usage + "data: [DONE]\n\n";
+    return end + usage + "data: [DONE]\n\n";
   }
 
   error(e: Extract<StreamEvent, { type: "error" }>): string {
@@ -62,6 +54,7 @@ export class ChatStreamEncoder implements StreamEncoder {
     let head = "";
     if (!this.started) {
       this.started = true;
+      this.id = this.upstreamId || randomId("chatcmpl-");
       if (!("role" in delta)) head = this.chunk({ role: "assistant", content: "" });
     }
     return head + sseEvent({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.ctx.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });

@@ -1,7 +1,8 @@
 import { sseEvent } from "../../gateway/sse.ts";
-import { zeroUsage, type StopReason, type StreamEvent, type TokenUsage, type ToolCallPart } from "../ir.ts";
+import type { StreamEvent, ToolCallPart } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
-import type { StreamEncoder, TranslateContext } from "../types.ts";
+import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
+import type { TranslateContext } from "../types.ts";
 import { callItem, messageItem, reasoningItem, responseId, responseObject } from "./response.ts";
 
 type Open =
@@ -22,30 +23,20 @@ function errorCode(status: number, message: string): string {
  * Neutral stream events → OpenAI Responses SSE: items opened and closed one at a time with the
  * same event sequence OpenAI sends, then `response.completed` carrying the whole output and usage.
  */
-export class ResponsesStreamEncoder implements StreamEncoder {
+export class ResponsesStreamEncoder extends StreamEncoderBase {
   private seq = 0;
   private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
   private started = false;
   private readonly output: Obj[] = [];
   private open: Open | undefined;
-  private readonly usage: TokenUsage = zeroUsage();
-  private stop: StopReason = "end";
-  private sawTool = false;
 
-  constructor(private readonly ctx: TranslateContext) {}
+  constructor(private readonly ctx: TranslateContext) {
+    super();
+  }
 
-  push(e: Exclude<StreamEvent, { type: "error" } | { type: "end" }>): string {
+  protected content(e: ContentEvent): string {
     switch (e.type) {
-      case "start":
-        if (!this.started) this.id = responseId(e.id);
-        return "";
-      case "usage":
-        Object.assign(this.usage, e.usage);
-        return "";
-      case "stop":
-        this.stop = e.reason;
-        return "";
       case "text":
         return this.text(e.text);
       case "thinking":
@@ -75,9 +66,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   finish(): string {
-    const stop = this.stop === "end" && this.sawTool ? "tool_use" : this.stop;
     const head = this.preamble() + this.close();
-    const response = responseObject(this.id, this.created, this.ctx, this.output, stop, this.usage);
+    const response = responseObject(this.id, this.created, this.ctx, this.output, this.stop, this.usage);
     const type = response.status === "incomplete" ? "response.incomplete" : "response.completed";
     return head + this.ev(type, { response });
   }
@@ -96,7 +86,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private preamble(): string {
     if (this.started) return "";
     this.started = true;
-    if (!this.id) this.id = randomId("resp_");
+    this.id = responseId(this.upstreamId);
     const response = responseObject(this.id, this.created, this.ctx, []);
     return this.ev("response.created", { response }) + this.ev("response.in_progress", { response });
   }
@@ -132,7 +122,6 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private toolStart(key: number, callId: string, name: string): string {
-    this.sawTool = true;
     const head = this.preamble() + this.close();
     const part: ToolCallPart = { type: "tool_call", id: callId || randomId("call_"), name, arguments: "" };
     const custom = this.ctx.tools?.get(name)?.custom === true;
