@@ -1,7 +1,8 @@
 import { badRequest } from "../../errors.ts";
-import type { Conversation, ImagePart, Part, ResponseFormat, TextPart, ToolChoice, Turn } from "../ir.ts";
+import type { Conversation, ImagePart, Part, TextPart, ToolChoice, Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { parseDataUrl, sourceFromUrl } from "../media.ts";
+import { responseFormat } from "../response-format.ts";
 
 function texts(content: unknown): string[] {
   if (typeof content === "string") return content.trim() ? [content] : [];
@@ -61,14 +62,6 @@ function toolChoice(v: unknown): ToolChoice | undefined {
   if (name) return { type: "tool", name };
   if (isObj(v) && v.type === "allowed_tools") return { type: obj(v.allowed_tools).mode === "required" ? "required" : "auto" };
   return undefined;
-}
-
-export function responseFormat(v: unknown): ResponseFormat | undefined {
-  if (!isObj(v)) return undefined;
-  if (v.type === "json_object") return { type: "json_object" };
-  if (v.type !== "json_schema") return undefined;
-  const js = isObj(v.json_schema) ? v.json_schema : v;
-  return { type: "json_schema", name: str(js.name), schema: isObj(js.schema) ? js.schema : undefined, strict: js.strict === true || undefined };
 }
 
 function stopList(v: unknown): string[] | undefined {

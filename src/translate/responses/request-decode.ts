@@ -3,7 +3,7 @@ import type { ClientTool, Conversation, ImagePart, Part, TextPart, ToolChoice, T
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { parseDataUrl, sourceFromUrl } from "../media.ts";
 import type { TranslateContext } from "../types.ts";
-import { responseFormat } from "../chat/request-decode.ts";
+import { responseFormat } from "../response-format.ts";
 import { fromEncryptedReasoning } from "./reasoning.ts";
 
 /** Codex's own rule for flattening a namespaced tool name where namespaces do not exist. */
