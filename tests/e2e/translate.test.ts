@@ -269,3 +269,48 @@ describe("official SDKs across protocols", () => {
     expect(posts("/v1/chat/completions").length).toBe(0);
   });
 });
+
+describe("upstream errors inside a translated stream", () => {
+  test("an error event before any output fails the attempt, so the router retries it", async () => {
+    fake.control({ streamErrorAfter: 0 });
+    const client = new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { "x-litellm-num-retries": "1" } });
+    const { data: stream, response } = await client.chat.completions.create({ model: "sdk-on-claude", stream: true, messages: [{ role: "user", content: "hi" }] }).withResponse();
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("Hello from the fake Anthropic!");
+    expect(posts("/v1/messages").length).toBe(2);
+    expect(response.headers.get("x-litellm-attempted-retries")).toBe("1");
+  });
+
+  test("without retries left, that error reaches the client as an HTTP error in its protocol", async () => {
+    fake.control({ streamErrorAfter: 0 });
+    const err = await anthropic()
+      .messages.create({ model: "sdk-on-gpt", max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect(String((err as Error).message)).toContain("fake stream error");
+  });
+
+  test("an error event after output ends the client's stream with its protocol's error (OpenAI SDK)", async () => {
+    fake.control({ streamErrorAfter: 5 }); // message_start, ping, block start, two text deltas
+    const stream = await openai().chat.completions.create({ model: "sdk-on-claude", stream: true, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    })().catch((e: unknown) => e);
+    expect(text).toBe("Hello from ");
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(String((err as Error).message)).toContain("Overloaded");
+  });
+
+  test("an error event after output ends the client's stream with its protocol's error (Anthropic SDK)", async () => {
+    fake.control({ streamErrorAfter: 3 }); // role chunk and two text chunks
+    const stream = anthropic().messages.stream({ model: "sdk-on-gpt", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    stream.on("text", (t) => (text += t));
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    expect(text).toBe("Hello from ");
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toContain("fake stream error");
+  });
+});

@@ -3,12 +3,14 @@
  * embeddings, and Anthropic messages (+ count_tokens). Streams are real SSE.
  *
  * Scripted behaviour (from the last user message text):
- *   USE_BASH      → a Bash tool call (Anthropic: tool_use `Bash`; Responses: function_call `exec_command`;
- *                   chat: tool_calls `Bash`), then echoes the tool result back in the next turn.
+ *   USE_BASH      → a call of the shell tool the request offers (`Bash` {command} or `exec_command` {cmd};
+ *                   by default Anthropic and chat call `Bash`, Responses `exec_command`), then echoes the
+ *                   tool result back in the next turn.
  *   ECHO_HISTORY  → answers with the number of messages it received and their texts.
  * Otherwise it answers `Hello from the fake <provider>!` (or FAKE_REPLY / `reply` control).
  *
- * Control API: POST /__control {failStatus, failCount, failBody, delayMs, chunkDelayMs, reply, chunks, hangMs}
+ * Control API: POST /__control {failStatus, failCount, failBody, delayMs, chunkDelayMs, reply, chunks, hangMs,
+ *   streamErrorAfter, streamErrorCount}
  *   GET /__requests (recorded requests), POST /__reset.
  * Run by hand: `bun tests/fakes/llm.ts --port 9100 [--chunk-delay-ms 10]`.
  */
@@ -39,6 +41,13 @@ export interface FakeControl {
   reply?: string;
   /** Close the connection after this many stream chunks (simulates an upstream crash mid-stream). */
   breakAfterChunks?: number;
+  /**
+   * Send the protocol's in-stream error event (Anthropic `event: error` overloaded_error, OpenAI
+   * `data: {"error":…}`) after this many events, then end the stream.
+   */
+  streamErrorAfter?: number;
+  /** How many streams get that error (default 1; -1 = every stream). */
+  streamErrorCount?: number;
   /** Record request bodies (default true; the benchmark turns it off). */
   record?: boolean;
 }
@@ -132,15 +141,19 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
   const requests: RecordedRequest[] = [];
   let ctl: FakeControl = { ...opts.control };
   let failsLeft = ctl.failCount ?? 0;
+  let streamErrorsLeft = 0;
 
   const setControl = (c: FakeControl) => {
     ctl = { ...c };
     failsLeft = c.failCount ?? (c.failStatus ? -1 : 0);
+    streamErrorsLeft = c.streamErrorAfter === undefined ? 0 : (c.streamErrorCount ?? 1);
   };
   setControl(ctl);
 
-  const sse = (events: Array<[string | undefined, unknown]>, req: Request, rec: RecordedRequest): Response => {
+  const sse = (events: Array<[string | undefined, unknown]>, req: Request, rec: RecordedRequest, errorEvent: [string | undefined, unknown]): Response => {
     let i = 0;
+    const errorAt = streamErrorsLeft !== 0 ? ctl.streamErrorAfter! : -1;
+    if (streamErrorsLeft > 0) streamErrorsLeft--;
     req.signal.addEventListener("abort", () => {
       if (rec && i < events.length) rec.aborted = true;
     });
@@ -154,6 +167,12 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
         if (i > 0 && ctl.chunkDelayMs) await sleep(ctl.chunkDelayMs);
         if (req.signal.aborted) {
           if (rec) rec.aborted = true;
+          return controller.close();
+        }
+        if (i === errorAt) {
+          const [event, data] = errorEvent;
+          controller.enqueue(enc.encode(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`));
+          i = events.length;
           return controller.close();
         }
         const [event, data] = events[i++]!;
@@ -196,7 +215,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     }
     ev.push(["message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }]);
     ev.push(["message_stop", { type: "message_stop" }]);
-    return sse(ev, req, rec);
+    return sse(ev, req, rec, ["error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }]);
   };
 
   const chat = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
@@ -233,7 +252,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const so = body.stream_options as { include_usage?: boolean } | undefined;
     if (so?.include_usage) ev.push([undefined, { id, object: "chat.completion.chunk", created, model, choices: [], usage }]);
     ev.push([undefined, "[DONE]"]);
-    return sse(ev, req, rec);
+    return sse(ev, req, rec, [undefined, { error: { message: "fake stream error", type: "server_error", param: null, code: null } }]);
   };
 
   const responses = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
@@ -271,7 +290,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
       push("response.output_item.done", { output_index: 1, item: callItem });
     }
     push("response.completed", { response: done });
-    return sse(ev, req, rec);
+    return sse(ev, req, rec, ["error", { type: "error", code: "server_error", message: "fake stream error", param: null }]);
   };
 
   const embeddings = (body: Record<string, unknown>): Response => {
