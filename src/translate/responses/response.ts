@@ -35,7 +35,7 @@ export function callItem(id: string, p: ToolCallPart, ctx: TranslateContext, sta
 
 const INCOMPLETE: Partial<Record<StopReason, string>> = { max_tokens: "max_output_tokens", content_filter: "content_filter" };
 
-/** The Response object; `usage` is last so the gateway's usage scan reads it after any echoed text. */
+/** The Response object, in progress (no stop yet), completed or incomplete. */
 export function responseObject(id: string, createdAt: number, ctx: TranslateContext, output: Obj[], stop?: StopReason, usage?: TokenUsage): Obj {
   const reason = stop && INCOMPLETE[stop];
   return {
@@ -47,9 +47,6 @@ export function responseObject(id: string, createdAt: number, ctx: TranslateCont
     incomplete_details: reason ? { reason } : null,
     model: ctx.model,
     output,
-    parallel_tool_calls: true,
-    tool_choice: "auto",
-    tools: [],
     usage: usage ? usageToResponses(usage) : null,
   };
 }
