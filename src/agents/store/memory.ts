@@ -47,7 +47,7 @@ export class MemoryRunStore implements RunStore {
     return (this.eventLog.get(runId) ?? []).filter((e) => e.seq > afterSeq);
   }
 
-  async claimTick(agentId: string, tickAt: Date): Promise<boolean> {
+  async claimTick(agentId: string, tickAt: Date, _runId: string): Promise<boolean> {
     const key = `${agentId}@${tickAt.toISOString()}`;
     if (this.ticks.has(key)) return false;
     this.ticks.add(key);
