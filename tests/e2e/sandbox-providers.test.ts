@@ -6,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DaytonaProvider } from "../../src/agents/sandbox/daytona.ts";
 import { E2BProvider } from "../../src/agents/sandbox/e2b.ts";
 import { SandboxError } from "../../src/agents/sandbox/errors.ts";
+import { sandboxProviders } from "../../src/agents/sandbox/from-config.ts";
 import type { Sandbox, SandboxProvider } from "../../src/agents/sandbox/types.ts";
 import { startFakeDaytona, type FakeDaytona } from "../fakes/daytona.ts";
 import { startFakeE2B, type FakeE2B } from "../fakes/e2b.ts";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import type { CommandRecord, HostedSandbox } from "../fakes/sandbox-host.ts";
 import { CLAUDE_BIN } from "../helpers/agents-cli.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import { writeConfig } from "../helpers/gateway.ts";
 
 /** Never given to any sandbox: must never show up in one. */
 const HOST_SECRET = `sk-host-secret-${crypto.randomUUID()}`;
@@ -352,3 +355,37 @@ for (const name of ["e2b", "daytona"] as const) {
     });
   });
 }
+
+test("providers built from general_settings reach the configured endpoints with the configured key and template", async () => {
+  const e2b = harnesses.find((x) => x.name === "e2b")!.fake as FakeE2B;
+  const daytona = harnesses.find((x) => x.name === "daytona")!.fake as FakeDaytona;
+  const config = loadConfig(
+    writeConfig({
+      general_settings: {
+        e2b_sandbox_params: { e2b_api_key: "os.environ/TEST_E2B_KEY", e2b_api_url: e2b.url, e2b_sandbox_url: e2b.url, e2b_template: "claude-code" },
+        daytona_sandbox_params: { daytona_api_key: "dtn_from_config", daytona_api_url: daytona.apiUrl, daytona_target: "eu", snapshot: "agents-snap", use_polling: true },
+      },
+    }),
+    { TEST_E2B_KEY: "e2b_from_env_ref" },
+  );
+  const providers = sandboxProviders(config);
+  expect([...providers.keys()].sort()).toEqual(["daytona", "e2b"]);
+  for (const p of providers.values()) {
+    const sb = await p.create();
+    try {
+      expect((await sb.run("true")).exitCode).toBe(0);
+    } finally {
+      await sb.kill();
+    }
+    if (p.name === "e2b") {
+      expect(e2b.sandboxes.get(sb.id)!.template).toBe("claude-code");
+      expect(e2b.requests.at(-1)!.headers["x-api-key"]).toBe("e2b_from_env_ref");
+    } else {
+      const rec = daytona.sandboxes.get(sb.id)!;
+      expect(rec.template).toBe("agents-snap");
+      expect(rec.target).toBe("eu");
+      expect(daytona.requests.at(-1)!.headers.authorization).toBe("Bearer dtn_from_config");
+    }
+  }
+  expect(sandboxProviders(loadConfig(writeConfig({ general_settings: { e2b_sandbox_params: { e2b_template: "x" } } }), {})).size).toBe(0);
+});
