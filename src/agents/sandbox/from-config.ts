@@ -1,7 +1,7 @@
 import type { GatewayConfig } from "../../config/index.ts";
 import { DaytonaProvider } from "./daytona.ts";
 import { E2BProvider } from "./e2b.ts";
-import type { SandboxProvider, SandboxProviderName } from "./types.ts";
+import type { SandboxProvider } from "./types.ts";
 
 /**
  * The sandbox providers configured in `general_settings.e2b_sandbox_params` /
@@ -10,8 +10,8 @@ import type { SandboxProvider, SandboxProviderName } from "./types.ts";
  */
 const u = (s: string | null | undefined) => s ?? undefined;
 
-export function sandboxProviders(config: GatewayConfig): Map<SandboxProviderName, SandboxProvider> {
-  const out = new Map<SandboxProviderName, SandboxProvider>();
+export function sandboxProviders(config: GatewayConfig): Map<string, SandboxProvider> {
+  const out = new Map<string, SandboxProvider>();
   const e = config.general.e2b_sandbox_params;
   if (e?.e2b_api_key) {
     out.set("e2b", new E2BProvider({ apiKey: e.e2b_api_key, apiUrl: u(e.e2b_api_url), domain: u(e.e2b_domain), sandboxUrl: u(e.e2b_sandbox_url), template: u(e.e2b_template) }));
