@@ -1,5 +1,5 @@
-import { RedisClient } from "bun";
 import type { Logger } from "../log.ts";
+import { REDIS_PREFIX, type RedisLink } from "../redis.ts";
 import type { EndUserRecord, KeyRecord } from "./key-record.ts";
 
 interface Entry<T> {
@@ -73,23 +73,21 @@ export class AuthCache {
   }
 }
 
-const CHANNEL = "litellm-rust:auth-invalidate";
+const CHANNEL = `${REDIS_PREFIX}auth-invalidate`;
 
 /** Applies invalidations here at once and, with Redis configured, on every other instance. */
 export class InvalidationBus {
-  private pub?: RedisClient;
-  private sub?: RedisClient;
+  private redis?: RedisLink;
 
   constructor(
     private readonly cache: AuthCache,
     private readonly log: Logger,
   ) {}
 
-  async connectRedis(url: string): Promise<void> {
+  async connect(redis: RedisLink): Promise<void> {
+    this.redis = redis;
     try {
-      this.pub = new RedisClient(url, { autoReconnect: true, enableOfflineQueue: false });
-      this.sub = new RedisClient(url, { autoReconnect: true });
-      await this.sub.subscribe(CHANNEL, (message) => {
+      await redis.subscribe(CHANNEL, (message) => {
         try {
           this.cache.apply(JSON.parse(message) as Invalidation);
         } catch {
@@ -103,11 +101,6 @@ export class InvalidationBus {
 
   invalidate(inv: Invalidation): void {
     this.cache.apply(inv);
-    this.pub?.publish(CHANNEL, JSON.stringify(inv)).catch((e: Error) => this.log.warn("redis publish failed", { error: e.message }));
-  }
-
-  close(): void {
-    this.sub?.close();
-    this.pub?.close();
+    this.redis?.client.publish(CHANNEL, JSON.stringify(inv)).catch((e: Error) => this.log.warn("redis publish failed", { error: e.message }));
   }
 }

@@ -1,6 +1,7 @@
 import type { RedisClient } from "bun";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { REDIS_PREFIX } from "../redis.ts";
 import { MemoryRateLimiter } from "./memory.ts";
 import { evaluate, windowStart, WINDOW_S, type Counts, type LimitDescriptor, type LimitStatus, type RateLimiter } from "./types.ts";
 
@@ -25,7 +26,7 @@ if out[1] == 1 then
 end
 return out`;
 
-const base = (d: LimitDescriptor) => `{litellm-rust:${d.name}:${d.value}}`;
+const base = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 
 /** Counters shared by every instance through Redis (one Lua round trip per limited request). */
 export class RedisRateLimiter implements RateLimiter {
