@@ -23,7 +23,7 @@ const jsonOf = (data: Row) => JSON.stringify(data, (_k, v) => (v instanceof Date
 export async function insertRow(x: Exec, s: SchemaInfo, table: string, data: Row): Promise<Row> {
   const cols = columnsFor(s, table, data).map(q).join(", ");
   const rows = await x.unsafe<Array<{ r: Row }>>(
-    `INSERT INTO ${q(table)} AS t (${cols}) SELECT ${cols} FROM jsonb_populate_record(NULL::${q(table)}, $1::jsonb) RETURNING row_to_json(t.*) AS r`,
+    `INSERT INTO ${q(table)} AS t (${cols}) SELECT ${cols} FROM jsonb_populate_record(NULL::${q(table)}, $1::text::jsonb) RETURNING row_to_json(t.*) AS r`,
     [jsonOf(data)],
   );
   return rows[0]!.r;
@@ -39,7 +39,7 @@ export async function updateRows(x: Exec, s: SchemaInfo, table: string, data: Ro
   const list = cols.map(q).join(", ");
   const set = cols.length === 1 ? `${list} = (SELECT ${list} FROM src)` : `(${list}) = (SELECT ${list} FROM src)`;
   const rows = await x.unsafe<Array<{ r: Row }>>(
-    `WITH src AS (SELECT * FROM jsonb_populate_record(NULL::${q(table)}, $1::jsonb))
+    `WITH src AS (SELECT * FROM jsonb_populate_record(NULL::${q(table)}, $1::text::jsonb))
      UPDATE ${q(table)} t SET ${set} WHERE ${cond} RETURNING row_to_json(t.*) AS r`,
     params,
   );

@@ -30,7 +30,7 @@ export async function resetBudgets(db: Database, book: SpendBook, invalidate: (i
     await db.run((sql) =>
       sql.unsafe(
         `UPDATE "${t.table}" t SET spend = 0, budget_reset_at = x.next::timestamp, updated_at = CURRENT_TIMESTAMP
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, next text) WHERE t."${t.pk}" = x.id`,
+         FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, next text) WHERE t."${t.pk}" = x.id`,
         [JSON.stringify(rows)],
       ),
     );

@@ -63,7 +63,7 @@ export class SpendWriter {
     const cols = s.existing("LiteLLM_SpendLogs", Object.keys(events[0]!.row)).map(q).join(", ");
     const rows = [...unique.values()].map((e) => e.row);
     const inserted = await tx.unsafe<Array<{ request_id: string }>>(
-      `INSERT INTO "LiteLLM_SpendLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_SpendLogs", $1::jsonb)
+      `INSERT INTO "LiteLLM_SpendLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_SpendLogs", $1::text::jsonb)
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [JSON.stringify(rows)],
     );
@@ -77,7 +77,7 @@ export class SpendWriter {
     const update = async (table: string, pk: string, m: Map<string, number>) => {
       if (m.size === 0 || !s.has(table, "spend")) return;
       await tx.unsafe(
-        `UPDATE ${q(table)} t SET spend = t.spend + x.v FROM jsonb_to_recordset($1::jsonb) AS x(id text, v float8) WHERE t.${q(pk)} = x.id`,
+        `UPDATE ${q(table)} t SET spend = t.spend + x.v FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, v float8) WHERE t.${q(pk)} = x.id`,
         [payload(m)],
       );
     };
@@ -91,14 +91,14 @@ export class SpendWriter {
         return { team, user, v };
       });
       await tx.unsafe(
-        `UPDATE "LiteLLM_TeamMembership" t SET spend = t.spend + x.v FROM jsonb_to_recordset($1::jsonb) AS x(team text, "user" text, v float8)
+        `UPDATE "LiteLLM_TeamMembership" t SET spend = t.spend + x.v FROM jsonb_to_recordset($1::text::jsonb) AS x(team text, "user" text, v float8)
          WHERE t.team_id = x.team AND t.user_id = x."user"`,
         [JSON.stringify(rows)],
       );
     }
     if (inc.endUser.size && s.has("LiteLLM_EndUserTable", "spend")) {
       await tx.unsafe(
-        `INSERT INTO "LiteLLM_EndUserTable" (user_id, spend) SELECT x.id, x.v FROM jsonb_to_recordset($1::jsonb) AS x(id text, v float8)
+        `INSERT INTO "LiteLLM_EndUserTable" (user_id, spend) SELECT x.id, x.v FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, v float8)
          ON CONFLICT (user_id) DO UPDATE SET spend = "LiteLLM_EndUserTable".spend + excluded.spend`,
         [payload(inc.endUser)],
       );
@@ -140,7 +140,7 @@ export class SpendWriter {
     const insertVals = ["x.id", "x.entity", "x.date", "x.api_key", "x.model", "x.custom_llm_provider", ...optional.map((c) => `x.${c}`), ...counters.map(([c]) => `x.${c}`), "CURRENT_TIMESTAMP"];
     const payload = rows.map((r, k) => ({ k, id: crypto.randomUUID(), ...r }));
     await tx.unsafe(
-      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${recordType})),
+      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS x(${recordType})),
        u AS (UPDATE ${q(table)} t SET ${sets} FROM x WHERE ${match} RETURNING x.k)
        INSERT INTO ${q(table)} (${insertCols.map(q).join(", ")})
        SELECT ${insertVals.join(", ")} FROM x WHERE x.k NOT IN (SELECT k FROM u)`,
