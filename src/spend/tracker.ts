@@ -36,9 +36,11 @@ export class SpendTracker {
     private readonly opts: TrackerOptions,
   ) {}
 
+  /** Starts the batch timer; spill files left by an earlier run are written at once. */
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.opts.intervalMs);
     this.timer.unref?.();
+    if (this.spill.files().length) void this.flush();
   }
 
   push(ev: SpendEvent): void {
