@@ -5,12 +5,13 @@ import type { CliArgs } from "./cli/args.ts";
 import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.ts";
 import { fanOut, logSink } from "./gateway/sinks.ts";
 import type { CallSink } from "./gateway/types.ts";
+import { attachDatabase } from "./db/services.ts";
 import { createApp } from "./http/app.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { RedisLink } from "./redis.ts";
-import { buildRouter } from "./router/index.ts";
+import { buildRouter, type Deployment } from "./router/index.ts";
 import { RedisRouterState } from "./router/redis-state.ts";
 import { RouterState } from "./router/state.ts";
 import type { Runtime } from "./runtime.ts";
@@ -30,6 +31,10 @@ export interface Services {
   /** Route groups added by feature modules (management API, agents, UI). */
   routes: Array<(app: Hono, rt: () => Runtime) => void>;
   health: Array<() => Record<string, unknown>>;
+  /** Deployments from outside the config file (models stored in the database). */
+  deployments: Deployment[];
+  /** Run on every runtime built (boot and reload): virtual-key auth, `/v1/models` filtering. */
+  onRuntime: Array<(runtime: Runtime) => void>;
 }
 
 export interface RunningGateway {
@@ -46,10 +51,10 @@ export interface RunningGateway {
 /** Builds everything a request needs from a validated config. */
 export function buildRuntime(config: GatewayConfig, services: Services): Runtime {
   const { log } = services;
-  const built = buildRouter(config, [], services.state);
+  const built = buildRouter(config, services.deployments, services.state);
   for (const w of built.warnings) log.warn(w);
   const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined });
-  return {
+  const runtime: Runtime = {
     config,
     router: built.router,
     auth,
@@ -57,6 +62,8 @@ export function buildRuntime(config: GatewayConfig, services: Services): Runtime
     log,
     maxBodyBytes: Math.floor((config.general.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
   };
+  for (const hook of services.onRuntime) hook(runtime);
+  return runtime;
 }
 
 export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger): void {
@@ -97,8 +104,11 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     onShutdown: [],
     routes: [],
     health: [],
+    deployments: [],
+    onRuntime: [],
   };
   await connectRedis(config, services);
+  await attachDatabase(config, services, () => runtime);
   let runtime = buildRuntime(config, services);
   if (services.redis) {
     await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));

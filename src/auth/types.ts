@@ -1,3 +1,5 @@
+import type { LimitDescriptor, LimitStatus } from "../limits/types.ts";
+
 export type UserRole =
   | "proxy_admin"
   | "proxy_admin_viewer"
@@ -23,6 +25,12 @@ export interface AuthContext {
   key?: unknown;
   /** Extra routes or limits stamped on a scoped key (agent runs). */
   metadata?: Record<string, unknown>;
+  /** End-user id of the request (body `user`), for spend attribution. */
+  endUserId?: string;
+  /** Virtual keys: the key's spend and limits, for `x-litellm-key-*` response headers. */
+  keyLimits?: { spend: () => number; maxBudget?: number; tpmLimit?: number; rpmLimit?: number };
+  /** Rate-limit counters this request holds (released and charged with tokens when the call ends). */
+  rateLimits?: { descriptors: LimitDescriptor[]; status: LimitStatus };
 }
 
 export const OPEN_AUTH: AuthContext = { kind: "open", role: "internal_user" };

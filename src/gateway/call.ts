@@ -1,6 +1,7 @@
 import { GatewayError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import { asGatewayError } from "../router/router.ts";
+import { keyHeaders } from "../auth/key-headers.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
 import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
@@ -79,6 +80,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     const cost = costOf(d, r.upstreamModel, r.usage, totalMs);
     headers["x-litellm-response-cost"] = String(cost);
   }
+  Object.assign(headers, keyHeaders(req.auth, Number(headers["x-litellm-response-cost"] ?? 0)));
   r.done.then((c) => {
     const failed = c.error instanceof Error;
     rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);

@@ -10,17 +10,22 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
   const alive = () => Response.json("I'm alive!");
   app.get("/health/liveliness", alive);
   app.get("/health/liveness", alive);
-  app.get("/health/readiness", () =>
-    Response.json({
-      status: "healthy",
-      db: "Not connected",
-      cache: null,
-      litellm_version: VERSION,
-      success_callbacks: [],
-      last_updated: new Date().toISOString(),
-      ...health(),
-    }),
-  );
+  app.get("/health/readiness", () => {
+    const extra = health();
+    return Response.json(
+      {
+        status: "healthy",
+        db: "Not connected",
+        cache: null,
+        litellm_version: VERSION,
+        success_callbacks: [],
+        last_updated: new Date().toISOString(),
+        ...extra,
+      },
+      // LiteLLM answers 503 when its database health check fails.
+      { status: extra.status === "unhealthy" ? 503 : 200 },
+    );
+  });
   app.on("HEAD", "/", () => new Response(null, { status: 200 }));
   app.get("/", () => Response.json({ name: "litellm-rust", version: VERSION, docs: "https://github.com/litellm-rust/litellm-rust" }));
 

@@ -1,0 +1,163 @@
+import { isConnectionError, type Database } from "../db/client.ts";
+import type { KeyQueries } from "../db/key-queries.ts";
+import { GatewayError } from "../errors.ts";
+import type { RateLimiter } from "../limits/types.ts";
+import type { Logger } from "../log.ts";
+import type { SpendBook } from "../spend/book.ts";
+import { authError, type RequestFacts, type VirtualKeyChecker } from "./authenticator.ts";
+import { checkCommonBudgets, checkEndUserBudget, checkKeyBudget, checkMemberBudgetEarly, softBudgetCrossed } from "./budget-checks.ts";
+import { abbreviateKey } from "./hash.ts";
+import type { AuthCache } from "./key-cache.ts";
+import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
+import { limitDescriptors } from "./limit-descriptors.ts";
+import { checkKeyModel, checkTeamModel, checkUserModel, type ModelCatalog } from "./model-access.ts";
+import { checkAllowedRoutes } from "./routes.ts";
+import type { AuthContext } from "./types.ts";
+
+export interface VirtualKeyDeps {
+  db: Database;
+  queries: KeyQueries;
+  cache: AuthCache;
+  book: SpendBook;
+  limiter: RateLimiter;
+  catalog: () => ModelCatalog;
+  /** Both prices of the model's deployments explicitly 0: LiteLLM skips budget checks. */
+  isZeroCost: (model: string) => boolean;
+  allowOnDbUnavailable: boolean;
+  log: Logger;
+}
+
+const COUNT_TOKENS = "/v1/messages/count_tokens";
+
+/** Python's `str(datetime)` with a UTC offset, as LiteLLM prints times in its expiry message. */
+const pyTime = (d: Date) => `${d.toISOString().replace("T", " ").replace("Z", "")}000+00:00`;
+
+/**
+ * Virtual keys from LiteLLM's tables: looked up by sha256, answered from a memory cache (stale
+ * entries are served while a background read refreshes them, so the hot path never waits for
+ * Postgres once a key has been seen), then every LiteLLM check in LiteLLM's order.
+ */
+export class VirtualKeyAuth implements VirtualKeyChecker {
+  private readonly inflight = new Map<string, Promise<KeyRecord | null>>();
+  private readonly softAlerted = new Set<string>();
+
+  constructor(private readonly d: VirtualKeyDeps) {}
+
+  async authenticate(raw: string, hash: string, facts: RequestFacts): Promise<AuthContext> {
+    let rec: KeyRecord | null;
+    try {
+      rec = await this.keyRecord(hash);
+    } catch (e) {
+      if (this.d.allowOnDbUnavailable && isConnectionError(e)) {
+        return { kind: "virtual_key", role: "internal_user", apiKeyHash: "failed-to-connect-to-db", keyName: "failed-to-connect-to-db", userId: "default_user_id" };
+      }
+      throw authError(`Authentication Error, ${(e as Error).message}`);
+    }
+    if (!rec) {
+      throw new GatewayError(
+        401,
+        `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(raw)}, Key Hash (Token) =${hash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+        { type: "token_not_found_in_db", param: "key", kind: "AuthenticationError" },
+      );
+    }
+    return this.check(rec, raw, facts);
+  }
+
+  private async check(rec: KeyRecord, raw: string, facts: RequestFacts): Promise<AuthContext> {
+    if (rec.blocked) throw authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.");
+    checkAllowedRoutes(rec.allowedRoutes, facts.route);
+    const catalog = this.d.catalog();
+    const models = facts.model ? [facts.model, ...(facts.fallbackModels ?? [])] : [];
+    for (const m of models) checkKeyModel(rec, m, catalog);
+    const budgets = facts.isLLMRoute && !(facts.model && this.d.isZeroCost(facts.model));
+    if (budgets) checkMemberBudgetEarly(rec);
+    if (rec.expires && rec.expires.getTime() < Date.now()) {
+      throw new GatewayError(
+        400,
+        `Authentication Error - Expired Key. Key Expiry time ${pyTime(rec.expires)} and current time ${pyTime(new Date())}`,
+        { type: "expired_key", param: abbreviateKey(raw), kind: "AuthenticationError" },
+      );
+    }
+    if (budgets) {
+      checkKeyBudget(rec);
+      if (softBudgetCrossed(rec) && !this.softAlerted.has(rec.token)) {
+        this.softAlerted.add(rec.token);
+        this.d.log.warn("virtual key crossed its soft budget", { key_alias: rec.keyAlias, key_name: rec.keyName, spend: rec.spend.value, soft_budget: rec.softBudget });
+      }
+    }
+    if (rec.team?.blocked) throw authError(`Authentication Error, Team=${rec.team.id} is blocked. Update via \`/team/unblock\` if your admin.`);
+    for (const m of models) {
+      checkTeamModel(rec, m, catalog);
+      checkUserModel(rec, m, catalog);
+    }
+    if (budgets) checkCommonBudgets(rec);
+    let endUser: EndUserRecord | null = null;
+    if (facts.endUser && facts.isLLMRoute) {
+      endUser = await this.endUserRecord(facts.endUser);
+      if (endUser?.blocked) throw authError(`Authentication Error, End User=${endUser.id} is blocked. Update via \`/customer/unblock\` if you're admin.`);
+      if (endUser && budgets) checkEndUserBudget(endUser);
+    }
+
+    const ctx: AuthContext = {
+      kind: "virtual_key",
+      role: rec.user?.role ?? "internal_user",
+      apiKeyHash: rec.token,
+      keyAlias: rec.keyAlias,
+      keyName: rec.keyName,
+      userId: rec.userId,
+      teamId: rec.teamId,
+      teamAlias: rec.team?.alias,
+      orgId: rec.orgId,
+      key: rec,
+      endUserId: facts.endUser,
+      keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
+    };
+    const limited = facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
+    if (limited) {
+      const descriptors = limitDescriptors(rec, endUser, facts.model!);
+      if (descriptors.length) ctx.rateLimits = { descriptors, status: await this.d.limiter.acquire(descriptors) };
+    }
+    return ctx;
+  }
+
+  /** The cached record; a stale one is returned at once and refreshed in the background. */
+  async keyRecord(hash: string): Promise<KeyRecord | null> {
+    const hit = this.d.cache.keys.get(hash);
+    if (hit && !hit.stale) return hit.value;
+    if (hit?.value) {
+      this.load(hash).catch(() => {});
+      return hit.value;
+    }
+    return this.load(hash);
+  }
+
+  private load(hash: string): Promise<KeyRecord | null> {
+    let p = this.inflight.get(hash);
+    if (p) return p;
+    p = this.d.queries
+      .keyByHash(hash)
+      .then((row) => {
+        const rec = row ? keyRecordFrom(row, this.d.book) : null;
+        this.d.cache.keys.set(hash, rec);
+        return rec;
+      })
+      .finally(() => this.inflight.delete(hash));
+    this.inflight.set(hash, p);
+    return p;
+  }
+
+  private async endUserRecord(id: string): Promise<EndUserRecord | null> {
+    const hit = this.d.cache.endUsers.get(id);
+    if (hit && !hit.stale) return hit.value;
+    try {
+      const row = await this.d.queries.endUser(id);
+      const rec = row ? endUserRecordFrom(row.e, row.b, this.d.book) : null;
+      this.d.cache.endUsers.set(id, rec);
+      return rec;
+    } catch (e) {
+      if (hit) return hit.value;
+      if (isConnectionError(e)) return null;
+      throw e;
+    }
+  }
+}

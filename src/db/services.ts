@@ -1,0 +1,162 @@
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AuthCache, InvalidationBus, type Invalidation } from "../auth/key-cache.ts";
+import type { KeyRecord } from "../auth/key-record.ts";
+import { visibleModels, type ModelCatalog } from "../auth/model-access.ts";
+import { VirtualKeyAuth } from "../auth/virtual-keys.ts";
+import type { GatewayConfig } from "../config/index.ts";
+import type { CallSink } from "../gateway/types.ts";
+import { MemoryRateLimiter } from "../limits/memory.ts";
+import { RedisRateLimiter } from "../limits/redis.ts";
+import type { RateLimiter } from "../limits/types.ts";
+import type { Logger } from "../log.ts";
+import type { Deployment } from "../router/deployment.ts";
+import { managementRoutes } from "../http/management/index.ts";
+import type { RedisLink } from "../redis.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Services } from "../server.ts";
+import { SpendBook } from "../spend/book.ts";
+import { startBudgetResetJob } from "../spend/budget-reset.ts";
+import { isZeroCost } from "../spend/cost.ts";
+import { spendSink } from "../spend/sink.ts";
+import { SpillStore } from "../spend/spill.ts";
+import { SpendTracker } from "../spend/tracker.ts";
+import { SpendWriter } from "../spend/writer.ts";
+import { Database } from "./client.ts";
+import { loadDbModels, storeModelInDb } from "./db-models.ts";
+import { KeyQueries } from "./key-queries.ts";
+
+const DEFAULT_CACHE_TTL_S = 60;
+const MAX_BUFFERED_EVENTS = 50_000;
+
+/** Everything the LiteLLM database brings: virtual keys, spend tracking, management data. */
+export interface DbServices {
+  db: Database;
+  cache: AuthCache;
+  book: SpendBook;
+  keys: VirtualKeyAuth;
+  sink: CallSink;
+  tracker: SpendTracker;
+  models: Deployment[];
+  config: GatewayConfig;
+  invalidate(i: Invalidation): void;
+  /** Writes every queued spend event now. */
+  flush(): Promise<void>;
+  /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
+  close(): Promise<void>;
+  /** Fields merged into `/health/readiness`. */
+  health(): Record<string, unknown>;
+  /** Connects a runtime to virtual-key auth and `/v1/models` filtering. */
+  attach(runtime: Runtime): void;
+}
+
+function spillDir(config: GatewayConfig): string {
+  if (config.general.spend_spill_dir) return config.general.spend_spill_dir;
+  const tag = createHash("sha256").update(config.databaseUrl ?? "").digest("hex").slice(0, 12);
+  return join(tmpdir(), `litellm-rust-spend-${tag}`);
+}
+
+function catalogOf(rt: () => Runtime): ModelCatalog {
+  return {
+    groupOf: (m) => rt().router.resolve(m)?.group,
+    accessGroupModels: (g) => rt().router.groups.accessGroupModels(g),
+  };
+}
+
+const numSetting = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
+
+/**
+ * Plugs the database into the gateway's services: management routes (answering "No connected db."
+ * without a database), and with one: virtual keys on every runtime, the spend sink, readiness,
+ * database models, and a spend flush on shutdown.
+ */
+export async function attachDatabase(config: GatewayConfig, services: Services, rt: () => Runtime): Promise<DbServices | undefined> {
+  if (!config.databaseUrl) {
+    services.routes.push(managementRoutes(undefined));
+    return undefined;
+  }
+  const dbs = await startDbServices(config, services.log, rt, services.redis);
+  services.routes.push(managementRoutes(dbs));
+  services.sinks.push(dbs.sink);
+  services.health.push(() => dbs.health());
+  services.deployments.push(...dbs.models);
+  services.onRuntime.push((runtime) => dbs.attach(runtime));
+  services.onShutdown.unshift(() => dbs.close());
+  return dbs;
+}
+
+export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink): Promise<DbServices> {
+  const g = config.general;
+  const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
+  await db.start();
+  const cache = new AuthCache((g.user_api_key_cache_ttl ?? DEFAULT_CACHE_TTL_S) * 1000);
+  const bus = new InvalidationBus(cache, log);
+  let limiter: RateLimiter = new MemoryRateLimiter();
+  if (redis) {
+    await bus.connect(redis);
+    limiter = new RedisRateLimiter(redis.client, log);
+  }
+  const book = new SpendBook();
+  const catalog = catalogOf(rt);
+  const keys = new VirtualKeyAuth({
+    db,
+    queries: new KeyQueries(db),
+    cache,
+    book,
+    limiter,
+    catalog: () => catalog,
+    isZeroCost: (m) => {
+      const r = rt().router.resolve(m);
+      return !!r && r.deployments.every(isZeroCost);
+    },
+    allowOnDbUnavailable: g.allow_requests_on_db_unavailable === true,
+    log,
+  });
+  const spill = new SpillStore(spillDir(config));
+  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true }), spill, book, log, {
+    intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
+    maxBuffered: MAX_BUFFERED_EVENTS,
+  });
+  if (spill.pendingFiles) log.info(`${spill.pendingFiles} spend spill files from an earlier run will be written`, { spill_dir: spill.dir });
+  tracker.start();
+  const stopReset = g.disable_reset_budget
+    ? () => {}
+    : startBudgetResetJob(db, book, (i) => bus.invalidate(i), log, numSetting(g.proxy_budget_rescheduler_min_time, 597), numSetting(g.proxy_budget_rescheduler_max_time, 605));
+  const pinger = setInterval(() => void db.ping(), 5000);
+  pinger.unref?.();
+  const models = db.ready && storeModelInDb(config) ? await loadDbModels(db, config, log).catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
+
+  return {
+    db,
+    cache,
+    book,
+    keys,
+    tracker,
+    models,
+    config,
+    sink: spendSink(tracker, book, limiter, {
+      disabled: g.disable_spend_updates === true,
+      storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
+      tpmTokens: g.token_rate_limit_type ?? "output",
+    }),
+    invalidate: (i) => bus.invalidate(i),
+    flush: () => tracker.flush(),
+    async close() {
+      clearInterval(pinger);
+      stopReset();
+      await tracker.close();
+      await db.close();
+    },
+    health() {
+      return db.connected ? { status: "connected", db: "connected" } : { status: "unhealthy", db: "Not connected" };
+    },
+    attach(runtime) {
+      runtime.auth.virtualKeys = keys;
+      runtime.modelFilter = (auth, names) => {
+        const rec = auth.key as KeyRecord | undefined;
+        return rec ? visibleModels(rec, names, catalog) : names;
+      };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { Context, Hono } from "hono";
+import type { Row } from "../../auth/key-record.ts";
+import type { AuthContext } from "../../auth/types.ts";
+import { isConnectionError } from "../../db/client.ts";
+import type { DbServices } from "../../db/services.ts";
+import { GatewayError } from "../../errors.ts";
+import type { Runtime } from "../../runtime.ts";
+import { errorResponse } from "../error-response.ts";
+
+/** One management call: who asks, what they sent, and the database services. */
+export interface Mgmt {
+  dbs: DbServices;
+  rt: Runtime;
+  auth: AuthContext;
+  body: Row;
+  c: Context;
+  query(name: string): string | undefined;
+}
+
+export type MgmtHandler = (m: Mgmt) => Promise<unknown>;
+
+/** LiteLLM's management errors: an HTTPException rendered with type `internal_server_error`. */
+export const httpError = (status: number, message: string, param: string | null = null) =>
+  new GatewayError(status, message, { type: "internal_server_error", param });
+
+export const badRequest = (message: string, param: string | null = null) => new GatewayError(400, message, { type: "bad_request_error", param });
+
+export const isAdmin = (a: AuthContext) => a.kind === "master" || a.kind === "open" || a.role === "proxy_admin";
+
+export function requireAdmin(a: AuthContext): void {
+  if (!isAdmin(a)) throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
+}
+
+const NO_DB = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
+
+async function readBody(c: Context): Promise<Row> {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return {};
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Row;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest("Invalid JSON body");
+}
+
+type Method = "get" | "post" | "delete" | "patch";
+
+/** Registers a management route: authenticate, require a database, run, render LiteLLM's shapes. */
+export function route(
+  app: Hono,
+  rt: () => Runtime,
+  dbs: DbServices | undefined,
+  method: Method,
+  path: string,
+  handler: MgmtHandler,
+  opts: { admin?: boolean } = {},
+): void {
+  app[method](path, async (c) => {
+    const runtime = rt();
+    try {
+      const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
+      if (opts.admin) requireAdmin(auth);
+      if (!dbs) throw NO_DB();
+      const body = await readBody(c);
+      const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
+      return result instanceof Response ? result : Response.json(result);
+    } catch (e) {
+      if (!(e instanceof GatewayError) && isConnectionError(e)) {
+        return errorResponse(new GatewayError(500, `Database not reachable: ${(e as Error).message}`, { type: "internal_server_error" }), "openai");
+      }
+      if (!(e instanceof GatewayError)) runtime.log.warn("management call failed", { route: c.req.path, error: (e as Error).message });
+      return errorResponse(e instanceof GatewayError ? e : httpError(500, (e as Error).message), "openai");
+    }
+  });
+}
+
+/** A required string field of the body. */
+export function need(body: Row, field: string): string {
+  const v = body[field];
+  if (typeof v !== "string" || !v) throw badRequest(`${field} is required`, field);
+  return v;
+}
+
+export const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);

@@ -1,0 +1,21 @@
+import type { Hono } from "hono";
+import type { DbServices } from "../../db/services.ts";
+import type { Runtime } from "../../runtime.ts";
+import { registerBudgetRoutes } from "./budgets.ts";
+import { registerKeyRoutes } from "./keys.ts";
+import { registerModelRoutes } from "./models.ts";
+import { registerSpendRoutes } from "./spend.ts";
+import { registerTeamRoutes } from "./teams.ts";
+import { registerUserRoutes } from "./users.ts";
+
+/** LiteLLM's management API; without a database every data route answers "No connected db.". */
+export function managementRoutes(dbs: DbServices | undefined) {
+  return (app: Hono, rt: () => Runtime) => {
+    registerKeyRoutes(app, rt, dbs);
+    registerUserRoutes(app, rt, dbs);
+    registerTeamRoutes(app, rt, dbs);
+    registerBudgetRoutes(app, rt, dbs);
+    registerSpendRoutes(app, rt, dbs);
+    registerModelRoutes(app, rt);
+  };
+}

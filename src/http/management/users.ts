@@ -1,0 +1,105 @@
+import type { Hono } from "hono";
+import { obj, strs, type Row } from "../../auth/key-record.ts";
+import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
+import type { DbServices } from "../../db/services.ts";
+import type { Runtime } from "../../runtime.ts";
+import { nextResetAt } from "../../spend/duration.ts";
+import { badRequest, httpError, isAdmin, list, route, type Mgmt } from "./context.ts";
+import { generateKey } from "./keys.ts";
+
+const U = "LiteLLM_UserTable";
+
+const USER_FIELDS = [
+  "user_email",
+  "user_alias",
+  "user_role",
+  "teams",
+  "max_budget",
+  "budget_duration",
+  "models",
+  "tpm_limit",
+  "rpm_limit",
+  "max_parallel_requests",
+  "metadata",
+  "sso_user_id",
+  "organization_id",
+  "allowed_cache_controls",
+  "spend",
+  "model_max_budget",
+] as const;
+
+const ROLES = new Set(["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer", "org_admin", "team", "customer"]);
+
+function userColumns(body: Row): Row {
+  const out: Row = {};
+  for (const f of USER_FIELDS) if (body[f] !== undefined) out[f] = body[f];
+  if (out.teams !== undefined) out.teams = (Array.isArray(out.teams) ? out.teams : []).map((t) => (typeof t === "string" ? t : String(obj(t).team_id)));
+  if (typeof body.budget_duration === "string") out.budget_reset_at = nextResetAt(body.budget_duration)?.toISOString() ?? null;
+  if (out.user_role !== undefined && !ROLES.has(String(out.user_role))) throw badRequest(`Invalid user_role: ${String(out.user_role)}`, "user_role");
+  return out;
+}
+
+async function newUser(m: Mgmt): Promise<Row> {
+  const userId = typeof m.body.user_id === "string" && m.body.user_id ? m.body.user_id : crypto.randomUUID();
+  const existing = await m.dbs.db.run((sql) => selectRows(sql, U, { user_id: userId }));
+  if (existing.length) throw badRequest(`User with id ${userId} already exists`, "user_id");
+  const s = m.dbs.db.schema;
+  const user = await m.dbs.db.run((sql) => insertRow(sql, s, U, { user_role: "internal_user", ...userColumns(m.body), user_id: userId }));
+  if (m.body.auto_create_key === false) return { ...user, key: null };
+  const keyBody: Row = {
+    user_id: userId,
+    models: strs(m.body.models),
+    key_alias: m.body.key_alias,
+    duration: m.body.duration,
+    max_budget: m.body.key_max_budget,
+    metadata: m.body.key_metadata,
+  };
+  const key = await generateKey(m, keyBody);
+  return { ...key, ...user, key: key.key, token: key.token, key_name: key.key_name, expires: key.expires };
+}
+
+async function userInfo(m: Mgmt): Promise<Row> {
+  const userId = m.query("user_id") ?? m.auth.userId;
+  if (!userId) throw badRequest("user_id is required", "user_id");
+  if (!isAdmin(m.auth) && userId !== m.auth.userId) throw httpError(403, "Not allowed to view other users' info");
+  const [user] = await m.dbs.db.run((sql) => selectRows(sql, U, { user_id: userId }));
+  const keys = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_VerificationToken", { user_id: userId }));
+  if (!user && keys.length === 0) throw httpError(404, `User ${userId} not found`);
+  const teams = await m.dbs.db.run((sql) => selectIn(sql, "LiteLLM_TeamTable", "team_id", strs(user?.teams)));
+  for (const k of keys) delete k.token;
+  return { user_id: userId, user_info: user ?? null, keys, teams };
+}
+
+async function updateUser(m: Mgmt): Promise<Row> {
+  const where: Row = typeof m.body.user_id === "string" ? { user_id: m.body.user_id } : typeof m.body.user_email === "string" ? { user_email: m.body.user_email } : {};
+  if (!Object.keys(where).length) throw badRequest("user_id or user_email is required", "user_id");
+  const cols: Row = { ...userColumns(m.body), updated_at: new Date().toISOString() };
+  delete cols.user_email;
+  if (m.body.user_id !== undefined && m.body.user_email !== undefined) cols.user_email = m.body.user_email;
+  const rows = await m.dbs.db.run((sql) => updateRows(sql, m.dbs.db.schema, U, cols, where));
+  if (!rows.length) throw httpError(404, `User not found: ${JSON.stringify(where)}`);
+  for (const r of rows) m.dbs.invalidate({ kind: "user", id: String(r.user_id) });
+  return { user_id: rows[0]!.user_id, data: rows[0] };
+}
+
+async function deleteUsers(m: Mgmt): Promise<Row> {
+  const ids = list(m.body.user_ids);
+  if (!ids.length) throw badRequest("user_ids is required", "user_ids");
+  await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      await deleteIn(tx, "LiteLLM_VerificationToken", "user_id", ids);
+      if (m.dbs.db.schema.hasTable("LiteLLM_TeamMembership")) await deleteIn(tx, "LiteLLM_TeamMembership", "user_id", ids);
+      if (m.dbs.db.schema.hasTable("LiteLLM_OrganizationMembership")) await deleteIn(tx, "LiteLLM_OrganizationMembership", "user_id", ids);
+      await deleteIn(tx, U, "user_id", ids);
+    }),
+  );
+  for (const id of ids) m.dbs.invalidate({ kind: "user", id });
+  return { deleted_users: ids };
+}
+
+export function registerUserRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
+  route(app, rt, dbs, "post", "/user/new", newUser, { admin: true });
+  route(app, rt, dbs, "get", "/user/info", userInfo);
+  route(app, rt, dbs, "post", "/user/update", updateUser, { admin: true });
+  route(app, rt, dbs, "post", "/user/delete", deleteUsers, { admin: true });
+}

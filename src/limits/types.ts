@@ -1,0 +1,100 @@
+import { GatewayError } from "../errors.ts";
+
+/** One rate-limited entity of a request, as LiteLLM's v3 limiter names them. */
+export interface LimitDescriptor {
+  name: "api_key" | "user" | "team" | "team_member" | "end_user" | "model_per_key";
+  value: string;
+  rpm?: number;
+  tpm?: number;
+  maxParallel?: number;
+}
+
+/** The tightest remaining budget across a request's descriptors, for `x-ratelimit-*` headers. */
+export interface LimitStatus {
+  limitRequests?: number;
+  remainingRequests?: number;
+  limitTokens?: number;
+  remainingTokens?: number;
+}
+
+export interface Counts {
+  requests: number;
+  tokens: number;
+  parallel: number;
+}
+
+export interface RateLimiter {
+  /** Checks every descriptor, then counts the request on all of them (all or nothing). Throws 429. */
+  acquire(descs: LimitDescriptor[]): Promise<LimitStatus>;
+  release(descs: LimitDescriptor[]): void;
+  addTokens(descs: LimitDescriptor[], tokens: number): void;
+}
+
+export const WINDOW_S = 60;
+
+export const hasLimits = (d: LimitDescriptor) => d.rpm !== undefined || d.tpm !== undefined || d.maxParallel !== undefined;
+
+export function windowStart(nowMs: number): number {
+  return Math.floor(nowMs / 1000 / WINDOW_S) * WINDOW_S;
+}
+
+/** LiteLLM's over-limit answer: 429 with `retry-after` and the descriptor that tripped. */
+export function overLimit(d: LimitDescriptor, kind: "requests" | "tokens" | "max_parallel_requests", limit: number, current: number, nowMs: number): GatewayError {
+  const resetAt = kind === "max_parallel_requests" ? nowMs / 1000 : windowStart(nowMs) + WINDOW_S;
+  const resetIso = new Date(resetAt * 1000).toISOString();
+  return new GatewayError(
+    429,
+    `Rate limit exceeded for ${d.name}: ${d.value}. Limit type: ${kind}. Current limit: ${limit}, Remaining: ${Math.max(0, limit - current)}. Limit resets at: ${resetIso}`,
+    {
+      type: "rate_limit_error",
+      kind: "RateLimitError",
+      headers: { "retry-after": String(WINDOW_S), rate_limit_type: kind, reset_at: resetIso },
+    },
+  );
+}
+
+/** Decides a request against current counts; returns the error or the status for headers. */
+export function evaluate(descs: LimitDescriptor[], counts: Counts[], nowMs: number): GatewayError | LimitStatus {
+  const status: LimitStatus = {};
+  descs.forEach((d, i) => {
+    const c = counts[i]!;
+    if (d.rpm !== undefined) {
+      const remaining = d.rpm - c.requests - 1;
+      if (status.remainingRequests === undefined || remaining < status.remainingRequests) {
+        status.remainingRequests = remaining;
+        status.limitRequests = d.rpm;
+      }
+    }
+    if (d.tpm !== undefined) {
+      const remaining = d.tpm - c.tokens;
+      if (status.remainingTokens === undefined || remaining < status.remainingTokens) {
+        status.remainingTokens = remaining;
+        status.limitTokens = d.tpm;
+      }
+    }
+  });
+  for (let i = 0; i < descs.length; i++) {
+    const d = descs[i]!;
+    const c = counts[i]!;
+    if (d.rpm !== undefined && c.requests + 1 > d.rpm) return overLimit(d, "requests", d.rpm, c.requests, nowMs);
+    if (d.tpm !== undefined && c.tokens >= d.tpm) return overLimit(d, "tokens", d.tpm, c.tokens, nowMs);
+    if (d.maxParallel !== undefined && c.parallel + 1 > d.maxParallel) return overLimit(d, "max_parallel_requests", d.maxParallel, c.parallel, nowMs);
+  }
+  if (status.remainingRequests !== undefined) status.remainingRequests = Math.max(0, status.remainingRequests);
+  if (status.remainingTokens !== undefined) status.remainingTokens = Math.max(0, status.remainingTokens);
+  return status;
+}
+
+export function rateLimitHeaders(s: LimitStatus | undefined): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (!s) return h;
+  if (s.limitRequests !== undefined) {
+    h["x-ratelimit-limit-requests"] = String(s.limitRequests);
+    h["x-ratelimit-remaining-requests"] = String(s.remainingRequests);
+  }
+  if (s.limitTokens !== undefined) {
+    h["x-ratelimit-limit-tokens"] = String(s.limitTokens);
+    h["x-ratelimit-remaining-tokens"] = String(s.remainingTokens);
+  }
+  return h;
+}

@@ -1,0 +1,161 @@
+import type { CallRecord } from "../gateway/types.ts";
+import type { KeyRecord } from "../auth/key-record.ts";
+import { strs } from "../auth/key-record.ts";
+
+/** One `LiteLLM_SpendLogs` row, with LiteLLM's column names (times as ISO UTC strings). */
+export interface SpendLogRow {
+  request_id: string;
+  call_type: string;
+  api_key: string;
+  spend: number;
+  total_tokens: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  startTime: string;
+  endTime: string;
+  completionStartTime: string;
+  model: string;
+  model_id: string;
+  model_group: string;
+  custom_llm_provider: string;
+  api_base: string;
+  user: string;
+  metadata: Record<string, unknown>;
+  cache_hit: string;
+  cache_key: string;
+  request_tags: string[];
+  team_id: string | null;
+  end_user: string | null;
+  requester_ip_address: string | null;
+  messages: unknown;
+  response: unknown;
+  proxy_server_request: unknown;
+  session_id: string;
+  status: "success" | "failure";
+  organization_id: string | null;
+  request_duration_ms: number;
+}
+
+/** What the batch writer needs of one finished call: the row plus the usage the row has no column for. */
+export interface SpendEvent {
+  row: SpendLogRow;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  /** The route, written to the daily tables' `endpoint`. */
+  endpoint: string;
+}
+
+const MAX_PROMPT_CHARS = 1000;
+
+/** LiteLLM keeps 35% of the head and 65% of the tail of long strings it stores. */
+function truncate(v: unknown): unknown {
+  if (typeof v === "string") {
+    if (v.length <= MAX_PROMPT_CHARS) return v;
+    const head = Math.floor(MAX_PROMPT_CHARS * 0.35);
+    const tail = MAX_PROMPT_CHARS - head;
+    return `${v.slice(0, head)}...${v.slice(-tail)}`;
+  }
+  if (Array.isArray(v)) return v.map(truncate);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, truncate(x)]));
+  return v;
+}
+
+function tagsOf(rec: CallRecord): string[] {
+  const key = rec.req.auth.key as KeyRecord | undefined;
+  const bodyMeta = rec.req.body.metadata as Record<string, unknown> | undefined;
+  const header = rec.req.headers.get("x-litellm-tags");
+  const tags = [...strs(key?.metadata.tags), ...strs(bodyMeta?.tags), ...(header ? header.split(",").map((t) => t.trim()).filter(Boolean) : [])];
+  return [...new Set(tags)];
+}
+
+function spendLogsMetadata(rec: CallRecord): unknown {
+  const h = rec.req.headers.get("x-litellm-spend-logs-metadata");
+  if (h) {
+    try {
+      return JSON.parse(h);
+    } catch {
+      return null;
+    }
+  }
+  const meta = rec.req.body.metadata as Record<string, unknown> | undefined;
+  return meta?.spend_logs_metadata ?? null;
+}
+
+export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }): SpendEvent {
+  const { req } = rec;
+  const auth = req.auth;
+  const u = rec.usage;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const apiKey = auth.apiKeyHash ?? "";
+  const additional: Record<string, unknown> = {};
+  if (u?.cacheReadTokens) additional.cache_read_input_tokens = u.cacheReadTokens;
+  if (u?.cacheCreationTokens) additional.cache_creation_input_tokens = u.cacheCreationTokens;
+  if (u?.reasoningTokens) additional.completion_tokens_details = { reasoning_tokens: u.reasoningTokens };
+  const metadata: Record<string, unknown> = {
+    user_api_key: apiKey,
+    user_api_key_alias: auth.keyAlias ?? null,
+    user_api_key_team_id: auth.teamId ?? null,
+    user_api_key_org_id: auth.orgId ?? null,
+    user_api_key_user_id: auth.userId ?? null,
+    user_api_key_team_alias: auth.teamAlias ?? null,
+    user_api_key_end_user_id: auth.endUserId ?? null,
+    spend_logs_metadata: spendLogsMetadata(rec),
+    requester_ip_address: req.clientIp ?? null,
+    status: rec.status,
+    additional_usage_values: additional,
+    attempted_retries: rec.retries,
+    attempted_fallbacks: rec.fallbacks,
+    litellm_call_id: req.callId,
+  };
+  if (rec.error) {
+    metadata.error_information = {
+      error_code: String(rec.error.status),
+      error_class: rec.error.kind,
+      error_message: rec.error.message,
+      llm_provider: rec.deployment?.providerName ?? "",
+    };
+  }
+  const endUser = auth.endUserId ?? (typeof req.body.user === "string" ? req.body.user : undefined);
+  const session =
+    req.headers.get("x-litellm-session-id") ??
+    (typeof req.body.litellm_session_id === "string" ? req.body.litellm_session_id : undefined) ??
+    (typeof req.body.litellm_trace_id === "string" ? req.body.litellm_trace_id : undefined) ??
+    req.callId;
+  return {
+    row: {
+      request_id: rec.responseId ?? req.callId,
+      call_type: req.callType,
+      api_key: apiKey,
+      spend: rec.cost,
+      total_tokens: u?.totalTokens ?? 0,
+      prompt_tokens: u?.promptTokens ?? 0,
+      completion_tokens: u?.completionTokens ?? 0,
+      startTime: iso(req.startMs),
+      endTime: iso(rec.endMs),
+      completionStartTime: iso(rec.completionStartMs ?? rec.endMs),
+      model: rec.upstreamModel ?? req.model,
+      model_id: rec.deployment?.id ?? "",
+      model_group: rec.modelGroup ?? req.model,
+      custom_llm_provider: rec.deployment?.providerName ?? "",
+      api_base: rec.deployment?.target.apiBase.split("?")[0] ?? "",
+      user: auth.userId ?? "",
+      metadata,
+      cache_hit: "False",
+      cache_key: "Cache OFF",
+      request_tags: tagsOf(rec),
+      team_id: auth.teamId ?? null,
+      end_user: endUser ?? null,
+      requester_ip_address: req.clientIp ?? null,
+      messages: opts.storePrompts ? truncate(req.body.messages ?? req.body.input ?? {}) : {},
+      response: {},
+      proxy_server_request: opts.storePrompts ? truncate(req.body) : {},
+      session_id: session,
+      status: rec.status,
+      organization_id: auth.orgId ?? null,
+      request_duration_ms: Math.max(0, Math.round(rec.endMs - req.startMs)),
+    },
+    cacheReadTokens: u?.cacheReadTokens ?? 0,
+    cacheCreationTokens: u?.cacheCreationTokens ?? 0,
+    endpoint: req.route,
+  };
+}

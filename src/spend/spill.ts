@@ -1,0 +1,65 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { SpendEvent } from "./spend-log.ts";
+
+const PREFIX = "spend-";
+const SUFFIX = ".jsonl";
+
+/**
+ * Spend events that could not be written to Postgres, kept on disk as JSON lines until they are.
+ * Each spill is a new file made durable (fsync) and renamed into place, so a crash never leaves a
+ * half-written file behind; files are replayed oldest first and removed once committed.
+ */
+export class SpillStore {
+  private seq = 0;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  append(events: SpendEvent[]): string | undefined {
+    if (events.length === 0) return undefined;
+    const name = `${PREFIX}${Date.now().toString().padStart(15, "0")}-${process.pid}-${this.seq++}${SUFFIX}`;
+    const tmp = join(this.dir, `.${name}.tmp`);
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(this.dir, name));
+    return name;
+  }
+
+  files(): string[] {
+    return readdirSync(this.dir)
+      .filter((f) => f.startsWith(PREFIX) && f.endsWith(SUFFIX))
+      .sort();
+  }
+
+  read(file: string): SpendEvent[] {
+    const out: SpendEvent[] = [];
+    for (const line of readFileSync(join(this.dir, file), "utf8").split("\n")) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as SpendEvent);
+      } catch {
+        /* a torn line cannot happen with rename-into-place; skip anything unreadable */
+      }
+    }
+    return out;
+  }
+
+  remove(file: string): void {
+    try {
+      unlinkSync(join(this.dir, file));
+    } catch {
+      /* already replayed by another instance sharing the directory */
+    }
+  }
+
+  get pendingFiles(): number {
+    return this.files().length;
+  }
+}
