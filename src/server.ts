@@ -6,6 +6,10 @@ import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.ts";
 import { fanOut, logSink } from "./gateway/sinks.ts";
 import type { CallSink } from "./gateway/types.ts";
 import { attachDatabase } from "./db/services.ts";
+import { ScopedKeys } from "./auth/scoped-keys.ts";
+import { DbRunKeys } from "./agents/run-keys-db.ts";
+import { registerAgentRoutes } from "./agents/routes.ts";
+import { createAgentRuntime } from "./agents/setup.ts";
 import { createApp } from "./http/app.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
@@ -35,6 +39,8 @@ export interface Services {
   deployments: Deployment[];
   /** Run on every runtime built (boot and reload): virtual-key auth, `/v1/models` filtering. */
   onRuntime: Array<(runtime: Runtime) => void>;
+  /** Keys the gateway mints for itself (agent runs) when there is no database. */
+  scoped: ScopedKeys;
 }
 
 export interface RunningGateway {
@@ -53,7 +59,7 @@ export function buildRuntime(config: GatewayConfig, services: Services): Runtime
   const { log } = services;
   const built = buildRouter(config, services.deployments, services.state);
   for (const w of built.warnings) log.warn(w);
-  const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined });
+  const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined, scoped: services.scoped });
   const runtime: Runtime = {
     config,
     router: built.router,
@@ -106,10 +112,27 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     health: [],
     deployments: [],
     onRuntime: [],
+    scoped: new ScopedKeys(),
   };
   await connectRedis(config, services);
-  await attachDatabase(config, services, () => runtime);
+  const dbs = await attachDatabase(config, services, () => runtime);
   let runtime = buildRuntime(config, services);
+  let listenUrl = "";
+  const agents = createAgentRuntime({
+    config,
+    router: runtime.router,
+    log,
+    scoped: services.scoped,
+    sql: dbs?.db.sql,
+    keys: dbs ? new DbRunKeys(dbs) : undefined,
+    gatewayUrl: () => config.general.gateway_public_url ?? listenUrl,
+  });
+  if (agents) {
+    services.sinks.push(agents);
+    services.routes.push((a, rt) => registerAgentRoutes(a, rt, () => agents));
+    services.onShutdown.unshift(() => agents.stop((config.general.graceful_shutdown_seconds ?? 30) * 1000));
+    runtime = buildRuntime(config, services);
+  }
   if (services.redis) {
     await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
     log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
@@ -130,7 +153,12 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     development: false,
   });
   const shown = args.host === "0.0.0.0" || args.host === "::" ? "127.0.0.1" : args.host;
+  listenUrl = `http://${shown}:${server.port}`;
   log.info(`${runtime.router.groups.allDeployments().length} deployments loaded from ${config.file}`);
+  if (agents) {
+    await agents.start();
+    log.info(`${agents.agents.size} agents ready; runs are ${agents.store.durable ? "stored in Postgres" : "kept in memory"}`);
+  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -109,6 +109,7 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       teamAlias: rec.team?.alias,
       orgId: rec.orgId,
       key: rec,
+      metadata: rec.metadata,
       endUserId: facts.endUser,
       keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
     };
