@@ -11,7 +11,6 @@ import type { Run, RunEventType, RunState } from "./types.ts";
 export const WORKSPACE = "workspace";
 const KEY_GRACE_MS = 5 * 60_000;
 const SANDBOX_GRACE_MS = 2 * 60_000;
-const HEARTBEAT_MS = 10_000;
 
 /** Per-run extension points (sessions, memory, artifacts, vault) around the Claude Code command. */
 export interface RunHooks {
@@ -87,7 +86,6 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
   const set = (patch: Partial<Run>) => store.update(id, patch);
   let sandbox: Sandbox | undefined;
   let key: RunKey | undefined;
-  const heartbeat = setInterval(() => set({ heartbeat_at: new Date().toISOString() }).catch(() => {}), HEARTBEAT_MS);
   let ctx: RunContext | undefined;
   try {
     await set({ status: "provisioning", started_at: new Date().toISOString(), heartbeat_at: new Date().toISOString() });
@@ -196,7 +194,6 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     await emit("run.failed", { status, error: message });
     return done!;
   } finally {
-    clearInterval(heartbeat);
     await sandbox?.kill().catch((e) => log.warn("sandbox kill failed", { run_id: id, sandbox_id: sandbox?.id, error: (e as Error).message }));
     await key?.revoke().catch(() => {});
   }

@@ -9,7 +9,8 @@ import { Scheduler } from "./scheduler.ts";
 import type { RunStore } from "./store/types.ts";
 import { TERMINAL_STATES, type Run, type RunTrigger } from "./types.ts";
 
-const ORPHAN_AFTER_MS = 30_000;
+/** A run whose instance has not heart-beaten for this many heartbeats is an orphan. */
+const ORPHAN_HEARTBEATS = 3;
 
 export interface TriggerOptions {
   trigger: RunTrigger;
@@ -31,6 +32,7 @@ export class AgentRuntime implements CallSink {
   private readonly spend = new Map<string, number>();
   private readonly resumeFlags = new Map<string, boolean>();
   private readonly deps: RunnerDeps;
+  private heartbeat?: ReturnType<typeof setInterval>;
 
   constructor(
     defs: AgentDef[],
@@ -38,6 +40,7 @@ export class AgentRuntime implements CallSink {
     deps: Omit<RunnerDeps, "store" | "bus" | "gatewaySpend">,
     maxConcurrentRuns: number,
     private readonly log: Logger,
+    private readonly heartbeatMs = 10_000,
   ) {
     this.agents = new Map(defs.map((a) => [a.id, a]));
     this.deps = { ...deps, store, bus: this.bus, gatewaySpend: (id) => this.spend.get(id) ?? 0 };
@@ -50,6 +53,12 @@ export class AgentRuntime implements CallSink {
     if (!this.store.durable && this.agents.size) this.log.warn("agent runs are kept in memory only (no database): they do not survive a restart");
     await this.reconcile();
     this.scheduler.start([...this.agents.values()]);
+    this.heartbeat = setInterval(() => {
+      this.store
+        .touch(this.instanceId)
+        .then(() => this.reconcile())
+        .catch((e) => this.log.warn("agent heartbeat failed", { error: (e as Error).message }));
+    }, this.heartbeatMs);
   }
 
   /** Spend the gateway metered for a run's LLM calls (the run key carries run_id in its metadata). */
@@ -91,7 +100,7 @@ export class AgentRuntime implements CallSink {
       sandbox_id: null,
       session_id: o.sessionId ?? null,
       instance_id: this.instanceId,
-      heartbeat_at: null,
+      heartbeat_at: new Date().toISOString(),
       metadata: { ...o.metadata, ...(o.resume ? { resume: true } : {}) },
     };
     if (!run.prompt.trim()) throw new GatewayError(400, `agent ${agent.id} has no prompt: pass {"prompt": "..."}`, { type: "invalid_request_error", param: "prompt" });
@@ -138,19 +147,24 @@ export class AgentRuntime implements CallSink {
   }
 
   /**
-   * After a restart: queued runs start again; runs that were in flight on a gateway that stopped
-   * heart-beating are marked failed with the reason (their sandboxes expire on their own timeout).
+   * Runs whose instance stopped heart-beating (a crash, a restart) are adopted by exactly one live
+   * instance: queued ones start again; in-flight ones are marked failed with the reason (their
+   * sandboxes expire on their own timeout).
    */
   async reconcile(): Promise<void> {
     for (const run of await this.store.unfinished()) {
+      if (run.instance_id === this.instanceId) continue;
+      const beat = run.heartbeat_at ? Date.parse(run.heartbeat_at) : 0;
+      if (Date.now() - beat < this.heartbeatMs * ORPHAN_HEARTBEATS) continue;
+      if (!(await this.store.adopt(run.run_id, run.instance_id, this.instanceId))) continue;
       const agent = this.agents.get(run.agent_id);
       if (run.status === "queued") {
-        if (agent) this.enqueue(run, agent, run.metadata.resume === true);
-        else await this.finish(run, "failed", `agent ${run.agent_id} is no longer configured`);
+        if (agent) {
+          this.log.info(`run ${run.run_id} was queued on a stopped gateway; starting it here`);
+          this.enqueue(run, agent, run.metadata.resume === true);
+        } else await this.finish(run, "failed", `agent ${run.agent_id} is no longer configured`);
         continue;
       }
-      const beat = run.heartbeat_at ? Date.parse(run.heartbeat_at) : 0;
-      if (run.instance_id !== this.instanceId && Date.now() - beat < ORPHAN_AFTER_MS) continue;
       const sandbox = run.sandbox_id ? ` (sandbox ${run.sandbox_provider}:${run.sandbox_id} is left to its timeout)` : "";
       await this.finish(run, "failed", `the gateway stopped while the run was ${run.status}${sandbox}`);
     }
@@ -164,6 +178,7 @@ export class AgentRuntime implements CallSink {
 
   async stop(deadlineMs: number): Promise<void> {
     this.scheduler.stop();
+    clearInterval(this.heartbeat);
     await this.queue.drain(deadlineMs, "shutdown");
   }
 }

@@ -65,5 +65,6 @@ export function createAgentRuntime(s: AgentSetup): AgentRuntime | undefined {
     },
     general.max_concurrent_runs ?? DEFAULT_MAX_RUNS,
     log,
+    (general.agent_heartbeat_seconds ?? 10) * 1000,
   );
 }

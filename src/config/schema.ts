@@ -223,6 +223,7 @@ export const GeneralSettingsSchema = v.looseObject({
   ),
   gateway_public_url: o(str),
   agent_claude_path: o(str),
+  agent_heartbeat_seconds: o(num),
   max_concurrent_runs: o(int),
   graceful_shutdown_seconds: o(num),
   artifact_dir: o(str),

@@ -50,7 +50,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",
     "token_rate_limit_type", "global_max_parallel_requests", "max_parallel_requests", "store_prompts_in_spend_logs",
     "spend_spill_dir", "sandbox_choice", "e2b_sandbox_params", "daytona_sandbox_params", "gateway_public_url",
-    "agent_claude_path",
+    "agent_claude_path", "agent_heartbeat_seconds",
     "max_concurrent_runs", "artifact_dir", "graceful_shutdown_seconds",
   ]),
 };

@@ -1,4 +1,4 @@
-import type { Run, RunEvent, RunEventType } from "../types.ts";
+import { TERMINAL_STATES, type Run, type RunEvent, type RunEventType } from "../types.ts";
 import type { RunStore } from "./types.ts";
 
 /** Runs in memory: the gateway without a database. Lost on restart (the start-up log says so). */
@@ -54,7 +54,20 @@ export class MemoryRunStore implements RunStore {
     return true;
   }
 
+  async touch(instanceId: string): Promise<void> {
+    const now = new Date().toISOString();
+    for (const r of this.runs.values()) if (r.instance_id === instanceId && !TERMINAL_STATES.has(r.status)) r.heartbeat_at = now;
+  }
+
+  async adopt(runId: string, fromInstance: string, toInstance: string): Promise<boolean> {
+    const r = this.runs.get(runId);
+    if (!r || r.instance_id !== fromInstance) return false;
+    r.instance_id = toInstance;
+    r.heartbeat_at = new Date().toISOString();
+    return true;
+  }
+
   async unfinished(): Promise<Run[]> {
-    return [...this.runs.values()].filter((r) => !["succeeded", "failed", "cancelled", "timed_out"].includes(r.status));
+    return [...this.runs.values()].filter((r) => !TERMINAL_STATES.has(r.status)).map((r) => ({ ...r }));
   }
 }

@@ -145,6 +145,17 @@ export class PostgresRunStore implements RunStore {
     return rows.length === 1;
   }
 
+  async touch(instanceId: string): Promise<void> {
+    await this.sql`UPDATE litellm_rust_agent_runs SET heartbeat_at = now() WHERE instance_id = ${instanceId} AND status IN ('queued', 'provisioning', 'running')`;
+  }
+
+  async adopt(runId: string, fromInstance: string, toInstance: string): Promise<boolean> {
+    const rows = await this.sql`
+      UPDATE litellm_rust_agent_runs SET instance_id = ${toInstance}, heartbeat_at = now()
+      WHERE run_id = ${runId} AND instance_id = ${fromInstance} RETURNING run_id`;
+    return rows.length === 1;
+  }
+
   async unfinished(): Promise<Run[]> {
     const rows = await this.sql`SELECT * FROM litellm_rust_agent_runs WHERE status IN ('queued', 'provisioning', 'running') ORDER BY created_at`;
     return rows.map(toRun);

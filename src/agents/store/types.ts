@@ -15,4 +15,8 @@ export interface RunStore {
   claimTick(agentId: string, tickAt: Date, runId: string): Promise<boolean>;
   /** Runs left in non-terminal states (for reconciliation after a restart). */
   unfinished(): Promise<Run[]>;
+  /** Marks every unfinished run of an instance as alive now. */
+  touch(instanceId: string): Promise<void>;
+  /** Moves a run from a dead instance to this one; true for exactly one caller. */
+  adopt(runId: string, fromInstance: string, toInstance: string): Promise<boolean>;
 }
