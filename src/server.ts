@@ -131,6 +131,15 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     services.sinks.push(agents);
     services.routes.push((a, rt) => registerAgentRoutes(a, rt, () => agents));
     services.onShutdown.unshift(() => agents.stop((config.general.graceful_shutdown_seconds ?? 30) * 1000));
+    services.metrics.gauge("litellm_rust_agent_runs_active", "Agent runs on this instance by state", ["state"], () =>
+      Object.entries(agents.activeCounts()).map(([state, n]) => [{ state }, n]),
+    );
+    services.metrics.gauge("litellm_rust_agent_runs_finished", "Agent runs finished on this instance by agent and final state", ["agent_id", "state"], () =>
+      [...agents.outcomes].map(([k, n]) => {
+        const [agent_id, state] = k.split("\u0000");
+        return [{ agent_id: agent_id!, state: state! }, n];
+      }),
+    );
     runtime = buildRuntime(config, services);
   }
   if (services.redis) {

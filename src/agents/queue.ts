@@ -57,6 +57,10 @@ export class RunQueue {
     return "running";
   }
 
+  counts(): { queued: number; running: number } {
+    return { queued: this.waiting.length, running: this.running.size };
+  }
+
   isLocal(runId: string): boolean {
     return this.running.has(runId) || this.waiting.some((w) => w.runId === runId);
   }

@@ -33,6 +33,8 @@ export class AgentRuntime implements CallSink {
   private readonly resumeFlags = new Map<string, boolean>();
   private readonly deps: RunnerDeps;
   private heartbeat?: ReturnType<typeof setInterval>;
+  /** Finished runs by agent and final state, for /metrics. */
+  readonly outcomes = new Map<string, number>();
 
   constructor(
     defs: AgentDef[],
@@ -115,7 +117,9 @@ export class AgentRuntime implements CallSink {
     this.queue.enqueue(run.run_id, agent, async (signal) => {
       const t = setTimeout(() => this.queue.abort(run.run_id, "timed_out"), agent.timeoutMs);
       try {
-        await executeRun(this.deps, run, agent, signal, resume);
+        const done = await executeRun(this.deps, run, agent, signal, resume);
+        const k = `${agent.id}\u0000${done.status}`;
+        this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
       } finally {
         clearTimeout(t);
         this.resumeFlags.delete(run.run_id);
@@ -144,6 +148,10 @@ export class AgentRuntime implements CallSink {
 
   isLocal(runId: string): boolean {
     return this.queue.isLocal(runId);
+  }
+
+  activeCounts(): { queued: number; running: number } {
+    return this.queue.counts();
   }
 
   /**

@@ -195,5 +195,9 @@ describe("agent runs", () => {
     const list = (await api(gw, MASTER, "GET", "/api/agents")).body.data as Array<{ id: string; webhook: boolean }>;
     expect(list.map((a) => a.id)).toEqual(["greeter", "shell-user", "hooked", "slow", "budgeted"]);
     expect(list.find((a) => a.id === "hooked")!.webhook).toBe(true);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/litellm_rust_agent_runs_finished\{agent_id="greeter",state="succeeded"\} [1-9]/);
+    expect(metrics).toMatch(/litellm_rust_agent_runs_finished\{agent_id="slow",state="timed_out"\} 1/);
+    expect(metrics).toContain('litellm_rust_agent_runs_active{state="running"} 0');
   });
 });
