@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DaytonaProvider } from "../../src/agents/sandbox/daytona.ts";
 import { E2BProvider } from "../../src/agents/sandbox/e2b.ts";
-import { SandboxError } from "../../src/agents/sandbox/errors.ts";
 import { sandboxProviders } from "../../src/agents/sandbox/from-config.ts";
 import type { Sandbox, SandboxProvider } from "../../src/agents/sandbox/types.ts";
 import { startFakeDaytona, type FakeDaytona } from "../fakes/daytona.ts";
@@ -13,6 +12,7 @@ import { startFakeE2B, type FakeE2B } from "../fakes/e2b.ts";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import type { CommandRecord, HostedSandbox } from "../fakes/sandbox-host.ts";
 import { CLAUDE_BIN } from "../helpers/agents-cli.ts";
+import { rejection, until } from "../helpers/sandbox-wait.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { writeConfig } from "../helpers/gateway.ts";
 
@@ -67,23 +67,6 @@ async function daytonaHarness(): Promise<Harness> {
     reset: () => fake.control({}),
     failure: { status: 400, message: "Snapshot nope not found. Did you add it through the Daytona Dashboard?" },
   };
-}
-
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(20);
-  }
-}
-
-async function rejection(p: Promise<unknown>): Promise<SandboxError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SandboxError);
-  return err as SandboxError;
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

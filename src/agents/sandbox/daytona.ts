@@ -2,12 +2,14 @@
  * Daytona sandboxes through the official `@daytonaio/sdk`. Connection settings come in as options
  * (from `general_settings.daytona_sandbox_params`). Commands run in a session of their own:
  * `runAsync` exec, output streamed over the log WebSocket, exit code from the command status.
+ * The session outlives the gateway process, so `attach` finds the command, its whole log and its
+ * exit code again.
  */
 import "./daytona-modules.ts";
 import { Daytona, DaytonaError, DaytonaNotFoundError, type Sandbox as DaytonaClient } from "@daytonaio/sdk";
-import { errorMessage, SandboxError } from "./errors.ts";
+import { errorMessage, SandboxError, type SandboxErrorCode } from "./errors.ts";
 import { CREATE_TAG, guardedCreate, interruptible, killOnce, shellQuote } from "./guard.ts";
-import type { Sandbox, SandboxCreateOptions, SandboxFile, SandboxProvider, SandboxRunOptions, SandboxRunResult } from "./types.ts";
+import type { CommandHandle, Sandbox, SandboxAttachOptions, SandboxCreateOptions, SandboxFile, SandboxProvider, SandboxRunOptions, SandboxRunResult } from "./types.ts";
 
 export interface DaytonaProviderOptions {
   apiKey: string;
@@ -32,6 +34,7 @@ function describe(err: unknown): { message: string; upstreamStatus?: number } {
 
 export class DaytonaProvider implements SandboxProvider {
   readonly name = "daytona" as const;
+  readonly attachOutput = "complete" as const;
   private client?: Daytona;
 
   constructor(private readonly opts: DaytonaProviderOptions) {}
@@ -70,6 +73,30 @@ export class DaytonaProvider implements SandboxProvider {
       () => this.sweep(createId),
       describe,
     );
+  }
+
+  async connect(sandboxId: string): Promise<Sandbox | undefined> {
+    try {
+      const found = await this.daytona.get(sandboxId);
+      return found.state === "started" ? new DaytonaSandbox(found) : undefined;
+    } catch (err) {
+      if (err instanceof DaytonaNotFoundError) return undefined;
+      throw this.error(`connecting to Daytona sandbox ${sandboxId}`, err);
+    }
+  }
+
+  async kill(sandboxId: string): Promise<void> {
+    try {
+      await (await this.daytona.get(sandboxId)).delete();
+    } catch (err) {
+      if (err instanceof DaytonaNotFoundError) return;
+      throw this.error(`killing Daytona sandbox ${sandboxId}`, err);
+    }
+  }
+
+  private error(what: string, err: unknown): SandboxError {
+    const { message, upstreamStatus } = describe(err);
+    return new SandboxError(this.name, "failed", `${what} failed: ${message}`, { cause: err, upstreamStatus });
   }
 
   /** Deletes sandboxes a failed create may have left (e.g. created but never started in time). */
@@ -131,19 +158,56 @@ class DaytonaSandbox implements Sandbox {
             if (r.exitCode !== 0) throw new SandboxError(this.provider, "failed", `preparing the command failed (exit ${r.exitCode}): ${(r.stderr || r.output || "").trim()}`);
           }
           const { cmdId } = await proc.executeSessionCommand(session, { command: `/bin/bash -c ${shellQuote(command)}`, runAsync: true });
-          await proc.getSessionCommandLogs(session, cmdId, o.onStdout ?? noop, o.onStderr ?? noop);
-          return { exitCode: await this.exitCode(session, cmdId) };
+          o.onStart?.({ provider: "daytona", sessionId: session, commandId: cmdId });
+          return { exitCode: await this.follow(session, cmdId, o) };
         } catch (err) {
           throw await this.failure("running a command", err);
         } finally {
           proc.deleteSession(session).catch(noop);
         }
       },
-      async () => {
-        await proc.deleteSession(session).catch(noop);
-        await this.kill();
-      },
+      () => this.stop(session),
     );
+  }
+
+  attach(target: CommandHandle, o: SandboxAttachOptions = {}): Promise<SandboxRunResult> {
+    if (target.provider !== "daytona") return Promise.reject(new SandboxError(this.provider, "failed", `cannot attach to a ${target.provider} command in a Daytona sandbox`));
+    const { sessionId, commandId } = target;
+    const proc = this.client.process;
+    return interruptible(
+      this.provider,
+      o,
+      async () => {
+        let exitCode: number;
+        try {
+          const cmd = await proc.getSessionCommand(sessionId, commandId);
+          if (typeof cmd.exitCode === "number") {
+            const logs = await proc.getSessionCommandLogs(sessionId, commandId);
+            if (logs.stdout) o.onStdout?.(logs.stdout);
+            if (logs.stderr) o.onStderr?.(logs.stderr);
+            exitCode = cmd.exitCode;
+          } else {
+            exitCode = await this.follow(sessionId, commandId, o);
+          }
+        } catch (err) {
+          throw await this.failure(`attaching to command ${commandId} of session ${sessionId}`, err, "command_gone");
+        }
+        proc.deleteSession(sessionId).catch(noop);
+        return { exitCode };
+      },
+      () => this.stop(sessionId),
+    );
+  }
+
+  /** The command's log (from its start) through the callbacks until it ends, then its exit code. */
+  private async follow(session: string, cmdId: string, o: SandboxAttachOptions): Promise<number> {
+    await this.client.process.getSessionCommandLogs(session, cmdId, o.onStdout ?? noop, o.onStderr ?? noop);
+    return this.exitCode(session, cmdId);
+  }
+
+  private async stop(session: string): Promise<void> {
+    await this.client.process.deleteSession(session).catch(noop);
+    await this.kill();
   }
 
   private setupLine(o: SandboxRunOptions): string {
@@ -166,14 +230,18 @@ class DaytonaSandbox implements Sandbox {
     throw new SandboxError(this.provider, "failed", `command ${cmdId} ended without an exit code`);
   }
 
-  /** Maps a failure; if the sandbox itself is gone (deleted, lifetime over), says so. */
-  private async failure(what: string, err: unknown): Promise<SandboxError> {
+  /**
+   * Maps a failure; if the sandbox itself is gone (deleted, lifetime over), says so. `onNotFound`:
+   * the code for a 404 from a sandbox that is still there.
+   */
+  private async failure(what: string, err: unknown, onNotFound: SandboxErrorCode = "failed"): Promise<SandboxError> {
     if (err instanceof SandboxError) return err;
     const gone = await this.client.refreshData().then(
       () => this.client.state === "destroyed" || this.client.state === "destroying",
       (e: unknown) => e instanceof DaytonaNotFoundError,
     );
-    return new SandboxError(this.provider, gone ? "sandbox_gone" : "failed", `${what} in Daytona sandbox ${this.id} failed: ${errorMessage(err)}`, {
+    const code = gone ? "sandbox_gone" : err instanceof DaytonaNotFoundError ? onNotFound : "failed";
+    return new SandboxError(this.provider, code, `${what} in Daytona sandbox ${this.id} failed: ${errorMessage(err)}`, {
       cause: err,
       upstreamStatus: describe(err).upstreamStatus,
     });

@@ -11,6 +11,8 @@ export type SandboxErrorCode =
   /** The sandbox ended under a running operation (its lifetime ran out, or it was killed elsewhere). */
   | "sandbox_gone"
   | "file_not_found"
+  /** `attach`: the sandbox does not know the command (any more) and its exit code was not recorded. */
+  | "command_gone"
   | "failed";
 
 const STATUS: Record<SandboxErrorCode, number> = {
@@ -19,6 +21,7 @@ const STATUS: Record<SandboxErrorCode, number> = {
   cancelled: 499,
   sandbox_gone: 502,
   file_not_found: 404,
+  command_gone: 502,
   failed: 502,
 };
 
