@@ -65,12 +65,15 @@ export class RunQueue {
     return this.running.has(runId) || this.waiting.some((w) => w.runId === runId);
   }
 
-  /** Waits for running runs up to `ms`, then aborts the rest with `reason` and waits for them to wind up. */
-  async drain(ms: number, reason: string): Promise<void> {
+  /**
+   * Waits for running runs up to `ms`; then aborts the rest with `reason` and waits for them to wind
+   * up, or, without a reason, leaves them running (a durable store lets another instance adopt them).
+   */
+  async drain(ms: number, reason?: string): Promise<void> {
     this.waiting.length = 0;
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
     const finished = await Promise.race([all().then(() => true), Bun.sleep(ms).then(() => false)]);
-    if (finished) return;
+    if (finished || !reason) return;
     for (const r of this.running.values()) r.ctrl.abort(reason);
     await all();
   }

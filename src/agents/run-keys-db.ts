@@ -35,13 +35,12 @@ export class DbRunKeys implements RunKeyIssuer {
         updated_by: CREATED_BY,
       }),
     );
-    return {
-      key,
-      hash,
-      revoke: async () => {
-        await db.run((sql) => updateRows(sql, db.schema, T, { blocked: true, updated_at: new Date().toISOString() }, { token: hash }));
-        this.dbs.invalidate({ kind: "key", id: hash });
-      },
-    };
+    return { key, hash, revoke: () => this.revokeHash(hash) };
+  }
+
+  async revokeHash(hash: string): Promise<void> {
+    const db = this.dbs.db;
+    await db.run((sql) => updateRows(sql, db.schema, T, { blocked: true, updated_at: new Date().toISOString() }, { token: hash }));
+    this.dbs.invalidate({ kind: "key", id: hash });
   }
 }

@@ -12,6 +12,8 @@ export interface RunKey {
 /** Mints the key a run's Claude Code uses: the agent's model only, its budget, expiring with the run. */
 export interface RunKeyIssuer {
   issue(run: Run, agent: AgentDef, ttlMs: number): Promise<RunKey>;
+  /** Ends a key known only by its hash (a run adopted after a restart). */
+  revokeHash(hash: string): Promise<void>;
 }
 
 export const runKeyAlias = (run: Run) => `agent-run:${run.agent_id}:${run.run_id}`;
@@ -28,6 +30,10 @@ export class MemoryRunKeys implements RunKeyIssuer {
       expiresAt: Date.now() + ttlMs,
       metadata: { agent_id: agent.id, run_id: run.run_id },
     });
-    return { key, hash, revoke: async () => this.keys.revoke(hash) };
+    return { key, hash, revoke: () => this.revokeHash(hash) };
+  }
+
+  async revokeHash(hash: string): Promise<void> {
+    this.keys.revoke(hash);
   }
 }

@@ -4,7 +4,7 @@ import type { AgentDef } from "./definitions.ts";
 import { claudeCommand, claudeEnv, ensureClaudeScript, shq } from "./harness/claude-code.ts";
 import { readResult, StreamJsonParser, type ClaudeResult } from "./harness/stream-json.ts";
 import type { RunKey, RunKeyIssuer } from "./run-keys.ts";
-import type { Sandbox, SandboxProvider } from "./sandbox/types.ts";
+import type { CommandHandle, Sandbox, SandboxProvider, SandboxRunResult } from "./sandbox/types.ts";
 import type { RunStore } from "./store/types.ts";
 import type { Run, RunEventType, RunState } from "./types.ts";
 
@@ -73,16 +73,132 @@ function failureReason(exitCode: number, result: ClaudeResult | undefined, stder
   return `Claude Code ended without a result event${tail ? `: ${tail}` : ""}`;
 }
 
+interface Following {
+  run: Run;
+  agent: AgentDef;
+  sandbox: Sandbox;
+  ctx: RunContext;
+  emit(type: RunEventType, data: Record<string, unknown>): Promise<void>;
+  set(patch: Partial<Run>): Promise<Run | undefined>;
+  secrets(): string[];
+  chain(): Promise<void>;
+  /** Output may have been missed (reattached after a restart): a clean exit without a result counts. */
+  partial?: boolean;
+}
+
+/** Streams Claude's stream-json into events until it exits, then records the outcome. */
+async function followClaude(
+  deps: RunnerDeps,
+  f: Following,
+  exec: (o: { onStdout(c: string): void; onStderr(c: string): void }) => Promise<SandboxRunResult>,
+): Promise<Run> {
+  const parser = new StreamJsonParser();
+  let result: ClaudeResult | undefined;
+  let stderr = "";
+  const onEvents = (events: Array<Record<string, unknown>>) => {
+    for (const ev of events) {
+      result = readResult(ev) ?? result;
+      void f.emit("output.delta", ev);
+    }
+  };
+  const { exitCode } = await exec({
+    onStdout: (chunk) => onEvents(parser.push(chunk)),
+    onStderr: (chunk) => {
+      stderr = (stderr + chunk).slice(-8000);
+    },
+  });
+  onEvents(parser.end());
+  await f.chain();
+  const final = result as ClaudeResult | undefined;
+  const ok = exitCode === 0 && (final ? !final.isError : !!f.partial);
+  const status: RunState = ok ? "succeeded" : "failed";
+  const error = ok ? null : redactAll(failureReason(exitCode, final, stderr), f.secrets());
+  for (const h of deps.hooks) await h.collect?.(f.ctx);
+  const id = f.run.run_id;
+  const done = await f.set({
+    status,
+    exit_code: exitCode,
+    error,
+    ended_at: new Date().toISOString(),
+    claude_session_id: final?.sessionId ?? f.run.claude_session_id,
+    total_cost_usd: final?.totalCostUsd ?? null,
+    usage: final?.usage ?? null,
+    num_turns: final?.numTurns ?? null,
+    result: final?.result ? redactAll(final.result, f.secrets()) : null,
+    gateway_spend: f.run.gateway_spend + deps.gatewaySpend(id),
+  });
+  await f.emit(ok ? "run.completed" : "run.failed", { status, exit_code: exitCode, error, total_cost_usd: final?.totalCostUsd ?? null, gateway_spend: done?.gateway_spend ?? 0 });
+  return done!;
+}
+
+/** A run that ended by timeout, cancel, shutdown or an error: the state and the reason, then the event. */
+async function recordFailure(
+  deps: RunnerDeps,
+  f: Pick<Following, "run" | "agent" | "emit" | "set" | "secrets" | "chain"> & { ctx?: RunContext },
+  signal: AbortSignal,
+  e: unknown,
+): Promise<Run> {
+  const reason = signal.aborted ? String(signal.reason ?? "cancelled") : "";
+  const status: RunState = reason === "timed_out" ? "timed_out" : reason === "cancelled" || reason === "shutdown" ? "cancelled" : "failed";
+  const message =
+    status === "timed_out"
+      ? `run timed out after ${Math.round(f.agent.timeoutMs / 1000)}s`
+      : status === "cancelled"
+        ? reason === "shutdown" ? "cancelled: the gateway shut down during the run" : "cancelled"
+        : redactAll((e as Error).message ?? String(e), f.secrets());
+  if (f.ctx) {
+    for (const h of deps.hooks) await h.collect?.(f.ctx).catch((err) => deps.log.warn("run collect hook failed", { run_id: f.run.run_id, error: (err as Error).message }));
+  }
+  await f.chain().catch(() => {});
+  const done = await f.set({ status, error: message, ended_at: new Date().toISOString(), gateway_spend: f.run.gateway_spend + deps.gatewaySpend(f.run.run_id) });
+  await f.emit("run.failed", { status, error: message });
+  return done!;
+}
+
+function eventWriter(deps: RunnerDeps, runId: string, secrets: () => string[]) {
+  let chain = Promise.resolve();
+  return {
+    emit(type: RunEventType, data: Record<string, unknown>): Promise<void> {
+      chain = chain.then(async () => deps.bus.publish(await deps.store.appendEvent(runId, type, redactValue(data, secrets()))));
+      return chain;
+    },
+    chain: () => chain,
+  };
+}
+
+/**
+ * Follows a run whose gateway stopped while Claude was running: reconnects to its sandbox and
+ * command by the saved handle. Undefined when the sandbox or command cannot be reached.
+ */
+export async function reattachRun(deps: RunnerDeps, run: Run, agent: AgentDef, signal: AbortSignal): Promise<Run | undefined> {
+  const provider = run.sandbox_provider ? deps.sandbox(run.sandbox_provider) : undefined;
+  const handle = run.metadata.command as CommandHandle | undefined;
+  if (!provider || !run.sandbox_id || !handle) return undefined;
+  const sandbox = await provider.connect(run.sandbox_id).catch(() => undefined);
+  if (!sandbox) return undefined;
+  const secrets: string[] = [];
+  const w = eventWriter(deps, run.run_id, () => secrets);
+  const set = (patch: Partial<Run>) => deps.store.update(run.run_id, patch);
+  const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false };
+  const f: Following = { run, agent, sandbox, ctx, emit: w.emit, set, secrets: () => secrets, chain: w.chain, partial: provider.attachOutput !== "complete" };
+  try {
+    await w.emit("run.reattached", { sandbox_id: sandbox.id, output: provider.attachOutput });
+    return await followClaude(deps, f, (o) => sandbox.attach(handle, { ...o, signal }));
+  } catch (e) {
+    return await recordFailure(deps, f, signal, e);
+  } finally {
+    await sandbox.kill().catch(() => {});
+    const hash = run.metadata.run_key_hash;
+    if (typeof hash === "string") await deps.keys.revokeHash(hash).catch(() => {});
+  }
+}
+
 /** Runs one agent run from provisioning to a terminal state. Never leaves a sandbox behind. */
 export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, signal: AbortSignal, resume = false): Promise<Run> {
-  const { store, bus, log } = deps;
+  const { store, log } = deps;
   const id = run.run_id;
   let secrets: string[] = [];
-  let chain = Promise.resolve();
-  const emit = (type: RunEventType, data: Record<string, unknown>): Promise<void> => {
-    chain = chain.then(async () => bus.publish(await store.appendEvent(id, type, redactValue(data, secrets))));
-    return chain;
-  };
+  const { emit, chain } = eventWriter(deps, id, () => secrets);
   const set = (patch: Partial<Run>) => store.update(id, patch);
   let sandbox: Sandbox | undefined;
   let key: RunKey | undefined;
@@ -125,74 +241,30 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     const leaked = Object.entries({ ...env, ...sandboxEnvs }).filter(([, v]) => forbidden.some((f) => f.length >= 8 && v.includes(f)));
     if (leaked.length) throw new Error(`refusing to start: ${leaked.map(([k]) => k).join(", ")} would carry the gateway's master or provider key into the sandbox`);
 
-    await set({ status: "running", claude_session_id: run.claude_session_id });
-    const parser = new StreamJsonParser();
-    let result: ClaudeResult | undefined;
-    let stderr = "";
-    const onEvents = (events: Array<Record<string, unknown>>) => {
-      for (const ev of events) {
-        result = readResult(ev) ?? result;
-        void emit("output.delta", ev);
-      }
-    };
-    const { exitCode } = await sandbox.run(
-      claudeCommand({
-        claude: claudePath,
-        prompt: run.prompt,
-        sessionId: run.claude_session_id!,
-        resume,
-        model: agent.model,
-        system: agent.system,
-        maxTurns: agent.maxTurns,
-        maxBudgetUsd: agent.maxBudget,
-      }),
-      {
-        envs: env,
-        cwd: WORKSPACE,
-        signal,
-        onStdout: (chunk) => onEvents(parser.push(chunk)),
-        onStderr: (chunk) => {
-          stderr = (stderr + chunk).slice(-8000);
+    await set({ status: "running", claude_session_id: run.claude_session_id, metadata: { ...run.metadata, run_key_hash: key.hash } });
+    return await followClaude(deps, { run, agent, sandbox, ctx, emit, set, secrets: () => secrets, chain }, (o) =>
+      sandbox!.run(
+        claudeCommand({
+          claude: claudePath,
+          prompt: run.prompt,
+          sessionId: run.claude_session_id!,
+          resume,
+          model: agent.model,
+          system: agent.system,
+          maxTurns: agent.maxTurns,
+          maxBudgetUsd: agent.maxBudget,
+        }),
+        {
+          ...o,
+          envs: env,
+          cwd: WORKSPACE,
+          signal,
+          onStart: (handle) => void set({ metadata: { ...run.metadata, run_key_hash: key!.hash, command: handle } }),
         },
-      },
+      ),
     );
-    onEvents(parser.end());
-    await chain;
-    const final = result as ClaudeResult | undefined;
-    const ok = exitCode === 0 && final !== undefined && !final.isError;
-    const status: RunState = ok ? "succeeded" : "failed";
-    const error = ok ? null : redactAll(failureReason(exitCode, final, stderr), secrets);
-    for (const h of deps.hooks) await h.collect?.(ctx);
-    const done = await set({
-      status,
-      exit_code: exitCode,
-      error,
-      ended_at: new Date().toISOString(),
-      claude_session_id: final?.sessionId ?? run.claude_session_id,
-      total_cost_usd: final?.totalCostUsd ?? null,
-      usage: final?.usage ?? null,
-      num_turns: final?.numTurns ?? null,
-      result: final?.result ? redactAll(final.result, secrets) : null,
-      gateway_spend: deps.gatewaySpend(id),
-    });
-    await emit(ok ? "run.completed" : "run.failed", { status, exit_code: exitCode, error, total_cost_usd: final?.totalCostUsd ?? null, gateway_spend: deps.gatewaySpend(id) });
-    return done!;
   } catch (e) {
-    const reason = signal.aborted ? String(signal.reason ?? "cancelled") : "";
-    const status: RunState = reason === "timed_out" ? "timed_out" : reason === "cancelled" || reason === "shutdown" ? "cancelled" : "failed";
-    const message =
-      status === "timed_out"
-        ? `run timed out after ${Math.round(agent.timeoutMs / 1000)}s`
-        : status === "cancelled"
-          ? reason === "shutdown" ? "cancelled: the gateway shut down during the run" : "cancelled"
-          : redactAll((e as Error).message ?? String(e), secrets);
-    if (ctx && sandbox) {
-      for (const h of deps.hooks) await h.collect?.(ctx).catch((err) => log.warn("run collect hook failed", { run_id: id, error: (err as Error).message }));
-    }
-    await chain.catch(() => {});
-    const done = await set({ status, error: message, ended_at: new Date().toISOString(), gateway_spend: deps.gatewaySpend(id) });
-    await emit("run.failed", { status, error: message });
-    return done!;
+    return await recordFailure(deps, { run, agent, emit, set, secrets: () => secrets, chain, ctx: sandbox ? ctx : undefined }, signal, e);
   } finally {
     await sandbox?.kill().catch((e) => log.warn("sandbox kill failed", { run_id: id, sandbox_id: sandbox?.id, error: (e as Error).message }));
     await key?.revoke().catch(() => {});

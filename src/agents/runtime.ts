@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import { RunBus } from "./bus.ts";
 import type { AgentDef } from "./definitions.ts";
 import { RunQueue } from "./queue.ts";
-import { executeRun, type RunnerDeps } from "./runner.ts";
+import { executeRun, reattachRun, type RunnerDeps } from "./runner.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { RunStore } from "./store/types.ts";
 import { TERMINAL_STATES, type Run, type RunTrigger } from "./types.ts";
@@ -117,9 +117,7 @@ export class AgentRuntime implements CallSink {
     this.queue.enqueue(run.run_id, agent, async (signal) => {
       const t = setTimeout(() => this.queue.abort(run.run_id, "timed_out"), agent.timeoutMs);
       try {
-        const done = await executeRun(this.deps, run, agent, signal, resume);
-        const k = `${agent.id}\u0000${done.status}`;
-        this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
+        this.countOutcome(agent.id, (await executeRun(this.deps, run, agent, signal, resume)).status);
       } finally {
         clearTimeout(t);
         this.resumeFlags.delete(run.run_id);
@@ -173,9 +171,34 @@ export class AgentRuntime implements CallSink {
         } else await this.finish(run, "failed", `agent ${run.agent_id} is no longer configured`);
         continue;
       }
-      const sandbox = run.sandbox_id ? ` (sandbox ${run.sandbox_provider}:${run.sandbox_id} is left to its timeout)` : "";
-      await this.finish(run, "failed", `the gateway stopped while the run was ${run.status}${sandbox}`);
+      if (agent && run.status === "running" && run.metadata.command) {
+        this.log.info(`run ${run.run_id} was running on a stopped gateway; reattaching to sandbox ${run.sandbox_provider}:${run.sandbox_id}`);
+        this.follow(run, agent);
+        continue;
+      }
+      if (run.sandbox_provider && run.sandbox_id) await this.deps.sandbox(run.sandbox_provider)?.kill(run.sandbox_id).catch(() => {});
+      await this.finish(run, "failed", `the gateway stopped while the run was ${run.status}${run.sandbox_id ? ` (sandbox ${run.sandbox_id} killed)` : ""}`);
     }
+  }
+
+  private countOutcome(agentId: string, status: string): void {
+    const k = `${agentId}\u0000${status}`;
+    this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
+  }
+
+  private follow(run: Run, agent: AgentDef): void {
+    this.queue.enqueue(run.run_id, agent, async (signal) => {
+      const left = agent.timeoutMs - (Date.now() - Date.parse(run.started_at ?? run.created_at));
+      const t = setTimeout(() => this.queue.abort(run.run_id, "timed_out"), Math.max(0, left));
+      try {
+        const done = await reattachRun(this.deps, run, agent, signal);
+        if (!done) await this.finish(run, "failed", `the gateway stopped while the run was running and its sandbox ${run.sandbox_provider}:${run.sandbox_id} is gone`);
+        else this.countOutcome(agent.id, done.status);
+      } finally {
+        clearTimeout(t);
+        this.spend.delete(run.run_id);
+      }
+    });
   }
 
   private async finish(run: Run, status: "failed" | "cancelled", error: string): Promise<void> {
@@ -187,6 +210,6 @@ export class AgentRuntime implements CallSink {
   async stop(deadlineMs: number): Promise<void> {
     this.scheduler.stop();
     clearInterval(this.heartbeat);
-    await this.queue.drain(deadlineMs, "shutdown");
+    await this.queue.drain(deadlineMs, this.store.durable ? undefined : "shutdown");
   }
 }

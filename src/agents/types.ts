@@ -38,6 +38,7 @@ export type RunEventType =
   | "run.queued"
   | "run.started"
   | "sandbox.created"
+  | "run.reattached"
   | "output.delta"
   | "output.stderr"
   | "memory.loaded"

@@ -23,14 +23,15 @@ function config(agents: object[]) {
       database_url: db.url,
       agent_claude_path: CLAUDE,
       agent_heartbeat_seconds: 1,
+      graceful_shutdown_seconds: 5,
       e2b_sandbox_params: { e2b_api_key: "e2b-key", e2b_api_url: e2b.url, e2b_sandbox_url: e2b.url },
     },
     agents,
   };
 }
 
-async function gateway(configPath: string) {
-  const g = await startGateway({ configPath });
+async function gateway(configPath: string, args: string[] = []) {
+  const g = await startGateway({ configPath, args });
   gateways.push(g);
   return g;
 }
@@ -48,32 +49,56 @@ afterAll(async () => {
 });
 
 describe("durable agent runs (Postgres)", () => {
-  test("runs and events are in our own tables; a gateway killed mid-run leaves it failed with the reason and its queued run starts elsewhere", async () => {
+  test("a gateway killed mid-run: the restarted gateway reattaches to the sandbox and the run succeeds; its queued run starts too", async () => {
     const path = writeConfig(config([{ name: "Worker", model: "claude-agent", prompt: "say hi", max_concurrency: 1, timeout: 120 }]));
-    const first = await gateway(path);
-    llm.control({ delayMs: 60_000 });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const first = await gateway(path, ["--port", String(port)]);
+    llm.control({ delayMs: 4000 });
     const a = String((await api(first, MASTER, "POST", "/api/agents/worker/run")).body.run_id);
     await waitForRun(first, MASTER, a, ["running"]);
     const b = String((await api(first, MASTER, "POST", "/api/agents/worker/run", { prompt: "second" })).body.run_id);
     expect((await api(first, MASTER, "GET", `/api/runs/${b}`)).body.status).toBe("queued");
+    await Bun.sleep(1500);
     first.proc.kill("SIGKILL");
     await first.proc.exited;
 
     llm.reset();
-    const second = await gateway(path);
-    const failed = await waitForRun(second, MASTER, a, ["failed"], 30_000);
-    expect(String(failed.error)).toContain("the gateway stopped while the run was running");
+    const second = await gateway(path, ["--port", String(port)]);
+    const resumed = await waitForRun(second, MASTER, a, ["succeeded", "failed"], 60_000);
+    expect(resumed.status).toBe("succeeded");
+    expect(resumed.exit_code).toBe(0);
+    const events = await readRunEvents(second, MASTER, a);
+    const types = events.map((e) => e.event);
+    expect(types).toContain("sandbox.created");
+    expect(types).toContain("run.reattached");
+    expect(types.at(-1)).toBe("run.completed");
+    expect(e2b.sandboxes.get(String(resumed.sandbox_id))!.state).not.toBe("running");
     const started = await waitForRun(second, MASTER, b, ["succeeded", "failed"], 60_000);
     expect(started.status).toBe("succeeded");
     expect(started.prompt).toBe("second");
-
-    const events = await readRunEvents(second, MASTER, a);
-    expect(events.map((e) => e.event)).toContain("sandbox.created");
-    expect(events.at(-1)!.event).toBe("run.failed");
     const tables = await db.sql`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'litellm_rust_%' ORDER BY 1`;
     expect(tables.map((t) => t.table_name)).toEqual(["litellm_rust_agent_run_events", "litellm_rust_agent_runs", "litellm_rust_cron_ticks"]);
     await second.stop();
   }, 120_000);
+
+  test("a run whose sandbox died with the gateway is marked failed with the reason", async () => {
+    const path = writeConfig(config([{ name: "Worker", model: "claude-agent", prompt: "say hi", timeout: 120 }]));
+    const first = await gateway(path);
+    llm.control({ delayMs: 30_000 });
+    const a = String((await api(first, MASTER, "POST", "/api/agents/worker/run")).body.run_id);
+    const running = await waitForRun(first, MASTER, a, ["running"]);
+    await Bun.sleep(500);
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    e2b.expire(String(running.sandbox_id));
+    llm.reset();
+    const second = await gateway(path);
+    const failed = await waitForRun(second, MASTER, a, ["failed", "succeeded"], 30_000);
+    expect(failed.status).toBe("failed");
+    expect(String(failed.error)).toContain("the gateway stopped while the run was running");
+    expect(String(failed.error)).toContain("is gone");
+    await second.stop();
+  }, 90_000);
 
   test("a cron agent fires exactly once per tick with two instances running, and not again after a restart", async () => {
     const path = writeConfig(config([{ name: "Ticker", model: "claude-agent", prompt: "say hi", schedule: "*/2 * * * * *", max_concurrency: 5 }]));

@@ -57,7 +57,8 @@ export function claudeEnv(o: { gatewayUrl: string; runKey: string; model: string
     DISABLE_TELEMETRY: "1",
     DISABLE_AUTOUPDATER: "1",
     DISABLE_ERROR_REPORTING: "1",
-    CLAUDE_CODE_MAX_RETRIES: "2",
+    // Enough retries (about 20 s of backoff) to ride over a gateway restart.
+    CLAUDE_CODE_MAX_RETRIES: "5",
   };
 }
 
