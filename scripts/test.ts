@@ -17,7 +17,7 @@ interface Tally {
 
 async function bunTest(label: string, paths: string[], env: Record<string, string> = {}): Promise<Tally> {
   console.log(`\n=== ${label} ===`);
-  const proc = Bun.spawn([process.execPath, "test", ...paths], {
+  const proc = Bun.spawn([process.execPath, "test", "--timeout", "60000", ...paths], {
     cwd: root,
     env: { ...process.env, ...env },
     stdout: "pipe",
