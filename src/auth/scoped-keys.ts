@@ -53,7 +53,7 @@ export class ScopedKeys {
     if (!e) return undefined;
     if (e.revoked) throw authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.");
     if (Date.now() > e.spec.expiresAt) {
-      throw authError(`Authentication Error - Expired Key. Key Expiry time ${new Date(e.spec.expiresAt).toISOString()} and current time ${new Date().toISOString()}`, "expired_key");
+      throw authError(`Authentication Error - Expired Key. Key Expiry time ${new Date(e.spec.expiresAt).toISOString()} and current time ${new Date().toISOString()}`, "expired_key", 400);
     }
     if (!facts.isLLMRoute && !/^\/(v1\/)?models$/.test(facts.route)) {
       throw authError(`Authentication Error, this key can only call LLM routes. Tried to access ${facts.route}`, "auth_error");
