@@ -11,6 +11,7 @@ import { DbRunKeys } from "./agents/run-keys-db.ts";
 import { registerAgentRoutes } from "./agents/routes.ts";
 import { createAgentRuntime } from "./agents/setup.ts";
 import { createApp } from "./http/app.ts";
+import { uiRoutes } from "./ui/index.tsx";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
@@ -148,6 +149,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
 
+  services.routes.push(uiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
   const app = createApp(() => runtime, {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],
