@@ -7,7 +7,7 @@ export interface Series {
 
 const W = 640;
 const H = 180;
-const PAD = { left: 44, right: 8, top: 10, bottom: 22 };
+const PAD = { left: 62, right: 8, top: 10, bottom: 22 };
 
 /** A round axis maximum (1, 2, 5 × 10^n) at or above `v`. */
 function niceMax(v: number): number {

@@ -176,7 +176,6 @@ describe("admin UI", () => {
     await expect(page.getByText("No requests match these filters").count()).resolves.toBe(1);
 
     await page.goto(url("/ui/spend"));
-    await shot("spend-logs");
     const csvHref = (await page.getByTestId("export-csv").getAttribute("href"))!;
     const csv = await page.request.get(url(csvHref));
     expect(csv.status()).toBe(200);
@@ -262,6 +261,8 @@ describe("admin UI", () => {
     await expect(flaky.textContent()).resolves.toMatch(/cooling down \d+ s/);
     await expect(table.locator("tr", { hasText: "gpt-4o-mini" }).textContent()).resolves.toContain("available");
     await shot("models");
+    await eventually("/ui/spend", async () => (await page.locator("tr[data-request-id]", { hasText: "failure" }).count()) === 1);
+    await shot("spend-logs");
   }, 30_000);
 
   test("agents: next cron fire shown; trigger a run and watch its output arrive live, then its cost", async () => {

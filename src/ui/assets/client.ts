@@ -88,12 +88,13 @@ export function uiClient(): void {
     status.className = `badge ${s === "succeeded" ? "ok" : s === "failed" || s === "timed_out" || s === "cancelled" ? "bad" : "warn"}`;
   };
   type Block = { type?: string; text?: string; thinking?: string; name?: string; input?: unknown; content?: unknown; is_error?: boolean };
+  let lastText = "";
   const claudeEvent = (d: Record<string, unknown>) => {
     const msg = (d.message ?? {}) as { content?: Block[]; model?: string };
     if (d.type === "system" && d.subtype === "init") return line("t-status", `● Claude Code session ${String(d.session_id ?? "")} · model ${String(d.model ?? "")}`);
     if (d.type === "assistant") {
       for (const b of msg.content ?? []) {
-        if (b.type === "text" && b.text) line("t-text", b.text);
+        if (b.type === "text" && b.text) line("t-text", (lastText = b.text));
         else if (b.type === "thinking" && b.thinking) line("t-dim", `(thinking) ${clip(b.thinking, 400)}`);
         else if (b.type === "tool_use") line("t-tool", `▸ ${String(b.name)} ${clip(JSON.stringify(b.input ?? {}), 400)}`);
       }
@@ -106,7 +107,7 @@ export function uiClient(): void {
     if (d.type === "result") {
       const cost = typeof d.total_cost_usd === "number" ? ` · $${d.total_cost_usd.toFixed(6)}` : "";
       line(d.is_error ? "t-err" : "t-result", `${d.is_error ? "✗" : "✓"} result after ${String(d.num_turns ?? "?")} turns${cost}`);
-      if (typeof d.result === "string" && d.result) line("t-text", d.result);
+      if (typeof d.result === "string" && d.result && d.result !== lastText) line("t-text", d.result);
       return;
     }
     line("t-dim", clip(JSON.stringify(d), 600));

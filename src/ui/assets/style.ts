@@ -48,7 +48,8 @@ button,.button{font:inherit;font-size:14px;padding:6px 12px;border-radius:6px;bo
 button:hover,.button:hover{border-color:var(--muted)}
 button.primary,.button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-ink)}
 button.danger{color:var(--bad);border-color:var(--bad)}
-button.small{font-size:13px;padding:3px 8px}
+button.small,.button.small{font-size:13px;padding:3px 8px}
+.nowrap{white-space:nowrap}
 button.link{border:0;background:none;color:var(--accent);padding:0;text-decoration:underline}
 button[disabled]{opacity:.6;cursor:progress}
 label{display:block;font-size:13px;color:var(--muted);margin-bottom:4px}
@@ -107,6 +108,7 @@ dl.kv dd{margin:0;word-break:break-word}
 .login .panel{padding:24px}
 .toolbar{display:flex;gap:8px;flex-wrap:wrap;align-items:end;margin-bottom:12px}
 .toolbar>div{min-width:140px;flex:1 1 140px}
+.toolbar>.actions{min-width:0;flex:0 0 auto;flex-wrap:nowrap}
 pre.block{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:10px;white-space:pre-wrap;word-break:break-word;margin:0;font-size:13px}
 @media (max-width:640px){
  main{padding:12px}

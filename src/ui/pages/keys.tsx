@@ -55,8 +55,8 @@ export const KeyTable: FC<{ keys: Row[]; viewer: Viewer; back: string; teams?: M
           return (
             <tr data-key-alias={str(k.key_alias)}>
               <td data-label="Key">
-                <strong>{name}</strong>
-                <div class="muted small mono">{str(k.key_name)}</div>
+                <strong class="nowrap">{name}</strong>
+                {str(k.key_alias) && <div class="muted small mono nowrap">{str(k.key_name)}</div>}
               </td>
               <td data-label="Owner">
                 {str(k.user_id) ? <a href={`/ui/users/${encodeURIComponent(String(k.user_id))}`}>{String(k.user_id)}</a> : <span class="muted">–</span>}

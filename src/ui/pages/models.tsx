@@ -25,7 +25,7 @@ export function registerModels({ ui, deps }: UiModule): void {
                   <th>Model</th>
                   <th>Upstream</th>
                   <th>Source</th>
-                  <th class="num">Price in / out per 1M</th>
+                  <th class="num">$ per 1M in / out</th>
                   <th class="num">This minute</th>
                   <th class="num">In flight</th>
                   <th class="num">Latency</th>
@@ -45,7 +45,9 @@ export function registerModels({ ui, deps }: UiModule): void {
                     <tr>
                       <td data-label="Model">
                         <strong>{String(m.model_name)}</strong>
-                        <div class="muted small mono">{id}</div>
+                        <div class="muted small mono" title={id}>
+                          {id.slice(0, 12)}
+                        </div>
                       </td>
                       <td data-label="Upstream">
                         <span class="mono">{str(params.model) ?? "–"}</span>
@@ -55,7 +57,7 @@ export function registerModels({ ui, deps }: UiModule): void {
                         </div>
                       </td>
                       <td data-label="Source">{info.db_model === true ? "database" : "config"}</td>
-                      <td data-label="Price in / out per 1M" class="num">
+                      <td data-label="$ per 1M in / out" class="num nowrap">
                         {perMillion(info.input_cost_per_token)} / {perMillion(info.output_cost_per_token)}
                       </td>
                       <td data-label="This minute" class="num">
@@ -68,7 +70,7 @@ export function registerModels({ ui, deps }: UiModule): void {
                       <td data-label="Latency" class="num">
                         {latency === undefined ? "–" : durationText(latency)}
                       </td>
-                      <td data-label="Health">
+                      <td data-label="Health" class="nowrap">
                         {cooling > 0 ? <Badge kind="warn">cooling down {Math.ceil(cooling / 1000)} s</Badge> : <Badge kind="ok">available</Badge>}
                       </td>
                     </tr>
