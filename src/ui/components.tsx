@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
 import { ApiError } from "./api.ts";
 import { isoOf, money, num, utcText } from "./format.ts";

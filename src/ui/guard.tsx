@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AuthContext } from "../auth/types.ts";
 import { GatewayError } from "../errors.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import type { Runtime } from "../runtime.ts";
 import { assetResponse } from "./assets/index.ts";

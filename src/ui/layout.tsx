@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
 import { ASSETS } from "./assets/index.ts";
 import type { Viewer } from "./context.ts";

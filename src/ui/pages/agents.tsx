@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { ApiError } from "../api.ts";
 import { Empty, Failure, When } from "../components.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { withQuery } from "../api.ts";
 import { Action, Badge, BUDGET_PERIODS, Checks, DURATIONS, Empty, Failure, Field, Pager, Select, Spend, When } from "../components.tsx";

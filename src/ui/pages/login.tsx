@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Context } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { GatewayError } from "../../errors.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { Badge, Empty, Failure } from "../components.tsx";
 import type { UiContext, UiModule } from "../context.ts";
 import { count, durationText, money, num, obj, str, type Row } from "../format.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { BarChart } from "../charts.tsx";
 import { Empty, Failure } from "../components.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { ApiError, withQuery, type GatewayApi } from "../api.ts";
 import { Action, Badge, Empty, Failure, Select, When } from "../components.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { withQuery } from "../api.ts";
 import { Badge, Empty, Failure, Field, NoDb, Pager, Select, When } from "../components.tsx";
 import type { UiContext, UiModule, Viewer } from "../context.ts";

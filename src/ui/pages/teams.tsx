@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { Action, Badge, BUDGET_PERIODS, Checks, Empty, Failure, Field, Select, Spend, When } from "../components.tsx";
 import { field, fields, numberField, type Form, type UiContext, type UiModule, type Viewer } from "../context.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { FC } from "hono/jsx";
 import { withQuery } from "../api.ts";
 import { Action, Badge, Checks, Empty, Failure, Field, NoDb, Pager, Select, Spend, When } from "../components.tsx";
