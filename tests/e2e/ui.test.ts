@@ -271,10 +271,15 @@ describe("admin UI", () => {
     await expect(table.textContent()).resolves.toContain("0 3 * * *");
     expect(await table.locator("time").count()).toBe(1);
     await shot("agents");
+    llm.control({ delayMs: 2000 });
     await page.getByTestId("run-greeter").getByRole("button", { name: "Run now" }).click();
     await page.waitForURL(/\/ui\/runs\/[0-9a-f-]{36}$/);
     const runId = page.url().split("/").pop()!;
     const log = page.getByTestId("run-log");
+    expect(await log.getAttribute("data-live")).toBe("1");
+    await log.getByText("Claude Code session").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#run-status").textContent()).not.toBe("succeeded");
+    llm.reset();
     await log.getByText("Hello from the fake Anthropic!").first().waitFor({ timeout: 60_000 });
     await page.locator("#run-status", { hasText: "succeeded" }).waitFor({ timeout: 30_000 });
     await page.waitForLoadState("load");
