@@ -14,6 +14,17 @@ export interface TrackerOptions {
   batchSize?: number;
 }
 
+/** A write that hangs (a network partition gives no error) counts as failed; replay is idempotent. */
+const WRITE_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`spend write timed out after ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 const callIdOf = (ev: SpendEvent) => String(ev.row.metadata.litellm_call_id ?? ev.row.request_id);
 
 /**
@@ -99,7 +110,7 @@ export class SpendTracker {
     const size = this.opts.batchSize ?? 1000;
     for (let i = 0; i < events.length; i += size) {
       const chunk = events.slice(i, i + size);
-      await this.writer.write(chunk);
+      await withTimeout(this.writer.write(chunk), WRITE_TIMEOUT_MS);
       for (const ev of chunk) this.committed(ev);
     }
   }

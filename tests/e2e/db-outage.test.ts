@@ -81,7 +81,7 @@ describe("database outage", () => {
       await waitFor(async () => ids.length >= 5, 10_000, "traffic before the outage");
       proxy.cut();
       const before = ids.length;
-      await waitFor(async () => ids.length >= before + 20 && spillFiles(spill).length > 0, 20_000, "traffic and a spill file during the outage");
+      await waitFor(async () => ids.length >= before + 20 && spillFiles(spill).length > 0, 45_000, "traffic and a spill file during the outage");
       const ready = await fetch(`${gw.url}/health/readiness`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { db: string }).db).toBe("Not connected");
@@ -101,7 +101,7 @@ describe("database outage", () => {
       proxy.restore();
       await gw.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   test("spend spilled to disk survives a crash and is written by the next start", async () => {
     const spill = mkdtempSync(join(tmpdir(), "lr-spill-"));
