@@ -8,6 +8,7 @@ import type { CallSink } from "./gateway/types.ts";
 import { attachDatabase } from "./db/services.ts";
 import { ScopedKeys } from "./auth/scoped-keys.ts";
 import { DbRunKeys } from "./agents/run-keys-db.ts";
+import { DurableAgents } from "./agents/durable.ts";
 import { registerAgentRoutes } from "./agents/routes.ts";
 import { createAgentRuntime } from "./agents/setup.ts";
 import { createApp } from "./http/app.ts";
@@ -119,6 +120,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   const dbs = await attachDatabase(config, services, () => runtime);
   let runtime = buildRuntime(config, services);
   let listenUrl = "";
+  const durable = config.agents.length ? new DurableAgents(config, dbs?.db.sql, log) : undefined;
   const agents = createAgentRuntime({
     config,
     router: runtime.router,
@@ -127,10 +129,12 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     sql: dbs?.db.sql,
     keys: dbs ? new DbRunKeys(dbs) : undefined,
     gatewayUrl: () => config.general.gateway_public_url ?? listenUrl,
+    hooks: durable?.hooks,
   });
   if (agents) {
     services.sinks.push(agents);
     services.routes.push((a, rt) => registerAgentRoutes(a, rt, () => agents));
+    if (durable) services.routes.push((a, rt) => durable.register(a, rt, () => agents));
     services.onShutdown.unshift(() => agents.stop((config.general.graceful_shutdown_seconds ?? 30) * 1000));
     services.metrics.gauge("litellm_rust_agent_runs_active", "Agent runs on this instance by state", ["state"], () =>
       Object.entries(agents.activeCounts()).map(([state, n]) => [{ state }, n]),
@@ -167,6 +171,8 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   listenUrl = `http://${shown}:${server.port}`;
   log.info(`${runtime.router.groups.allDeployments().length} deployments loaded from ${config.file}`);
   if (agents) {
+    await durable?.init();
+    services.onShutdown.push(async () => durable?.stop());
     await agents.start();
     log.info(`${agents.agents.size} agents ready; runs are ${agents.store.durable ? "stored in Postgres" : "kept in memory"}`);
   }

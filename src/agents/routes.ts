@@ -2,20 +2,13 @@ import type { Context, Hono } from "hono";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
 import type { Runtime } from "../runtime.ts";
+import { adminRoute, jsonObject, optionalString, param } from "./api-auth.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { TERMINAL_STATES, type RunEvent } from "./types.ts";
 import { promptWithPayload, verifySignature } from "./webhook.ts";
 
-const ADMIN_ROLES = new Set(["proxy_admin"]);
 const KEEPALIVE_MS = 15_000;
 const POLL_MS = 500;
-
-async function requireAdmin(rt: Runtime, c: Context): Promise<void> {
-  const auth = await rt.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-  if (auth.kind !== "open" && !ADMIN_ROLES.has(auth.role)) {
-    throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
-  }
-}
 
 function agentView(agents: AgentRuntime, id: string) {
   const a = agents.agent(id);
@@ -34,8 +27,6 @@ function agentView(agents: AgentRuntime, id: string) {
     max_concurrency: a.maxConcurrency,
   };
 }
-
-const param = (c: Context, name: string) => c.req.param(name) ?? "";
 
 const sseFrame = (e: RunEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, seq: e.seq, at: e.created_at })}\n\n`;
 
@@ -93,14 +84,7 @@ function eventStream(agents: AgentRuntime, runId: string, after: number, signal:
 
 /** `/api/agents` and `/api/runs`: master key (or an admin key); the webhook route is checked by signature only. */
 export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => AgentRuntime): void {
-  const guarded = (fn: (c: Context, a: AgentRuntime) => Promise<Response>) => async (c: Context) => {
-    try {
-      await requireAdmin(rt(), c);
-      return await fn(c, agents());
-    } catch (e) {
-      return errorResponse(e, "openai");
-    }
-  };
+  const guarded = adminRoute(rt, agents);
 
   app.get("/api/agents", guarded(async (_c, a) => Response.json({ data: [...a.agents.keys()].map((id) => agentView(a, id)) })));
   app.get("/api/agents/:id", guarded(async (c, a) => Response.json(agentView(a, param(c, "id")))));
@@ -108,17 +92,8 @@ export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => 
   app.post(
     "/api/agents/:id/run",
     guarded(async (c, a) => {
-      const text = await c.req.text();
-      let body: { prompt?: unknown } = {};
-      if (text.trim()) {
-        try {
-          body = JSON.parse(text) as { prompt?: unknown };
-        } catch {
-          throw new GatewayError(400, "Invalid JSON in request body", { type: "invalid_request_error" });
-        }
-      }
-      if (body.prompt !== undefined && typeof body.prompt !== "string") throw new GatewayError(400, "prompt must be a string", { type: "invalid_request_error", param: "prompt" });
-      const run = await a.trigger(param(c, "id"), { trigger: "api", prompt: body.prompt as string | undefined });
+      const prompt = optionalString(await jsonObject(c), "prompt");
+      const run = await a.trigger(param(c, "id"), { trigger: "api", prompt });
       return Response.json({ run_id: run.run_id, status: run.status, event_url: `/api/runs/${run.run_id}/events` }, { status: 202 });
     }),
   );

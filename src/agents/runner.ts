@@ -18,6 +18,8 @@ export interface RunHooks {
   prepare?(ctx: RunContext): Promise<void>;
   /** After Claude ends and before the sandbox is killed: copy out transcript, memory, artifacts. */
   collect?(ctx: RunContext): Promise<void>;
+  /** A run adopted after a gateway restart, before its output is followed: e.g. what to redact again. */
+  reattach?(ctx: RunContext): Promise<void>;
 }
 
 export interface RunContext {
@@ -29,8 +31,10 @@ export interface RunContext {
   /** Values that must never appear in events (redacted if a command echoes them). */
   redact: string[];
   emit(type: RunEventType, data: Record<string, unknown>): Promise<void>;
-  /** `--resume` instead of `--session-id` (a session's later turns). */
+  /** `--resume` instead of `--session-id` (a session's later turns); a prepare hook may change it. */
   resume: boolean;
+  /** The run's cancel / timeout signal, for the hooks' own sandbox commands. */
+  signal: AbortSignal;
 }
 
 export interface RunnerDeps {
@@ -179,9 +183,10 @@ export async function reattachRun(deps: RunnerDeps, run: Run, agent: AgentDef, s
   const secrets: string[] = [];
   const w = eventWriter(deps, run.run_id, () => secrets);
   const set = (patch: Partial<Run>) => deps.store.update(run.run_id, patch);
-  const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false };
+  const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false, signal };
   const f: Following = { run, agent, sandbox, ctx, emit: w.emit, set, secrets: () => secrets, chain: w.chain, partial: provider.attachOutput !== "complete" };
   try {
+    for (const h of deps.hooks) await h.reattach?.(ctx);
     await w.emit("run.reattached", { sandbox_id: sandbox.id, output: provider.attachOutput });
     return await followClaude(deps, f, (o) => sandbox.attach(handle, { ...o, signal }));
   } catch (e) {
@@ -220,7 +225,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     await set({ sandbox_id: sandbox.id, sandbox_provider: sandbox.provider });
     await emit("sandbox.created", { sandbox_id: sandbox.id, provider: sandbox.provider });
 
-    ctx = { run, agent, sandbox, env: {}, redact: [], emit, resume };
+    ctx = { run, agent, sandbox, env: {}, redact: [], emit, resume, signal };
     const mkdirs = await sandbox.run(`mkdir -p ${WORKSPACE}`, { signal });
     if (mkdirs.exitCode !== 0) throw new Error("could not create the workspace in the sandbox");
     if (agent.repo) {
@@ -231,6 +236,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     if (agent.files.length) await sandbox.writeFiles(agent.files.map((f) => ({ path: `${WORKSPACE}/${f.path}`, data: f.content })));
     for (const h of deps.hooks) await h.prepare?.(ctx);
     secrets = ctx.redact;
+    const resumeTurn = ctx.resume;
 
     let claudePath = "";
     const found = await sandbox.run(ensureClaudeScript(deps.claudePath), { signal, onStdout: (s) => (claudePath += s) });
@@ -248,7 +254,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
           claude: claudePath,
           prompt: run.prompt,
           sessionId: run.claude_session_id!,
-          resume,
+          resume: resumeTurn,
           model: agent.model,
           system: agent.system,
           maxTurns: agent.maxTurns,

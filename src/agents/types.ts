@@ -41,6 +41,7 @@ export type RunEventType =
   | "run.reattached"
   | "output.delta"
   | "output.stderr"
+  | "session.restored"
   | "memory.loaded"
   | "memory.saved"
   | "artifacts.saved"

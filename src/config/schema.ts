@@ -227,6 +227,24 @@ export const GeneralSettingsSchema = v.looseObject({
   max_concurrent_runs: o(int),
   graceful_shutdown_seconds: o(num),
   artifact_dir: o(str),
+  artifact_s3_params: o(
+    v.looseObject({
+      bucket: str,
+      endpoint: o(str),
+      region: o(str),
+      access_key_id: o(str),
+      secret_access_key: o(str),
+      session_token: o(str),
+      prefix: o(str),
+      virtual_hosted_style: o(bool),
+    }),
+  ),
+  artifact_inline_max_bytes: o(int),
+  artifact_max_bytes: o(int),
+  artifact_retention_days: o(num),
+  artifact_retention_runs: o(int),
+  agent_memory_max_bytes: o(int),
+  agent_memory_versions: o(int),
 });
 
 export const ConfigSchema = v.looseObject({

@@ -52,6 +52,8 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "spend_spill_dir", "sandbox_choice", "e2b_sandbox_params", "daytona_sandbox_params", "gateway_public_url",
     "agent_claude_path", "agent_heartbeat_seconds",
     "max_concurrent_runs", "artifact_dir", "graceful_shutdown_seconds",
+    "artifact_s3_params", "artifact_inline_max_bytes", "artifact_max_bytes", "artifact_retention_days",
+    "artifact_retention_runs", "agent_memory_max_bytes", "agent_memory_versions",
   ]),
 };
 

@@ -17,7 +17,8 @@ const sha256 = (b: string | Uint8Array) => createHash("sha256").update(b).digest
 const hmac = (k: Buffer | string, d: string) => createHmac("sha256", k).update(d).digest();
 
 export function verifySigV4(
-  req: { method: string; rawPath: string; search: string; headers: Headers; body: Uint8Array },
+  /** `payloadHash`: S3's `x-amz-content-sha256` (e.g. UNSIGNED-PAYLOAD) instead of the body's hash. */
+  req: { method: string; rawPath: string; search: string; headers: Headers; body: Uint8Array; payloadHash?: string },
   secrets: Record<string, string>,
   service: string,
   now = Date.now(),
@@ -40,7 +41,7 @@ export function verifySigV4(
   const query = new URLSearchParams(req.search);
   const canonicalQuery = [...query].map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort().join("&");
   const canonicalHeaders = names.map((n) => `${n}:${(req.headers.get(n) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
-  const creq = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders, sha256(req.body)].join("\n");
+  const creq = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders, req.payloadHash ?? sha256(req.body)].join("\n");
   const scope = `${day}/${region}/${svc}/aws4_request`;
   const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256(creq)}`;
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day!), region!), svc!), "aws4_request");

@@ -5,7 +5,8 @@
  * Scripted behaviour (from the last user message text):
  *   USE_BASH      → a call of the shell tool the request offers (`Bash` {command} or `exec_command` {cmd};
  *                   by default Anthropic and chat call `Bash`, Responses `exec_command`), then echoes the
- *                   tool result back in the next turn.
+ *                   tool result back in the next turn. The command is `echo hello`, or the text in
+ *                   backticks right after it (USE_BASH `ls -la`).
  *   ECHO_HISTORY  → answers with the number of messages it received and their texts.
  * Otherwise it answers `Hello from the fake <provider>!` (or FAKE_REPLY / `reply` control).
  *
@@ -104,7 +105,11 @@ function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
     return { text: `Tool output was: ${hello}` };
   }
   const userText = textOf(lastUserText?.content);
-  if (userText.includes("USE_BASH")) return { text: "Running the command.", tool };
+  if (userText.includes("USE_BASH")) {
+    const cmd = /USE_BASH `([^`]+)`/.exec(userText)?.[1];
+    if (!cmd) return { text: "Running the command.", tool };
+    return { text: "Running the command.", tool: { name: tool.name, input: tool.name === "exec_command" ? { cmd } : { command: cmd, description: "Run the requested command" } } };
+  }
   if (allText.includes("ECHO_HISTORY")) {
     const texts = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => `${m.role}: ${textOf(m.content).slice(0, 300)}`);
     return { text: `I received ${messages.length} messages. ${texts.join(" | ")}` };
