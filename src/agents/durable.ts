@@ -9,7 +9,7 @@ import { collectArtifacts } from "./artifacts/collect.ts";
 import { MemoryArtifactIndex } from "./artifacts/index-memory.ts";
 import { PostgresArtifactIndex } from "./artifacts/index-pg.ts";
 import { registerArtifactRoutes } from "./artifacts/routes.ts";
-import { loadMemory, saveMemory } from "./memory/hook.ts";
+import { adoptMemory, loadMemory, saveMemory } from "./memory/hook.ts";
 import { AgentMemory, DEFAULT_MEMORY_LIMITS } from "./memory/memory.ts";
 import { registerMemoryRoutes } from "./memory/routes.ts";
 import { MemoryMemoryStore } from "./memory/store.ts";
@@ -20,7 +20,7 @@ import { recordSessionState, restoreSession } from "./sessions/restore.ts";
 import { registerSessionRoutes } from "./sessions/routes.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions/store.ts";
 import { PostgresSessionStore } from "./sessions/store-pg.ts";
-import { injectSecrets } from "./vault/hook.ts";
+import { injectSecrets, redactSecrets } from "./vault/hook.ts";
 import { registerVaultRoutes } from "./vault/routes.ts";
 import { MemorySecretRows, PostgresSecretRows } from "./vault/store.ts";
 import { Vault } from "./vault/vault.ts";
@@ -90,6 +90,8 @@ export class DurableAgents {
    * Before Claude: secrets (so later steps know what to redact), the session's saved state, memory.
    * After Claude, before the kill: memory back, artifacts out, then the session's state moves on.
    * A collect step never throws: the run's outcome is Claude's, and the sandbox must still be killed.
+   * A run adopted after a restart learns its secrets' values again (to keep redacting them) and
+   * which memory it started from.
    */
   readonly hooks: RunHooks[] = [
     {
@@ -103,6 +105,10 @@ export class DurableAgents {
         await this.step(ctx, "artifact collection", () => collectArtifacts(ctx, this.artifacts));
         await this.step(ctx, "session state save", () => recordSessionState(ctx, this.sessions, this.artifacts));
         void this.artifacts.maybePrune(() => this.sessions.stateRuns()).catch(() => {});
+      },
+      reattach: async (ctx) => {
+        await this.step(ctx, "secret lookup for redaction", () => redactSecrets(ctx, this.vault));
+        await this.step(ctx, "memory adoption", () => adoptMemory(ctx, this.memory));
       },
     },
   ];

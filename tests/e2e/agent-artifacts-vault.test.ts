@@ -9,7 +9,7 @@ import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startFakeS3, type FakeS3 } from "../fakes/s3.ts";
 import { api, waitForRun } from "../helpers/agent-api.ts";
 import { tarEntries } from "../helpers/artifacts.ts";
-import { ROOT, startGateway, type GatewayProcess } from "../helpers/gateway.ts";
+import { ROOT, startGateway, writeConfig, type GatewayProcess } from "../helpers/gateway.ts";
 import { createTestDb, type TestDb } from "../helpers/pg.ts";
 
 const MASTER = "sk-vault-master-0001";
@@ -26,6 +26,8 @@ let daytona: FakeDaytona;
 let s3: FakeS3;
 let db: TestDb;
 let gw: GatewayProcess;
+let configPath: string;
+const port = 20000 + Math.floor(Math.random() * 20000);
 
 beforeAll(async () => {
   llm = await startFakeLLM();
@@ -33,14 +35,13 @@ beforeAll(async () => {
   daytona = await startFakeDaytona({ apiKey: "daytona-test-key" });
   s3 = await startFakeS3(S3);
   db = await createTestDb("lr_vault");
-  gw = await startGateway({
-    env: { LITELLM_SALT_KEY: SALT },
-    config: {
+  configPath = writeConfig({
       model_list: [{ model_name: "claude-agent", litellm_params: { model: "anthropic/claude-sonnet-4-5", api_base: llm.url, api_key: "sk-ant-provider-0002" } }],
       general_settings: {
         master_key: MASTER,
         database_url: db.url,
         proxy_batch_write_at: 1,
+        agent_heartbeat_seconds: 1,
         agent_claude_path: CLAUDE,
         e2b_sandbox_params: { e2b_api_key: "e2b-test-key", e2b_api_url: e2b.url, e2b_sandbox_url: e2b.url },
         daytona_sandbox_params: { daytona_api_key: "daytona-test-key", daytona_api_url: `${daytona.url}/api`, use_polling: true },
@@ -65,8 +66,8 @@ beforeAll(async () => {
           timeout: 60,
         },
       ],
-    },
   });
+  gw = await startGateway({ configPath, env: { LITELLM_SALT_KEY: SALT }, args: ["--port", String(port)] });
 }, 30_000);
 
 afterAll(async () => {
@@ -193,6 +194,32 @@ describe("vault", () => {
     expect(String(failed.error)).toContain("vault secrets not found: DEPLOY_TOKEN");
     expect(e2b.sandboxes.get(String(failed.sandbox_id))!.state).not.toBe("running");
   }, 90_000);
+
+  test("a run adopted by a restarted gateway still redacts its secrets", async () => {
+    let run: Record<string, unknown> = {};
+    expect((await api(gw, MASTER, "POST", "/api/vault/secrets", { name: "DEPLOY_TOKEN", value: SECRET1 })).status).toBe(201);
+    llm.control({ delayMs: 3000 });
+    try {
+      const id = String((await api(gw, MASTER, "POST", "/api/agents/deployer/run")).body.run_id);
+      await waitForRun(gw, MASTER, id, ["running"]);
+      await Bun.sleep(1500);
+      gw.proc.kill("SIGKILL");
+      await gw.proc.exited;
+      gw = await startGateway({ configPath, env: { LITELLM_SALT_KEY: SALT }, args: ["--port", String(port)] });
+      run = await waitForRun(gw, MASTER, id, ["succeeded", "failed"], 60_000);
+    } finally {
+      llm.reset();
+    }
+    const id = String(run.run_id);
+    const events = await (await get(`/api/runs/${id}/events`)).text();
+    expect(events).toContain("event: run.reattached");
+    expect(events.indexOf("event: run.reattached")).toBeLessThan(events.indexOf("token is [redacted]"));
+    expect(run.status).toBe("succeeded");
+    expect(String(run.result)).toContain("token is [redacted]");
+    const token = await (await get(`/api/runs/${id}/artifacts/files/token.txt`)).text();
+    expect(token).toStartWith(`token is ${"*".repeat(SECRET1.length)}`);
+    for (const text of [events, String(run.result), token, gw.output()]) expect(text).not.toContain(SECRET1);
+  }, 120_000);
 
   test("vault routes need the master key, refuse bad names and never return values", async () => {
     expect((await fetch(`${gw.url}/api/vault/secrets`)).status).toBe(401);

@@ -77,7 +77,15 @@ describe("durable agent runs (Postgres)", () => {
     expect(started.status).toBe("succeeded");
     expect(started.prompt).toBe("second");
     const tables = await db.sql`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'litellm_rust_%' ORDER BY 1`;
-    expect(tables.map((t) => t.table_name)).toEqual(["litellm_rust_agent_run_events", "litellm_rust_agent_runs", "litellm_rust_cron_ticks"]);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "litellm_rust_agent_artifacts",
+      "litellm_rust_agent_memory",
+      "litellm_rust_agent_run_events",
+      "litellm_rust_agent_runs",
+      "litellm_rust_agent_sessions",
+      "litellm_rust_cron_ticks",
+      "litellm_rust_vault_secrets",
+    ]);
     await second.stop();
   }, 120_000);
 

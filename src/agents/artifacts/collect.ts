@@ -67,7 +67,7 @@ export async function collectArtifacts(ctx: RunContext, artifacts: Artifacts): P
     else skipped.push({ path: p, reason: "only globs relative to the workspace are collected" });
   }
   let out = "";
-  const listed = await sandbox.run(listScript(words, run.claude_session_id ?? ""), { onStdout: (s) => (out += s) });
+  const listed = await sandbox.run(listScript(words, run.claude_session_id ?? ""), { signal: ctx.signal, onStdout: (s) => (out += s) });
   if (listed.exitCode !== 0) throw new Error(`listing the workspace failed (exit ${listed.exitCode})`);
   const found = parseListing(out);
   const saved: ArtifactMeta[] = [];

@@ -61,6 +61,11 @@ export async function loadMemory(ctx: RunContext, memory: AgentMemory): Promise<
   });
 }
 
+/** A run adopted after a restart: what was seeded is unknown here, so the stored memory stands in for it. */
+export async function adoptMemory(ctx: RunContext, memory: AgentMemory): Promise<void> {
+  if (ctx.agent.memoryFile) seeded.set(ctx, (await memory.current(ctx.agent.id))?.content ?? "");
+}
+
 /** After Claude ends: the agent's memory file, if it changed, becomes the next memory version. */
 export async function saveMemory(ctx: RunContext, memory: AgentMemory): Promise<void> {
   const { agent, run } = ctx;

@@ -33,7 +33,7 @@ export function moveTranscript(text: string, from: string | undefined, to: strin
 async function sandboxOut(ctx: RunContext, command: string, what: string): Promise<string> {
   let out = "";
   let err = "";
-  const r = await ctx.sandbox.run(command, { onStdout: (s) => (out += s), onStderr: (s) => (err += s) });
+  const r = await ctx.sandbox.run(command, { signal: ctx.signal, onStdout: (s) => (out += s), onStderr: (s) => (err += s) });
   if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${err.trim().slice(-300)}`);
   return out.trim();
 }
