@@ -54,7 +54,7 @@ beforeAll(async () => {
           model: "claude-agent",
           sandbox: "daytona",
           artifacts: ["out/**", "*.md"],
-          prompt: "USE_BASH `mkdir -p out/sub && echo report-body > out/report.txt && head -c 5000 /dev/urandom > out/sub/blob.bin && echo '# Notes' > NOTES.md && ls out`",
+          prompt: "USE_BASH `mkdir -p out/sub && echo report-body > out/report.txt && head -c 5000 /dev/urandom > out/sub/blob.bin && echo '# Notes' > NOTES.md && echo odd > 'out/a b%.txt' && ls out`",
           timeout: 60,
         },
         {
@@ -93,7 +93,10 @@ describe("artifacts", () => {
 
     const list = (await api(gw, MASTER, "GET", `/api/runs/${run.run_id}/artifacts`)).body.data as Array<Record<string, unknown>>;
     const byPath = new Map(list.map((a) => [String(a.path), a]));
-    expect([...byPath.keys()].sort()).toEqual(["files/NOTES.md", "files/out/report.txt", "files/out/sub/blob.bin", "transcript.jsonl", "workspace.tar.gz"]);
+    expect([...byPath.keys()].sort()).toEqual(["files/NOTES.md", "files/out/a b%.txt", "files/out/report.txt", "files/out/sub/blob.bin", "transcript.jsonl", "workspace.tar.gz"]);
+    const odd = byPath.get("files/out/a b%.txt")!;
+    expect(odd.url).toBe(`/api/runs/${run.run_id}/artifacts/files/out/a%20b%25.txt`);
+    expect(await (await get(String(odd.url))).text()).toBe("odd\n");
     expect(byPath.get("files/out/report.txt")).toMatchObject({ kind: "file", size: 12, storage: "db", content_type: "text/plain;charset=utf-8" });
     expect(byPath.get("files/out/sub/blob.bin")).toMatchObject({ kind: "file", size: 5000, storage: "s3" });
     expect(byPath.get("transcript.jsonl")).toMatchObject({ kind: "transcript", content_type: "application/x-ndjson" });

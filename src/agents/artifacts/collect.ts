@@ -1,5 +1,6 @@
 import { shq } from "../harness/claude-code.ts";
 import { maskSecrets } from "../mask.ts";
+import { SandboxError } from "../sandbox/errors.ts";
 import type { RunContext } from "../runner.ts";
 import { WORKSPACE } from "../runner.ts";
 import type { Artifacts } from "./artifacts.ts";
@@ -73,9 +74,14 @@ export async function collectArtifacts(ctx: RunContext, artifacts: Artifacts): P
   const saved: ArtifactMeta[] = [];
   const take = async (entry: { size: number; path: string }, name: string, kind: ArtifactMeta["kind"], finish?: (b: Uint8Array) => Uint8Array) => {
     if (entry.size > max) return void skipped.push({ path: name, reason: `larger than artifact_max_bytes (${entry.size} > ${max})` });
-    let data = maskSecrets(await sandbox.readFile(entry.path), ctx.redact);
-    if (finish) data = finish(data);
-    saved.push(await artifacts.save(run, { path: name, kind, data }));
+    try {
+      let data = maskSecrets(await sandbox.readFile(entry.path), ctx.redact);
+      if (finish) data = finish(data);
+      saved.push(await artifacts.save(run, { path: name, kind, data }));
+    } catch (e) {
+      if (e instanceof SandboxError && e.code !== "file_not_found") throw e;
+      skipped.push({ path: name, reason: (e as Error).message });
+    }
   };
   for (const f of found.files.slice(0, MAX_FILES)) await take({ size: f.size, path: `${WORKSPACE}/${f.path}` }, filePath(f.path), "file");
   if (found.files.length > MAX_FILES) skipped.push({ path: `${found.files.length - MAX_FILES} more files`, reason: `more than ${MAX_FILES} files matched` });

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { adminRoute, notFound, param } from "../api-auth.ts";
 import type { AgentRuntime } from "../runtime.ts";
@@ -16,10 +17,15 @@ const view = (m: ArtifactMeta) => ({
   url: `/api/runs/${m.run_id}/artifacts/${m.path.split("/").map(encodeURIComponent).join("/")}`,
 });
 
-function artifactPath(urlPath: string, runId: string): string {
-  const prefix = `/api/runs/${encodeURIComponent(runId)}/artifacts/`;
-  const rest = urlPath.startsWith(prefix) ? urlPath.slice(prefix.length) : urlPath.replace(/^.*?\/artifacts\//, "");
-  return rest.split("/").map(decodeURIComponent).join("/");
+/** The artifact path after `/artifacts/`, from the raw URL (each segment percent-decoded once). */
+function artifactPath(url: string): string {
+  const raw = new URL(url).pathname;
+  const rest = raw.slice(raw.indexOf("/artifacts/") + "/artifacts/".length);
+  try {
+    return rest.split("/").map(decodeURIComponent).join("/");
+  } catch {
+    throw new GatewayError(400, "malformed artifact path", { type: "invalid_request_error" });
+  }
 }
 
 /** `GET /api/runs/{run_id}/artifacts` and `GET /api/runs/{run_id}/artifacts/{path}` (streamed). */
@@ -43,7 +49,7 @@ export function registerArtifactRoutes(app: Hono, rt: () => Runtime, agents: () 
     "/api/runs/:id/artifacts/*",
     guarded(async (c, a) => {
       const run = await runOr404(a, param(c, "id"));
-      const path = artifactPath(c.req.path, run.run_id);
+      const path = artifactPath(c.req.url);
       const meta = await artifacts.get(run.run_id, path);
       if (!meta) throw notFound("artifact", path);
       const blob = await artifacts.open(meta);
