@@ -1,7 +1,9 @@
 #!/usr/bin/env bun
 import { parseArgs, USAGE, UsageError } from "./cli/args.ts";
+import { raiseFetchLimit } from "./cli/fetch-limit.ts";
 import { launch } from "./cli/launch.ts";
-import { ConfigError } from "./config/index.ts";
+import { isWorker, runWorkers } from "./cli/workers.ts";
+import { ConfigError, loadConfig } from "./config/index.ts";
 import { startGateway } from "./server.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
@@ -25,7 +27,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`litellm-rust ${VERSION} (git ${GIT_SHA}, built ${BUILD_DATE})\n`);
     return 0;
   }
+  raiseFetchLimit(argv);
   try {
+    if (args.numWorkers > 1 && !isWorker()) {
+      loadConfig(args.config);
+      return await runWorkers(args, argv);
+    }
     const gw = await startGateway(args);
     process.stdout.write(`litellm-rust listening on ${gw.url}\n`);
     const grace = (gw.runtime().config.general.graceful_shutdown_seconds ?? 30) * 1000;
