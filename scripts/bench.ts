@@ -1,0 +1,201 @@
+#!/usr/bin/env bun
+/**
+ * The benchmark: litellm-rust next to a direct call, a bare Bun proxy, nginx and Portkey, in one
+ * run of interleaved rounds. `bun scripts/bench.ts --help` (or `npm run bench -- --help`).
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
+import { join } from "node:path";
+import { configScale } from "./bench/config-scale.ts";
+import { dbScaleNote, writeDocs } from "./bench/docs.ts";
+import { HELP, parseOptions } from "./bench/options.ts";
+import { LOAD_CPU, rssMiB, stopAll, which } from "./bench/proc.ts";
+import { matrixTables, targets, targetsTable } from "./bench/report.ts";
+import { Results } from "./bench/results.ts";
+import { c50, rate400, serial, streams, type Shape, type ShapeCtx } from "./bench/shapes.ts";
+import {
+  directSubject,
+  litellmConfig,
+  litellmSubjects,
+  probe,
+  ROOT,
+  startFakes,
+  startFloor,
+  startLitellm,
+  startNginx,
+  startPortkey,
+  type GatewayCommand,
+  type Subject,
+} from "./bench/subjects.ts";
+import { workerScaling } from "./bench/workers.ts";
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function gatewayCommand(source: boolean, build: boolean): GatewayCommand {
+  if (source) return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts" };
+  const bin = join(ROOT, "dist/litellm-rust");
+  if (build) {
+    const cmd = existsSync(join(ROOT, "scripts/build.ts"))
+      ? [process.execPath, "run", "build"]
+      : [process.execPath, "build", "--compile", "--production", "src/main.ts", "--outfile", "dist/litellm-rust"];
+    log(`building: ${cmd.slice(1).join(" ")}`);
+    const r = Bun.spawnSync(cmd, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`build failed:\n${r.stderr.toString()}`);
+  }
+  if (!existsSync(bin)) throw new Error(`${bin} is missing (run without --no-build)`);
+  return { cmd: [bin], label: "dist/litellm-rust (compiled)" };
+}
+
+/** Which subjects take part in each shape (translation rides along where it is cheap to add). */
+function applies(shape: Shape, s: Subject): boolean {
+  if (s.id === "translate") return shape.id === "serial" || shape.id === "c50" || shape.id === "stream200";
+  return true;
+}
+
+function summary(shape: Shape, m: Record<string, number>): string {
+  const f = (us?: number) => (us === undefined ? "n/a" : `${(us / 1000).toFixed(3)}ms`);
+  if (shape.id === "serial") return `p50 ${f(m.p50)} p99 ${f(m.p99)}`;
+  if (shape.id === "c50") return `${Math.round(m.rps ?? 0)} req/s${m.cpuUsPerReq ? `, ${m.cpuUsPerReq.toFixed(1)} CPU µs/req` : ""}`;
+  if (shape.id === "rate") return `p50 ${f(m.p50)} p99 ${f(m.p99)} errors ${m.errors}`;
+  return `first chunk p50 ${f(m.ttfbP50)} p99 ${f(m.ttfbP99)} gap p99 ${f(m.gapP99)} lost ${m.lostChunks} failed ${m.failed}${m.rssPeak ? ` rss ${m.rssPeak.toFixed(0)}MB` : ""}`;
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!opts) {
+    console.log(HELP);
+    return 0;
+  }
+  for (const tool of ["taskset", "wrk"]) {
+    if (!which(tool)) {
+      log(`${tool} is required: apt-get install -y ${tool === "wrk" ? "wrk" : "util-linux"}`);
+      return 2;
+    }
+  }
+  Bun.spawnSync(["taskset", "-acp", LOAD_CPU, String(process.pid)], { stdout: "ignore" });
+  if (opts.nice) setPriority(0, opts.nice);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  const outDir = opts.out ?? join(ROOT, "bench-out", stamp);
+  const logDir = join(outDir, "logs");
+  mkdirSync(logDir, { recursive: true });
+  const ctx: ShapeCtx = { dir: outDir, d: opts.d };
+  const gw = gatewayCommand(opts.source, opts.build);
+  const started = Date.now();
+  const results = new Results();
+  const env = `${Bun.spawnSync(["uname", "-srm"]).stdout.toString().trim()}, ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average at start ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}${opts.nice ? `, nice ${opts.nice}` : ""}`;
+  log(`bench: ${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, gateway ${gw.label}, output in ${outDir}\n${env}`);
+
+  const fakes = await startFakes(logDir);
+  const direct = directSubject(fakes);
+  const floor = await startFloor(fakes, logDir);
+  const nginx = opts.skip.has("nginx") ? undefined : await startNginx(fakes, logDir);
+  const portkey = opts.skip.has("portkey") ? undefined : await startPortkey(fakes, logDir, join(ROOT, ".bench/portkey"));
+  const configPath = join(outDir, "litellm-bench.yaml");
+  writeFileSync(configPath, litellmConfig(fakes));
+  const lr = await startLitellm("litellm-rust", gw, configPath, logDir);
+  const [litellm, translate] = litellmSubjects(lr.proc, lr.port);
+  const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
+  if (!opts.skip.has("translate")) {
+    const why = await probe(translate!.target("zero", false));
+    if (why) translate!.note = `translation route n/a (Anthropic client on an OpenAI deployment answered ${why})`;
+    candidates.push(translate!);
+  }
+  const subjects = candidates.filter((s) => {
+    if (s.note) {
+      log(`note: ${s.note}`);
+      results.notes.push(s.note);
+    }
+    return !s.note;
+  });
+  for (const s of subjects) {
+    const why = await probe(s.target("zero", false));
+    if (why) throw new Error(`${s.label} does not answer: ${why}`);
+  }
+
+  await Bun.sleep(1000);
+  for (const s of subjects) if (s.proc) results.memory.set(s.id, { idle: rssMiB(s.proc.pids()), peak: 0, after: 0 });
+
+  const shapes: Shape[] = [serial, c50];
+  if (!opts.skip.has("rate")) shapes.push(rate400);
+  if (!opts.skip.has("streams")) for (const n of opts.streams) shapes.push(streams(n, n >= 1000 ? 1000 : 500));
+
+  log(`warm-up, ${opts.warmS} s of 50 concurrent per subject (not counted: JIT tiers settle over seconds)`);
+  for (const s of subjects) {
+    await c50.run(s, { ...ctx, d: { ...ctx.d, c50S: opts.warmS } });
+    if (!opts.skip.has("streams") && applies(shapes.at(-1)!, s)) await streams(200, 500).run(s, ctx);
+  }
+
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const shape of shapes) {
+      for (const s of subjects) {
+        if (!applies(shape, s)) continue;
+        const m = await shape.run(s, ctx);
+        results.add(round, shape.id, s.id, m);
+        log(`round ${round}/${opts.rounds} ${shape.id.padEnd(10)} ${s.label.slice(0, 28).padEnd(28)} ${summary(shape, m)}`);
+        await Bun.sleep(200);
+      }
+    }
+  }
+  await Bun.sleep(2000);
+  for (const s of subjects) {
+    const mem = results.memory.get(s.id);
+    if (!mem || !s.proc) continue;
+    mem.after = rssMiB(s.proc.pids());
+    mem.peak = Math.max(mem.idle, mem.after, ...results.samples.filter((x) => x.subject === s.id).map((x) => x.m.rssPeak ?? 0));
+  }
+  for (const s of [floor, nginx, portkey]) await s?.proc?.stop();
+  await lr.proc.stop();
+
+  const sections: Record<string, string> = {};
+  const maxStreams = Math.max(...opts.streams);
+  const ts = targets(results, maxStreams);
+  sections.targets = targetsTable(ts);
+  sections.matrix = matrixTables(results, subjects, opts.streams);
+  if (!opts.skip.has("workers")) {
+    log("--num_workers scaling");
+    sections.workers = await workerScaling({ rounds: opts.workerRounds, gw, configPath, ctx, logDir, log });
+  }
+  let png: Uint8Array | undefined;
+  if (!opts.skip.has("scale")) {
+    log("config scale");
+    const sc = await configScale({ sizes: opts.scaleSizes, rounds: opts.scaleRounds, fakes, direct, gw, ctx, logDir, log });
+    sections.scale = sc.markdown;
+    png = sc.png;
+    writeFileSync(join(outDir, "config-scale.png"), png);
+  }
+  sections.db = dbScaleNote();
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  sections.run = `${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, ${minutes} min; gateway: ${gw.label}; ${env}`;
+  sections.notes = results.notes.map((n) => `- ${n}`).join("\n");
+
+  writeFileSync(join(outDir, "results.json"), JSON.stringify({ options: { ...opts, skip: [...opts.skip] }, sections, ...results.toJSON() }, null, 1));
+  const report = [
+    `Run: ${sections.run}`,
+    sections.notes,
+    "## Targets",
+    sections.targets,
+    "## Matrix",
+    sections.matrix,
+    sections.workers ? `## --num_workers\n${sections.workers}` : "",
+    sections.scale ? `## Config scale\n${sections.scale}` : "",
+    `## Database scale\n${sections.db}`,
+  ].join("\n\n");
+  writeFileSync(join(outDir, "report.md"), report);
+  console.log(report);
+  if (opts.updateDocs) writeDocs(sections, png);
+  log(`\nresults: ${join(outDir, "results.json")}, report: ${join(outDir, "report.md")}${opts.updateDocs ? ", docs/benchmarks.md updated" : ""}`);
+  return 0;
+}
+
+process.on("SIGINT", () => {
+  void stopAll().then(() => process.exit(130));
+});
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  log(`bench failed: ${(e as Error).stack ?? e}`);
+} finally {
+  await stopAll();
+}
+process.exit(code);

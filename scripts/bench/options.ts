@@ -1,0 +1,96 @@
+import type { Durations } from "./shapes.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+  rounds: number;
+  d: Durations;
+  /** seconds of 50-concurrent load per subject before the rounds */
+  warmS: number;
+  /** Concurrent stream counts. */
+  streams: number[];
+  scaleSizes: number[];
+  scaleRounds: number;
+  workerRounds: number;
+  skip: Set<string>;
+  /** Run `bun src/main.ts` instead of the compiled binary. */
+  source: boolean;
+  build: boolean;
+  out?: string;
+  updateDocs: boolean;
+  /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
+  nice: number;
+}
+
+export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run bench -- [options])
+
+  --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
+  --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
+  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, db
+  --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
+  --no-build         use dist/litellm-rust as it is (default: rebuild it first)
+  --out DIR          where logs and results.json go (default bench-out/<time>)
+  --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
+                     shared machine disturbs the figures less
+  --update-docs      write the tables into docs/benchmarks.md and the chart into docs/
+  -h, --help         this text
+
+Needs: taskset (util-linux), wrk (apt-get install -y wrk), node + npm for Portkey (installed by the
+script into .bench/portkey), nginx (apt-get install -y nginx; skipped with a note when absent).`;
+
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  const quick = argv.includes("--quick");
+  const o: BenchOptions = {
+    quick,
+    rounds: quick ? 2 : 5,
+    d: quick ? { serialS: 1, c50S: 1, rateS: 2 } : { serialS: 2, c50S: 3, rateS: 4 },
+    warmS: quick ? 2 : 5,
+    streams: [200, 1000],
+    scaleSizes: quick ? [2, 1000] : [2, 10, 100, 1000],
+    scaleRounds: quick ? 2 : 3,
+    workerRounds: quick ? 2 : 3,
+    skip: new Set(),
+    source: false,
+    build: true,
+    updateDocs: false,
+    nice: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case "--quick":
+        break;
+      case "--rounds":
+        o.rounds = Math.max(1, Number(next()));
+        break;
+      case "--skip":
+        for (const s of next().split(",")) o.skip.add(s.trim());
+        break;
+      case "--source":
+        o.source = true;
+        break;
+      case "--no-build":
+        o.build = false;
+        break;
+      case "--out":
+        o.out = next();
+        break;
+      case "--nice":
+        o.nice = Number(next());
+        break;
+      case "--update-docs":
+        o.updateDocs = true;
+        break;
+      case "-h":
+      case "--help":
+        return undefined;
+      default:
+        throw new Error(`unknown option ${a}\n\n${HELP}`);
+    }
+  }
+  return o;
+}
