@@ -95,6 +95,8 @@ async function main(): Promise<number> {
   const lr = await startLitellm("litellm-rust", gw, configPath, logDir);
   const [litellm, translate] = litellmSubjects(lr.proc, lr.port);
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
+  const base = opts.baseline ? await startLitellm("baseline", { cmd: [opts.baseline], label: opts.baseline }, configPath, logDir) : undefined;
+  if (base) candidates.push({ ...litellmSubjects(base.proc, base.port)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
   if (!opts.skip.has("translate")) {
     const why = await probe(translate!.target("zero", false));
     if (why) translate!.note = `translation route n/a (Anthropic client on an OpenAI deployment answered ${why})`;
@@ -145,6 +147,7 @@ async function main(): Promise<number> {
   }
   for (const s of [floor, nginx, portkey]) await s?.proc?.stop();
   await lr.proc.stop();
+  await base?.proc.stop();
 
   const sections: Record<string, string> = {};
   const maxStreams = Math.max(...opts.streams);

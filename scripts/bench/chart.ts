@@ -34,7 +34,7 @@ function niceStep(max: number): number {
 const label = (v: number) => (v >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1));
 
 function drawPanel(c: Canvas, x0: number, y0: number, w: number, h: number, p: Panel): void {
-  const left = x0 + 70;
+  const left = x0 + 86;
   const right = x0 + w - 40;
   const top = y0 + 50;
   const bottom = y0 + h - 60;

@@ -17,6 +17,8 @@ export interface BenchOptions {
   build: boolean;
   out?: string;
   updateDocs: boolean;
+  /** a second gateway binary measured beside the current one (before/after of a change) */
+  baseline?: string;
   /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
   nice: number;
 }
@@ -29,6 +31,7 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
   --out DIR          where logs and results.json go (default bench-out/<time>)
+  --baseline BIN     also measure another gateway binary (e.g. a build of main) beside this one
   --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
                      shared machine disturbs the figures less
   --update-docs      write the tables into docs/benchmarks.md and the chart into docs/
@@ -78,6 +81,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         break;
       case "--out":
         o.out = next();
+        break;
+      case "--baseline":
+        o.baseline = next();
         break;
       case "--nice":
         o.nice = Number(next());

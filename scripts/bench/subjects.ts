@@ -12,7 +12,7 @@ export const MASTER_KEY = "sk-bench-master";
 const FAKE_KEY = "sk-bench-upstream";
 const FETCH_CAP = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
 
-export type SubjectId = "direct" | "floor" | "nginx" | "portkey" | "litellm" | "translate";
+export type SubjectId = "direct" | "floor" | "nginx" | "portkey" | "litellm" | "translate" | "baseline";
 
 export interface Subject {
   id: SubjectId;
