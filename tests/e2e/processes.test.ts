@@ -92,7 +92,7 @@ describe("--num_workers", () => {
     } finally {
       await gw.stop();
     }
-  });
+  }, 30_000);
 
   test("when a worker dies the others are stopped and the supervisor exits non-zero", async () => {
     const gw = await startGateway({ config: config(), args: ["--num_workers", "2"] });
@@ -103,5 +103,5 @@ describe("--num_workers", () => {
     expect(code).not.toBe(0);
     expect(gw.output()).toContain("a worker exited");
     expect(() => process.kill(pids[1]!, 0)).toThrow();
-  });
+  }, 30_000);
 });
