@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { configScale } from "./bench/config-scale.ts";
-import { dbScaleNote, writeDocs } from "./bench/docs.ts";
+import { createBenchDb, dropAll, generateKey } from "./bench/database.ts";
+import { dbScale } from "./bench/db-scale.ts";
+import { writeDocs } from "./bench/docs.ts";
 import { HELP, parseOptions } from "./bench/options.ts";
 import { LOAD_CPU, rssMiB, stopAll, which } from "./bench/proc.ts";
 import { matrixTables, targets, targetsTable } from "./bench/report.ts";
@@ -90,10 +92,13 @@ async function main(): Promise<number> {
   const floor = await startFloor(fakes, logDir);
   const nginx = opts.skip.has("nginx") ? undefined : await startNginx(fakes, logDir);
   const portkey = opts.skip.has("portkey") ? undefined : await startPortkey(fakes, logDir, join(ROOT, ".bench/portkey"));
+  const db = opts.skip.has("db") ? { note: "database skipped (--skip db)" } : await createBenchDb("main");
+  if ("note" in db) results.notes.push(`litellm-rust runs on the master key without a database: ${db.note}`);
+  else results.notes.push("litellm-rust authenticates a virtual key from a fresh Postgres database (made with /key/generate) and writes spend logs (batched)");
   const configPath = join(outDir, "litellm-bench.yaml");
-  writeFileSync(configPath, litellmConfig(fakes));
+  writeFileSync(configPath, litellmConfig(fakes, "note" in db ? undefined : db.url));
   const lr = await startLitellm("litellm-rust", gw, configPath, logDir);
-  const [litellm, translate] = litellmSubjects(lr.proc, lr.port);
+  const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench"));
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
   const base = opts.baseline ? await startLitellm("baseline", { cmd: [opts.baseline], label: opts.baseline }, configPath, logDir) : undefined;
   if (base) candidates.push({ ...litellmSubjects(base.proc, base.port)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
@@ -146,7 +151,7 @@ async function main(): Promise<number> {
     mem.peak = Math.max(mem.idle, mem.after, ...results.samples.filter((x) => x.subject === s.id).map((x) => x.m.rssPeak ?? 0));
   }
   for (const s of [floor, nginx, portkey]) await s?.proc?.stop();
-  await lr.proc.stop();
+  await lr.proc.stop(20_000);
   await base?.proc.stop();
 
   const sections: Record<string, string> = {};
@@ -166,7 +171,11 @@ async function main(): Promise<number> {
     png = sc.png;
     writeFileSync(join(outDir, "config-scale.png"), png);
   }
-  sections.db = dbScaleNote();
+  if (!opts.skip.has("db")) {
+    log("database scale");
+    sections.db = await dbScale({ rounds: opts.quick ? 1 : 2, fakes, direct, gw, ctx, logDir, log });
+  } else sections.db = "Skipped (--skip db).";
+  if (!("note" in db)) await db.drop();
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   sections.run = `${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, ${minutes} min; gateway: ${gw.label}; ${env}`;
   sections.notes = results.notes.map((n) => `- ${n}`).join("\n");
@@ -191,7 +200,9 @@ async function main(): Promise<number> {
 }
 
 process.on("SIGINT", () => {
-  void stopAll().then(() => process.exit(130));
+  void stopAll()
+    .then(dropAll)
+    .then(() => process.exit(130));
 });
 let code = 1;
 try {
@@ -200,5 +211,6 @@ try {
   log(`bench failed: ${(e as Error).stack ?? e}`);
 } finally {
   await stopAll();
+  await dropAll();
 }
 process.exit(code);

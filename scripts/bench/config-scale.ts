@@ -6,7 +6,7 @@ import { rssMiB, type Proc } from "./proc.ts";
 import { ms, mib, table } from "./report.ts";
 import { Results } from "./results.ts";
 import { c50, serial, type ShapeCtx } from "./shapes.ts";
-import { MASTER_KEY, startLitellm, type Fakes, type GatewayCommand, type Subject } from "./subjects.ts";
+import { MASTER_KEY, startLitellm, type ScenarioOpts, type Subject } from "./subjects.ts";
 import { requestBody } from "./targets.ts";
 
 /**
@@ -45,16 +45,7 @@ export interface ScaleOutcome {
 }
 
 /** Added latency (exact name, worst-case wildcard) and idle RSS as the config grows. */
-export async function configScale(opts: {
-  sizes: number[];
-  rounds: number;
-  fakes: Fakes;
-  direct: Subject;
-  gw: GatewayCommand;
-  ctx: ShapeCtx;
-  logDir: string;
-  log: (s: string) => void;
-}): Promise<ScaleOutcome> {
+export async function configScale(opts: ScenarioOpts & { sizes: number[] }): Promise<ScaleOutcome> {
   const { sizes, fakes, ctx } = opts;
   const r = new Results();
   const started: Array<{ n: number; proc: Proc; exact: Subject; wild: Subject; idle: number }> = [];

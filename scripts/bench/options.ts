@@ -28,6 +28,7 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
   --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, db
+                     (db: no Postgres; the gateway then runs on the master key alone)
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
   --out DIR          where logs and results.json go (default bench-out/<time>)
@@ -38,7 +39,8 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   -h, --help         this text
 
 Needs: taskset (util-linux), wrk (apt-get install -y wrk), node + npm for Portkey (installed by the
-script into .bench/portkey), nginx (apt-get install -y nginx; skipped with a note when absent).`;
+script into .bench/portkey), nginx (apt-get install -y nginx; skipped with a note when absent),
+Postgres at 127.0.0.1:5432 as user postgres (or BENCH_DATABASE_ADMIN_URL) for the database parts.`;
 
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   const quick = argv.includes("--quick");

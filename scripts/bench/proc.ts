@@ -13,7 +13,8 @@ export interface Proc {
   log: string;
   /** All pids of the process tree (workers, nginx's worker). */
   pids(): number[];
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface SpawnOpts {
@@ -37,11 +38,11 @@ export function spawnPinned(name: string, cmd: string[], opts: SpawnOpts): Proc 
     proc,
     log,
     pids: () => treePids(proc.pid),
-    async stop() {
+    async stop(graceMs = 3000) {
       running.delete(p);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
-      const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+      const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
       if (!done) {
         for (const pid of treePids(proc.pid)) tryKill(pid, "SIGKILL");
         await proc.exited;

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { ensurePortkey } from "./portkey.ts";
 import { NGINX_INSTALL, nginxConfig } from "./nginx.ts";
 import { LOAD_CPU, PROXY_CPU, spawnPinned, waitHttp, type Proc } from "./proc.ts";
+import type { ShapeCtx } from "./shapes.ts";
 import { PACE_MS, requestBody, SLOW_MS, STREAM_CHUNKS, STREAM_REPLY, type Api, type FakeKind, type Target } from "./targets.ts";
 
 export const ROOT = join(import.meta.dir, "../..");
@@ -135,9 +136,10 @@ export async function startPortkey(fakes: Fakes, logDir: string, installDir: str
 
 /**
  * The gateway's benchmark config: each fake behind a model group of three deployments
- * (simple-shuffle), the shipped wildcard routes beside them, and a master key.
+ * (simple-shuffle), the shipped wildcard routes beside them, a master key, and a LiteLLM database
+ * (virtual keys, spend logs) when one is given.
  */
-export function litellmConfig(fakes: Fakes, extra: object[] = []): string {
+export function litellmConfig(fakes: Fakes, databaseUrl?: string): string {
   const group = (kind: FakeKind) =>
     [1, 2, 3].map((i) => ({
       model_name: `bench-${kind}`,
@@ -150,16 +152,26 @@ export function litellmConfig(fakes: Fakes, extra: object[] = []): string {
       ...group("paced"),
       { model_name: "claude-*", litellm_params: { model: "anthropic/claude-*", api_key: "os.environ/ANTHROPIC_API_KEY" } },
       { model_name: "gpt-*", litellm_params: { model: "openai/gpt-*", api_key: "os.environ/OPENAI_API_KEY" } },
-      ...extra,
     ],
     router_settings: { routing_strategy: "simple-shuffle", num_retries: 2 },
-    general_settings: { master_key: MASTER_KEY },
+    general_settings: { master_key: MASTER_KEY, ...(databaseUrl ? { database_url: databaseUrl } : {}) },
   });
 }
 
 export interface GatewayCommand {
   cmd: string[];
   label: string;
+}
+
+/** What a scenario after the main matrix gets: the running fakes, the direct baseline, the gateway to start. */
+export interface ScenarioOpts {
+  rounds: number;
+  fakes: Fakes;
+  direct: Subject;
+  gw: GatewayCommand;
+  ctx: ShapeCtx;
+  logDir: string;
+  log: (s: string) => void;
 }
 
 export async function startLitellm(name: string, gw: GatewayCommand, configPath: string, logDir: string, extraArgs: string[] = [], cpu: string | undefined = PROXY_CPU): Promise<{ proc: Proc; port: number }> {
@@ -169,8 +181,8 @@ export async function startLitellm(name: string, gw: GatewayCommand, configPath:
   return { proc, port };
 }
 
-export function litellmSubjects(proc: Proc, port: number): Subject[] {
-  const headers = { ...json, authorization: `Bearer ${MASTER_KEY}` };
+export function litellmSubjects(proc: Proc, port: number, key = MASTER_KEY): Subject[] {
+  const headers = { ...json, authorization: `Bearer ${key}` };
   const chat: Subject = {
     id: "litellm",
     label: "litellm-rust",
