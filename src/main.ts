@@ -4,7 +4,6 @@ import { raiseFetchLimit } from "./cli/fetch-limit.ts";
 import { launch } from "./cli/launch.ts";
 import { isWorker, runWorkers } from "./cli/workers.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
-import { startGateway } from "./server.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
       loadConfig(args.config);
       return await runWorkers(args, argv);
     }
+    // Loaded only here, so the process that re-executes itself or supervises workers stays small.
+    const { startGateway } = await import("./server.ts");
     const gw = await startGateway(args);
     process.stdout.write(`litellm-rust listening on ${gw.url}\n`);
     const grace = (gw.runtime().config.general.graceful_shutdown_seconds ?? 30) * 1000;

@@ -7,7 +7,8 @@ export const SLOW_MS = 50;
 export const PACE_MS = 50;
 /** Text chunks in a paced stream (each one SSE event). */
 export const STREAM_CHUNKS = 20;
-export const STREAM_REPLY = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty";
+/** 20 pieces of 6 characters: the fake cuts the reply into equal pieces, none of them empty. */
+export const STREAM_REPLY = Array.from({ length: STREAM_CHUNKS }, (_, i) => `tok${String(i).padStart(2, "0")} `).join("");
 
 /** One request, as a load tool sends it. */
 export interface Target {
