@@ -1,6 +1,6 @@
 import type { CallRecord, CallSink } from "../gateway/types.ts";
 import type { RouterState } from "../router/state.ts";
-import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import { Counter, Gauge, Histogram, labelKey, Registry } from "./registry.ts";
 
 const CALL_LABELS = ["model", "model_group", "model_id", "api_provider", "route"] as const;
 
@@ -41,33 +41,27 @@ export class GatewayMetrics implements CallSink {
 
   record(r: CallRecord): void {
     if (r.req.callType === "acount_tokens") return;
-    const l = {
-      model: r.upstreamModel ?? r.req.model,
-      model_group: r.modelGroup ?? "",
-      model_id: r.deployment?.id ?? "",
-      api_provider: r.deployment?.providerName ?? "",
-      route: r.req.route,
-    };
+    const k = labelKey(r.upstreamModel ?? r.req.model, r.modelGroup ?? "", r.deployment?.id ?? "", r.deployment?.providerName ?? "", r.req.route);
     const status = String(r.error?.status ?? 200);
-    this.requests.inc({ ...l, status_code: status });
-    if (r.status === "failure") this.failed.inc({ ...l, exception_class: r.error?.kind ?? "Unknown", status_code: status });
+    this.requests.incKey(labelKey(k, status));
+    if (r.status === "failure") this.failed.incKey(labelKey(k, r.error?.kind ?? "Unknown", status));
     const totalS = (r.endMs - r.req.startMs) / 1000;
-    this.total.observe(l, totalS);
+    this.total.observeKey(k, totalS);
     if (r.deployment) {
       const upS = r.upstreamMs / 1000;
-      this.upstream.observe(l, upS);
+      this.upstream.observeKey(k, upS);
       const firstByteS = r.completionStartMs ? (r.completionStartMs - r.req.startMs) / 1000 : totalS;
-      this.overhead.observe(l, Math.max(0, (r.req.stream ? firstByteS : totalS) - upS));
-      if (r.req.stream && r.completionStartMs) this.ttft.observe(l, firstByteS);
+      this.overhead.observeKey(k, Math.max(0, (r.req.stream ? firstByteS : totalS) - upS));
+      if (r.req.stream && r.completionStartMs) this.ttft.observeKey(k, firstByteS);
     }
     if (r.usage) {
-      this.inputTokens.inc(l, r.usage.promptTokens);
-      this.outputTokens.inc(l, r.usage.completionTokens);
-      this.totalTokens.inc(l, r.usage.totalTokens);
+      this.inputTokens.incKey(k, r.usage.promptTokens);
+      this.outputTokens.incKey(k, r.usage.completionTokens);
+      this.totalTokens.incKey(k, r.usage.totalTokens);
     }
-    if (r.cost) this.spend.inc({ ...l, hashed_api_key: r.req.auth.apiKeyHash ?? "", team: r.req.auth.teamId ?? "" }, r.cost);
-    if (r.retries) this.retries.inc(l, r.retries);
-    if (r.fallbacks) this.fallbacks.inc(l, r.fallbacks);
+    if (r.cost) this.spend.incKey(labelKey(k, r.req.auth.apiKeyHash ?? "", r.req.auth.teamId ?? ""), r.cost);
+    if (r.retries) this.retries.incKey(k, r.retries);
+    if (r.fallbacks) this.fallbacks.incKey(k, r.fallbacks);
   }
 
   render(): string {

@@ -9,6 +9,9 @@ function labelText(names: readonly string[], values: readonly string[], extra = 
   return parts.length ? `{${parts.join(",")}}` : "";
 }
 
+/** The series key of label values given in the metric's label order. */
+export const labelKey = (...values: string[]) => values.join("\u0001");
+
 abstract class Metric {
   constructor(
     readonly name: string,
@@ -27,7 +30,10 @@ abstract class Metric {
 export class Counter extends Metric {
   private readonly series = new Map<string, number>();
   inc(labels: Labels = {}, by = 1): void {
-    const k = this.key(labels);
+    this.incKey(this.key(labels), by);
+  }
+  /** `key`: the label values in `labelNames` order joined by U+0001 (see `labelKey`). */
+  incKey(k: string, by = 1): void {
     this.series.set(k, (this.series.get(k) ?? 0) + by);
   }
   render(): string {
@@ -67,7 +73,9 @@ export class Histogram extends Metric {
     super(name, help, labelNames);
   }
   observe(labels: Labels, v: number): void {
-    const k = this.key(labels);
+    this.observeKey(this.key(labels), v);
+  }
+  observeKey(k: string, v: number): void {
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;

@@ -137,7 +137,7 @@ export class Router {
     for (let n = 0; ; n++) {
       const d = this.pick(resolved, tried);
       this.state.requestStarted(d.id);
-      if (!(await this.state.admit(d.id, d.rpm, d.tpm))) {
+      if (this.state.shared && (d.rpm !== undefined || d.tpm !== undefined) && !(await this.state.admit(d.id, d.rpm, d.tpm))) {
         this.state.requestEnded(d.id);
         n--;
         continue;
