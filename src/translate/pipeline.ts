@@ -20,9 +20,11 @@ function errorBeforeOutput(ev: Extract<StreamEvent, { type: "error" }>): Gateway
 }
 
 /**
- * SSE bytes in the upstream protocol → SSE bytes in the client's. An upstream error before any
- * output fails the stream with a GatewayError, so the router can still retry or fall back; after
- * output it becomes the client protocol's error event and the stream ends.
+ * SSE bytes in the upstream protocol → SSE bytes in the client's. The client's opening event goes
+ * out as soon as the upstream's stream starts (time to first byte follows the upstream's). An
+ * upstream error before anything reached the client (including one in the same read as the
+ * upstream's start) fails the stream with a GatewayError, so the router can still retry or fall
+ * back; after that it becomes the client protocol's error event and the stream ends.
  */
 export function translateStream(dec: StreamDecoder, enc: StreamEncoder): TransformStream<Uint8Array, Uint8Array> {
   const parser = new SseParser();
@@ -32,10 +34,11 @@ export function translateStream(dec: StreamDecoder, enc: StreamEncoder): Transfo
 
   const handle = (msgs: SseMessage[], c: TransformStreamDefaultController<Uint8Array>, atEnd: boolean) => {
     let out = "";
+    let content = false;
     outer: for (const m of msgs) {
       for (const ev of dec.push(m)) {
         if (ev.type === "error") {
-          if (!sentAny && !out) {
+          if (!sentAny && !content) {
             done = failed = true;
             c.error(errorBeforeOutput(ev));
             return;
@@ -49,7 +52,9 @@ export function translateStream(dec: StreamDecoder, enc: StreamEncoder): Transfo
           done = true;
           break outer;
         }
-        out += enc.push(ev);
+        const piece = enc.push(ev);
+        if (piece && ev.type !== "start") content = true;
+        out += piece;
       }
     }
     if (!done && atEnd) {

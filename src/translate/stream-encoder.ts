@@ -18,7 +18,7 @@ export abstract class StreamEncoderBase implements StreamEncoder {
     switch (e.type) {
       case "start":
         this.upstreamId ||= e.id;
-        return "";
+        return this.opening();
       case "usage":
         Object.assign(this.usage, e.usage);
         return "";
@@ -37,6 +37,11 @@ export abstract class StreamEncoderBase implements StreamEncoder {
     return this.stopReason === "end" && this.sawTool ? "tool_use" : this.stopReason;
   }
 
+  /**
+   * What the client gets as soon as the upstream's stream has started (its first event): the
+   * client's time to first byte follows the upstream's, and a failure before it can still fall back.
+   */
+  protected abstract opening(): string;
   protected abstract content(e: ContentEvent): string;
   abstract finish(): string;
   abstract error(e: Extract<StreamEvent, { type: "error" }>): string;

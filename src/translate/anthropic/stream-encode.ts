@@ -53,6 +53,10 @@ export class AnthropicStreamEncoder extends StreamEncoderBase {
     }
   }
 
+  protected opening(): string {
+    return this.preamble();
+  }
+
   finish(): string {
     return (
       this.preamble() +

@@ -40,6 +40,10 @@ export class ChatStreamEncoder extends StreamEncoderBase {
     }
   }
 
+  protected opening(): string {
+    return this.started ? "" : this.chunk({ role: "assistant", content: "" });
+  }
+
   finish(): string {
     const end = this.chunk({}, stopToChat(this.stop));
     const usage = sseEvent({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.ctx.model, choices: [], usage: usageToChat(this.usage) });

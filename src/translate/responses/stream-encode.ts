@@ -65,6 +65,10 @@ export class ResponsesStreamEncoder extends StreamEncoderBase {
     }
   }
 
+  protected opening(): string {
+    return this.preamble();
+  }
+
   finish(): string {
     const head = this.preamble() + this.close();
     const response = responseObject(this.id, this.created, this.ctx, this.output, this.stop, this.usage);

@@ -129,8 +129,20 @@ describe("upstream errors inside the stream", () => {
   const overloaded = sse({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, "error");
   const partial = ANTHROPIC_STREAM.slice(0, ANTHROPIC_STREAM.indexOf("event: content_block_stop"));
 
-  test("before any output: the stream fails with a GatewayError the router can retry (Anthropic overload → 529)", async () => {
-    const { text, error } = await translate("openai-chat", "anthropic-messages", ANTHROPIC_STREAM.slice(0, ANTHROPIC_STREAM.indexOf("event: ping")) + overloaded, "bytes");
+  test("the client's opening goes out as soon as the upstream's stream starts, before any content", async () => {
+    const start = ANTHROPIC_STREAM.slice(0, ANTHROPIC_STREAM.indexOf("event: ping"));
+    const t = translator("openai-chat", "anthropic-messages")!.stream({ model: "client-model" });
+    const writer = t.writable.getWriter();
+    void writer.write(new TextEncoder().encode(start));
+    const first = await t.readable.getReader().read();
+    const text = new TextDecoder().decode(first.value);
+    expect(text).toContain('"role":"assistant"');
+    expect(text).not.toContain("finish_reason\":\"stop");
+    void writer.abort();
+  });
+
+  test("an error in the same read as the upstream's start: a GatewayError the router can retry (Anthropic overload → 529)", async () => {
+    const { text, error } = await translate("openai-chat", "anthropic-messages", ANTHROPIC_STREAM.slice(0, ANTHROPIC_STREAM.indexOf("event: ping")) + overloaded, "whole");
     expect(text).toBe("");
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).status).toBe(529);
