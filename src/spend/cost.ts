@@ -1,4 +1,4 @@
-import { calcPrice } from "@pydantic/genai-prices";
+import type { calcPrice as CalcPrice } from "@pydantic/genai-prices";
 import type { Deployment } from "../router/deployment.ts";
 import type { Usage } from "../gateway/usage.ts";
 
@@ -37,6 +37,13 @@ const PROVIDER_IDS: Record<string, string> = {
 };
 
 const cache = new Map<string, Rates | null>();
+
+// The price table is about 16 MB of resident memory: loaded on the first price lookup, not at start.
+let calcPriceFn: typeof CalcPrice | undefined;
+const calcPrice: typeof CalcPrice = (...args) => {
+  calcPriceFn ??= (require("@pydantic/genai-prices") as { calcPrice: typeof CalcPrice }).calcPrice;
+  return calcPriceFn(...args);
+};
 
 function ratesFor(provider: string, model: string): Rates | null {
   const key = `${provider}\u0000${model}`;

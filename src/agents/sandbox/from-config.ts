@@ -1,6 +1,6 @@
 import type { GatewayConfig } from "../../config/index.ts";
-import { DaytonaProvider } from "./daytona.ts";
-import { E2BProvider } from "./e2b.ts";
+import type { DaytonaProvider } from "./daytona.ts";
+import type { E2BProvider } from "./e2b.ts";
 import type { SandboxProvider } from "./types.ts";
 
 /**
@@ -10,17 +10,21 @@ import type { SandboxProvider } from "./types.ts";
  */
 const u = (s: string | null | undefined) => s ?? undefined;
 
+// The SDKs are large (about 60 MB of resident memory together): loaded only when configured.
+const loadE2B = () => (require("./e2b.ts") as { E2BProvider: typeof E2BProvider }).E2BProvider;
+const loadDaytona = () => (require("./daytona.ts") as { DaytonaProvider: typeof DaytonaProvider }).DaytonaProvider;
+
 export function sandboxProviders(config: GatewayConfig): Map<string, SandboxProvider> {
   const out = new Map<string, SandboxProvider>();
   const e = config.general.e2b_sandbox_params;
   if (e?.e2b_api_key) {
-    out.set("e2b", new E2BProvider({ apiKey: e.e2b_api_key, apiUrl: u(e.e2b_api_url), domain: u(e.e2b_domain), sandboxUrl: u(e.e2b_sandbox_url), template: u(e.e2b_template) }));
+    out.set("e2b", new (loadE2B())({ apiKey: e.e2b_api_key, apiUrl: u(e.e2b_api_url), domain: u(e.e2b_domain), sandboxUrl: u(e.e2b_sandbox_url), template: u(e.e2b_template) }));
   }
   const d = config.general.daytona_sandbox_params;
   if (d?.daytona_api_key) {
     out.set(
       "daytona",
-      new DaytonaProvider({
+      new (loadDaytona())({
         apiKey: d.daytona_api_key,
         apiUrl: u(d.daytona_api_url),
         target: u(d.daytona_target),
