@@ -1,3 +1,4 @@
+import { durationMs } from "../spend/duration.ts";
 import { utcDate } from "../db/client.ts";
 import type { SpendBook, SpendCell } from "../spend/book.ts";
 import type { UserRole } from "./types.ts";
@@ -104,6 +105,8 @@ export interface KeyRecord {
   maxParallel?: number;
   allowedRoutes: string[];
   metadata: Row;
+  /** `model_max_budget`: per-model budgets over a period. */
+  modelMaxBudget: Record<string, { budgetLimit: number; periodMs: number }>;
   team?: TeamInfo;
   member?: MemberInfo;
   user?: UserInfo;
@@ -157,6 +160,7 @@ export function keyRecordFrom(row: CombinedRow, book: SpendBook): KeyRecord {
     maxParallel: num(k.max_parallel_requests) ?? keyBudget?.maxParallel,
     allowedRoutes: strs(k.allowed_routes),
     metadata: obj(k.metadata),
+    modelMaxBudget: modelBudgets(k.model_max_budget),
     teamModelAliases: Object.fromEntries(Object.entries(obj(row.ma)).filter((e): e is [string, string] => typeof e[1] === "string")),
   };
   const t = row.t;
@@ -220,4 +224,17 @@ export function endUserRecordFrom(e: Row, b: Row | null | undefined, book: Spend
     budget: budgetOf(b),
     allowedModelRegion: str(e.allowed_model_region),
   };
+}
+
+/** LiteLLM's `model_max_budget` JSON: `{model: {budget_limit, time_period}}`; a period defaults to 30 days. */
+function modelBudgets(v: unknown): KeyRecord["modelMaxBudget"] {
+  const out: KeyRecord["modelMaxBudget"] = {};
+  for (const [model, cfg] of Object.entries(obj(v))) {
+    const c = obj(cfg);
+    const limit = num(c.budget_limit) ?? num(c.max_budget);
+    if (limit === undefined) continue;
+    const period = typeof c.time_period === "string" ? durationMs(c.time_period) : undefined;
+    out[model] = { budgetLimit: limit, periodMs: period ?? 30 * 86400e3 };
+  }
+  return out;
 }

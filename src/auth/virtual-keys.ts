@@ -5,7 +5,7 @@ import type { RateLimiter } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import type { SpendBook } from "../spend/book.ts";
 import { authError, type RequestFacts, type VirtualKeyChecker } from "./authenticator.ts";
-import { checkCommonBudgets, checkEndUserBudget, checkKeyBudget, checkMemberBudgetEarly, softBudgetCrossed } from "./budget-checks.ts";
+import { budgetExceeded, checkCommonBudgets, checkEndUserBudget, checkKeyBudget, checkMemberBudgetEarly, softBudgetCrossed } from "./budget-checks.ts";
 import { abbreviateKey } from "./hash.ts";
 import type { AuthCache } from "./key-cache.ts";
 import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
@@ -24,6 +24,12 @@ export interface VirtualKeyDeps {
   /** Both prices of the model's deployments explicitly 0: LiteLLM skips budget checks. */
   isZeroCost: (model: string) => boolean;
   allowOnDbUnavailable: boolean;
+  /** `general_settings.enforce_user_param`: LLM calls must name an end user (`user`). */
+  enforceUserParam?: boolean;
+  /** Spend per key and model over a period, for `model_max_budget`. */
+  modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
+  /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
+  globalBudget?: { max: number; spend(): number };
   log: Logger;
 }
 
@@ -80,6 +86,13 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     }
     if (budgets) {
       checkKeyBudget(rec);
+      const mb = facts.model ? rec.modelMaxBudget[facts.model] : undefined;
+      if (mb && this.d.modelBudgets) {
+        const spent = this.d.modelBudgets.spend(rec.token, facts.model!, mb.periodMs);
+        if (spent >= mb.budgetLimit) {
+          throw budgetExceeded(`LiteLLM Virtual Key: ${rec.token}, key_alias: ${rec.keyAlias ?? null}, exceeded budget for model=${facts.model}. Current cost: ${spent}, Max budget: ${mb.budgetLimit}`);
+        }
+      }
       if (softBudgetCrossed(rec) && !this.softAlerted.has(rec.token)) {
         this.softAlerted.add(rec.token);
         this.d.log.warn("virtual key crossed its soft budget", { key_alias: rec.keyAlias, key_name: rec.keyName, spend: rec.spend.value, soft_budget: rec.softBudget });
@@ -96,6 +109,13 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       endUser = await this.endUserRecord(facts.endUser);
       if (endUser?.blocked) throw authError(`Authentication Error, End User=${endUser.id} is blocked. Update via \`/customer/unblock\` if you're admin.`);
       if (endUser && budgets) checkEndUserBudget(endUser);
+    }
+    if (this.d.enforceUserParam && facts.isLLMRoute && !facts.endUser) {
+      throw authError(`Authentication Error, 'user' param not passed in. 'enforce_user_param'=True`);
+    }
+    const global = this.d.globalBudget;
+    if (budgets && global && global.max > 0 && global.spend() >= global.max) {
+      throw budgetExceeded(`ExceededBudget: LiteLLM Proxy has exceeded its budget. Current spend: ${global.spend()}; Max Budget: ${global.max}`);
     }
 
     const ctx: AuthContext = {

@@ -196,6 +196,7 @@ export const GeneralSettingsSchema = v.looseObject({
   forward_client_headers_to_llm_api: o(bool),
   token_rate_limit_type: o(v.picklist(["output", "input", "total"])),
   global_max_parallel_requests: o(int),
+  enforce_user_param: o(bool),
   max_parallel_requests: o(int),
   store_prompts_in_spend_logs: o(bool),
   spend_spill_dir: o(str),

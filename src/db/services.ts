@@ -23,6 +23,8 @@ import { spendSink } from "../spend/sink.ts";
 import { SpillStore } from "../spend/spill.ts";
 import { SpendTracker } from "../spend/tracker.ts";
 import { SpendWriter } from "../spend/writer.ts";
+import { GlobalSpend } from "../spend/global-spend.ts";
+import { ModelBudgetBook } from "../spend/model-budgets.ts";
 import { Database } from "./client.ts";
 import { loadDbModels, storeModelInDb } from "./db-models.ts";
 import { KeyQueries } from "./key-queries.ts";
@@ -99,6 +101,9 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   }
   const book = new SpendBook();
   const catalog = catalogOf(rt);
+  const maxBudget = config.litellm.max_budget ?? undefined;
+  const global = maxBudget ? new GlobalSpend(db, log) : undefined;
+  const modelBudgets = new ModelBudgetBook(db, log);
   const keys = new VirtualKeyAuth({
     db,
     queries: new KeyQueries(db),
@@ -111,6 +116,9 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       return !!r && r.deployments.every(isZeroCost);
     },
     allowOnDbUnavailable: g.allow_requests_on_db_unavailable === true,
+    enforceUserParam: g.enforce_user_param === true,
+    modelBudgets,
+    globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
     log,
   });
   const spill = new SpillStore(spillDir(config));
@@ -135,15 +143,16 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     tracker,
     models,
     config,
-    sink: spendSink(tracker, book, limiter, {
+    sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, limiter, {
       disabled: g.disable_spend_updates === true,
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
       tpmTokens: g.token_rate_limit_type ?? "output",
-    }),
+    })),
     invalidate: (i) => bus.invalidate(i),
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);
+      global?.stop();
       stopReset();
       await tracker.close();
       await db.close();
@@ -157,6 +166,19 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
         const rec = auth.key as KeyRecord | undefined;
         return rec ? visibleModels(rec, names, catalog) : names;
       };
+    },
+  };
+}
+
+/** Feeds the proxy-wide and per-model budget counters as calls finish. */
+function withGlobalSpend(global: GlobalSpend | undefined, models: ModelBudgetBook, sink: CallSink): CallSink {
+  return {
+    record(r) {
+      if (r.cost) {
+        global?.add(r.cost);
+        if (r.req.auth.apiKeyHash) models.add(r.req.auth.apiKeyHash, r.req.model, r.cost);
+      }
+      sink.record(r);
     },
   };
 }
