@@ -88,6 +88,8 @@ interface Following {
   chain(): Promise<void>;
   /** Output may have been missed (reattached after a restart): a clean exit without a result counts. */
   partial?: boolean;
+  /** Ends the run's key: called once Claude has exited, before the run is recorded as ended. */
+  endKey(): Promise<void>;
 }
 
 /** Streams Claude's stream-json into events until it exits, then records the outcome. */
@@ -113,6 +115,7 @@ async function followClaude(
   });
   onEvents(parser.end());
   await f.chain();
+  await f.endKey().catch(() => {});
   const final = result as ClaudeResult | undefined;
   const ok = exitCode === 0 && (final ? !final.isError : !!f.partial);
   const status: RunState = ok ? "succeeded" : "failed";
@@ -138,7 +141,7 @@ async function followClaude(
 /** A run that ended by timeout, cancel, shutdown or an error: the state and the reason, then the event. */
 async function recordFailure(
   deps: RunnerDeps,
-  f: Pick<Following, "run" | "agent" | "emit" | "set" | "secrets" | "chain"> & { ctx?: RunContext },
+  f: Pick<Following, "run" | "agent" | "emit" | "set" | "secrets" | "chain" | "endKey"> & { ctx?: RunContext },
   signal: AbortSignal,
   e: unknown,
 ): Promise<Run> {
@@ -154,6 +157,7 @@ async function recordFailure(
     for (const h of deps.hooks) await h.collect?.(f.ctx).catch((err) => deps.log.warn("run collect hook failed", { run_id: f.run.run_id, error: (err as Error).message }));
   }
   await f.chain().catch(() => {});
+  await f.endKey().catch(() => {});
   const done = await f.set({ status, error: message, ended_at: new Date().toISOString(), gateway_spend: f.run.gateway_spend + deps.gatewaySpend(f.run.run_id) });
   await f.emit("run.failed", { status, error: message });
   return done!;
@@ -184,7 +188,11 @@ export async function reattachRun(deps: RunnerDeps, run: Run, agent: AgentDef, s
   const w = eventWriter(deps, run.run_id, () => secrets);
   const set = (patch: Partial<Run>) => deps.store.update(run.run_id, patch);
   const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false, signal };
-  const f: Following = { run, agent, sandbox, ctx, emit: w.emit, set, secrets: () => secrets, chain: w.chain, partial: provider.attachOutput !== "complete" };
+  const hash = run.metadata.run_key_hash;
+  const endKey = async () => {
+    if (typeof hash === "string") await deps.keys.revokeHash(hash);
+  };
+  const f: Following = { run, agent, sandbox, ctx, emit: w.emit, set, secrets: () => secrets, chain: w.chain, partial: provider.attachOutput !== "complete", endKey };
   try {
     for (const h of deps.hooks) await h.reattach?.(ctx);
     await w.emit("run.reattached", { sandbox_id: sandbox.id, output: provider.attachOutput });
@@ -193,8 +201,7 @@ export async function reattachRun(deps: RunnerDeps, run: Run, agent: AgentDef, s
     return await recordFailure(deps, f, signal, e);
   } finally {
     await sandbox.kill().catch(() => {});
-    const hash = run.metadata.run_key_hash;
-    if (typeof hash === "string") await deps.keys.revokeHash(hash).catch(() => {});
+    await endKey().catch(() => {});
   }
 }
 
@@ -207,6 +214,9 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
   const set = (patch: Partial<Run>) => store.update(id, patch);
   let sandbox: Sandbox | undefined;
   let key: RunKey | undefined;
+  const endKey = async () => {
+    await key?.revoke();
+  };
   let ctx: RunContext | undefined;
   try {
     await set({ status: "provisioning", started_at: new Date().toISOString(), heartbeat_at: new Date().toISOString() });
@@ -248,7 +258,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     if (leaked.length) throw new Error(`refusing to start: ${leaked.map(([k]) => k).join(", ")} would carry the gateway's master or provider key into the sandbox`);
 
     await set({ status: "running", claude_session_id: run.claude_session_id, metadata: { ...run.metadata, run_key_hash: key.hash } });
-    return await followClaude(deps, { run, agent, sandbox, ctx, emit, set, secrets: () => secrets, chain }, (o) =>
+    return await followClaude(deps, { run, agent, sandbox, ctx, emit, set, secrets: () => secrets, chain, endKey }, (o) =>
       sandbox!.run(
         claudeCommand({
           claude: claudePath,
@@ -270,7 +280,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
       ),
     );
   } catch (e) {
-    return await recordFailure(deps, { run, agent, emit, set, secrets: () => secrets, chain, ctx: sandbox ? ctx : undefined }, signal, e);
+    return await recordFailure(deps, { run, agent, emit, set, secrets: () => secrets, chain, endKey, ctx: sandbox ? ctx : undefined }, signal, e);
   } finally {
     await sandbox?.kill().catch((e) => log.warn("sandbox kill failed", { run_id: id, sandbox_id: sandbox?.id, error: (e as Error).message }));
     await key?.revoke().catch(() => {});
