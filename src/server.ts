@@ -43,6 +43,8 @@ export interface Services {
   onRuntime: Array<(runtime: Runtime) => void>;
   /** Keys the gateway mints for itself (agent runs) when there is no database. */
   scoped: ScopedKeys;
+  /** Rebuilds the runtime on the running config (after `deployments` changed). */
+  rebuild?: () => void;
 }
 
 export interface RunningGateway {
@@ -119,6 +121,10 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   await connectRedis(config, services);
   const dbs = await attachDatabase(config, services, () => runtime);
   let runtime = buildRuntime(config, services);
+  services.rebuild = () => {
+    runtime = buildRuntime(runtime.config, services);
+    log.info(`models changed in the database: ${runtime.router.groups.allDeployments().length} deployments`);
+  };
   let listenUrl = "";
   const durable = config.agents.length ? new DurableAgents(config, dbs?.db.sql, log) : undefined;
   const agents = createAgentRuntime({

@@ -26,11 +26,14 @@ import { SpendWriter } from "../spend/writer.ts";
 import { GlobalSpend } from "../spend/global-spend.ts";
 import { ModelBudgetBook } from "../spend/model-budgets.ts";
 import { Database } from "./client.ts";
+import { dbModelsStamp } from "./db-model-store.ts";
 import { loadDbModels, storeModelInDb } from "./db-models.ts";
 import { KeyQueries } from "./key-queries.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
+/** How often an instance looks for models added, changed or deleted by another one (LiteLLM polls every 10 s). */
+const MODEL_POLL_MS = 10_000;
 
 /** Everything the LiteLLM database brings: virtual keys, spend tracking, management data. */
 export interface DbServices {
@@ -40,7 +43,11 @@ export interface DbServices {
   keys: VirtualKeyAuth;
   sink: CallSink;
   tracker: SpendTracker;
+  /** Models stored in the database (`store_model_in_db`), as last read. */
   models: Deployment[];
+  /** Re-reads the database models and hands them to `onModels` (after a model write, or when the poll sees a change). */
+  reloadModels(): Promise<void>;
+  onModels?: (models: Deployment[]) => void;
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
   /** Writes every queued spend event now. */
@@ -83,6 +90,10 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
   services.sinks.push(dbs.sink);
   services.health.push(() => dbs.health());
   services.deployments.push(...dbs.models);
+  dbs.onModels = (models) => {
+    services.deployments.splice(0, services.deployments.length, ...models);
+    services.rebuild?.();
+  };
   services.onRuntime.push((runtime) => dbs.attach(runtime));
   services.onShutdown.unshift(() => dbs.close());
   return dbs;
@@ -133,15 +144,27 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     : startBudgetResetJob(db, book, (i) => bus.invalidate(i), log, numSetting(g.proxy_budget_rescheduler_min_time, 597), numSetting(g.proxy_budget_rescheduler_max_time, 605));
   const pinger = setInterval(() => void db.ping(), 5000);
   pinger.unref?.();
-  const models = db.ready && storeModelInDb(config) ? await loadDbModels(db, config, log).catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
+  const modelsOn = storeModelInDb(config);
+  let modelStamp = "";
+  const readModels = async (): Promise<Deployment[]> => {
+    if (!db.ready) return [];
+    modelStamp = await dbModelsStamp(db);
+    return loadDbModels(db, config, log);
+  };
+  const models = modelsOn ? await readModels().catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
+  let modelPoll: ReturnType<typeof setInterval> | undefined;
 
-  return {
+  const dbs: DbServices = {
     db,
     cache,
     book,
     keys,
     tracker,
     models,
+    async reloadModels() {
+      dbs.models = await readModels();
+      dbs.onModels?.(dbs.models);
+    },
     config,
     sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, limiter, {
       disabled: g.disable_spend_updates === true,
@@ -152,6 +175,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);
+      clearInterval(modelPoll);
       global?.stop();
       stopReset();
       await tracker.close();
@@ -168,6 +192,16 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       };
     },
   };
+  if (modelsOn) {
+    modelPoll = setInterval(() => {
+      if (!db.ready) return;
+      void dbModelsStamp(db)
+        .then((s) => (s !== modelStamp ? dbs.reloadModels() : undefined))
+        .catch((e: Error) => log.warn("database models not re-read", { error: e.message }));
+    }, MODEL_POLL_MS);
+    modelPoll.unref?.();
+  }
+  return dbs;
 }
 
 /** Feeds the proxy-wide and per-model budget counters as calls finish. */

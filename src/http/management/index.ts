@@ -3,6 +3,7 @@ import type { DbServices } from "../../db/services.ts";
 import type { Runtime } from "../../runtime.ts";
 import { registerBudgetRoutes } from "./budgets.ts";
 import { registerKeyRoutes } from "./keys.ts";
+import { registerModelWriteRoutes } from "./model-writes.ts";
 import { registerModelRoutes } from "./models.ts";
 import { registerSpendRoutes } from "./spend.ts";
 import { registerTeamRoutes } from "./teams.ts";
@@ -17,5 +18,6 @@ export function managementRoutes(dbs: DbServices | undefined) {
     registerBudgetRoutes(app, rt, dbs);
     registerSpendRoutes(app, rt, dbs);
     registerModelRoutes(app, rt);
+    registerModelWriteRoutes(app, rt, dbs);
   };
 }
