@@ -112,6 +112,8 @@ export interface KeyRecord {
   user?: UserInfo;
   org?: OrgInfo;
   teamModelAliases: Record<string, string>;
+  /** The key's own `aliases`: a requested model name routed to another. */
+  keyAliases: Record<string, string>;
 }
 
 export interface EndUserRecord {
@@ -138,6 +140,8 @@ export interface CombinedRow {
   ma?: unknown;
 }
 
+const stringMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
+
 export function keyRecordFrom(row: CombinedRow, book: SpendBook): KeyRecord {
   const k = row.k;
   const token = String(k.token);
@@ -161,7 +165,8 @@ export function keyRecordFrom(row: CombinedRow, book: SpendBook): KeyRecord {
     allowedRoutes: strs(k.allowed_routes),
     metadata: obj(k.metadata),
     modelMaxBudget: modelBudgets(k.model_max_budget),
-    teamModelAliases: Object.fromEntries(Object.entries(obj(row.ma)).filter((e): e is [string, string] => typeof e[1] === "string")),
+    teamModelAliases: stringMap(row.ma),
+    keyAliases: stringMap(k.aliases),
   };
   const t = row.t;
   if (t && rec.teamId) {

@@ -1,4 +1,6 @@
 import type { Context, Hono } from "hono";
+import type { KeyRecord } from "../auth/key-record.ts";
+import { aliasedModel } from "../auth/model-access.ts";
 import { GatewayError } from "../errors.ts";
 import { invalidModel, runLLMCall } from "../gateway/call.ts";
 import type { LLMRequest } from "../gateway/types.ts";
@@ -46,13 +48,14 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   });
   const url = c.req.url;
   const q = url.indexOf("?");
+  const routed = auth.key ? aliasedModel(auth.key as KeyRecord, model) : model;
   return {
     protocol: ep.protocol,
     callType: ep.callType,
     route,
     body,
     rawBody: raw,
-    model,
+    model: routed,
     stream: body.stream === true && ep.protocol !== "openai-embeddings" && ep.protocol !== "anthropic-count-tokens",
     headers,
     query: q >= 0 ? url.slice(q) : "",
