@@ -187,6 +187,7 @@ export const GeneralSettingsSchema = v.looseObject({
   store_model_in_db: o(bool),
   proxy_batch_write_at: o(num),
   disable_spend_logs: o(bool),
+  disable_error_logs: o(bool),
   disable_spend_updates: o(bool),
   disable_reset_budget: o(bool),
   max_request_size_mb: o(num),

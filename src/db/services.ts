@@ -133,7 +133,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true }), spill, book, log, {
+  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
   });

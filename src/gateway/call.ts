@@ -50,16 +50,17 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     typeof req.body.num_retries === "number" ? req.body.num_retries : numRetriesHeader ? Number(numRetriesHeader) : undefined;
 
   let routed;
+  let tried: Deployment | undefined;
   try {
     routed = await rt.router.execute<AttemptResult>(
       resolved,
       { numRetries, clientFallbacks: clientFallbacks(req.body) },
-      (d, info) => attempt(req, d, info.resolved, info, timeoutsFor(rt, req, d), rt.log),
+      (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
   } catch (e) {
     const err = asGatewayError(e);
     err.headers["x-litellm-call-id"] = req.callId;
-    rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group });
+    rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
     throw err;
   }
 

@@ -47,7 +47,7 @@ export class GatewayMetrics implements CallSink {
     if (r.status === "failure") this.failed.incKey(labelKey(k, r.error?.kind ?? "Unknown", status));
     const totalS = (r.endMs - r.req.startMs) / 1000;
     this.total.observeKey(k, totalS);
-    if (r.deployment) {
+    if (r.deployment && (r.status === "success" || r.upstreamMs > 0)) {
       const upS = r.upstreamMs / 1000;
       this.upstream.observeKey(k, upS);
       const firstByteS = r.completionStartMs ? (r.completionStartMs - r.req.startMs) / 1000 : totalS;

@@ -36,9 +36,26 @@ export interface SpendLogRow {
   request_duration_ms: number;
 }
 
+/** One `LiteLLM_ErrorLogs` row, as LiteLLM's failure handler writes it for a failed call. */
+export interface ErrorLogRow {
+  request_id: string;
+  startTime: string;
+  endTime: string;
+  api_base: string;
+  model_group: string;
+  litellm_model_name: string;
+  model_id: string;
+  request_kwargs: Record<string, unknown>;
+  exception_type: string;
+  exception_string: string;
+  status_code: string;
+}
+
 /** What the batch writer needs of one finished call: the row plus the usage the row has no column for. */
 export interface SpendEvent {
   row: SpendLogRow;
+  /** Failed calls: the error row. */
+  error?: ErrorLogRow;
   cacheReadTokens: number;
   cacheCreationTokens: number;
   /** The route, written to the daily tables' `endpoint`. */
@@ -81,6 +98,30 @@ function spendLogsMetadata(rec: CallRecord): unknown {
   return meta?.spend_logs_metadata ?? null;
 }
 
+/** The call's optional parameters (temperature, max_tokens, stream, …): scalars only, never content. */
+function requestKwargs(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === "number" || typeof v === "boolean") out[k] = v;
+  return out;
+}
+
+function errorLogFor(rec: CallRecord, row: SpendLogRow): ErrorLogRow | undefined {
+  if (rec.status !== "failure" || !rec.error) return undefined;
+  return {
+    request_id: rec.req.callId,
+    startTime: row.startTime,
+    endTime: row.endTime,
+    api_base: row.api_base,
+    model_group: row.model_group,
+    litellm_model_name: row.model,
+    model_id: row.model_id,
+    request_kwargs: requestKwargs(rec.req.body),
+    exception_type: rec.error.kind,
+    exception_string: rec.error.message,
+    status_code: String(rec.error.status),
+  };
+}
+
 export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }): SpendEvent {
   const { req } = rec;
   const auth = req.auth;
@@ -121,8 +162,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     (typeof req.body.litellm_session_id === "string" ? req.body.litellm_session_id : undefined) ??
     (typeof req.body.litellm_trace_id === "string" ? req.body.litellm_trace_id : undefined) ??
     req.callId;
-  return {
-    row: {
+  const row: SpendLogRow = {
       request_id: rec.responseId ?? req.callId,
       call_type: req.callType,
       api_key: apiKey,
@@ -153,7 +193,10 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       status: rec.status,
       organization_id: auth.orgId ?? null,
       request_duration_ms: Math.max(0, Math.round(rec.endMs - req.startMs)),
-    },
+  };
+  return {
+    row,
+    error: errorLogFor(rec, row),
     cacheReadTokens: u?.cacheReadTokens ?? 0,
     cacheCreationTokens: u?.cacheCreationTokens ?? 0,
     endpoint: req.route,

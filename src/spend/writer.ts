@@ -27,6 +27,8 @@ const q = (n: string) => `"${n}"`;
 
 export interface WriteOptions {
   spendLogs: boolean;
+  /** `LiteLLM_ErrorLogs` rows for failed calls (off with `disable_error_logs`). */
+  errorLogs: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export class SpendWriter {
       sql.begin(async (tx) => {
         const s = this.db.schema;
         const fresh = await this.insertRows(tx, s, events);
+        await this.insertErrors(tx, s, fresh);
         await this.applyIncrements(tx, s, fresh);
         for (const d of DAILY) {
           if (s.hasTable(d.table)) await this.upsertDaily(tx, s, d.table, d.entity, dailyRows(fresh, d.kind));
@@ -69,6 +72,18 @@ export class SpendWriter {
     );
     const ids = new Set(inserted.map((r) => r.request_id));
     return [...unique.values()].filter((e) => ids.has(e.row.request_id));
+  }
+
+  private async insertErrors(tx: TransactionSql, s: SchemaInfo, events: SpendEvent[]): Promise<void> {
+    if (!this.opts.errorLogs || !s.hasTable("LiteLLM_ErrorLogs")) return;
+    const rows = events.flatMap((e) => (e.error ? [e.error] : []));
+    if (rows.length === 0) return;
+    const cols = s.existing("LiteLLM_ErrorLogs", Object.keys(rows[0]!)).map(q).join(", ");
+    await tx.unsafe(
+      `INSERT INTO "LiteLLM_ErrorLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_ErrorLogs", $1::text::jsonb)
+       ON CONFLICT (request_id) DO NOTHING`,
+      [JSON.stringify(rows)],
+    );
   }
 
   private async applyIncrements(tx: TransactionSql, s: SchemaInfo, events: SpendEvent[]): Promise<void> {

@@ -100,6 +100,10 @@ describe("keys", () => {
     expect(del.body).toEqual({ deleted_keys: [raw2] });
     expect((await chat(gw.url, raw2, { model: "other-gpt" })).body.error!.type).toBe("token_not_found_in_db");
     expect((await post("/key/delete", { keys: [raw2] })).status).toBe(404);
+    const [archived] = await db.sql`SELECT * FROM "LiteLLM_DeletedVerificationToken" WHERE token = ${sha256(raw2)}`;
+    expect(archived!.rotation_count).toBe(1);
+    expect(archived!.deleted_at).toBeInstanceOf(Date);
+    expect(archived!.id).toBeTruthy();
   });
 
   test("block and unblock take effect at once (the cache is invalidated)", async () => {
@@ -187,6 +191,10 @@ describe("users, teams, customers, budgets, organizations", () => {
     expect(((await get("/team/list")).body as unknown as Json[]).some((x) => x.team_id === teamId)).toBe(true);
     expect((await post("/team/delete", { team_ids: [teamId] })).status).toBe(200);
     expect((await get(`/team/info?team_id=${teamId}`)).status).toBe(404);
+    const [team] = await db.sql`SELECT team_alias, models FROM "LiteLLM_DeletedTeamTable" WHERE team_id = ${teamId}`;
+    expect(team).toEqual({ team_alias: "core", models: ["gpt-test", "other-gpt"] });
+    const [teamKey] = await db.sql`SELECT team_id FROM "LiteLLM_DeletedVerificationToken" WHERE token = ${sha256(key)}`;
+    expect(teamKey!.team_id).toBe(teamId);
   });
 
   test("customer with a budget: created, enforced, updated, blocked, deleted", async () => {

@@ -219,17 +219,28 @@ describe("spend tracking on a database the gateway created", () => {
     expect(report[0]!.teams[0]!.total_spend).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 9);
   });
 
-  test("a failed call leaves a failure row with spend 0", async () => {
+  test("a failed call leaves a failure row with spend 0 and a LiteLLM_ErrorLogs row", async () => {
     fake.control({ failStatus: 500, failCount: 1 });
     const r = await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-litellm-call-id": "failed-call-1" },
-      body: JSON.stringify({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }),
+      body: JSON.stringify({ model: "gpt-test", temperature: 0.5, messages: [{ role: "user", content: "a secret prompt" }] }),
     });
     expect(r.status).toBe(500);
     const row = await rowFor("failed-call-1");
     expect(row.status).toBe("failure");
     expect(row.spend).toBe(0);
     expect(row.metadata.error_information).toBeTruthy();
+    const [err] = await db.sql`SELECT * FROM "LiteLLM_ErrorLogs" WHERE request_id = 'failed-call-1'`;
+    expect(err!.model_group).toBe("gpt-test");
+    expect(err!.status_code).toBe("500");
+    expect(err!.exception_type).toBe("InternalServerError");
+    expect(err!.exception_string.length).toBeGreaterThan(0);
+    expect(err!.litellm_model_name).toBeTruthy();
+    expect(err!.api_base).toContain("127.0.0.1");
+    expect(err!.request_kwargs).toEqual({ temperature: 0.5 });
+    expect(JSON.stringify(err)).not.toContain("a secret prompt");
+    expect(JSON.stringify(err)).not.toContain("sk-");
+    expect(err!.startTime.getTime()).toBeLessThanOrEqual(err!.endTime.getTime());
   });
 });

@@ -77,6 +77,9 @@ export function route(
   });
 }
 
+/** Who deleted, for LiteLLM's `Deleted*` archive rows. */
+export const deletedBy = (m: Mgmt) => ({ userId: m.auth.userId ?? null, apiKeyHash: m.auth.apiKeyHash ?? null });
+
 /** A required string field of the body. */
 export function need(body: Row, field: string): string {
   const v = body[field];

@@ -6,7 +6,8 @@ import type { AuthContext } from "../../auth/types.ts";
 import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
 import type { DbServices } from "../../db/services.ts";
 import type { Runtime } from "../../runtime.ts";
-import { badRequest, httpError, isAdmin, list, need, requireAdmin, route, type Mgmt } from "./context.ts";
+import { copyToDeleted } from "../../db/deleted-copies.ts";
+import { badRequest, deletedBy, httpError, isAdmin, list, need, requireAdmin, route, type Mgmt } from "./context.ts";
 import { keyColumns, newRawKey, presentKey } from "./key-fields.ts";
 
 const T = "LiteLLM_VerificationToken";
@@ -106,7 +107,13 @@ async function deleteKeys(m: Mgmt): Promise<Row> {
   const rows = [...byHash, ...byAlias];
   if (rows.length === 0) throw httpError(404, `No keys found: keys=${JSON.stringify(keys)} key_aliases=${JSON.stringify(aliases)}`);
   for (const r of rows) assertOwner(m, r, "delete");
-  const deleted = await m.dbs.db.run((sql) => deleteIn(sql, T, "token", rows.map((r) => String(r.token))));
+  const tokens = rows.map((r) => String(r.token));
+  const deleted = await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      await copyToDeleted(tx, m.dbs.db.schema, T, "LiteLLM_DeletedVerificationToken", "token", tokens, deletedBy(m));
+      return deleteIn(tx, T, "token", tokens);
+    }),
+  );
   for (const r of deleted) m.dbs.invalidate({ kind: "key", id: String(r.token) });
   return { deleted_keys: [...keys, ...aliases] };
 }

@@ -6,7 +6,8 @@ import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/
 import type { DbServices } from "../../db/services.ts";
 import type { Runtime } from "../../runtime.ts";
 import { nextResetAt } from "../../spend/duration.ts";
-import { badRequest, httpError, isAdmin, list, need, route, type Mgmt } from "./context.ts";
+import { copyToDeleted } from "../../db/deleted-copies.ts";
+import { badRequest, deletedBy, httpError, isAdmin, list, need, route, type Mgmt } from "./context.ts";
 
 const T = "LiteLLM_TeamTable";
 const TM = "LiteLLM_TeamMembership";
@@ -164,6 +165,10 @@ async function deleteTeams(m: Mgmt): Promise<Row> {
   if (found.length !== ids.length) throw httpError(404, `Team not found: ${ids.filter((i) => !found.some((f) => f.team_id === i)).join(", ")}`);
   await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
+      const s = m.dbs.db.schema;
+      const keys = (await selectIn(tx, "LiteLLM_VerificationToken", "team_id", ids)).map((r) => String(r.token));
+      await copyToDeleted(tx, s, "LiteLLM_VerificationToken", "LiteLLM_DeletedVerificationToken", "token", keys, deletedBy(m));
+      await copyToDeleted(tx, s, T, "LiteLLM_DeletedTeamTable", "team_id", ids, deletedBy(m));
       await deleteIn(tx, "LiteLLM_VerificationToken", "team_id", ids);
       if (m.dbs.db.schema.hasTable(TM)) await deleteIn(tx, TM, "team_id", ids);
       await deleteIn(tx, T, "team_id", ids);
