@@ -11,7 +11,7 @@ import { createBenchDb, dropAll, generateKey } from "./bench/database.ts";
 import { dbScale } from "./bench/db-scale.ts";
 import { writeDocs } from "./bench/docs.ts";
 import { HELP, parseOptions } from "./bench/options.ts";
-import { LOAD_CPU, rssMiB, stopAll, which } from "./bench/proc.ts";
+import { LOAD_CPU, rssMiB, stopAll, which, type Proc } from "./bench/proc.ts";
 import { matrixTables, targets, targetsTable } from "./bench/report.ts";
 import { Results } from "./bench/results.ts";
 import { c50, rate400, serial, streams, type Shape, type ShapeCtx } from "./bench/shapes.ts";
@@ -98,9 +98,13 @@ async function main(): Promise<number> {
   const configPath = join(outDir, "litellm-bench.yaml");
   writeFileSync(configPath, litellmConfig(fakes, "note" in db ? undefined : db.url));
   const lr = await startLitellm("litellm-rust", gw, configPath, logDir);
+  const base = opts.baseline ? await startLitellm("baseline", { cmd: [opts.baseline], label: opts.baseline }, configPath, logDir) : undefined;
+  // Idle = started and listening, before any LLM request (the bare proxy's readiness probe is one).
+  await Bun.sleep(1000);
+  const idleRss = new Map<Proc, number>();
+  for (const p of [floor.proc, nginx?.proc, portkey?.proc, lr.proc, base?.proc]) if (p) idleRss.set(p, rssMiB(p.pids()));
   const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench"));
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
-  const base = opts.baseline ? await startLitellm("baseline", { cmd: [opts.baseline], label: opts.baseline }, configPath, logDir) : undefined;
   if (base) candidates.push({ ...litellmSubjects(base.proc, base.port)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
   if (!opts.skip.has("translate")) {
     const why = await probe(translate!.target("zero", false));
@@ -120,7 +124,11 @@ async function main(): Promise<number> {
   }
 
   await Bun.sleep(1000);
-  for (const s of subjects) if (s.proc) results.memory.set(s.id, { idle: rssMiB(s.proc.pids()), peak: 0, after: 0 });
+  for (const s of subjects) {
+    if (!s.proc) continue;
+    const warm = rssMiB(s.proc.pids());
+    results.memory.set(s.id, { idle: idleRss.get(s.proc) ?? warm, warm, peak: 0, after: 0 });
+  }
 
   const shapes: Shape[] = [serial, c50];
   if (!opts.skip.has("rate")) shapes.push(rate400);

@@ -3,8 +3,8 @@
  * Version, git sha and build date are baked in (`litellm-rust --version`).
  * Options: --target bun-linux-x64 (cross-compile), --outfile PATH.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
 const argv = process.argv.slice(2);
@@ -21,6 +21,9 @@ const sha = (() => {
 const target = opt("--target");
 const outfile = resolve(root, opt("--outfile") ?? "dist/litellm-rust");
 mkdirSync(dirname(outfile), { recursive: true });
+// Code splitting writes a source map per chunk beside the binary (the maps are embedded in it too):
+// build in a scratch directory and keep only the executable.
+const scratch = mkdtempSync(join(dirname(outfile), ".build-"));
 
 const cmd = [
   process.execPath,
@@ -28,14 +31,17 @@ const cmd = [
   "--compile",
   "--minify",
   "--sourcemap",
+  "--splitting",
   ...(target ? [`--target=${target}`] : []),
   `--define=LITELLM_RUST_VERSION=${JSON.stringify(pkg.version)}`,
   `--define=LITELLM_RUST_GIT_SHA=${JSON.stringify(sha)}`,
   `--define=LITELLM_RUST_BUILD_DATE=${JSON.stringify(new Date().toISOString())}`,
   resolve(root, "src/main.ts"),
   "--outfile",
-  outfile,
+  join(scratch, basename(outfile)),
 ];
 const r = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
+if (r.exitCode === 0) renameSync(join(scratch, basename(outfile)), outfile);
+rmSync(scratch, { recursive: true, force: true });
 if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
 console.log(`built ${outfile}`);

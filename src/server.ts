@@ -12,7 +12,7 @@ import { DurableAgents } from "./agents/durable.ts";
 import { registerAgentRoutes } from "./agents/routes.ts";
 import { createAgentRuntime } from "./agents/setup.ts";
 import { createApp } from "./http/app.ts";
-import { uiRoutes } from "./ui/index.tsx";
+import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
@@ -127,7 +127,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   };
   let listenUrl = "";
   const durable = config.agents.length ? new DurableAgents(config, dbs?.db.sql, log) : undefined;
-  const agents = createAgentRuntime({
+  const agents = await createAgentRuntime({
     config,
     router: runtime.router,
     log,
@@ -159,7 +159,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
 
-  services.routes.push(uiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
+  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
   const app = createApp(() => runtime, {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],

@@ -9,7 +9,10 @@ export interface Sample {
 }
 
 export interface Memory {
+  /** Started and listening, before any LLM request. */
   idle: number;
+  /** After the first requests (readiness probes, a virtual key made), before the load. */
+  warm: number;
   peak: number;
   after: number;
 }

@@ -43,11 +43,11 @@ export function gatewaySecrets(config: GatewayConfig, router: Router): string[] 
 }
 
 /** Builds the agent runtime from config, or nothing when no agents are configured. */
-export function createAgentRuntime(s: AgentSetup): AgentRuntime | undefined {
+export async function createAgentRuntime(s: AgentSetup): Promise<AgentRuntime | undefined> {
   const { config, router, log } = s;
   if (!config.agents.length) return undefined;
   const defs = agentDefinitions(config, (m) => router.resolve(m) !== undefined);
-  const providers = s.providers ?? sandboxProviders(config);
+  const providers = s.providers ?? (await sandboxProviders(config));
   const general = config.general;
   const store = s.sql ? new PostgresRunStore(s.sql) : new MemoryRunStore();
   return new AgentRuntime(

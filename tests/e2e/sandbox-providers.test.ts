@@ -351,7 +351,7 @@ test("providers built from general_settings reach the configured endpoints with 
     }),
     { TEST_E2B_KEY: "e2b_from_env_ref" },
   );
-  const providers = sandboxProviders(config);
+  const providers = await sandboxProviders(config);
   expect([...providers.keys()].sort()).toEqual(["daytona", "e2b"]);
   for (const p of providers.values()) {
     const sb = await p.create();
@@ -370,5 +370,5 @@ test("providers built from general_settings reach the configured endpoints with 
       expect(daytona.requests.at(-1)!.headers.authorization).toBe("Bearer dtn_from_config");
     }
   }
-  expect(sandboxProviders(loadConfig(writeConfig({ general_settings: { e2b_sandbox_params: { e2b_template: "x" } } }), {})).size).toBe(0);
+  expect((await sandboxProviders(loadConfig(writeConfig({ general_settings: { e2b_sandbox_params: { e2b_template: "x" } } }), {}))).size).toBe(0);
 });

@@ -9,6 +9,7 @@ import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.ts";
 import { ROOT, startGateway, type GatewayProcess } from "../helpers/gateway.ts";
 import { createTestDb, type TestDb } from "../helpers/pg.ts";
+import { waitFor } from "../helpers/litellm-db.ts";
 
 /**
  * The admin UI in Debian's Chromium, against the gateway as a process with a fresh Postgres, the fake
@@ -268,6 +269,10 @@ describe("admin UI", () => {
   test("agents: next cron fire shown; trigger a run and watch its output arrive live, then its cost", async () => {
     await page.goto(url("/ui/agents"));
     const table = page.getByTestId("agents-table");
+    await table.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+      const shown = await page.locator("body").innerText().catch(() => "");
+      throw new Error(`agents table not shown at ${page.url()} (${e.message}); the page said: ${shown.slice(0, 600)}`);
+    });
     await expect(table.textContent()).resolves.toContain("0 3 * * *");
     expect(await table.locator("time").count()).toBe(1);
     await shot("agents");
@@ -281,6 +286,15 @@ describe("admin UI", () => {
     expect(await page.locator("#run-status").textContent()).not.toBe("succeeded");
     llm.reset();
     await log.getByText("Hello from the fake Anthropic!").first().waitFor({ timeout: 60_000 });
+    const final = await waitFor(
+      async () => {
+        const r = (await (await fetch(url(`/api/runs/${runId}`), { headers: { authorization: `Bearer ${MASTER}` } })).json()) as { status: string };
+        return ["succeeded", "failed", "cancelled", "timed_out"].includes(r.status) ? r.status : undefined;
+      },
+      90_000,
+      "the run to end",
+    );
+    expect(final).toBe("succeeded");
     await page.locator("#run-status", { hasText: "succeeded" }).waitFor({ timeout: 30_000 });
     await page.waitForLoadState("load");
     await page.getByTestId("run-result").waitFor({ timeout: 15_000 });
@@ -292,7 +306,7 @@ describe("admin UI", () => {
     await page.goto(url("/ui/runs"));
     await expect(page.getByTestId("runs-table").textContent()).resolves.toContain("succeeded");
     await shot("runs");
-  }, 120_000);
+  }, 240_000);
 
   test("users: an admin creates a user with a key; logged in with it, that user sees only their own keys and no agents", async () => {
     await page.goto(url("/ui/users"));
