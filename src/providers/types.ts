@@ -22,9 +22,11 @@ export interface Target {
 
 export interface UpstreamRequest {
   url: string;
-  method: "POST" | "GET";
+  method: "POST" | "GET" | "PUT";
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer>;
+  /** An auxiliary request's own bound on the wait for headers (metadata endpoints), instead of the deployment's. */
+  timeoutMs?: number;
 }
 
 export interface BuildContext {

@@ -45,6 +45,17 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
       aws_session_token: ["AWS_SESSION_TOKEN"],
       aws_region_name: ["AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"],
       aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+      aws_profile: ["AWS_PROFILE"],
+      aws_shared_credentials_file: ["AWS_SHARED_CREDENTIALS_FILE"],
+      aws_config_file: ["AWS_CONFIG_FILE"],
+      aws_web_identity_token_file: ["AWS_WEB_IDENTITY_TOKEN_FILE"],
+      aws_web_identity_role_arn: ["AWS_ROLE_ARN"],
+      aws_container_credentials_relative_uri: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"],
+      aws_container_credentials_full_uri: ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+      aws_container_authorization_token: ["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
+      aws_container_authorization_token_file: ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"],
+      aws_ec2_metadata_service_endpoint: ["AWS_EC2_METADATA_SERVICE_ENDPOINT"],
+      aws_ec2_metadata_disabled: ["AWS_EC2_METADATA_DISABLED"],
     },
   },
   apiBaseFor(p) {
@@ -66,7 +77,7 @@ export const bedrockAnthropic: Provider = {
     if (protocol !== "anthropic-messages") throw new Error(`bedrock (anthropic) does not serve ${protocol}`);
     const out = invokeBody(body, ctx.clientHeaders.get("anthropic-beta"));
     const url = bedrockUrl(t, ctx.stream ? "invoke-with-response-stream" : "invoke");
-    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json", ctx.send);
     return { url, method: "POST", headers, body: out };
   },
   responseTransform: { stream: invokeStreamToAnthropic, streamContentType: EVENT_STREAM },
@@ -81,7 +92,7 @@ export const bedrockConverse: Provider = {
     if (protocol !== "openai-chat") throw new Error(`bedrock (converse) does not serve ${protocol}`);
     const out = JSON.stringify(chatToConverse(JSON.parse(body) as Record<string, unknown>));
     const url = bedrockUrl(t, ctx.stream ? "converse-stream" : "converse");
-    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json", ctx.send);
     return { url, method: "POST", headers, body: out };
   },
   responseTransform: { json: converseToChat, stream: converseStreamToChat, streamContentType: EVENT_STREAM },
