@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { GatewayError } from "../../errors.ts";
 
 export interface ServiceAccount {
@@ -65,4 +67,10 @@ function readCredentialsFile(path: string): string {
   } catch (e) {
     throw bad(`cannot read vertex_credentials file ${path}: ${(e as Error).message}`);
   }
+}
+
+/** gcloud's Application Default Credentials file (`gcloud auth application-default login`), when present. */
+export function gcloudCredentialsFile(configDir: string | undefined): string | undefined {
+  const path = join(configDir ?? join(homedir(), ".config", "gcloud"), "application_default_credentials.json");
+  return existsSync(path) ? path : undefined;
 }

@@ -45,20 +45,43 @@ async function exchange(c: GoogleCredentials, send: (r: UpstreamRequest) => Prom
   return { token: j.access_token, refreshAt: now + lifeMs - Math.min(300_000, lifeMs / 2) };
 }
 
-/**
- * An OAuth access token for the credentials, cached until shortly before it expires. Concurrent
- * callers share one exchange. The exchange is sent by the core (`send`), never fetched here.
- */
-export async function accessToken(c: GoogleCredentials, send: (r: UpstreamRequest) => Promise<Response>): Promise<string> {
-  const key = cacheKey(c);
+/** A token cached under `key` until shortly before it expires; concurrent callers share one fetch. */
+async function cachedToken(key: string, fetch: () => Promise<Cached>): Promise<string> {
   const hit = tokens.get(key);
   if (hit && Date.now() < hit.refreshAt) return hit.token;
   let p = inflight.get(key);
   if (!p) {
-    p = exchange(c, send).finally(() => inflight.delete(key));
+    p = fetch().finally(() => inflight.delete(key));
     inflight.set(key, p);
   }
   const fresh = await p;
   tokens.set(key, fresh);
   return fresh.token;
+}
+
+/**
+ * An OAuth access token for the credentials, cached until shortly before it expires. Concurrent
+ * callers share one exchange. The exchange is sent by the core (`send`), never fetched here.
+ */
+export function accessToken(c: GoogleCredentials, send: (r: UpstreamRequest) => Promise<Response>): Promise<string> {
+  return cachedToken(cacheKey(c), () => exchange(c, send));
+}
+
+const METADATA_TIMEOUT_MS = 1000;
+
+/** The GCE / Cloud Run / GKE metadata server: the attached service account's token and the project. */
+export async function metadataGet(host: string, path: string, send: (r: UpstreamRequest) => Promise<Response>): Promise<Response> {
+  const res = await send({ url: `http://${host}/computeMetadata/v1/${path}`, method: "GET", headers: { "metadata-flavor": "Google" }, timeoutMs: METADATA_TIMEOUT_MS });
+  if (!res.ok) throw new GatewayError(401, `litellm.AuthenticationError: VertexAIException - metadata server answered ${res.status} for ${path}`, { kind: "AuthenticationError" });
+  return res;
+}
+
+export function metadataToken(host: string, send: (r: UpstreamRequest) => Promise<Response>): Promise<string> {
+  return cachedToken(`metadata|${host}`, async () => {
+    const now = Date.now();
+    const j = (await (await metadataGet(host, "instance/service-accounts/default/token", send)).json()) as { access_token?: string; expires_in?: number };
+    if (!j.access_token) throw new GatewayError(401, "litellm.AuthenticationError: VertexAIException - metadata server returned no access_token");
+    const lifeMs = (j.expires_in ?? 3600) * 1000;
+    return { token: j.access_token, refreshAt: now + lifeMs - Math.min(300_000, lifeMs / 2) };
+  });
 }
