@@ -185,6 +185,7 @@ export const GeneralSettingsSchema = v.looseObject({
   database_connection_timeout: o(num),
   allow_requests_on_db_unavailable: o(bool),
   store_model_in_db: o(bool),
+  db_model_poll_interval_seconds: o(num),
   proxy_batch_write_at: o(num),
   disable_spend_logs: o(bool),
   disable_error_logs: o(bool),

@@ -45,7 +45,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
   ]),
   general_settings: new Set([
     "master_key", "database_url", "database_connection_pool_limit", "database_connection_timeout",
-    "allow_requests_on_db_unavailable", "store_model_in_db", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
+    "allow_requests_on_db_unavailable", "store_model_in_db", "db_model_poll_interval_seconds", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
     "disable_spend_updates", "disable_reset_budget", "max_request_size_mb", "litellm_key_header_name",
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",
     "token_rate_limit_type", "global_max_parallel_requests", "enforce_user_param", "max_parallel_requests", "store_prompts_in_spend_logs",

@@ -33,7 +33,7 @@ import { KeyQueries } from "./key-queries.ts";
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
 /** How often an instance looks for models added, changed or deleted by another one (LiteLLM polls every 10 s). */
-const MODEL_POLL_MS = 10_000;
+const DEFAULT_MODEL_POLL_S = 10;
 
 /** Everything the LiteLLM database brings: virtual keys, spend tracking, management data. */
 export interface DbServices {
@@ -192,13 +192,14 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       };
     },
   };
-  if (modelsOn) {
+  const pollS = numSetting(g.db_model_poll_interval_seconds, DEFAULT_MODEL_POLL_S);
+  if (modelsOn && pollS > 0) {
     modelPoll = setInterval(() => {
       if (!db.ready) return;
       void dbModelsStamp(db)
         .then((s) => (s !== modelStamp ? dbs.reloadModels() : undefined))
         .catch((e: Error) => log.warn("database models not re-read", { error: e.message }));
-    }, MODEL_POLL_MS);
+    }, pollS * 1000);
     modelPoll.unref?.();
   }
   return dbs;

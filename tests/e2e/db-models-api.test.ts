@@ -10,6 +10,9 @@ import { createTestDb, loadLiteLLMSchema, type TestDb } from "../helpers/pg.ts";
 const MASTER = "sk-master-models-api";
 const SALT = "sk-salt-models-api";
 const SECRET = "sk-provider-added-secret-123";
+/** The peer must follow within a few polls, well under LiteLLM's default 10 s: the setting is honoured. */
+const POLL_S = 0.5;
+const PEER_WAIT_MS = 5_000;
 
 type Json = Record<string, unknown>;
 type Err = { error: { message: string; type: string; code: string } };
@@ -22,7 +25,7 @@ let peer: GatewayProcess;
 const config = (storeInDb: boolean) => ({
   model_list: [{ model_name: "config-gpt", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-config" }, model_info: { id: "config-model-1" } }],
   router_settings: { num_retries: 0 },
-  general_settings: { master_key: MASTER, database_url: db.url, store_model_in_db: storeInDb, proxy_batch_write_at: 0.2 },
+  general_settings: { master_key: MASTER, database_url: db.url, store_model_in_db: storeInDb, proxy_batch_write_at: 0.2, db_model_poll_interval_seconds: POLL_S },
 });
 
 async function call(url: string, method: string, path: string, body?: unknown, key = MASTER): Promise<{ status: number; body: Json }> {
@@ -81,7 +84,7 @@ describe("model management", () => {
     expect((entry.model_info as Json).db_model).toBe(true);
     expect(JSON.stringify(entry)).not.toContain(SECRET);
 
-    await waitFor(async () => (await ask(peer.url, "added-gpt").then(() => true, () => false)) || undefined, 25_000, "the peer instance to serve added-gpt");
+    await waitFor(async () => (await ask(peer.url, "added-gpt").then(() => true, () => false)) || undefined, PEER_WAIT_MS, "the peer instance to serve added-gpt");
   });
 
   test("a gateway started later loads the stored model", async () => {
@@ -107,7 +110,7 @@ describe("model management", () => {
     expect(renamed.status).toBe(200);
     await ask(gw.url, "renamed-gpt");
     await expect(ask(gw.url, "added-gpt")).rejects.toMatchObject({ status: 400 });
-    await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => true, () => false)) || undefined, 25_000, "the peer instance to serve renamed-gpt");
+    await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => true, () => false)) || undefined, PEER_WAIT_MS, "the peer instance to serve renamed-gpt");
 
     const cfg = await call(gw.url, "POST", "/model/update", { litellm_params: { api_key: "x" }, model_info: { id: "config-model-1" } });
     expect(cfg.status).toBe(400);
@@ -138,7 +141,7 @@ describe("model management", () => {
     const again = await call(gw.url, "POST", "/model/delete", { id: "added-1" });
     expect(again.status).toBe(400);
     expect((again.body as Err).error.message).toContain("Model with id=added-1 not found in db");
-    await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => false, (e: { status?: number }) => e.status === 400)) || undefined, 25_000, "the peer instance to drop the model");
+    await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => false, (e: { status?: number }) => e.status === 400)) || undefined, PEER_WAIT_MS, "the peer instance to drop the model");
   });
 
   test("without store_model_in_db the write routes answer LiteLLM's error", async () => {
