@@ -144,6 +144,28 @@ describe("model management", () => {
     await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => false, (e: { status?: number }) => e.status === 400)) || undefined, PEER_WAIT_MS, "the peer instance to drop the model");
   });
 
+  test("/model_group/info folds a group's deployments together, narrowed to the key's models", async () => {
+    for (const rpm of [5, 7]) {
+      const r = await call(gw.url, "POST", "/model/new", {
+        model_name: "grp-gpt",
+        litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-g", rpm },
+        model_info: { max_input_tokens: 1000 * rpm, supports_vision: rpm === 7 },
+      });
+      expect(r.status).toBe(200);
+    }
+    const all = await call(gw.url, "GET", "/model_group/info");
+    expect(all.status).toBe(200);
+    const groups = all.body.data as Json[];
+    expect(groups.map((g) => g.model_group).sort()).toEqual(["config-gpt", "grp-gpt"]);
+    const one = await call(gw.url, "GET", "/model_group/info?model_group=grp-gpt");
+    expect(one.body.data).toEqual([
+      expect.objectContaining({ model_group: "grp-gpt", providers: ["openai"], rpm: 12, tpm: null, max_input_tokens: 7000, mode: "chat", supports_vision: true, supports_function_calling: false }),
+    ]);
+    const gen = await call(gw.url, "POST", "/key/generate", { models: ["config-gpt"] });
+    const narrowed = await call(gw.url, "GET", "/model_group/info", undefined, String(gen.body.key));
+    expect((narrowed.body.data as Json[]).map((g) => g.model_group)).toEqual(["config-gpt"]);
+  });
+
   test("without store_model_in_db the write routes answer LiteLLM's error", async () => {
     const off = await startGateway({ env: { LITELLM_SALT_KEY: SALT }, config: config(false) });
     try {
