@@ -15,7 +15,7 @@ const POLL_S = 0.5;
 const PEER_WAIT_MS = 5_000;
 
 type Json = Record<string, unknown>;
-type Err = { error: { message: string; type: string; code: string } };
+type Err = { error: { message: string; type: string; param?: string | null; code: string } };
 
 let db: TestDb;
 let fake: FakeLLM;
@@ -114,7 +114,16 @@ describe("model management", () => {
 
     const cfg = await call(gw.url, "POST", "/model/update", { litellm_params: { api_key: "x" }, model_info: { id: "config-model-1" } });
     expect(cfg.status).toBe(400);
-    expect((cfg.body as Err).error.message).toContain("Model in config");
+    expect((cfg.body as Err).error.message).toBe(`{'error': "Can't edit model. Model in config. Store model in db via \`/model/new\`. to edit."}`);
+    const cfgPatch = await call(gw.url, "PATCH", "/model/config-model-1/update", { litellm_params: { api_key: "x" } });
+    expect(cfgPatch.status).toBe(400);
+    expect((cfgPatch.body as Err).error).toMatchObject({ message: "Cannot edit config-based model. Store model in DB via /model/new first.", type: "bad_request_error" });
+    const unknownPatch = await call(gw.url, "PATCH", "/model/no-such-id/update", { litellm_params: { api_key: "x" } });
+    expect(unknownPatch.status).toBe(404);
+    expect((unknownPatch.body as Err).error).toMatchObject({ message: "Model no-such-id not found on proxy.", type: "not_found_error" });
+    const unknownUpdate = await call(gw.url, "POST", "/model/update", { litellm_params: { api_key: "x" }, model_info: { id: "no-such-id" } });
+    expect(unknownUpdate.status).toBe(400);
+    expect((unknownUpdate.body as Err).error.message).toBe("Authentication Error, model not found");
   });
 
   test("bad input and non-admin callers are refused before anything is written", async () => {
@@ -128,7 +137,7 @@ describe("model management", () => {
     const userKey = String(gen.body.key);
     const denied = await call(gw.url, "POST", "/model/new", { model_name: "sneaky", litellm_params: { model: "openai/x" } }, userKey);
     expect(denied.status).toBe(403);
-    expect((denied.body as Err).error.message).toContain("User does not have permission to make this model call");
+    expect((denied.body as Err).error.message).toStartWith("{'error': 'User does not have permission to make this model call. Your role=");
     const [count] = await db.sql`SELECT count(*)::int AS n FROM "LiteLLM_ProxyModelTable" WHERE model_name IN ('broken', 'sneaky')`;
     expect(count!.n).toBe(0);
   });
@@ -140,7 +149,7 @@ describe("model management", () => {
     await expect(ask(gw.url, "renamed-gpt")).rejects.toMatchObject({ status: 400 });
     const again = await call(gw.url, "POST", "/model/delete", { id: "added-1" });
     expect(again.status).toBe(400);
-    expect((again.body as Err).error.message).toContain("Model with id=added-1 not found in db");
+    expect((again.body as Err).error).toMatchObject({ message: "{'error': 'Model with id=added-1 not found in db'}", type: "auth_error", code: "400" });
     await waitFor(async () => (await ask(peer.url, "renamed-gpt").then(() => false, (e: { status?: number }) => e.status === 400)) || undefined, PEER_WAIT_MS, "the peer instance to drop the model");
   });
 
@@ -171,7 +180,10 @@ describe("model management", () => {
     try {
       const r = await call(off.url, "POST", "/model/new", { model_name: "x", litellm_params: { model: "openai/x" } });
       expect(r.status).toBe(500);
-      expect((r.body as Err).error.message).toContain("STORE_MODEL_IN_DB");
+      expect((r.body as Err).error).toEqual({ message: `{'error': "Set \`'STORE_MODEL_IN_DB='True'\` in your env to enable this feature."}`, type: "auth_error", param: "None", code: "500" });
+      const patch = await call(off.url, "PATCH", "/model/config-model-1/update", { litellm_params: { api_key: "x" } });
+      expect(patch.status).toBe(400);
+      expect((patch.body as Err).error.message).toBe("Model updates only supported for DB-stored models");
     } finally {
       await off.stop();
     }

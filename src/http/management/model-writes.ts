@@ -14,6 +14,15 @@ import { isAdmin, route, type Mgmt } from "./context.ts";
 /** LiteLLM raises these as HTTPException and re-wraps them as `ProxyException(type=auth_error)`. */
 const proxyError = (status: number, message: string) => new GatewayError(status, message, { type: "auth_error", param: "None" });
 
+/** Python's `repr` of a string: single quotes unless the text holds one and no double quote. */
+export function pyRepr(text: string): string {
+  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
+  return q + text.replace(/\\/g, "\\\\").replaceAll(q, `\\${q}`) + q;
+}
+
+/** `HTTPException(detail={"error": …})` re-wrapped: the message is Python's `str()` of the detail dict. */
+const detailError = (status: number, error: string) => proxyError(status, `{'error': ${pyRepr(error)}}`);
+
 const NOT_ENABLED = "Set `'STORE_MODEL_IN_DB='True'` in your env to enable this feature.";
 
 const signingKey = (m: Mgmt) => m.dbs.config.saltKey ?? m.dbs.config.masterKey;
@@ -21,14 +30,14 @@ const actor = (m: Mgmt) => m.auth.userId ?? "default_user_id";
 
 function requireModelAdmin(m: Mgmt): void {
   if (isAdmin(m.auth)) return;
-  throw proxyError(
+  throw detailError(
     403,
     `User does not have permission to make this model call. Your role=${m.auth.role}. You can only make model calls if you are a PROXY_ADMIN or if you are a team admin, by specifying a team_id in the model_info.`,
   );
 }
 
 function requireStoreInDb(m: Mgmt): void {
-  if (!storeModelInDb(m.dbs.config) || !m.dbs.db.schema.hasTable(MODEL_TABLE)) throw proxyError(500, NOT_ENABLED);
+  if (!storeModelInDb(m.dbs.config) || !m.dbs.db.schema.hasTable(MODEL_TABLE)) throw detailError(500, NOT_ENABLED);
 }
 
 /** The plaintext entry must be a model this gateway can serve, before anything is written. */
@@ -70,15 +79,22 @@ async function addModel(m: Mgmt): Promise<Row> {
   return row;
 }
 
+/** No stored row: `PATCH /model/{id}/update` answers with LiteLLM's `patch_model` errors, `/model/update` with the legacy ones. */
+function missingModel(patch: boolean, modelId: string, inConfig: boolean): GatewayError {
+  if (patch && inConfig) return new GatewayError(400, "Cannot edit config-based model. Store model in DB via /model/new first.", { type: "bad_request_error" });
+  if (patch) return new GatewayError(404, `Model ${modelId} not found on proxy.`, { type: "not_found_error" });
+  if (inConfig) return detailError(400, "Can't edit model. Model in config. Store model in db via `/model/new`. to edit.");
+  return proxyError(400, "Authentication Error, model not found");
+}
+
 /** `/model/update` and `PATCH /model/{id}/update`: the given params and info are merged into the stored ones and re-encrypted. */
-async function updateModel(m: Mgmt, modelId: string | undefined): Promise<Row> {
+async function updateModel(m: Mgmt, modelId: string | undefined, patch: boolean): Promise<Row> {
   requireModelAdmin(m);
   if (!modelId) throw proxyError(400, "Authentication Error, model_info.id not provided");
+  if (patch && !storeModelInDb(m.dbs.config)) throw new GatewayError(400, "Model updates only supported for DB-stored models", { type: "bad_request_error" });
   const existing = await findDbModel(m.dbs.db, modelId);
   if (!existing) {
-    const inConfig = m.rt.router.groups.allDeployments().some((d) => d.id === modelId);
-    if (inConfig) throw proxyError(400, "Can't edit model. Model in config. Store model in db via `/model/new`. to edit.");
-    throw proxyError(400, "Authentication Error, model not found");
+    throw missingModel(patch, modelId, m.rt.router.groups.allDeployments().some((d) => d.id === modelId));
   }
   requireStoreInDb(m);
   const key = signingKey(m);
@@ -99,7 +115,7 @@ async function updateModel(m: Mgmt, modelId: string | undefined): Promise<Row> {
 
 async function deleteModel(m: Mgmt): Promise<Row> {
   const modelId = str(m.body.id);
-  const notFound = () => proxyError(400, `Model with id=${modelId} not found in db`);
+  const notFound = () => detailError(400, `Model with id=${modelId} not found in db`);
   if (!modelId) throw notFound();
   const existing = await findDbModel(m.dbs.db, modelId);
   if (!existing) throw notFound();
@@ -113,7 +129,7 @@ async function deleteModel(m: Mgmt): Promise<Row> {
 /** LiteLLM's model management: `/model/new`, `/model/update`, `PATCH /model/{id}/update`, `/model/delete`. */
 export function registerModelWriteRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
   route(app, rt, dbs, "post", "/model/new", addModel);
-  route(app, rt, dbs, "post", "/model/update", (m) => updateModel(m, str(obj(m.body.model_info).id)));
-  route(app, rt, dbs, "patch", "/model/:model_id/update", (m) => updateModel(m, m.c.req.param("model_id")));
+  route(app, rt, dbs, "post", "/model/update", (m) => updateModel(m, str(obj(m.body.model_info).id), false));
+  route(app, rt, dbs, "patch", "/model/:model_id/update", (m) => updateModel(m, m.c.req.param("model_id"), true));
   route(app, rt, dbs, "post", "/model/delete", deleteModel);
 }
