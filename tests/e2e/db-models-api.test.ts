@@ -126,6 +126,26 @@ describe("model management", () => {
     expect((unknownUpdate.body as Err).error.message).toBe("Authentication Error, model not found");
   });
 
+  test("/model/update with a new api_base sends the next call to the new upstream, keeping the stored key", async () => {
+    const other = await startFakeLLM({ name: "other" });
+    try {
+      const moved = await call(gw.url, "POST", "/model/update", { litellm_params: { api_base: `${other.url}/v1` }, model_info: { id: "added-1" } });
+      expect(moved.status).toBe(200);
+      fake.reset();
+      await ask(gw.url, "renamed-gpt");
+      expect(fake.requests).toHaveLength(0);
+      expect(other.requests).toHaveLength(1);
+      expect(other.requests[0]!.headers.authorization).toBe("Bearer sk-rotated-456");
+      const back = await call(gw.url, "PATCH", "/model/added-1/update", { litellm_params: { api_base: `${fake.url}/v1` } });
+      expect(back.status).toBe(200);
+      await ask(gw.url, "renamed-gpt");
+      expect(other.requests).toHaveLength(1);
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test("bad input and non-admin callers are refused before anything is written", async () => {
     const bad = await call(gw.url, "POST", "/model/new", { model_name: "broken", litellm_params: { api_key: "k" } });
     expect(bad.status).toBe(422);
