@@ -8,6 +8,7 @@ import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import type { AttemptInfo } from "../router/router.ts";
 import { translator, type Translator } from "../translate/index.ts";
 import { readWithTimeout, sendUpstream } from "../upstream.ts";
+import { translatedResponses } from "./responses-memory.ts";
 import { passthroughBody } from "./body.ts";
 import { prepend, relayStream, type StreamOutcome } from "./relay.ts";
 import type { LLMRequest } from "./types.ts";
@@ -67,7 +68,7 @@ export async function attempt(
 
   const provider = d.provider.forModel?.(upstreamModel) ?? d.provider;
   const { protocol, tr } = upstreamProtocolFor(d, provider, req.protocol);
-  const ctx = { model: req.model, upstreamModel };
+  const ctx = { model: req.model, upstreamModel, responses: translatedResponses };
   const bodyText = tr
     ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
     : passthroughBody(req.rawBody, req.body, {

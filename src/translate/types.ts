@@ -12,6 +12,17 @@ export interface TranslateContext {
    * context object to all three): client tools whose upstream name differs from the client's.
    */
   tools?: Map<string, ClientTool>;
+  /** Responses API state the gateway keeps for translated calls, so `previous_response_id` works. */
+  responses?: ResponsesMemory;
+  /** Set by `request()` of a Responses client: what `response()`/`stream()` remember under the new response id. */
+  remember?: { previous?: string; input: Obj[] };
+}
+
+/** Earlier Responses turns of translated calls: each response's input items and output items. */
+export interface ResponsesMemory {
+  /** The whole conversation up to and including response `id` (inputs and outputs, oldest first), or undefined. */
+  items(id: string): Obj[] | undefined;
+  remember(id: string, turn: { previous?: string; input: Obj[]; output: Obj[] }): void;
 }
 
 /**

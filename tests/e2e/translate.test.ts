@@ -260,13 +260,37 @@ describe("official SDKs across protocols", () => {
     expect(plain.output_text).toBe("Hello from the fake OpenAI!");
   });
 
-  test("a Responses request the upstream cannot serve statelessly gets a clear 400", async () => {
-    const err = await openai()
-      .responses.create({ model: "responses-on-vllm", input: "hi", previous_response_id: "resp_123" })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(String((err as Error).message)).toContain("previous_response_id is not supported");
-    expect(posts("/v1/chat/completions").length).toBe(0);
+  test("previous_response_id: the gateway replays its stored conversation upstream, across streaming and providers; store:false is not kept; unknown ids are 400", async () => {
+    const client = openai();
+    const said = (messages: unknown) =>
+      (messages as Obj[]).map((m) => `${m.role}:${typeof m.content === "string" ? m.content : (m.content as Obj[]).map((c) => c.text ?? "").join("")}`);
+    const r1 = await client.responses.create({ model: "responses-on-vllm", input: "first question" });
+    expect(r1.output_text).toBe("Hello from the fake OpenAI!");
+
+    const stream = await client.responses.create({ model: "responses-on-vllm", input: "second question", previous_response_id: r1.id, stream: true });
+    let r2 = "";
+    for await (const ev of stream) if (ev.type === "response.completed") r2 = ev.response.id;
+    expect(r2).toMatch(/^resp_/);
+    expect(r2).not.toBe(r1.id);
+    expect(said(bodyOf(posts("/v1/chat/completions").at(-1)).messages)).toEqual(["user:first question", "assistant:Hello from the fake OpenAI!", "user:second question"]);
+
+    await client.responses.create({ model: "sdk-on-claude", input: "third question", previous_response_id: r2 });
+    expect(said(bodyOf(posts("/v1/messages").at(-1)).messages)).toEqual([
+      "user:first question",
+      "assistant:Hello from the fake OpenAI!",
+      "user:second question",
+      "assistant:Hello from the fake OpenAI!",
+      "user:third question",
+    ]);
+
+    const unstored = await client.responses.create({ model: "responses-on-vllm", input: "private", store: false });
+    const before = fake.requests.length;
+    for (const id of [unstored.id, "resp_123"]) {
+      const err = await client.responses.create({ model: "responses-on-vllm", input: "hi", previous_response_id: id }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(String((err as Error).message)).toContain(`Previous response with id '${id}' not found.`);
+    }
+    expect(fake.requests.length).toBe(before);
   });
 });
 

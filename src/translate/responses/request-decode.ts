@@ -108,17 +108,23 @@ function toolChoice(v: unknown): ToolChoice | undefined {
   return { type: "auto" };
 }
 
-/** An OpenAI Responses request as a neutral conversation. Stateless: the whole input must be sent. */
+/**
+ * An OpenAI Responses request as a neutral conversation. `previous_response_id` is resolved from the
+ * gateway's memory of earlier translated responses (`ctx.responses`); unknown ids are OpenAI's 400.
+ */
 export function decodeResponsesRequest(body: Obj, ctx: TranslateContext): Conversation {
-  if (body.previous_response_id) {
-    throw badRequest(
-      "litellm.BadRequestError: previous_response_id is not supported for this model's provider; send the whole conversation in `input` (store: false)",
-      "previous_response_id",
-    );
+  const previous = str(body.previous_response_id);
+  const own = typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : objs(body.input);
+  let earlier: Obj[] = [];
+  if (previous) {
+    const found = ctx.responses?.items(previous);
+    if (!found) throw badRequest(`Previous response with id '${previous}' not found.`, "previous_response_id");
+    earlier = found;
   }
+  if (body.store !== false && ctx.responses) ctx.remember = { previous, input: own };
   const system: string[] = [];
   if (typeof body.instructions === "string" && body.instructions.trim()) system.push(body.instructions);
-  const input = typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : objs(body.input);
+  const input = earlier.length ? [...earlier, ...own] : own;
   const turns = input.map((it) => item(it, system)).filter((t): t is Turn => t !== undefined);
   return {
     system,

@@ -70,5 +70,12 @@ export function encodeResponsesResponse(r: Reply, ctx: TranslateContext): Obj {
     output.push(p.type === "tool_call" ? callItem(randomId("fc_"), p, ctx) : reasoningItem(randomId("rs_"), p));
   }
   flushText();
-  return responseObject(responseId(r.id), Math.floor(Date.now() / 1000), ctx, output, r.stop, r.usage);
+  const id = responseId(r.id);
+  rememberTurn(ctx, id, output);
+  return responseObject(id, Math.floor(Date.now() / 1000), ctx, output, r.stop, r.usage);
+}
+
+/** A stored (`store` not false) translated response, so a later `previous_response_id` can name it. */
+export function rememberTurn(ctx: TranslateContext, id: string, output: Obj[]): void {
+  if (ctx.remember && ctx.responses) ctx.responses.remember(id, { ...ctx.remember, output });
 }

@@ -3,7 +3,7 @@ import type { StreamEvent, ToolCallPart } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
 import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
 import type { TranslateContext } from "../types.ts";
-import { callItem, messageItem, reasoningItem, responseId, responseObject } from "./response.ts";
+import { callItem, messageItem, reasoningItem, rememberTurn, responseId, responseObject } from "./response.ts";
 
 type Open =
   | { kind: "message"; id: string; index: number; text: string }
@@ -72,6 +72,7 @@ export class ResponsesStreamEncoder extends StreamEncoderBase {
   finish(): string {
     const head = this.preamble() + this.close();
     const response = responseObject(this.id, this.created, this.ctx, this.output, this.stop, this.usage);
+    rememberTurn(this.ctx, this.id, this.output);
     const type = response.status === "incomplete" ? "response.incomplete" : "response.completed";
     return head + this.ev(type, { response });
   }

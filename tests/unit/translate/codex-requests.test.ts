@@ -76,8 +76,14 @@ describe("Codex's recorded requests → Anthropic messages", () => {
     expectValidAnthropicRequest(on);
   });
 
-  test("previous_response_id cannot be served statelessly: a clear 400", () => {
-    expect(() => toAnthropic.request({ ...toolLoop, previous_response_id: "resp_1" }, { model: "x" })).toThrow(/previous_response_id is not supported/);
+  test("previous_response_id: the remembered turns come first; an unknown id is OpenAI's 400", () => {
+    expect(() => toAnthropic.request({ ...toolLoop, previous_response_id: "resp_1" }, { model: "x" })).toThrow("Previous response with id 'resp_1' not found.");
+    const earlier = [{ type: "message", role: "user", content: "EARLIER QUESTION" }, { type: "message", role: "assistant", content: [{ type: "output_text", text: "EARLIER ANSWER" }] }];
+    const responses = { items: (id: string) => (id === "resp_1" ? earlier : undefined), remember: () => {} };
+    const ctx: TranslateContext = { model: "x", responses };
+    const out = toAnthropic.request({ model: "gpt-5", input: "NOW", previous_response_id: "resp_1" }, ctx);
+    expect(JSON.stringify(out.messages)).toMatch(/EARLIER QUESTION.*EARLIER ANSWER.*NOW/);
+    expect(ctx.remember).toEqual({ previous: "resp_1", input: [{ type: "message", role: "user", content: "NOW" }] });
   });
 });
 
