@@ -82,7 +82,7 @@ export async function attempt(
     stream: req.stream,
     clientHeaders: req.headers,
     query: req.query,
-    send: (aux) => sendUpstream(aux, req.signal, timeouts.timeoutMs),
+    send: (aux) => sendUpstream(aux, req.signal, aux.timeoutMs ?? timeouts.timeoutMs),
   });
 
   const t0 = performance.now();

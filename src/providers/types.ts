@@ -22,9 +22,11 @@ export interface Target {
 
 export interface UpstreamRequest {
   url: string;
-  method: "POST" | "GET";
+  method: "POST" | "GET" | "PUT";
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer>;
+  /** A shorter wait than the deployment's timeout (cloud metadata endpoints that may not exist). */
+  timeoutMs?: number;
 }
 
 export interface BuildContext {

@@ -1,5 +1,5 @@
-import { GatewayError } from "../../errors.ts";
-import type { Target } from "../types.ts";
+import { resolveAwsCredentials } from "../aws/credentials.ts";
+import type { BuildContext, Target } from "../types.ts";
 import { signV4 } from "./sigv4.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
@@ -17,18 +17,12 @@ export function bedrockUrl(t: Target, operation: string): string {
   return `${t.apiBase.replace(/\/+$/, "")}/model/${encodeURIComponent(modelIdOf(t))}/${operation}`;
 }
 
-/** Bedrock API key (bearer) when `api_key` is set, else SigV4 with the configured AWS keys. */
-export async function bedrockHeaders(t: Target, url: string, body: string, accept: string): Promise<Record<string, string>> {
+/** Bedrock API key (bearer) when `api_key` is set, else SigV4 with credentials from LiteLLM's AWS chain. */
+export async function bedrockHeaders(t: Target, url: string, body: string, accept: string, send: BuildContext["send"]): Promise<Record<string, string>> {
   const headers: Record<string, string> = { "content-type": "application/json", accept };
   if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
   if (t.apiKey) return { ...headers, authorization: `Bearer ${t.apiKey}` };
-  const accessKeyId = str(t.params.aws_access_key_id);
-  const secretAccessKey = str(t.params.aws_secret_access_key);
-  if (!accessKeyId || !secretAccessKey) {
-    throw new GatewayError(401, "litellm.AuthenticationError: BedrockException - set aws_access_key_id and aws_secret_access_key (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or api_key", {
-      kind: "AuthenticationError",
-    });
-  }
-  const creds = { accessKeyId, secretAccessKey, sessionToken: str(t.params.aws_session_token) };
-  return signV4({ method: "POST", url, headers, body }, creds, { region: regionOf(t), service: "bedrock" });
+  const region = regionOf(t);
+  const creds = await resolveAwsCredentials(t, region, send);
+  return signV4({ method: "POST", url, headers, body }, creds, { region, service: "bedrock" });
 }

@@ -1,4 +1,5 @@
 import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { AWS_CHAIN_ENV } from "../aws/credentials.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { bedrockHeaders, bedrockUrl } from "./auth.ts";
 import { chatToConverse } from "./converse-request.ts";
@@ -45,6 +46,8 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
       aws_session_token: ["AWS_SESSION_TOKEN"],
       aws_region_name: ["AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"],
       aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+      aws_sts_endpoint: ["AWS_STS_ENDPOINT"],
+      ...Object.fromEntries(AWS_CHAIN_ENV.map((n) => [`env:${n}`, [n]])),
     },
   },
   apiBaseFor(p) {
@@ -66,7 +69,7 @@ export const bedrockAnthropic: Provider = {
     if (protocol !== "anthropic-messages") throw new Error(`bedrock (anthropic) does not serve ${protocol}`);
     const out = invokeBody(body, ctx.clientHeaders.get("anthropic-beta"));
     const url = bedrockUrl(t, ctx.stream ? "invoke-with-response-stream" : "invoke");
-    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json", ctx.send);
     return { url, method: "POST", headers, body: out };
   },
   responseTransform: { stream: invokeStreamToAnthropic, streamContentType: EVENT_STREAM },
@@ -81,7 +84,7 @@ export const bedrockConverse: Provider = {
     if (protocol !== "openai-chat") throw new Error(`bedrock (converse) does not serve ${protocol}`);
     const out = JSON.stringify(chatToConverse(JSON.parse(body) as Record<string, unknown>));
     const url = bedrockUrl(t, ctx.stream ? "converse-stream" : "converse");
-    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json");
+    const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json", ctx.send);
     return { url, method: "POST", headers, body: out };
   },
   responseTransform: { json: converseToChat, stream: converseStreamToChat, streamContentType: EVENT_STREAM },

@@ -3,7 +3,8 @@ import { geminiBody, geminiMethod, geminiResponses } from "../gemini/index.ts";
 import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { loadCredentials, type GoogleCredentials } from "./credentials.ts";
-import { accessToken } from "./token.ts";
+import { ADC_ENV, defaultCredentials } from "./adc.ts";
+import { accessToken, metadataProject } from "./token.ts";
 
 export const VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16";
 const DEFAULT_LOCATION = "us-central1";
@@ -14,23 +15,31 @@ const location = (t: Target) => str(t.params.vertex_location) ?? DEFAULT_LOCATIO
 interface Auth {
   token: string;
   creds?: GoogleCredentials;
+  /** the GCE metadata server's project, when the credentials came from it and vertex_project is unset */
+  metadataProject?: string;
 }
 
-/** A plain `api_key` is used as the access token; otherwise `vertex_credentials` are exchanged for one. */
+/**
+ * A plain `api_key` is used as the access token; otherwise `vertex_credentials` (or
+ * GOOGLE_APPLICATION_CREDENTIALS), else Application Default Credentials, are exchanged for one.
+ */
 async function auth(t: Target, ctx: BuildContext): Promise<Auth> {
   if (t.apiKey) return { token: t.apiKey };
   const raw = t.params.vertex_credentials;
-  if (raw === undefined || raw === null || raw === "") {
-    throw new GatewayError(401, "litellm.AuthenticationError: VertexAIException - set vertex_credentials (or GOOGLE_APPLICATION_CREDENTIALS) or api_key", {
-      kind: "AuthenticationError",
-    });
-  }
-  const creds = loadCredentials(raw);
-  return { token: await accessToken(creds, ctx.send), creds };
+  const creds = raw === undefined || raw === null || raw === "" ? defaultCredentials(t) : loadCredentials(raw);
+  const token = await accessToken(creds, ctx.send);
+  const project = creds.type === "gce_metadata" && !str(t.params.vertex_project) ? await metadataProject(creds.host, ctx.send) : undefined;
+  return { token, creds, metadataProject: project };
+}
+
+function credentialsProject(a: Auth): string | undefined {
+  if (a.creds?.type === "service_account") return a.creds.project_id;
+  if (a.creds?.type === "authorized_user") return a.creds.quota_project_id;
+  return a.metadataProject;
 }
 
 function projectOf(t: Target, a: Auth): string {
-  const p = str(t.params.vertex_project) ?? (a.creds?.type === "service_account" ? a.creds.project_id : a.creds?.quota_project_id);
+  const p = str(t.params.vertex_project) ?? credentialsProject(a);
   if (!p) throw new GatewayError(400, "litellm.BadRequestError: VertexAIException - vertex_project is not set (litellm_params.vertex_project or VERTEXAI_PROJECT)");
   return p;
 }
@@ -56,6 +65,7 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
       vertex_project: ["VERTEXAI_PROJECT", "VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT"],
       vertex_location: ["VERTEXAI_LOCATION", "VERTEX_LOCATION", "GOOGLE_CLOUD_LOCATION"],
       vertex_credentials: ["VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"],
+      ...Object.fromEntries(ADC_ENV.map((n) => [`env:${n}`, [n]])),
     },
   },
   apiBaseFor(params: Readonly<Record<string, unknown>>): string {
