@@ -66,6 +66,7 @@ export const LitellmParamsSchema = v.looseObject({
   aws_session_name: o(str),
   aws_web_identity_token: o(str),
   aws_sts_endpoint: o(str),
+  aws_external_id: o(str),
   vertex_project: o(str),
   vertex_location: o(str),
   vertex_credentials: o(v.unknown()),

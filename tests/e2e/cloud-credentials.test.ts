@@ -77,7 +77,7 @@ describe("Bedrock with LiteLLM's AWS credential chain", () => {
     gw = await gateway(
       [
         ["claude-profile", { aws_profile_name: "dev" }],
-        ["claude-role", { aws_role_name: ROLE_ARN, aws_session_name: "gw-session", aws_access_key_id: SOURCE_KEY, aws_secret_access_key: SOURCE_SECRET, aws_sts_endpoint: aws.url }],
+        ["claude-role", { aws_role_name: ROLE_ARN, aws_session_name: "gw-session", aws_external_id: "ext-123", aws_access_key_id: SOURCE_KEY, aws_secret_access_key: SOURCE_SECRET, aws_sts_endpoint: aws.url }],
         ["claude-profile-role", { aws_profile_name: "chained", aws_sts_endpoint: aws.url }],
         ["claude-web", { aws_web_identity_token: WEB_TOKEN, aws_role_name: ROLE_ARN, aws_session_name: "web-session", aws_sts_endpoint: aws.url }],
         ["claude-web-bad", { aws_web_identity_token: "not-a-valid-token", aws_role_name: ROLE_ARN, aws_sts_endpoint: aws.url }],
@@ -101,7 +101,7 @@ describe("Bedrock with LiteLLM's AWS credential chain", () => {
     await Promise.all([ask(gw, "claude-role"), ask(gw, "claude-role"), ask(gw, "claude-role")]);
     await ask(gw, "claude-role");
     expect(aws.calls.assumeRole - before).toBe(1);
-    expect(aws.last).toMatchObject({ Action: "AssumeRole", RoleArn: ROLE_ARN, RoleSessionName: "gw-session", SourceKey: SOURCE_KEY });
+    expect(aws.last).toMatchObject({ Action: "AssumeRole", RoleArn: ROLE_ARN, RoleSessionName: "gw-session", ExternalId: "ext-123", SourceKey: SOURCE_KEY });
     const sent = bedrock.requests.at(-1)!;
     expect(sent.signedBy).toStartWith("ASIAROLE");
     expect(sent.sessionToken).toBe(aws.sessionTokens[sent.signedBy!]);

@@ -27,7 +27,8 @@ export const AWS_CHAIN_ENV = [
   "AWS_EC2_METADATA_DISABLED",
 ] as const;
 
-const DEFAULT_SESSION_NAME = "litellm-session";
+/** LiteLLM's default when `aws_session_name` is unset; fixed per process so cached sessions are reused. */
+const DEFAULT_SESSION_NAME = `litellm-session-${Math.floor(Date.now() / 1000)}`;
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 
@@ -61,9 +62,9 @@ function webIdentity(c: Ctx, roleArn: string, sessionName: string, token: () => 
   );
 }
 
-async function role(c: Ctx, roleArn: string, sessionName: string, source: AwsCredentials): Promise<AwsCredentials> {
-  return cachedCredentials(`role|${sts(c)}|${roleArn}|${sessionName}|${source.accessKeyId}`, () =>
-    assumeRole(c.send, { endpoint: sts(c), region: c.region, roleArn, sessionName, source }),
+async function role(c: Ctx, roleArn: string, sessionName: string, source: AwsCredentials, externalId?: string): Promise<AwsCredentials> {
+  return cachedCredentials(`role|${sts(c)}|${roleArn}|${sessionName}|${externalId ?? ""}|${source.accessKeyId}`, () =>
+    assumeRole(c.send, { endpoint: sts(c), region: c.region, roleArn, sessionName, source, externalId }),
   );
 }
 
@@ -76,7 +77,7 @@ async function profile(c: Ctx, name: string, depth = 0): Promise<AwsCredentials 
     const sourceName = s.source_profile;
     const source = sourceName ? await profile(c, sourceName, depth + 1) : undefined;
     if (!source) throw awsAuthError(`profile "${name}" has role_arn but its source_profile ${sourceName ? `"${sourceName}" has no credentials` : "is not set"}`);
-    return role(c, s.role_arn, s.role_session_name ?? DEFAULT_SESSION_NAME, source);
+    return role(c, s.role_arn, s.role_session_name ?? DEFAULT_SESSION_NAME, source, s.external_id);
   }
   if (s.aws_access_key_id && s.aws_secret_access_key) return { accessKeyId: s.aws_access_key_id, secretAccessKey: s.aws_secret_access_key, sessionToken: s.aws_session_token || undefined };
   if (s.credential_process || s.sso_session || s.sso_start_url) throw awsAuthError(`profile "${name}" uses credential_process/SSO, which is not supported; use keys, role_arn + source_profile, or a role`);
@@ -147,7 +148,7 @@ export async function resolveAwsCredentials(t: Target, region: string, send: Sen
   };
   if (roleArn) {
     const source = staticKeys(p) ?? (profileName ? await fromProfile() : await defaultChain(c));
-    return role(c, roleArn, sessionName, source);
+    return role(c, roleArn, sessionName, source, str(p.aws_external_id));
   }
   if (profileName) return fromProfile();
   return staticKeys(p) ?? defaultChain(c);

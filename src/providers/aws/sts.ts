@@ -13,6 +13,17 @@ export function stsEndpoint(configured: string | undefined, region: string): str
   return region === "us-east-1" ? "https://sts.amazonaws.com" : `https://sts.${region}.amazonaws.com`;
 }
 
+/** The SigV4 region for STS: the one in an `sts.<region>.amazonaws.com` endpoint, else the deployment's. */
+export function stsRegion(endpoint: string, fallback: string): string {
+  let host = "";
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return fallback;
+  }
+  return /(?:^|\.)sts(?:-fips)?\.([a-z0-9-]+)\.(?:vpce\.)?amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ?? (host === "sts.amazonaws.com" ? "us-east-1" : fallback);
+}
+
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 const unescapeXml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
 
@@ -48,11 +59,18 @@ const FORM = "application/x-www-form-urlencoded; charset=utf-8";
 /** STS AssumeRole: a SigV4-signed Query API call with the source credentials. */
 export async function assumeRole(
   send: Send,
-  o: { endpoint: string; region: string; roleArn: string; sessionName: string; source: AwsCredentials; durationSeconds?: number },
+  o: { endpoint: string; region: string; roleArn: string; sessionName: string; source: AwsCredentials; externalId?: string; durationSeconds?: number },
 ): Promise<TemporaryCredentials> {
-  const body = form({ Action: "AssumeRole", Version: STS_VERSION, RoleArn: o.roleArn, RoleSessionName: o.sessionName, DurationSeconds: String(o.durationSeconds ?? 3600) });
+  const body = form({
+    Action: "AssumeRole",
+    Version: STS_VERSION,
+    RoleArn: o.roleArn,
+    RoleSessionName: o.sessionName,
+    DurationSeconds: String(o.durationSeconds ?? 3600),
+    ...(o.externalId ? { ExternalId: o.externalId } : {}),
+  });
   const url = `${o.endpoint.replace(/\/+$/, "")}/`;
-  const headers = await signV4({ method: "POST", url, headers: { "content-type": FORM }, body }, o.source, { region: o.region, service: "sts" });
+  const headers = await signV4({ method: "POST", url, headers: { "content-type": FORM }, body }, o.source, { region: stsRegion(o.endpoint, o.region), service: "sts" });
   return call(send, url, headers, body, `STS AssumeRole (${o.roleArn})`);
 }
 
