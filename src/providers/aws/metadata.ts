@@ -7,8 +7,8 @@ type Send = (r: UpstreamRequest) => Promise<Response>;
 
 export const ECS_HOST = "http://169.254.170.2";
 export const IMDS_BASE = "http://169.254.169.254";
-/** Metadata endpoints answer at once where they exist; elsewhere waiting longer only delays the error. */
-const METADATA_TIMEOUT_MS = 2000;
+/** botocore's wait: metadata endpoints answer at once where they exist; elsewhere waiting longer only delays the error. */
+const METADATA_TIMEOUT_MS = 1000;
 
 interface MetadataCreds {
   AccessKeyId?: string;
