@@ -34,7 +34,7 @@ export function gatewaySecrets(config: GatewayConfig, router: Router): string[] 
   if (config.saltKey) out.add(config.saltKey);
   for (const d of router.groups.allDeployments()) {
     if (d.target.apiKey) out.add(d.target.apiKey);
-    for (const k of ["aws_secret_access_key", "aws_session_token", "azure_ad_token", "aws_web_identity_token", "aws_container_authorization_token", "vertex_credentials"]) {
+    for (const k of ["aws_secret_access_key", "aws_session_token", "aws_web_identity_token", "env:AWS_CONTAINER_AUTHORIZATION_TOKEN", "azure_ad_token", "vertex_credentials"]) {
       const v = d.target.params[k];
       if (typeof v === "string" && v) out.add(v);
     }

@@ -20,7 +20,8 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "cache_read_input_token_cost", "cache_creation_input_token_cost", "drop_params", "litellm_credential_name",
     "tags", "use_in_pass_through",
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
-    "aws_bedrock_runtime_endpoint", "vertex_project", "vertex_location", "vertex_credentials", "model_id",
+    "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_role_name", "aws_session_name",
+    "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id", "vertex_project", "vertex_location", "vertex_credentials", "model_id",
     // request parameters LiteLLM forwards into the call
     "temperature", "max_tokens", "max_completion_tokens", "top_p", "stop", "seed", "frequency_penalty",
     "presence_penalty", "reasoning_effort", "response_format", "extra_body", "user",

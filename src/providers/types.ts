@@ -25,7 +25,7 @@ export interface UpstreamRequest {
   method: "POST" | "GET" | "PUT";
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer>;
-  /** An auxiliary request's own bound on the wait for headers (metadata endpoints), instead of the deployment's. */
+  /** A shorter wait than the deployment's timeout (cloud metadata endpoints that may not exist). */
   timeoutMs?: number;
 }
 

@@ -44,7 +44,11 @@ function converse(body: Record<string, unknown>, stream: boolean): Response {
   }
 }
 
-export async function startFakeBedrock(opts: { keys: Record<string, string> }): Promise<FakeBedrock> {
+/**
+ * `keys`: access key id → secret, read per request (a fake STS may add the keys it issues).
+ * `sessionTokens`: access key id → the session token a request signed with it must carry.
+ */
+export async function startFakeBedrock(opts: { keys: Record<string, string>; sessionTokens?: Record<string, string> }): Promise<FakeBedrock> {
   const inner = await startFakeLLM();
   const requests: BedrockRecord[] = [];
   let streamFailure: string | undefined;
@@ -60,6 +64,8 @@ export async function startFakeBedrock(opts: { keys: Record<string, string> }): 
       const raw = new Uint8Array(await req.arrayBuffer());
       const auth = verifySigV4({ method: req.method, rawPath: url.pathname, search: url.search, headers: req.headers, body: raw }, opts.keys, "bedrock");
       if (!auth.ok) return json(403, { message: `The request signature we calculated does not match the signature you provided (${auth.reason})` });
+      const wantToken = opts.sessionTokens?.[auth.accessKeyId!];
+      if (wantToken !== undefined && auth.sessionToken !== wantToken) return json(403, { message: "The security token included in the request is invalid." });
       const body = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
       const modelId = decodeURIComponent(m[1]!);
       requests.push({ path: url.pathname, modelId, operation: m[2]!, headers: Object.fromEntries(req.headers), body, signedBy: auth.accessKeyId, sessionToken: auth.sessionToken });

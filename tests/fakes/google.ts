@@ -29,8 +29,6 @@ export interface FakeGoogle {
   oauth: FakeOAuth;
   inner: FakeLLM;
   requests: GoogleRecord[];
-  /** Token requests the metadata server (`/computeMetadata/v1/…`, as on GCE) answered. */
-  metadataTokens: number;
   stop(): Promise<void>;
 }
 
@@ -57,18 +55,6 @@ export async function startFakeGoogle(opts: { apiKey: string; staticToken?: stri
     return !!token && (oauth.issued.includes(token) || token === opts.staticToken);
   };
 
-  const state: FakeGoogle = {
-    url: "",
-    tokenUri: "",
-    oauth: undefined as unknown as FakeOAuth,
-    inner,
-    requests,
-    metadataTokens: 0,
-    async stop() {
-      await server.stop(true);
-      await inner.stop();
-    },
-  };
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -76,15 +62,6 @@ export async function startFakeGoogle(opts: { apiKey: string; staticToken?: stri
     async fetch(req) {
       const url = new URL(req.url);
       if (url.pathname === "/token" && req.method === "POST") return oauth.handle(req, tokenUri);
-      if (url.pathname.startsWith("/computeMetadata/v1/")) {
-        if (req.headers.get("metadata-flavor") !== "Google") return new Response("Missing Metadata-Flavor:Google header.", { status: 403 });
-        if (url.pathname === "/computeMetadata/v1/project/project-id") return new Response("metadata-project");
-        if (url.pathname !== "/computeMetadata/v1/instance/service-accounts/default/token") return new Response("not found", { status: 404 });
-        state.metadataTokens++;
-        const token = `ya29.metadata-${state.metadataTokens}`;
-        oauth.issued.push(token);
-        return Response.json({ access_token: token, expires_in: 3599, token_type: "Bearer" });
-      }
       const studio = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname);
       const vertex = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):(\w+)$/.exec(url.pathname);
       if (!studio && !vertex) return googleError(404, "NOT_FOUND", `no route ${url.pathname}`);
@@ -117,8 +94,15 @@ export async function startFakeGoogle(opts: { apiKey: string; staticToken?: stri
   const url = `http://127.0.0.1:${server.port}`;
   tokenUri = `${url}/token`;
   oauth = fakeOAuth(tokenUri);
-  state.url = url;
-  state.tokenUri = tokenUri;
-  state.oauth = oauth;
-  return state;
+  return {
+    url,
+    tokenUri,
+    oauth,
+    inner,
+    requests,
+    async stop() {
+      await server.stop(true);
+      await inner.stop();
+    },
+  };
 }

@@ -1,5 +1,5 @@
-import type { Target, UpstreamRequest } from "../types.ts";
-import { awsCredentials } from "./credentials.ts";
+import { resolveAwsCredentials } from "../aws/credentials.ts";
+import type { BuildContext, Target } from "../types.ts";
 import { signV4 } from "./sigv4.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
@@ -17,12 +17,12 @@ export function bedrockUrl(t: Target, operation: string): string {
   return `${t.apiBase.replace(/\/+$/, "")}/model/${encodeURIComponent(modelIdOf(t))}/${operation}`;
 }
 
-/** Bedrock API key (bearer) when `api_key` is set, else SigV4 with the resolved AWS credentials. */
-export async function bedrockHeaders(t: Target, url: string, body: string, accept: string, send: (r: UpstreamRequest) => Promise<Response>): Promise<Record<string, string>> {
+/** Bedrock API key (bearer) when `api_key` is set, else SigV4 with credentials from LiteLLM's AWS chain. */
+export async function bedrockHeaders(t: Target, url: string, body: string, accept: string, send: BuildContext["send"]): Promise<Record<string, string>> {
   const headers: Record<string, string> = { "content-type": "application/json", accept };
   if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
   if (t.apiKey) return { ...headers, authorization: `Bearer ${t.apiKey}` };
   const region = regionOf(t);
-  const creds = await awsCredentials(t, region, send);
+  const creds = await resolveAwsCredentials(t, region, send);
   return signV4({ method: "POST", url, headers, body }, creds, { region, service: "bedrock" });
 }

@@ -1,4 +1,5 @@
 import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { AWS_CHAIN_ENV } from "../aws/credentials.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { bedrockHeaders, bedrockUrl } from "./auth.ts";
 import { chatToConverse } from "./converse-request.ts";
@@ -45,17 +46,13 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
       aws_session_token: ["AWS_SESSION_TOKEN"],
       aws_region_name: ["AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"],
       aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
-      aws_profile: ["AWS_PROFILE"],
-      aws_shared_credentials_file: ["AWS_SHARED_CREDENTIALS_FILE"],
-      aws_config_file: ["AWS_CONFIG_FILE"],
-      aws_web_identity_token_file: ["AWS_WEB_IDENTITY_TOKEN_FILE"],
-      aws_web_identity_role_arn: ["AWS_ROLE_ARN"],
-      aws_container_credentials_relative_uri: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"],
-      aws_container_credentials_full_uri: ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
-      aws_container_authorization_token: ["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
-      aws_container_authorization_token_file: ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"],
-      aws_ec2_metadata_service_endpoint: ["AWS_EC2_METADATA_SERVICE_ENDPOINT"],
-      aws_ec2_metadata_disabled: ["AWS_EC2_METADATA_DISABLED"],
+      aws_sts_endpoint: ["AWS_STS_ENDPOINT"],
+      aws_session_name: ["AWS_SESSION_NAME"],
+      aws_profile_name: ["AWS_PROFILE_NAME"],
+      aws_role_name: ["AWS_ROLE_NAME"],
+      aws_web_identity_token: ["AWS_WEB_IDENTITY_TOKEN"],
+      aws_external_id: ["AWS_EXTERNAL_ID"],
+      ...Object.fromEntries(AWS_CHAIN_ENV.map((n) => [`env:${n}`, [n]])),
     },
   },
   apiBaseFor(p) {

@@ -21,15 +21,21 @@ export interface AuthorizedUser {
   token_uri: string;
 }
 
-export type GoogleCredentials = ServiceAccount | AuthorizedUser;
+/** The instance's service account, via the GCE metadata server (Application Default Credentials' last step). */
+export interface GceMetadata {
+  type: "gce_metadata";
+  host: string;
+}
+
+export type GoogleCredentials = ServiceAccount | AuthorizedUser | GceMetadata;
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
 
-const parsed = new Map<string, GoogleCredentials>();
+const parsed = new Map<string, ServiceAccount | AuthorizedUser>();
 
 const bad = (msg: string) => new GatewayError(401, `litellm.AuthenticationError: VertexAIException - ${msg}`, { kind: "AuthenticationError" });
 
-function validate(j: Record<string, unknown>): GoogleCredentials {
+function validate(j: Record<string, unknown>): ServiceAccount | AuthorizedUser {
   const token_uri = typeof j.token_uri === "string" && j.token_uri ? j.token_uri : GOOGLE_TOKEN_URI;
   if (j.type === "authorized_user" && typeof j.refresh_token === "string") {
     return { ...(j as unknown as AuthorizedUser), token_uri };
@@ -44,7 +50,7 @@ function validate(j: Record<string, unknown>): GoogleCredentials {
  * `vertex_credentials` as LiteLLM takes it: a JSON object, a JSON string, or a path to a JSON
  * file (also what GOOGLE_APPLICATION_CREDENTIALS names). A file is read once, on first use.
  */
-export function loadCredentials(value: unknown): GoogleCredentials {
+export function loadCredentials(value: unknown): ServiceAccount | AuthorizedUser {
   if (value && typeof value === "object") return validate(value as Record<string, unknown>);
   if (typeof value !== "string" || !value.trim()) throw bad("vertex_credentials is empty");
   const hit = parsed.get(value);

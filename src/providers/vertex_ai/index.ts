@@ -2,12 +2,12 @@ import { GatewayError } from "../../errors.ts";
 import { geminiBody, geminiMethod, geminiResponses } from "../gemini/index.ts";
 import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
-import { gcloudCredentialsFile, loadCredentials, type GoogleCredentials } from "./credentials.ts";
-import { accessToken, metadataGet, metadataToken } from "./token.ts";
+import { loadCredentials, type GoogleCredentials } from "./credentials.ts";
+import { ADC_ENV, defaultCredentials } from "./adc.ts";
+import { accessToken, metadataProject } from "./token.ts";
 
 export const VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16";
 const DEFAULT_LOCATION = "us-central1";
-const METADATA_HOST = "metadata.google.internal";
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 const location = (t: Target) => str(t.params.vertex_location) ?? DEFAULT_LOCATION;
@@ -15,45 +15,31 @@ const location = (t: Target) => str(t.params.vertex_location) ?? DEFAULT_LOCATIO
 interface Auth {
   token: string;
   creds?: GoogleCredentials;
-  /** The project the metadata server names, when the token came from it. */
-  project?: string;
+  /** the GCE metadata server's project, when the credentials came from it and vertex_project is unset */
+  metadataProject?: string;
 }
 
-const projects = new Map<string, Promise<string | undefined>>();
-
 /**
- * A plain `api_key` is used as the access token; otherwise `vertex_credentials` are exchanged for
- * one; without them, Application Default Credentials: gcloud's well-known file, then the metadata
- * server of the machine (GCE, GKE, Cloud Run).
+ * A plain `api_key` is used as the access token; otherwise `vertex_credentials` (or
+ * GOOGLE_APPLICATION_CREDENTIALS), else Application Default Credentials, are exchanged for one.
  */
 async function auth(t: Target, ctx: BuildContext): Promise<Auth> {
   if (t.apiKey) return { token: t.apiKey };
   const raw = t.params.vertex_credentials;
-  if (raw !== undefined && raw !== null && raw !== "") {
-    const creds = loadCredentials(raw);
-    return { token: await accessToken(creds, ctx.send), creds };
-  }
-  const wellKnown = gcloudCredentialsFile(str(t.params.vertex_gcloud_config_dir));
-  if (wellKnown) {
-    const creds = loadCredentials(wellKnown);
-    return { token: await accessToken(creds, ctx.send), creds };
-  }
-  const host = str(t.params.vertex_metadata_host) ?? METADATA_HOST;
-  try {
-    const token = await metadataToken(host, ctx.send);
-    if (!projects.has(host)) projects.set(host, metadataGet(host, "project/project-id", ctx.send).then((r) => r.text(), () => undefined));
-    return { token, project: await projects.get(host) };
-  } catch (e) {
-    throw new GatewayError(
-      401,
-      `litellm.AuthenticationError: VertexAIException - no Google credentials: set vertex_credentials (or GOOGLE_APPLICATION_CREDENTIALS) or api_key, run \`gcloud auth application-default login\`, or run on a machine with a metadata server (${(e as Error).message.replace(/^.*VertexAIException - /, "")})`,
-      { kind: "AuthenticationError" },
-    );
-  }
+  const creds = raw === undefined || raw === null || raw === "" ? defaultCredentials(t) : loadCredentials(raw);
+  const token = await accessToken(creds, ctx.send);
+  const project = creds.type === "gce_metadata" && !str(t.params.vertex_project) ? await metadataProject(creds.host, ctx.send) : undefined;
+  return { token, creds, metadataProject: project };
+}
+
+function credentialsProject(a: Auth): string | undefined {
+  if (a.creds?.type === "service_account") return a.creds.project_id;
+  if (a.creds?.type === "authorized_user") return a.creds.quota_project_id;
+  return a.metadataProject;
 }
 
 function projectOf(t: Target, a: Auth): string {
-  const p = str(t.params.vertex_project) ?? (a.creds?.type === "service_account" ? a.creds.project_id : a.creds?.quota_project_id) ?? a.project;
+  const p = str(t.params.vertex_project) ?? credentialsProject(a);
   if (!p) throw new GatewayError(400, "litellm.BadRequestError: VertexAIException - vertex_project is not set (litellm_params.vertex_project or VERTEXAI_PROJECT)");
   return p;
 }
@@ -79,8 +65,7 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
       vertex_project: ["VERTEXAI_PROJECT", "VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT"],
       vertex_location: ["VERTEXAI_LOCATION", "VERTEX_LOCATION", "GOOGLE_CLOUD_LOCATION"],
       vertex_credentials: ["VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"],
-      vertex_gcloud_config_dir: ["CLOUDSDK_CONFIG"],
-      vertex_metadata_host: ["GCE_METADATA_HOST"],
+      ...Object.fromEntries(ADC_ENV.map((n) => [`env:${n}`, [n]])),
     },
   },
   apiBaseFor(params: Readonly<Record<string, unknown>>): string {
