@@ -9,6 +9,13 @@ import { promptWithPayload, verifySignature } from "./webhook.ts";
 
 const KEEPALIVE_MS = 15_000;
 const POLL_MS = 500;
+const END_GRACE_MS = 5_000;
+const END_POLL_MS = 50;
+
+/** Whether the run's closing event is among those the follower already has (seq ≤ `last`). */
+async function closingEventSent(agents: AgentRuntime, runId: string, last: number): Promise<boolean> {
+  return (await agents.store.events(runId, 0)).some((e) => e.seq <= last && (e.type === "run.completed" || e.type === "run.failed"));
+}
 
 function agentView(agents: AgentRuntime, id: string) {
   const a = agents.agent(id);
@@ -31,7 +38,7 @@ function agentView(agents: AgentRuntime, id: string) {
 const sseFrame = (e: RunEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, seq: e.seq, at: e.created_at })}\n\n`;
 
 /** Replays a run's events after `after`, then follows live ones until the run ends. */
-function eventStream(agents: AgentRuntime, runId: string, after: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+export function eventStream(agents: AgentRuntime, runId: string, after: number, signal: AbortSignal): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -61,14 +68,21 @@ function eventStream(agents: AgentRuntime, runId: string, after: number, signal:
         return e.type === "run.completed" || e.type === "run.failed";
       };
       const keepalive = setInterval(() => !closed && controller.enqueue(enc.encode(": keepalive\n\n")), KEEPALIVE_MS);
+      let endedAt = 0;
       try {
         for (;;) {
           for (const e of await agents.store.events(runId, last)) if (send(e)) return;
           const run = await agents.store.get(runId);
-          if (!run || (TERMINAL_STATES.has(run.status) && !(await agents.store.events(runId, last)).length)) return;
+          if (!run) return;
+          // A run is recorded as ended just before its closing event is stored: wait for that event,
+          // unless the follower is already past it (a reconnect after the end) or it never comes.
+          if (TERMINAL_STATES.has(run.status)) {
+            endedAt ||= Date.now();
+            if (Date.now() - endedAt > END_GRACE_MS || (await closingEventSent(agents, runId, last))) return;
+          }
           await new Promise<void>((r) => {
             wake = r;
-            setTimeout(r, agents.isLocal(runId) ? KEEPALIVE_MS : POLL_MS);
+            setTimeout(r, endedAt ? END_POLL_MS : agents.isLocal(runId) ? KEEPALIVE_MS : POLL_MS);
           });
           wake = undefined;
           while (live.length) if (send(live.shift()!)) return;
