@@ -38,7 +38,6 @@ for (const name of wanted) {
     stderr: "inherit",
   });
   if (r.exitCode !== 0) process.exit(r.exitCode ?? 1);
-  rmSync(`${file}.map`, { force: true });
   const digest = createHash("sha256").update(readFileSync(file)).digest("hex");
   sums.push(`${digest}  ${basename(file)}`);
 }
