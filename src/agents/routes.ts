@@ -77,8 +77,10 @@ export function eventStream(agents: AgentRuntime, runId: string, after: number, 
           // A run is recorded as ended just before its closing event is stored: wait for that event,
           // unless the follower is already past it (a reconnect after the end) or it never comes.
           if (TERMINAL_STATES.has(run.status)) {
-            endedAt ||= Date.now();
-            if (Date.now() - endedAt > END_GRACE_MS || (await closingEventSent(agents, runId, last))) return;
+            if (!endedAt) {
+              if (await closingEventSent(agents, runId, last)) return;
+              endedAt = Date.now();
+            } else if (Date.now() - endedAt > END_GRACE_MS) return;
           }
           await new Promise<void>((r) => {
             wake = r;

@@ -78,6 +78,6 @@ export function visibleModels(rec: KeyRecord, names: string[], catalog: ModelCat
 /** The model a request is routed to: the team's `model_aliases`, then the key's `aliases` (LiteLLM's order, after the access checks). */
 export function aliasedModel(rec: KeyRecord | undefined, model: string): string {
   if (!rec) return model;
-  const viaTeam = rec.teamModelAliases?.[model] ?? model;
-  return rec.keyAliases?.[viaTeam] ?? viaTeam;
+  const viaTeam = rec.teamModelAliases[model] ?? model;
+  return rec.keyAliases[viaTeam] ?? viaTeam;
 }
