@@ -121,6 +121,9 @@ async function followClaude(
   const status: RunState = ok ? "succeeded" : "failed";
   const error = ok ? null : redactAll(failureReason(exitCode, final, stderr), f.secrets());
   for (const h of deps.hooks) await h.collect?.(f.ctx);
+  // Gone before the run is recorded as ended, so whoever sees the end also sees no sandbox; the
+  // caller's `finally` kills again (a no-op once killed) and reports a failure there.
+  await f.sandbox.kill().catch(() => {});
   const id = f.run.run_id;
   const done = await f.set({
     status,
@@ -155,6 +158,7 @@ async function recordFailure(
         : redactAll((e as Error).message ?? String(e), f.secrets());
   if (f.ctx) {
     for (const h of deps.hooks) await h.collect?.(f.ctx).catch((err) => deps.log.warn("run collect hook failed", { run_id: f.run.run_id, error: (err as Error).message }));
+    await f.ctx.sandbox.kill().catch(() => {});
   }
   await f.chain().catch(() => {});
   await f.endKey().catch(() => {});
