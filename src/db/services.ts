@@ -7,9 +7,9 @@ import { visibleModels, type ModelCatalog } from "../auth/model-access.ts";
 import { VirtualKeyAuth } from "../auth/virtual-keys.ts";
 import type { GatewayConfig } from "../config/index.ts";
 import type { CallSink } from "../gateway/types.ts";
-import { MemoryRateLimiter } from "../limits/memory.ts";
-import { RedisRateLimiter } from "../limits/redis.ts";
-import type { RateLimiter } from "../limits/types.ts";
+import { MemoryAdmission } from "../limits/memory.ts";
+import { RedisAdmission } from "../limits/redis.ts";
+import type { Admission } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { managementRoutes } from "../http/management/index.ts";
@@ -19,6 +19,8 @@ import type { Services } from "../server.ts";
 import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
+import { CostEstimator } from "../spend/estimate.ts";
+import { Reservations } from "../spend/reservations.ts";
 import { spendSink } from "../spend/sink.ts";
 import { SpillStore } from "../spend/spill.ts";
 import { SpendTracker } from "../spend/tracker.ts";
@@ -105,12 +107,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   await db.start();
   const cache = new AuthCache((g.user_api_key_cache_ttl ?? DEFAULT_CACHE_TTL_S) * 1000);
   const bus = new InvalidationBus(cache, log);
-  let limiter: RateLimiter = new MemoryRateLimiter();
+  let admission: Admission = new MemoryAdmission();
   if (redis) {
     await bus.connect(redis);
-    limiter = new RedisRateLimiter(redis.client, log);
+    admission = new RedisAdmission(redis.client, log);
   }
+  const tpmTokens = g.token_rate_limit_type ?? "output";
+  const reservations = new Reservations(admission, new CostEstimator(tpmTokens), tpmTokens);
   const book = new SpendBook();
+  book.onReset = (key, spend) => reservations.forget(key, spend);
   const catalog = catalogOf(rt);
   const maxBudget = config.litellm.max_budget ?? undefined;
   const global = maxBudget ? new GlobalSpend(db, log) : undefined;
@@ -120,7 +125,6 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     queries: new KeyQueries(db),
     cache,
     book,
-    limiter,
     catalog: () => catalog,
     isZeroCost: (m) => {
       const r = rt().router.resolve(m);
@@ -166,17 +170,20 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       dbs.onModels?.(dbs.models);
     },
     config,
-    sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, limiter, {
+    sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, reservations, {
       disabled: g.disable_spend_updates === true,
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
-      tpmTokens: g.token_rate_limit_type ?? "output",
     })),
-    invalidate: (i) => bus.invalidate(i),
+    invalidate: (i) => {
+      bus.invalidate(i);
+      if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+    },
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);
       clearInterval(modelPoll);
       global?.stop();
+      reservations.stop();
       stopReset();
       await tracker.close();
       await db.close();
@@ -186,6 +193,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     },
     attach(runtime) {
       runtime.auth.virtualKeys = keys;
+      runtime.admission = reservations;
       runtime.modelFilter = (auth, names) => {
         const rec = auth.key as KeyRecord | undefined;
         return rec ? visibleModels(rec, names, catalog) : names;

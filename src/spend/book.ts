@@ -13,6 +13,8 @@ export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | 
 export class SpendBook {
   private readonly cells = new Map<string, SpendCell>();
   private readonly pending = new Map<string, number>();
+  /** Told when a budget reset set an entity's database spend to 0, with the spend it now has here. */
+  onReset?: (key: EntityKey, spend: number) => void;
 
   /** The cell for an entity, refreshed from a database read. */
   fromDb(key: EntityKey, dbValue: number): SpendCell {
@@ -44,6 +46,8 @@ export class SpendBook {
   /** Budget reset: the database value went to 0. */
   reset(key: EntityKey): void {
     const c = this.cells.get(key);
-    if (c) c.value = this.pending.get(key) ?? 0;
+    const spend = this.pending.get(key) ?? 0;
+    if (c) c.value = spend;
+    this.onReset?.(key, spend);
   }
 }

@@ -1,0 +1,92 @@
+import type { CallRecord, LLMRequest } from "../gateway/types.ts";
+import { LEASE_MS, type Admission, type Hold } from "../limits/types.ts";
+import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
+import { unitPrices } from "./cost.ts";
+import { tpmTokensOf, type CostEstimator, type TpmTokens } from "./estimate.ts";
+
+function maxTokensOf(body: Record<string, unknown>): number | undefined {
+  const v = body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens;
+  return typeof v === "number" ? v : undefined;
+}
+
+/** The dearest per-token prices among a group's deployments, for its first calls. */
+function coldPrices(r: Resolved): { input: number; output: number } {
+  let input = 0;
+  let output = 0;
+  for (const d of r.deployments) {
+    const p = unitPrices(d, upstreamModelFor(d, r));
+    input = Math.max(input, p.input);
+    output = Math.max(output, p.output);
+  }
+  return { input, output };
+}
+
+/**
+ * Budget and rate-limit reservations of LLM calls: before a call is forwarded its estimated cost
+ * and TPM tokens are reserved against every budget and limit its key plan names; when it ends
+ * (success, failure, abort, cut stream) the reservation is released and the real cost counted.
+ * Calls running longer than a lease have it renewed; a lease that runs out (the instance died)
+ * frees its reservation.
+ */
+export class Reservations {
+  private seq = 0;
+  private readonly prefix = crypto.randomUUID().slice(0, 8);
+  private readonly live = new Set<Hold>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly backend: Admission,
+    private readonly estimator: CostEstimator,
+    private readonly tpm: TpmTokens,
+  ) {
+    this.timer = setInterval(() => this.renew(), LEASE_MS / 4);
+    this.timer.unref?.();
+  }
+
+  /** Throws 429 or LiteLLM's budget-exceeded error; the call holds its reservation until `settle`. */
+  async admit(req: LLMRequest, resolved: Resolved): Promise<void> {
+    const a = req.auth.admission;
+    if (!a || a.hold) return;
+    const est = this.estimator.estimate(resolved.group, req.rawBody.length, () => coldPrices(resolved), maxTokensOf(req.body));
+    const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan: a.plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
+    a.status = await this.backend.admit(hold);
+    a.hold = hold;
+    this.live.add(hold);
+  }
+
+  /** A call ended: its reservation is released and `cost` (what its spend row says) counted. */
+  settle(rec: CallRecord, cost: number): void {
+    const u = rec.usage;
+    const ok = rec.status === "success";
+    if (ok && u && rec.modelGroup && rec.deployment) {
+      const out = unitPrices(rec.deployment, rec.upstreamModel ?? rec.deployment.upstreamModel, u.promptTokens).output;
+      this.estimator.observe(rec.modelGroup, rec.req.rawBody.length, u, rec.cost, out);
+    }
+    const hold = rec.req.auth.admission?.hold;
+    if (!hold || hold.settled) return;
+    hold.settled = true;
+    this.live.delete(hold);
+    this.backend.settle(hold, cost, ok ? tpmTokensOf(u, this.tpm) : 0);
+  }
+
+  /** The database spend of a key, user, team, … changed outside the spend writer. */
+  forget(entity: string, spend?: number): void {
+    this.backend.forget(entity, spend);
+  }
+
+  get inFlight(): number {
+    return this.live.size;
+  }
+
+  private renew(): void {
+    const now = Date.now();
+    const due = [...this.live].filter((h) => now - h.renewedAt >= LEASE_MS / 4);
+    if (!due.length) return;
+    for (const h of due) h.renewedAt = now;
+    this.backend.renew(due);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
