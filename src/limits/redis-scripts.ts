@@ -139,9 +139,9 @@ return 1`);
 
 /** KEYS: lease zsets then the hashes beside them; ARGV: new lease end, idle ms, number of zsets, the call id per zset. */
 export const RENEW = script(`
-local until, idle, nz = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local score, idle, nz = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for i = 1, #KEYS do
-  if i <= nz then redis.call('ZADD', KEYS[i], 'XX', until, ARGV[3 + i]) end
+  if i <= nz then redis.call('ZADD', KEYS[i], 'XX', score, ARGV[3 + i]) end
   redis.call('PEXPIRE', KEYS[i], idle)
 end
 return 1`);
