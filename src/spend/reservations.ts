@@ -4,8 +4,11 @@ import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import { unitPrices } from "./cost.ts";
 import { tpmTokensOf, type CostEstimator, type TpmTokens } from "./estimate.ts";
 
-function maxTokensOf(body: Record<string, unknown>): number | undefined {
-  const v = body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens;
+/** The body's length (its input grows with it) and the client's output cap, without parsing the body. */
+const bodyChars = (req: LLMRequest) => req.rawBody.length;
+
+function maxTokensOf(req: LLMRequest): number | undefined {
+  const v = req.body.max_tokens ?? req.body.max_completion_tokens ?? req.body.max_output_tokens;
   return typeof v === "number" ? v : undefined;
 }
 
@@ -47,7 +50,7 @@ export class Reservations {
   async admit(req: LLMRequest, resolved: Resolved): Promise<void> {
     const a = req.auth.admission;
     if (!a || a.hold) return;
-    const est = this.estimator.estimate(resolved.group, req.rawBody.length, () => coldPrices(resolved), maxTokensOf(req.body));
+    const est = this.estimator.estimate(resolved.group, bodyChars(req), () => coldPrices(resolved), maxTokensOf(req));
     const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan: a.plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
     a.status = await this.backend.admit(hold);
     a.hold = hold;
@@ -60,7 +63,7 @@ export class Reservations {
     const ok = rec.status === "success";
     if (ok && u && rec.modelGroup && rec.deployment) {
       const out = unitPrices(rec.deployment, rec.upstreamModel ?? rec.deployment.upstreamModel, u.promptTokens).output;
-      this.estimator.observe(rec.modelGroup, rec.req.rawBody.length, u, rec.cost, out);
+      this.estimator.observe(rec.modelGroup, bodyChars(rec.req), u, rec.cost, out);
     }
     const hold = rec.req.auth.admission?.hold;
     if (!hold || hold.settled) return;
@@ -72,10 +75,6 @@ export class Reservations {
   /** The database spend of a key, user, team, … changed outside the spend writer. */
   forget(entity: string, spend?: number): void {
     this.backend.forget(entity, spend);
-  }
-
-  get inFlight(): number {
-    return this.live.size;
   }
 
   private renew(): void {
