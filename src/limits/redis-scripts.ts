@@ -29,24 +29,26 @@ end
  * KEYS: per budget its hash {spend, at, inflight, r:<call>} and the zset of its calls' lease ends;
  *       per limit descriptor its window's request and token counters and the zset of its parallel calls.
  * ARGV: call id, now, lease ms, idle ms, reseed ms, window ttl s, cost, tokens, number of budgets,
- *       per budget: max, local spend, 1 = refuse at max, 1 = shared spend; per limit: rpm, tpm, max parallel (-1 = none).
+ *       per budget: max, local spend, 1 = refuse at max, 1 = shared spend, 1 = local spend just read
+ *       from the database; per limit: rpm, tpm, max parallel (-1 = none).
  * Returns {0} admitted, {1, i} budget i refused, {2, j} limit j refused, then per budget spend and
  * in flight (strings), per limit requests, tokens, parallel.
- * The shared spend is seeded from the caller's local spend when absent or older than the reseed
- * age (so a reset or a write outside the gateway is picked up); a higher local spend wins.
+ * The shared spend is seeded from the caller's local spend when absent, and again from a local
+ * spend just read from the database once the seed is older than the reseed age (so a reset or a
+ * write outside the gateway is picked up); a budget is judged on the higher of the two.
  */
 export const ADMIT = script(`${PURGE}
 local id, now, lease, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local reseed, wttl, cost, tok, nb = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local out = {0, 0}
 for i = 1, nb do
-  local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 9 + 4 * (i - 1)
+  local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 9 + 5 * (i - 1)
   local max, loc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   purge(h, z, now)
   local spend = loc
   if ARGV[a + 4] == '1' then
     local s = redis.call('HMGET', h, 'spend', 'at')
-    if not s[1] or now - tonumber(s[2] or '0') > reseed then
+    if not s[1] or (ARGV[a + 5] == '1' and now - tonumber(s[2] or '0') > reseed) then
       redis.call('HSET', h, 'spend', ARGV[a + 2], 'at', now)
       redis.call('PEXPIRE', h, idle)
     elseif tonumber(s[1]) > loc then
@@ -63,7 +65,7 @@ for i = 1, nb do
   end
 end
 local nl = (#KEYS - 2 * nb) / 3
-local base = 9 + 4 * nb
+local base = 9 + 5 * nb
 for j = 1, nl do
   local k = 2 * nb + 3 * (j - 1)
   local rpm, tpm, mp = tonumber(ARGV[base + 3 * j - 2]), tonumber(ARGV[base + 3 * j - 1]), tonumber(ARGV[base + 3 * j])

@@ -9,8 +9,10 @@ import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type Counts,
 
 /** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
 const IDLE_MS = 600_000;
-/** The shared spend is seeded again from a local spend this often, to pick up resets made elsewhere. */
+/** The shared spend is seeded again from a freshly read database spend this often, to pick up resets made elsewhere. */
 const RESEED_MS = 600_000;
+/** A local spend read from the database this recently may replace an old shared one. */
+const FRESH_MS = 5_000;
 
 const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
@@ -64,7 +66,8 @@ export class RedisAdmission implements Admission {
     const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(hold.est.cost), String(hold.est.tokens), String(budgets.length)];
     for (const b of budgets) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
-      args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0");
+      const fresh = b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
+      args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0", fresh ? "1" : "0");
     }
     for (const d of limits) {
       keys.push(`${limitBase(d)}:${start}:requests`, tokensKey(d, start), parallelLeases(d));

@@ -33,8 +33,8 @@ export interface BudgetLine {
   /** The entity as LiteLLM names it in a refusal: `Key=<hash>`, `Team=<id>`, … */
   entity: string;
   max: number;
-  /** What this instance knows was spent: the database value plus its own calls not yet written. */
-  spend: { readonly value: number };
+  /** What this instance knows was spent: the database value (read at `readAt`) plus its own calls not yet written. */
+  spend: { readonly value: number; readonly readAt?: number };
   /** LiteLLM refuses at `spend >= max` (true) or only past it (false: teams, users, end users). */
   atMax: boolean;
   /** The spend only grows until a reset, so instances share it through Redis; rolling-period spends are read locally. */

@@ -1,6 +1,8 @@
 /** A spend value shared by every cached object that names the same entity. */
 export interface SpendCell {
   value: number;
+  /** When the database value was last read (ms). */
+  readAt?: number;
 }
 
 export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | `member:${string}:${string}` | `end_user:${string}` | `org:${string}`;
@@ -21,6 +23,7 @@ export class SpendBook {
     let c = this.cells.get(key);
     if (!c) this.cells.set(key, (c = { value: 0 }));
     c.value = dbValue + (this.pending.get(key) ?? 0);
+    c.readAt = Date.now();
     return c;
   }
 

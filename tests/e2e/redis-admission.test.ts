@@ -79,4 +79,20 @@ describe("reservations in Redis", () => {
     await Bun.sleep(50);
     await y.admit(hold([line], 0.6));
   });
+
+  test("an old shared spend is replaced by a spend just read from the database, not by a stale one", async () => {
+    const cell: { value: number; readAt?: number } = { value: 0.9 };
+    const line: BudgetLine = { id: `key:reseed-${run}`, entity: "Key=reseed", max: 1, spend: cell, atMax: true, shared: true };
+    const x = instance();
+    const h = hold([line], 0.1);
+    await x.admit(h);
+    x.settle(h, 0.1, 0);
+    await Bun.sleep(50);
+    // Someone reset the spend in the database; this instance's cached value says 0 but was read long ago.
+    cell.value = 0;
+    t += 11 * 60_000;
+    expect(await refused(x.admit(hold([line], 0.1)))).toBe(true);
+    cell.readAt = t;
+    await x.admit(hold([line], 0.1));
+  });
 });
