@@ -8,8 +8,21 @@ export interface Script {
 
 const script = (text: string): Script => ({ text, sha: createHash("sha1").update(text).digest("hex") });
 
-/** Drops the reservations of a budget whose leases ran out (an instance died with calls in flight). */
-const PURGE = `
+/** A grant holds at most this many calls' worth of a budget… */
+export const GRANT_CALLS = 32;
+/** …and is given only when it holds at least this many (near a budget's edge every call asks Redis). */
+export const GRANT_MIN_CALLS = 4;
+/** An instance's grant is at most this share of what is free, split between the instances holding grants. */
+const GRANT_SHARE = 4;
+
+/**
+ * Per budget: a hash {spend, at, inflight, holders, r:<call or g:instance> = amount} and a zset of
+ * lease ends (member = call id, or g:<instance> for a grant).
+ * `purge` drops what an instance stopped renewing (it died, or left a grant unused).
+ * `spendOf` is the spend a budget is judged on (see ADMIT).
+ * `grant` sets an instance's grant on a budget from what is free, or returns it when too little is.
+ */
+const LIB = `
 local function purge(h, z, now)
   local dead = redis.call('ZRANGEBYSCORE', z, '-inf', now, 'LIMIT', 0, 100)
   for _, d in ipairs(dead) do
@@ -18,54 +31,85 @@ local function purge(h, z, now)
       redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(a))
       redis.call('HDEL', h, 'r:' .. d)
     end
+    if string.sub(d, 1, 2) == 'g:' then redis.call('HINCRBY', h, 'holders', -1) end
     redis.call('ZREM', z, d)
   end
-  if #dead > 0 and redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0) end
+  if #dead > 0 and redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
+end
+local function spendOf(h, now, idle, reseed, loc, locText, shared, fresh)
+  if not shared then return loc end
+  local s = redis.call('HMGET', h, 'spend', 'at')
+  if not s[1] or (fresh and now - tonumber(s[2] or '0') > reseed) then
+    redis.call('HSET', h, 'spend', locText, 'at', now)
+    redis.call('PEXPIRE', h, idle)
+    return loc
+  end
+  return math.max(tonumber(s[1]), loc)
+end
+local function grant(h, z, gid, now, glease, idle, est, max, committed)
+  local f = 'r:g:' .. gid
+  local old = tonumber(redis.call('HGET', h, f) or '0')
+  local holders = tonumber(redis.call('HGET', h, 'holders') or '0')
+  local mine = redis.call('ZSCORE', z, 'g:' .. gid)
+  if not mine then holders = holders + 1 end
+  local g = math.min(${GRANT_CALLS} * est, (max - committed + old) / (${GRANT_SHARE} * holders))
+  if est <= 0 or g < ${GRANT_MIN_CALLS} * est then
+    if mine then
+      redis.call('HDEL', h, f)
+      redis.call('ZREM', z, 'g:' .. gid)
+      redis.call('HINCRBYFLOAT', h, 'inflight', -old)
+      redis.call('HINCRBY', h, 'holders', -1)
+    end
+    return '0'
+  end
+  redis.call('HSET', h, f, g)
+  redis.call('HINCRBYFLOAT', h, 'inflight', g - old)
+  if not mine then redis.call('HINCRBY', h, 'holders', 1) end
+  redis.call('ZADD', z, now + glease, 'g:' .. gid)
+  redis.call('PEXPIRE', h, idle)
+  redis.call('PEXPIRE', z, idle)
+  return tostring(g)
 end
 `;
 
 /**
  * Admission of one call, atomically for every instance.
- * KEYS: per budget its hash {spend, at, inflight, r:<call>} and the zset of its calls' lease ends;
- *       per limit descriptor its window's request and token counters and the zset of its parallel calls.
+ * KEYS: per budget its hash and lease zset; per limit descriptor its window's request and token
+ *       counters and the zset of its parallel calls.
  * ARGV: call id, now, lease ms, idle ms, reseed ms, window ttl s, cost, tokens, number of budgets,
+ *       grant id ('' = no grant wanted), grant lease ms,
  *       per budget: max, local spend, 1 = refuse at max, 1 = shared spend, 1 = local spend just read
  *       from the database; per limit: rpm, tpm, max parallel (-1 = none).
  * Returns {0} admitted, {1, i} budget i refused, {2, j} limit j refused, then per budget spend and
- * in flight (strings), per limit requests, tokens, parallel.
+ * in flight (strings), per limit requests, tokens, parallel, and when admitted per budget the
+ * grant the instance now holds.
  * The shared spend is seeded from the caller's local spend when absent, and again from a local
  * spend just read from the database once the seed is older than the reseed age (so a reset or a
  * write outside the gateway is picked up); a budget is judged on the higher of the two.
  */
-export const ADMIT = script(`${PURGE}
+export const ADMIT = script(`${LIB}
 local id, now, lease, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local reseed, wttl, cost, tok, nb = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+local gid, glease = ARGV[10], tonumber(ARGV[11])
 local out = {0, 0}
+local committed = {}
 for i = 1, nb do
-  local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 9 + 5 * (i - 1)
-  local max, loc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 11 + 5 * (i - 1)
+  local max = tonumber(ARGV[a + 1])
   purge(h, z, now)
-  local spend = loc
-  if ARGV[a + 4] == '1' then
-    local s = redis.call('HMGET', h, 'spend', 'at')
-    if not s[1] or (ARGV[a + 5] == '1' and now - tonumber(s[2] or '0') > reseed) then
-      redis.call('HSET', h, 'spend', ARGV[a + 2], 'at', now)
-      redis.call('PEXPIRE', h, idle)
-    elseif tonumber(s[1]) > loc then
-      spend = tonumber(s[1])
-    end
-  end
+  local spend = spendOf(h, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 4] == '1', ARGV[a + 5] == '1')
   local inflight = tonumber(redis.call('HGET', h, 'inflight') or '0')
   out[#out + 1] = tostring(spend)
   out[#out + 1] = tostring(inflight)
   local c = spend + inflight
+  committed[i] = c
   if out[1] == 0 and ((ARGV[a + 3] == '1' and c >= max) or (ARGV[a + 3] ~= '1' and c > max)) then
     out[1] = 1
     out[2] = i
   end
 end
 local nl = (#KEYS - 2 * nb) / 3
-local base = 9 + 5 * nb
+local base = 11 + 5 * nb
 for j = 1, nl do
   local k = 2 * nb + 3 * (j - 1)
   local rpm, tpm, mp = tonumber(ARGV[base + 3 * j - 2]), tonumber(ARGV[base + 3 * j - 1]), tonumber(ARGV[base + 3 * j])
@@ -106,7 +150,50 @@ for j = 1, nl do
     redis.call('PEXPIRE', KEYS[k + 3], idle)
   end
 end
+for i = 1, nb do
+  local g = '0'
+  if gid ~= '' then g = grant(KEYS[2 * i - 1], KEYS[2 * i], gid, now, glease, idle, tonumber(cost), tonumber(ARGV[11 + 5 * (i - 1) + 1]), committed[i] + tonumber(cost)) end
+  out[#out + 1] = g
+end
 return out`);
+
+/**
+ * Renews (or returns) an instance's grants on budgets, off the request path.
+ * KEYS: per budget hash and zset. ARGV: now, idle ms, reseed ms, grant id, grant lease ms, call cost,
+ * then per budget max, local spend, 1 = shared spend, 1 = local spend just read. Returns the grants.
+ */
+export const REFILL = script(`${LIB}
+local now, idle, reseed, gid, glease, est = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local out = {}
+for i = 1, #KEYS / 2 do
+  local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 6 + 4 * (i - 1)
+  purge(h, z, now)
+  local spend = spendOf(h, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 3] == '1', ARGV[a + 4] == '1')
+  local inflight = tonumber(redis.call('HGET', h, 'inflight') or '0')
+  out[i] = grant(h, z, gid, now, glease, idle, est, tonumber(ARGV[a + 1]), spend + inflight)
+end
+return out`);
+
+/**
+ * A call admitted on an instance's grants: its cost moves from the grant to a reservation of its
+ * own (whatever the grant no longer covers is added to what is in flight).
+ * KEYS: per budget hash and zset. ARGV: call id, now, lease ms, idle ms, grant id, cost.
+ */
+export const CONVERT = script(`
+local id, now, lease, idle, gid, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+for i = 1, #KEYS / 2 do
+  local h, z = KEYS[2 * i - 1], KEYS[2 * i]
+  local f = 'r:g:' .. gid
+  local g = tonumber(redis.call('HGET', h, f) or '0')
+  local take = math.min(g, cost)
+  if take > 0 then redis.call('HSET', h, f, g - take) end
+  if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
+  redis.call('HSET', h, 'r:' .. id, ARGV[6])
+  redis.call('ZADD', z, now + lease, id)
+  redis.call('PEXPIRE', h, idle)
+  redis.call('PEXPIRE', z, idle)
+end
+return 1`);
 
 /**
  * Settles a call: its reservations are released and its real cost added to the shared spends
@@ -124,7 +211,7 @@ for i = 1, nb do
     redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(a))
   end
   redis.call('ZREM', z, id)
-  if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0) end
+  if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
   if ARGV[3 + i] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', ARGV[2]) end
 end
 local nl = (#KEYS - 2 * nb) / 2

@@ -3,9 +3,10 @@ import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { REDIS_PREFIX } from "../redis.ts";
+import { GRANT_LEASE_MS, Grants } from "./grants.ts";
 import { MemoryAdmission } from "./memory.ts";
-import { ADMIT, FORGET, RENEW, SETTLE, type Script } from "./redis-scripts.ts";
-import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
+import { ADMIT, CONVERT, FORGET, REFILL, RENEW, SETTLE, type Script } from "./redis-scripts.ts";
+import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
 /** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
 const IDLE_MS = 600_000;
@@ -20,13 +21,20 @@ const budgetLeases = (id: string) => `${REDIS_PREFIX}budget:${id}:leases`;
 const parallelLeases = (d: LimitDescriptor) => `${limitBase(d)}:parallel`;
 const tokensKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:tokens`;
 
+const isFresh = (b: BudgetLine, now: number) => b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
+
 /**
- * Admission shared by every instance on one Redis: one Lua script per call checks and reserves
- * budgets and rate limits atomically; settling is one more script, off the request path. When
- * Redis fails, calls are admitted in this process (and settled where they were admitted).
+ * Admission shared by every instance on one Redis: one Lua script checks and reserves budgets and
+ * rate limits atomically; settling is one more script, off the request path. A call limited by
+ * budgets alone, far from their edge, fits in a small share of the budget Redis granted this
+ * instance beforehand: it is admitted at once and its reservation recorded right after, so it does
+ * not wait for Redis. When Redis fails, calls are admitted in this process (and settled where they
+ * were admitted).
  */
 export class RedisAdmission implements Admission {
   private readonly fallback: MemoryAdmission;
+  private readonly grants = new Grants();
+  private readonly gid = crypto.randomUUID().slice(0, 12);
   private down = false;
 
   constructor(
@@ -62,12 +70,21 @@ export class RedisAdmission implements Admission {
     const now = this.now();
     const start = windowStart(now);
     const { budgets, limits } = hold.plan;
+    const grantable = limits.length === 0 && budgets.length > 0;
+    if (grantable && this.grants.take(budgets, hold.est.cost, now)) {
+      hold.redis = true;
+      hold.window = start;
+      this.convert(hold, now);
+      this.refill(budgets, hold.est.cost, now);
+      return {};
+    }
     const keys: string[] = [];
     const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(hold.est.cost), String(hold.est.tokens), String(budgets.length)];
+    args.push(grantable ? this.gid : "", String(GRANT_LEASE_MS));
+    const marks = grantable ? budgets.map((b) => this.grants.mark(b.id)) : [];
     for (const b of budgets) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
-      const fresh = b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
-      args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0", fresh ? "1" : "0");
+      args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
     }
     for (const d of limits) {
       keys.push(`${limitBase(d)}:${start}:requests`, tokensKey(d, start), parallelLeases(d));
@@ -95,7 +112,34 @@ export class RedisAdmission implements Admission {
     const counts: Counts[] = limits.map((_, j) => ({ requests: Number(raw[at + 3 * j]), tokens: Number(raw[at + 3 * j + 1]), parallel: Number(raw[at + 3 * j + 2]) }));
     const verdict = evaluate(limits, counts, now);
     if (verdict instanceof GatewayError) throw verdict;
+    const grantsAt = at + 3 * limits.length;
+    if (grantable) budgets.forEach((b, i) => this.grants.set(b, Number(raw[grantsAt + i]), now, marks[i]!));
     return verdict;
+  }
+
+  /** Records the reservation of a call admitted on this instance's grants. */
+  private convert(hold: Hold, now: number): void {
+    const keys = hold.plan.budgets.flatMap((b) => [budgetHash(b.id), budgetLeases(b.id)]);
+    this.run(CONVERT, keys, [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), this.gid, String(hold.est.cost)]).catch((e) => this.failed(e));
+  }
+
+  /** Asks Redis, off the request path, to renew the grants running low (or to take them back). */
+  private refill(budgets: BudgetLine[], est: number, now: number): void {
+    const due = this.grants.due(budgets, now);
+    if (!due.length) return;
+    const marks = due.map((b) => this.grants.mark(b.id));
+    const keys: string[] = [];
+    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(est)];
+    for (const b of due) {
+      keys.push(budgetHash(b.id), budgetLeases(b.id));
+      args.push(String(b.max), String(b.spend.value), b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
+    }
+    this.run(REFILL, keys, args)
+      .then((raw) => due.forEach((b, i) => this.grants.set(b, Number((raw as string[])[i]), now, marks[i]!)))
+      .catch((e) => {
+        for (const b of due) this.grants.failed(b.id);
+        this.failed(e);
+      });
   }
 
   settle(hold: Hold, cost: number, tokens: number): void {
