@@ -69,9 +69,17 @@ export async function attempt(
   const provider = d.provider.forModel?.(configuredModel) ?? d.provider;
   const upstreamModel = provider.wireModel?.(configuredModel) ?? configuredModel;
   const { protocol, tr } = upstreamProtocolFor(d, provider, req.protocol);
-  const ctx: TranslateContext = { model: req.model, upstreamModel, responses: translatedResponses, cachePoints: d.params.cache_control_injection_points ?? undefined };
+  const ctx: TranslateContext = {
+    model: req.model,
+    upstreamModel,
+    responses: translatedResponses,
+    defaults: d.defaultBodyParams,
+    cachePoints: d.params.cache_control_injection_points ?? undefined,
+  };
+  // Defaults reach a translated request through the translator, in the upstream's own form; a chat
+  // upstream also takes the ones the translator has no field for (seed, penalties) as they are.
   const bodyText = tr
-    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
+    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
     : passthroughBody(req.rawBody, req.body, {
         upstreamModel,
         upstreamProtocol: protocol,

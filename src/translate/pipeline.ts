@@ -1,4 +1,5 @@
 import { GatewayError, kindForStatus } from "../errors.ts";
+import { applyDefaults } from "./defaults.ts";
 import { estimateInputTokens } from "./estimate.ts";
 import type { StreamEvent } from "./ir.ts";
 import { SseParser, type SseMessage } from "./sse.ts";
@@ -11,6 +12,7 @@ export function pair(client: ClientCodec, upstream: UpstreamCodec): Translator {
   return {
     request: (body, ctx) => {
       const conv = client.decodeRequest(body, ctx);
+      if (ctx.defaults) applyDefaults(conv, ctx.defaults);
       if (conv.stream) ctx.inputTokens = estimateInputTokens(conv);
       return upstream.encodeRequest(conv, ctx);
     },

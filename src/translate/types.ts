@@ -16,6 +16,8 @@ export interface TranslateContext {
   responses?: ResponsesMemory;
   /** Set by `request()` of a Responses client: what `response()`/`stream()` remember under the new response id. */
   remember?: { previous?: string; input: Obj[] };
+  /** The deployment's default request parameters (OpenAI chat names), for what the client left unset. */
+  defaults?: Readonly<Record<string, unknown>>;
   /** The deployment's `cache_control_injection_points` (LiteLLM), applied when the upstream is Anthropic. */
   cachePoints?: readonly CacheInjectionPoint[];
   /** Set by `request()`: the upstream was asked for structured output through a forced tool, whose call is the answer. */

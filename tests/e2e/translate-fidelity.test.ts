@@ -60,6 +60,10 @@ beforeAll(async () => {
         { model_name: "chat-upstream", litellm_params: { model: "hosted_vllm/qwen3-coder", api_base: `${fake.url}/v1` } },
         { model_name: "responses-upstream", litellm_params: { model: "openai/responses/gpt-5", api_base: `${fake.url}/v1`, api_key: "sk-openai-upstream" } },
         {
+          model_name: "claude-json-default",
+          litellm_params: claude("anthropic/claude-sonnet-4-5", { response_format: { type: "json_schema", json_schema: { name: "person", schema: PERSON } }, temperature: 0.2 }),
+        },
+        {
           model_name: "claude-cached",
           litellm_params: claude("anthropic/claude-sonnet-4-5", {
             cache_control_injection_points: [
@@ -149,6 +153,15 @@ describe("structured output: a JSON schema, parsed by the client's SDK", () => {
   })) {
     test(label(c.client, c.u, c.stream), c.run);
   }
+
+  test("a deployment's default `response_format` (litellm_params) reaches a translated upstream in its own form", async () => {
+    const done = await openai().chat.completions.create({ model: "claude-json-default", messages: [{ role: "user", content: "Extract the person." }] });
+    expect(JSON.parse(done.choices[0]!.message.content!)).toEqual(PERSON_ANSWER);
+    const body = lastBody("anthropic");
+    expect(body.output_config).toEqual({ format: { type: "json_schema", schema: PERSON } });
+    expect(body.temperature).toBe(0.2);
+    expect(body.response_format).toBeUndefined();
+  });
 
   test("Anthropic's beta `output_format` (top level) is read like `output_config.format`", async () => {
     for (const u of [UPSTREAMS[2], UPSTREAMS[3]]) {
