@@ -8,7 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import { jsonSchemaOutputFormat } from "@anthropic-ai/sdk/helpers/json-schema";
 import OpenAI from "openai";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startFakeLLM, type FakeLLM, type RecordedRequest } from "../fakes/llm.ts";
+import { runCodex } from "../helpers/agents-cli.ts";
 import { startGateway, type GatewayProcess } from "../helpers/gateway.ts";
 
 type Obj = Record<string, unknown>;
@@ -150,8 +154,25 @@ describe("structured output: a JSON schema, parsed by the client's SDK", () => {
     const body = lastBody(u.kind);
     expectNativeSchema(client, u, body);
     expect(body.stream === true).toBe(stream);
+    // `openai/responses/gpt-5`: the bridge prefix never reaches the upstream, translated or passed through.
+    if (u.kind === "responses") expect(body.model).toBe("gpt-5");
   })) {
     test(label(c.client, c.u, c.stream), c.run);
+  }
+
+  for (const u of UPSTREAMS.filter((x) => x.kind !== "responses")) {
+    test(`Codex \`exec --output-schema\` on ${u.name}: its final message is the JSON`, async () => {
+      const schemaFile = join(tmpdir(), `person-${process.pid}.json`);
+      writeFileSync(schemaFile, JSON.stringify(PERSON));
+      const r = await runCodex({ baseUrl: `${gw.url}/v1`, apiKey: MASTER, prompt: "Extract the person.", model: u.model, extraArgs: ["--output-schema", schemaFile] });
+      const msg = r.events.find((e) => e.type === "item.completed" && (e.item as Obj).type === "agent_message");
+      expect(msg, r.stderr + r.stdout).toBeDefined();
+      expect(JSON.parse(String((msg!.item as Obj).text))).toEqual(PERSON_ANSWER);
+      const body = lastBody(u.kind);
+      if (u.kind === "chat") expect(body.response_format).toMatchObject({ type: "json_schema", json_schema: { schema: PERSON, strict: true } });
+      else if (u.nativeSchema) expect(body.output_config).toEqual({ format: { type: "json_schema", schema: PERSON } });
+      else expect(body.tool_choice).toEqual({ type: "tool", name: "json_tool_call" });
+    }, 60_000);
   }
 
   test("a deployment's default `response_format` (litellm_params) reaches a translated upstream in its own form", async () => {
