@@ -1,11 +1,9 @@
-import type { CacheControl, Conversation, Part, TextPart } from "./ir.ts";
+import { cacheable, type CacheControl, type Conversation, type Part, type TextPart } from "./ir.ts";
 import type { CacheInjectionPoint } from "./types.ts";
 
 /** Anthropic rejects a request with more than four `cache_control` breakpoints. */
 const MAX_BREAKPOINTS = 4;
 const EPHEMERAL: CacheControl = { type: "ephemeral" };
-
-type Cacheable = Exclude<Part, { type: "thinking" | "redacted_thinking" | "refusal" }>;
 
 /** A message as LiteLLM's hook sees it (OpenAI order: system messages, then the turns; tool results are role "tool"). */
 interface Message {
@@ -13,7 +11,6 @@ interface Message {
   parts: Part[];
 }
 
-const cacheable = (p: Part): p is Cacheable => p.type !== "thinking" && p.type !== "redacted_thinking" && p.type !== "refusal";
 const marked = (parts: Part[]) => parts.filter((p) => cacheable(p) && p.cache).length;
 
 function messages(conv: Conversation): Message[] {

@@ -23,6 +23,10 @@ export type ToolResultPart = { type: "tool_result"; id: string; content: Array<T
 
 export type Part = TextPart | ImagePart | FilePart | RefusalPart | ThinkingPart | RedactedThinkingPart | ToolCallPart | ToolResultPart;
 
+/** Parts Anthropic lets carry `cache_control` (not thinking, nor an OpenAI refusal). */
+export type CacheablePart = Exclude<Part, ThinkingPart | RedactedThinkingPart | RefusalPart>;
+export const cacheable = (p: Part): p is CacheablePart => p.type !== "thinking" && p.type !== "redacted_thinking" && p.type !== "refusal";
+
 export interface Turn {
   role: "user" | "assistant";
   parts: Part[];

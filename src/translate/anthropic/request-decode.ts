@@ -1,4 +1,4 @@
-import type { CacheControl, Conversation, ImagePart, Part, TextPart, ToolChoice, ToolDef, Turn } from "../ir.ts";
+import { cacheable, type CacheControl, type Conversation, type ImagePart, type Part, type TextPart, type ToolChoice, type ToolDef, type Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { anthropicOutputFormat } from "../response-format.ts";
 
@@ -20,7 +20,7 @@ function textBlocks(content: unknown): TextPart[] {
 /** The client's `cache_control` stays on its block, for an Anthropic-format upstream to honour. */
 function withCache<P extends Part>(p: P, b: Obj): P {
   const cache = cacheOf(b);
-  if (cache && p.type !== "thinking" && p.type !== "redacted_thinking" && p.type !== "refusal") (p as { cache?: CacheControl }).cache = cache;
+  if (cache && cacheable(p)) p.cache = cache;
   return p;
 }
 

@@ -1,5 +1,5 @@
 import { injectCachePoints } from "../cache-points.ts";
-import type { Conversation, ImageSource, Part, ToolChoice } from "../ir.ts";
+import { cacheable, type Conversation, type ImageSource, type Part, type ToolChoice } from "../ir.ts";
 import { argsObject, compact, type Obj } from "../json.ts";
 import { prepareTurns } from "../turns.ts";
 import type { TranslateContext } from "../types.ts";
@@ -42,7 +42,7 @@ function source(s: ImageSource): Obj {
 
 function block(p: Part): Obj | undefined {
   const b = bare(p);
-  if (b && "cache" in p && p.cache) b.cache_control = p.cache;
+  if (b && cacheable(p) && p.cache) b.cache_control = p.cache;
   return b;
 }
 

@@ -1,5 +1,5 @@
 import { badRequest } from "../../errors.ts";
-import type { CacheControl, Conversation, ImagePart, Part, TextPart, ToolChoice, ToolDef, Turn } from "../ir.ts";
+import { cacheable, type CacheControl, type Conversation, type ImagePart, type Part, type TextPart, type ToolChoice, type ToolDef, type Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { parseDataUrl, sourceFromUrl } from "../media.ts";
 import { responseFormat } from "../response-format.ts";
@@ -13,7 +13,7 @@ const cacheOf = (o: Obj): CacheControl | undefined => (isObj(o.cache_control) ? 
 function withMessageCache<P extends Part>(parts: P[], m: Obj): P[] {
   const cache = cacheOf(m);
   const last = parts.at(-1);
-  if (cache && last && last.type !== "thinking" && last.type !== "redacted_thinking" && last.type !== "refusal" && !last.cache) last.cache = cache;
+  if (cache && last && cacheable(last) && !last.cache) last.cache = cache;
   return parts;
 }
 
@@ -30,7 +30,7 @@ function texts(content: unknown): TextPart[] {
 function userPart(p: Obj): Part | undefined {
   const part = bareUserPart(p);
   const cache = cacheOf(p);
-  if (part && cache && part.type !== "thinking" && part.type !== "redacted_thinking" && part.type !== "refusal") part.cache = cache;
+  if (part && cache && cacheable(part)) part.cache = cache;
   return part;
 }
 
