@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { TransactionSql } from "postgres";
 import { abbreviateKey, hashToken } from "../../auth/hash.ts";
-import { num, str, type Row } from "../../auth/key-record.ts";
+import { num, str, strs, type Row } from "../../auth/key-record.ts";
 import type { AuthContext } from "../../auth/types.ts";
 import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
 import type { DbServices } from "../../db/services.ts";
@@ -11,7 +11,7 @@ import { badRequest, deletedBy, httpError, isAdmin, list, need, route, type Mgmt
 import { keyColumns, newRawKey, presentKey } from "./key-fields.ts";
 import { checkOwnerKeyWrite } from "./key-limits.ts";
 import { checkKeyTeamChange } from "./key-team-change.ts";
-import { authHttpError, proxyHttpError, py, pyFloat, type Detail } from "./litellm-errors.ts";
+import { authHttpError, proxyException, proxyHttpError, py, pyFloat, type Detail } from "./litellm-errors.ts";
 import { checkMemberKeyRoute, checkTeamKeyGeneration, isTeamAdmin, loadTeam } from "./team-access.ts";
 
 const T = "LiteLLM_VerificationToken";
@@ -195,7 +195,20 @@ async function keyInfo(m: Mgmt): Promise<Row> {
 
 const SORTABLE = new Set(["spend", "max_budget", "created_at", "updated_at", "token", "key_alias"]);
 
+/** LiteLLM's `validate_key_list_check`: a non-admin lists its own keys, or a team's it belongs to. */
+async function checkListFilters(m: Mgmt): Promise<void> {
+  if (isAdmin(m.auth) || m.auth.role === "proxy_admin_viewer") return;
+  const denied = (message: string, param: string) => proxyException(403, message, "bad_request_error", param);
+  const user = await userRow(m, m.auth.userId);
+  if (!user) throw denied("You are not authorized to access this endpoint. No 'user_id' is associated with your API key.", "user_id");
+  const userId = m.query("user_id");
+  if (userId && userId !== m.auth.userId) throw denied("You are not authorized to check another user's keys", "user_id");
+  const teamId = m.query("team_id");
+  if (teamId && !strs(user.teams).includes(teamId)) throw denied("You are not authorized to check this team's keys", "team_id");
+}
+
 async function listKeys(m: Mgmt): Promise<Row> {
+  await checkListFilters(m);
   const page = Math.max(1, Number(m.query("page") ?? 1) || 1);
   const size = Math.min(100, Math.max(1, Number(m.query("size") ?? 10) || 10));
   const where: string[] = [];

@@ -74,15 +74,20 @@ async function userInfo(m: Mgmt): Promise<Row> {
   return { user_id: userId, user_info: user ?? null, keys, teams };
 }
 
-/** The admin viewer may change only its own email (LiteLLM lets it send `user_email` and `password`). */
-function checkViewerUpdate(m: Mgmt, target: Row | undefined): void {
+/** The admin viewer may send only `user_email` and `password` (LiteLLM's route check), and only for itself. */
+function checkViewerFields(m: Mgmt): void {
   if (m.auth.role !== "proxy_admin_viewer") return;
   for (const k of Object.keys(m.body)) {
-    if (!["user_email", "password", "user_id"].includes(k)) {
+    if (k !== "user_email" && k !== "password") {
       throw routeForbidden(`user not allowed to access this route, role= proxy_admin_viewer. Trying to access: /user/update and updating invalid param: ${k}. only user_email and password can be updated`);
     }
   }
-  if (target?.user_id !== m.auth.userId) throw authHttpError(403, { error: "User does not have permission to update this user. Only PROXY_ADMIN can update other users." });
+}
+
+/** LiteLLM's `can_user_call_user_update`; stricter: nobody but an admin creates a user here. */
+function checkUpdateTarget(m: Mgmt, target: Row | undefined): void {
+  if (isAdmin(m.auth) || (target && target.user_id === m.auth.userId)) return;
+  throw authHttpError(403, { error: "User does not have permission to update this user. Only PROXY_ADMIN can update other users." });
 }
 
 /**
@@ -93,6 +98,7 @@ function checkViewerUpdate(m: Mgmt, target: Row | undefined): void {
 async function updateUser(m: Mgmt): Promise<Row> {
   const userId = str(m.body.user_id);
   const email = str(m.body.user_email);
+  checkViewerFields(m);
   if (!userId && !email) throw authHttpError(400, "Authentication Error, Either user_id or user_email must be provided");
   if (m.body.user_role !== undefined && !isAdmin(m.auth)) throw authHttpError(403, "Only proxy admins can modify user roles.");
   const s = m.dbs.db.schema;
@@ -101,7 +107,7 @@ async function updateUser(m: Mgmt): Promise<Row> {
       const [existing] = userId
         ? await selectRows(tx, U, { user_id: userId })
         : await tx.unsafe<Array<{ r: Row }>>(`SELECT row_to_json(t.*) AS r FROM "${U}" t WHERE user_email = $1 ORDER BY created_at NULLS LAST LIMIT 1`, [email!]).then((r) => r.map((x) => x.r));
-      checkViewerUpdate(m, existing);
+      checkUpdateTarget(m, existing);
       const cols: Row = { ...userColumns(m.body), updated_at: new Date().toISOString() };
       if (existing) {
         if (!userId) delete cols.user_email;
