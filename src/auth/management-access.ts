@@ -166,9 +166,9 @@ export function checkManagementRoute(a: AuthContext, method: string, route: stri
   throw onlyProxyAdmin(a, route);
 }
 
-/** For routes LiteLLM serves to proxy admins only, and reads the admin viewer may make. */
-export function requireProxyAdmin(a: AuthContext, method = "POST"): void {
+/** For routes LiteLLM serves to proxy admins only, and the reads the admin viewer may make there. */
+export function requireProxyAdmin(a: AuthContext, method = "POST", route = ""): void {
   if (isProxyAdmin(a)) return;
-  if (a.role === "proxy_admin_viewer" && SAFE_METHODS.has(method)) return;
+  if (a.role === "proxy_admin_viewer" && (SAFE_METHODS.has(method) || matchesAny(VIEWER_POST_READS, route))) return;
   throw routeForbidden("Admin-only endpoint. Not allowed to access this.");
 }

@@ -620,6 +620,14 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect((await call("POST", "/key/update", K.bob!, { key: made.body.key, max_budget: 0.5 })).status).toBe(200);
   });
 
+  test("the admin viewer reads what an admin reads (but, as in LiteLLM's route check, only its own /user/info)", async () => {
+    expect((await call("GET", "/customer/info?end_user_id=cust-1", K.pav!)).status).toBe(200);
+    expect((await call("POST", "/budget/info", K.pav!, { budgets: ["bud-1"] })).status).toBe(200);
+    expect((await call("GET", `/team/info?team_id=team-b`, K.pav!)).status).toBe(200);
+    expect((await call("GET", `/user/info?user_id=${U.root}`, K.pav!)).status).toBe(403);
+    expect(Number((await call("GET", "/key/list?size=100", K.pav!)).body.total_count)).toBeGreaterThan(5);
+  });
+
   test("the admin does everything the others may not", async () => {
     const k = await call("POST", "/key/generate", MASTER, { user_id: U.root, spend: 3, max_budget: 1e6, allowed_routes: ["/user/new"], permissions: { get_spend_routes: true } });
     expect(k.status).toBe(200);

@@ -165,6 +165,7 @@ describe("/user/update, as LiteLLM's update_data (an upsert)", () => {
     expect(newId).toMatch(/^[0-9a-f-]{36}$/);
     const again = await post("/user/update", { user_email: "new@example.com", max_budget: 4 });
     expect(again.body.user_id).toBe(newId);
-    expect(await db.sql`SELECT max_budget FROM "LiteLLM_UserTable" WHERE user_email = 'new@example.com'`).toEqual([{ max_budget: 4 }]);
+    const rows = await db.sql`SELECT max_budget FROM "LiteLLM_UserTable" WHERE user_email = 'new@example.com'`;
+    expect([...rows]).toEqual([{ max_budget: 4 }]);
   });
 });

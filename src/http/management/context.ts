@@ -62,7 +62,7 @@ export function route(
     try {
       const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
       checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
-      if (opts.admin) requireAdmin(auth, c.req.method);
+      if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });

@@ -218,7 +218,8 @@ async function listKeys(m: Mgmt): Promise<Row> {
     params.push(v);
     where.push(`"${col}" = $${params.length}`);
   };
-  add("user_id", isAdmin(m.auth) ? m.query("user_id") : (m.auth.userId ?? "\u0000"));
+  const seesAll = isAdmin(m.auth) || m.auth.role === "proxy_admin_viewer";
+  add("user_id", seesAll ? m.query("user_id") : (m.auth.userId ?? "\u0000"));
   add("team_id", m.query("team_id"));
   add("organization_id", m.query("organization_id"));
   add("key_alias", m.query("key_alias"));

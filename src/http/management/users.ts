@@ -63,7 +63,7 @@ async function newUser(m: Mgmt): Promise<Row> {
 async function userInfo(m: Mgmt): Promise<Row> {
   const userId = m.query("user_id") ?? m.auth.userId;
   if (!userId) throw badRequest("user_id is required", "user_id");
-  if (!isAdmin(m.auth) && m.auth.role !== "proxy_admin_viewer" && userId !== m.auth.userId) {
+  if (!isAdmin(m.auth) && userId !== m.auth.userId) {
     throw routeForbidden(`key not allowed to access this user's info. user_id=${userId}, key's user_id=${m.auth.userId ?? "None"}`);
   }
   const [user] = await m.dbs.db.run((sql) => selectRows(sql, U, { user_id: userId }));
