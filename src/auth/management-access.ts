@@ -6,7 +6,9 @@ import type { AuthContext, UserRole } from "./types.ts";
  * Who may reach which management route, as LiteLLM's `RouteChecks.non_proxy_admin_allowed_routes_check`
  * decides it before any handler runs (`litellm/proxy/auth/route_checks.py`, route lists of
  * `LiteLLMRoutes` in `litellm/proxy/_types.py`). Handlers then check the objects themselves.
- * Where this is stricter than LiteLLM it says so; docs/database.md has the full table.
+ * Where this is stricter than LiteLLM it says so; docs/database.md has the full table. Stricter:
+ * a key's `allowed_routes` only ever narrows what it may call (LiteLLM also lets a key through to
+ * any path listed there, which a LiteLLM key owner can write itself).
  */
 
 /** `info_routes`: every caller reaches them; the handler narrows the answer. */
@@ -138,12 +140,6 @@ function viewerAccess(method: string, route: string): void {
   throw routeForbidden(`user not allowed to access this route, role= proxy_admin_viewer. Trying to access: ${route}`);
 }
 
-/** A path, prefix or `*` pattern an admin wrote into the key's `allowed_routes` (group names grant nothing here). */
-function grantedByKey(a: AuthContext, route: string): boolean {
-  const allowed = (a.key as KeyRecord | undefined)?.allowedRoutes ?? [];
-  return allowed.some((r) => r.startsWith("/") && (route === r || route.startsWith(`${r}/`) || (r.endsWith("*") && route.startsWith(r.slice(0, -1)))));
-}
-
 /**
  * The route check every management call passes before its handler: proxy admins everywhere; other
  * roles only on the routes LiteLLM lets them reach. `query` reads the URL's query parameters.
@@ -162,7 +158,6 @@ export function checkManagementRoute(a: AuthContext, method: string, route: stri
   if (role === "internal_user" && matchesAny(INTERNAL_USER_ROUTES, route)) return;
   if (role === "internal_user_viewer" && matchesAny(INTERNAL_VIEWER_ROUTES, route)) return;
   if (matchesAny(SELF_MANAGED_ROUTES, route)) return;
-  if (grantedByKey(a, route)) return;
   throw onlyProxyAdmin(a, route);
 }
 
