@@ -16,7 +16,7 @@ export interface Runtime {
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
   /** Reserves a virtual key's LLM call against its budgets and rate limits before it is forwarded. */
-  admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void> };
+  admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void>; released(req: LLMRequest): Promise<void> };
   /** Narrows a model list to what the caller's key may use (virtual keys); absent = all. */
   modelFilter?: (auth: AuthContext, models: string[]) => string[];
 }

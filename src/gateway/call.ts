@@ -62,6 +62,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     const err = asGatewayError(e);
     err.headers["x-litellm-call-id"] = req.callId;
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
+    await rt.admission?.released(req);
     throw err;
   }
 

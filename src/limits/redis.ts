@@ -142,7 +142,7 @@ export class RedisAdmission implements Admission {
       });
   }
 
-  settle(hold: Hold, cost: number, tokens: number): void {
+  settle(hold: Hold, cost: number, tokens: number): Promise<void> | void {
     if (!hold.redis) return this.fallback.settle(hold, cost, tokens);
     const { budgets, limits } = hold.plan;
     const start = windowStart(this.now());
@@ -157,7 +157,10 @@ export class RedisAdmission implements Admission {
       keys.push(parallelLeases(d), tokensKey(d, start));
       args.push(d.tpm === undefined ? "0" : String(same ? tokens - hold.est.tokens : tokens), String(WINDOW_S * 2));
     }
-    this.run(SETTLE, keys, args).catch((e) => this.failed(e));
+    return this.run(SETTLE, keys, args).then(
+      () => {},
+      (e) => this.failed(e),
+    );
   }
 
   renew(holds: Hold[]): void {

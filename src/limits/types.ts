@@ -65,6 +65,8 @@ export interface Hold {
   /** When the lease was taken or last renewed (ms). */
   renewedAt: number;
   settled: boolean;
+  /** Resolves once the release reached where the reservation is kept (Redis). */
+  released?: Promise<void>;
 }
 
 /**
@@ -74,7 +76,8 @@ export interface Hold {
 export interface Admission {
   /** Throws 429 (rate limit) or LiteLLM's budget-exceeded error. */
   admit(hold: Hold): Promise<LimitStatus>;
-  settle(hold: Hold, cost: number, tokens: number): void;
+  /** Resolves when every instance sees the release (at once in memory). */
+  settle(hold: Hold, cost: number, tokens: number): Promise<void> | void;
   /** Extends the leases of calls still running. */
   renew(holds: Hold[]): void;
   /** The database spend of an entity changed outside the spend writer (reset, management write). */

@@ -69,7 +69,15 @@ export class Reservations {
     if (!hold || hold.settled) return;
     hold.settled = true;
     this.live.delete(hold);
-    this.backend.settle(hold, cost, ok ? tpmTokensOf(u, this.tpm) : 0);
+    hold.released = this.backend.settle(hold, cost, ok ? tpmTokensOf(u, this.tpm) : 0) ?? undefined;
+  }
+
+  /**
+   * Waits until a failed call's release is seen by every instance, so that the client's next call,
+   * sent as soon as it reads the error, is not refused for a reservation already let go.
+   */
+  async released(req: LLMRequest): Promise<void> {
+    await req.auth.admission?.hold?.released;
   }
 
   /** The database spend of a key, user, team, … changed outside the spend writer. */

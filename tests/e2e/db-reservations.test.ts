@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startGateway, writeConfig, type GatewayProcess } from "../helpers/gateway.ts";
-import { chat, insert, insertBudget, insertKey } from "../helpers/litellm-db.ts";
+import { chat, insert, insertBudget, insertKey, waitFor } from "../helpers/litellm-db.ts";
 import { createTestDb, loadLiteLLMSchema, type TestDb } from "../helpers/pg.ts";
 
 /**
@@ -151,24 +151,31 @@ describe("tpm limits count the tokens of calls in flight", () => {
 describe("reservations are released however a call ends", () => {
   test("failed calls, a cut stream and a client that went away leave the budget free for the next call", async () => {
     const key = rawKey("release");
-    // Half a call's cost: one call in flight holds the whole budget.
+    // Half a call's cost: one call in flight holds the whole budget, so a call is only admitted
+    // (and reaches the failing upstream: 500, not 400) once every earlier one released its reservation.
     await insertKey(db.sql, key, { max_budget: 0.5 * cost, spend: 0 });
-    fake.control({ delayMs: 300, failStatus: 500, failCount: -1 });
-    const failed = await burst(6, [a, b], key);
-    expect(failed.refused.map((r) => r.status).sort()).toEqual([400, 400, 400, 400, 400, 500]);
+    const failing = { failStatus: 500, failCount: -1 };
+    const admittedOn = (g: GatewayProcess) => waitFor(async () => (await chat(g.url, key, BODY)).status === 500, 10_000, "a call to be admitted");
+    fake.control(failing);
+    // The error answer waits for the release, so the client's next call is never refused for it.
+    for (const g of [a, b, a]) expect((await chat(g.url, key, BODY)).status).toBe(500);
     fake.control({ chunkDelayMs: 30, breakAfterChunks: 4 });
     const cut = await fetch(`${a.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ ...BODY, stream: true }) });
     expect(cut.status).toBe(200);
-    await cut.text().catch(() => "");
-    fake.control({ delayMs: 2000 });
+    expect(await cut.text()).toContain("upstream stream failed");
+    fake.control(failing);
+    await admittedOn(b);
+    fake.control({ delayMs: 3000 });
+    const seen = fake.requests.length;
     const gone = new AbortController();
     const pending = fetch(`${b.url}/v1/chat/completions`, { method: "POST", signal: gone.signal, headers: { authorization: `Bearer ${key}` }, body: JSON.stringify(BODY) }).catch(() => undefined);
-    await Bun.sleep(300);
-    expect((await chat(a.url, key, BODY)).status).toBe(400);
+    await waitFor(async () => fake.requests.length > seen, 10_000, "the call to reach the upstream");
+    const held = await chat(a.url, key, BODY);
+    expect(held.status).toBe(400);
+    expect(held.body.error!.type).toBe("budget_exceeded");
     gone.abort();
     await pending;
-    await Bun.sleep(200);
-    fake.control({});
-    expect((await chat(a.url, key, BODY)).status).toBe(200);
-  });
+    fake.control(failing);
+    await admittedOn(a);
+  }, 30_000);
 });
