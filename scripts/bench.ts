@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   const db = opts.skip.has("db") ? { note: "database skipped (--skip db)" } : await createBenchDb("main");
   if ("note" in db) results.notes.push(`litellm-rust runs on the master key without a database: ${db.note}`);
   else results.notes.push("litellm-rust authenticates a virtual key from a fresh Postgres database (made with /key/generate) and writes spend logs (batched)");
-  if (opts.keyLimits) results.notes.push("the virtual keys have max_budget and tpm_limit: every call reserves its estimated cost and tokens and settles them");
+  if (opts.keyLimits.length) results.notes.push(`the virtual keys have ${opts.keyLimits.join(" and ")} limits: every call reserves its estimate and settles it`);
   if (opts.redisUrl) results.notes.push("the gateways share Redis (budgets, rate limits and reservations counted there)");
   const configPath = join(outDir, "litellm-bench.yaml");
   writeFileSync(configPath, litellmConfig(fakes, "note" in db ? undefined : db.url, opts.redisUrl));

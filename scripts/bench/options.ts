@@ -19,8 +19,8 @@ export interface BenchOptions {
   updateDocs: boolean;
   /** a second gateway binary measured beside the current one (before/after of a change) */
   baseline?: string;
-  /** The bench keys carry a budget and a TPM limit, so every call is reserved and settled. */
-  keyLimits: boolean;
+  /** Limits the bench keys carry (`budget`, `tpm`), so every call is reserved and settled. */
+  keyLimits: string[];
   /** Redis the gateways share (budgets, rate limits and reservations counted there). */
   redisUrl?: string;
   /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
@@ -37,7 +37,8 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
   --out DIR          where logs and results.json go (default bench-out/<time>)
   --baseline BIN     also measure another gateway binary (e.g. a build of main) beside this one
-  --key-limits      the virtual keys get max_budget and tpm_limit (every call reserves and settles)
+  --key-limits LIST  the virtual keys get limits: comma list of budget (max_budget), tpm (tpm_limit);
+                     every call then reserves and settles
   --redis URL        the gateways share this Redis (e.g. redis://127.0.0.1:6379)
   --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
                      shared machine disturbs the figures less
@@ -63,7 +64,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     source: false,
     build: true,
     updateDocs: false,
-    keyLimits: false,
+    keyLimits: [],
     nice: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -95,7 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         o.baseline = next();
         break;
       case "--key-limits":
-        o.keyLimits = true;
+        o.keyLimits = next().split(",").map((x) => x.trim());
         break;
       case "--redis":
         o.redisUrl = next();

@@ -143,7 +143,7 @@ export function litellmConfig(fakes: Fakes, databaseUrl?: string, redisUrl?: str
   const group = (kind: FakeKind) =>
     [1, 2, 3].map((i) => ({
       model_name: `bench-${kind}`,
-      litellm_params: { model: "openai/gpt-bench", api_base: `http://127.0.0.1:${fakes[kind].port}/v1`, api_key: `${FAKE_KEY}-${i}` },
+      litellm_params: { model: "openai/gpt-bench", api_base: `http://127.0.0.1:${fakes[kind].port}/v1`, api_key: `${FAKE_KEY}-${i}`, input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 },
     }));
   return stringify({
     model_list: [

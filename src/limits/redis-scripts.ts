@@ -175,53 +175,66 @@ end
 return out`);
 
 /**
- * A call admitted on an instance's grants: its cost moves from the grant to a reservation of its
- * own (whatever the grant no longer covers is added to what is in flight).
- * KEYS: per budget hash and zset. ARGV: call id, now, lease ms, idle ms, grant id, cost.
+ * A batch of what calls did after their admission, in order, off the request path:
+ * - `c`: a call admitted on this instance's grants — its cost moves from the grant to a
+ *   reservation of its own (whatever the grant no longer covers is added to what is in flight);
+ * - `s`: a call ended — its reservations are released and its real cost added to the shared
+ *   spends that exist (an absent one is seeded later from a local spend that already includes it),
+ *   its parallel slots freed and its TPM tokens set to the real count.
+ * ARGV: now, lease ms, idle ms, grant id, then per operation:
+ *   c, call id, cost, number of budgets            (KEYS: per budget hash and zset)
+ *   s, call id, cost, number of budgets, per budget 1 = shared spend, number of limits,
+ *      per limit the token change and window ttl s (KEYS: per budget hash and zset, per limit
+ *      the parallel zset and the token counter).
  */
-export const CONVERT = script(`
-local id, now, lease, idle, gid, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
-for i = 1, #KEYS / 2 do
-  local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  local f = 'r:g:' .. gid
-  local g = tonumber(redis.call('HGET', h, f) or '0')
-  local take = math.min(g, cost)
-  if take > 0 then redis.call('HSET', h, f, g - take) end
-  if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
-  redis.call('HSET', h, 'r:' .. id, ARGV[6])
-  redis.call('ZADD', z, now + lease, id)
-  redis.call('PEXPIRE', h, idle)
-  redis.call('PEXPIRE', z, idle)
-end
-return 1`);
-
-/**
- * Settles a call: its reservations are released and its real cost added to the shared spends
- * that exist (an absent one is seeded later from a local spend that already includes it).
- * KEYS: per budget hash and zset; per limit the zset of parallel calls and the token counter to adjust.
- * ARGV: call id, cost, number of budgets, per budget 1 = shared spend; per limit the token change and window ttl s.
- */
-export const SETTLE = script(`
-local id, cost, nb = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 1, nb do
-  local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  local a = redis.call('HGET', h, 'r:' .. id)
-  if a then
-    redis.call('HDEL', h, 'r:' .. id)
-    redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(a))
-  end
-  redis.call('ZREM', z, id)
-  if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
-  if ARGV[3 + i] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', ARGV[2]) end
-end
-local nl = (#KEYS - 2 * nb) / 2
-for j = 1, nl do
-  local k = 2 * nb + 2 * (j - 1)
-  redis.call('ZREM', KEYS[k + 1], id)
-  local delta = tonumber(ARGV[3 + nb + 2 * j - 1])
-  if delta ~= 0 then
-    if redis.call('INCRBY', KEYS[k + 2], delta) < 0 then redis.call('SET', KEYS[k + 2], 0) end
-    redis.call('EXPIRE', KEYS[k + 2], tonumber(ARGV[3 + nb + 2 * j]))
+export const APPLY = script(`
+local now, lease, idle, gid = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local a, k = 5, 0
+while a <= #ARGV do
+  local op, id, costText, nb = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  local cost = tonumber(costText)
+  a = a + 4
+  if op == 'c' then
+    for i = 1, nb do
+      local h, z = KEYS[k + 1], KEYS[k + 2]
+      k = k + 2
+      local f = 'r:g:' .. gid
+      local g = tonumber(redis.call('HGET', h, f) or '0')
+      local take = math.min(g, cost)
+      if take > 0 then redis.call('HSET', h, f, g - take) end
+      if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
+      redis.call('HSET', h, 'r:' .. id, costText)
+      redis.call('ZADD', z, now + lease, id)
+      redis.call('PEXPIRE', h, idle)
+      redis.call('PEXPIRE', z, idle)
+    end
+  else
+    for i = 1, nb do
+      local h, z = KEYS[k + 1], KEYS[k + 2]
+      k = k + 2
+      local r = redis.call('HGET', h, 'r:' .. id)
+      if r then
+        redis.call('HDEL', h, 'r:' .. id)
+        redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(r))
+      end
+      redis.call('ZREM', z, id)
+      if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
+      if ARGV[a + i - 1] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', costText) end
+    end
+    a = a + nb
+    local nl = tonumber(ARGV[a])
+    a = a + 1
+    for j = 1, nl do
+      local pz, tk = KEYS[k + 1], KEYS[k + 2]
+      k = k + 2
+      redis.call('ZREM', pz, id)
+      local delta = tonumber(ARGV[a])
+      if delta ~= 0 then
+        if redis.call('INCRBY', tk, delta) < 0 then redis.call('SET', tk, 0) end
+        redis.call('EXPIRE', tk, tonumber(ARGV[a + 1]))
+      end
+      a = a + 2
+    end
   end
 end
 return 1`);

@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { REDIS_PREFIX } from "../redis.ts";
 import { GRANT_LEASE_MS, Grants } from "./grants.ts";
 import { MemoryAdmission } from "./memory.ts";
-import { ADMIT, CONVERT, FORGET, REFILL, RENEW, SETTLE, type Script } from "./redis-scripts.ts";
+import { ADMIT, APPLY, FORGET, REFILL, RENEW, type Script } from "./redis-scripts.ts";
 import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
 /** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
@@ -14,6 +14,8 @@ const IDLE_MS = 600_000;
 const RESEED_MS = 600_000;
 /** A local spend read from the database this recently may replace an old shared one. */
 const FRESH_MS = 5_000;
+/** Conversions and settlements are sent together at most this long after the first of a batch. */
+const BATCH_MS = 5;
 
 const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
@@ -36,6 +38,9 @@ export class RedisAdmission implements Admission {
   private readonly grants = new Grants();
   private readonly gid = crypto.randomUUID().slice(0, 12);
   private down = false;
+  /** Conversions and settlements waiting for the next batch. */
+  private outbox: { keys: string[]; args: string[] } = { keys: [], args: [] };
+  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
 
   constructor(
     private readonly redis: RedisClient,
@@ -74,13 +79,15 @@ export class RedisAdmission implements Admission {
     if (grantable && this.grants.take(budgets, hold.est.cost, now)) {
       hold.redis = true;
       hold.window = start;
-      this.convert(hold, now);
+      this.convert(hold);
       this.refill(budgets, hold.est.cost, now);
       return {};
     }
     const keys: string[] = [];
     const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(hold.est.cost), String(hold.est.tokens), String(budgets.length)];
     args.push(grantable ? this.gid : "", String(GRANT_LEASE_MS));
+    // Conversions still queued must reach Redis before a grant is set anew (they count against it).
+    if (grantable) this.flush();
     const marks = grantable ? budgets.map((b) => this.grants.mark(b.id)) : [];
     for (const b of budgets) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
@@ -117,16 +124,46 @@ export class RedisAdmission implements Admission {
     return verdict;
   }
 
-  /** Records the reservation of a call admitted on this instance's grants. */
-  private convert(hold: Hold, now: number): void {
-    const keys = hold.plan.budgets.flatMap((b) => [budgetHash(b.id), budgetLeases(b.id)]);
-    this.run(CONVERT, keys, [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), this.gid, String(hold.est.cost)]).catch((e) => this.failed(e));
+  /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
+  private convert(hold: Hold): void {
+    const o = this.outbox;
+    for (const b of hold.plan.budgets) o.keys.push(budgetHash(b.id), budgetLeases(b.id));
+    o.args.push("c", hold.id, String(hold.est.cost), String(hold.plan.budgets.length));
+    this.schedule();
+  }
+
+  /** The batch that will carry what is queued now: sent within `BATCH_MS`, or at once by `flush`. */
+  private schedule(): Promise<void> {
+    if (this.batch) return this.batch.sent;
+    let resolve!: () => void;
+    const sent = new Promise<void>((r) => (resolve = r));
+    const timer = setTimeout(() => this.flush(), BATCH_MS);
+    timer.unref?.();
+    this.batch = { sent, resolve, timer };
+    return sent;
+  }
+
+  flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    clearTimeout(b.timer);
+    this.batch = undefined;
+    const { keys, args } = this.outbox;
+    this.outbox = { keys: [], args: [] };
+    this.run(APPLY, keys, [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid, ...args]).then(
+      () => b.resolve(),
+      (e) => {
+        this.failed(e);
+        b.resolve();
+      },
+    );
   }
 
   /** Asks Redis, off the request path, to renew the grants running low (or to take them back). */
   private refill(budgets: BudgetLine[], est: number, now: number): void {
     const due = this.grants.due(budgets, now);
     if (!due.length) return;
+    this.flush();
     const marks = due.map((b) => this.grants.mark(b.id));
     const keys: string[] = [];
     const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(est)];
@@ -146,21 +183,19 @@ export class RedisAdmission implements Admission {
     if (!hold.redis) return this.fallback.settle(hold, cost, tokens);
     const { budgets, limits } = hold.plan;
     const start = windowStart(this.now());
-    const keys: string[] = [];
-    const args = [hold.id, String(cost), String(budgets.length)];
+    const o = this.outbox;
+    o.args.push("s", hold.id, String(cost), String(budgets.length));
     for (const b of budgets) {
-      keys.push(budgetHash(b.id), budgetLeases(b.id));
-      args.push(b.shared ? "1" : "0");
+      o.keys.push(budgetHash(b.id), budgetLeases(b.id));
+      o.args.push(b.shared ? "1" : "0");
     }
+    o.args.push(String(limits.length));
     for (const d of limits) {
       const same = hold.window === start;
-      keys.push(parallelLeases(d), tokensKey(d, start));
-      args.push(d.tpm === undefined ? "0" : String(same ? tokens - hold.est.tokens : tokens), String(WINDOW_S * 2));
+      o.keys.push(parallelLeases(d), tokensKey(d, start));
+      o.args.push(d.tpm === undefined ? "0" : String(same ? tokens - hold.est.tokens : tokens), String(WINDOW_S * 2));
     }
-    return this.run(SETTLE, keys, args).then(
-      () => {},
-      (e) => this.failed(e),
-    );
+    return this.schedule();
   }
 
   renew(holds: Hold[]): void {

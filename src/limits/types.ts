@@ -78,6 +78,8 @@ export interface Admission {
   admit(hold: Hold): Promise<LimitStatus>;
   /** Resolves when every instance sees the release (at once in memory). */
   settle(hold: Hold, cost: number, tokens: number): Promise<void> | void;
+  /** Sends what waits to be recorded now (a caller waits for a release). */
+  flush?(): void;
   /** Extends the leases of calls still running. */
   renew(holds: Hold[]): void;
   /** The database spend of an entity changed outside the spend writer (reset, management write). */

@@ -51,6 +51,8 @@ export class Reservations {
     const a = req.auth.admission;
     if (!a || a.hold) return;
     const est = this.estimator.estimate(resolved.group, bodyChars(req), () => coldPrices(resolved), maxTokensOf(req));
+    // A call expected to cost nothing holds nothing (its budgets were checked on their spend).
+    if (est.cost <= 0 && a.plan.limits.length === 0) return;
     const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan: a.plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
     a.status = await this.backend.admit(hold);
     a.hold = hold;
@@ -77,7 +79,10 @@ export class Reservations {
    * sent as soon as it reads the error, is not refused for a reservation already let go.
    */
   async released(req: LLMRequest): Promise<void> {
-    await req.auth.admission?.hold?.released;
+    const hold = req.auth.admission?.hold;
+    if (!hold?.released) return;
+    this.backend.flush?.();
+    await hold.released;
   }
 
   /** The database spend of a key, user, team, … changed outside the spend writer. */

@@ -48,7 +48,7 @@ beforeAll(async () => {
     }
   }
   expect(cost).toBeGreaterThan(0.005);
-});
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all([a, b, solo].map((g) => g?.stop()));
