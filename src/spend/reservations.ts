@@ -98,7 +98,9 @@ export class Reservations {
     this.backend.renew(due);
   }
 
+  /** Stops renewing leases; what waits to be recorded is sent now. */
   stop(): void {
     clearInterval(this.timer);
+    this.backend.flush?.();
   }
 }
