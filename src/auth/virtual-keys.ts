@@ -38,6 +38,8 @@ export interface VirtualKeyDeps {
   modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
   /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
   globalBudget?: { max: number; spend(): number };
+  /** Whether any tag has a budget (LiteLLM's tag budgets, charged when the call is admitted). */
+  tagBudgets?: { readonly any: boolean };
   log: Logger;
 }
 
@@ -146,7 +148,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     if (admitted) {
       const limits = limitDescriptors(rec, endUser, facts.model!);
       const lines = budgets ? this.budgetLines(rec, endUser, facts.model!) : [];
-      if (limits.length || lines.length) ctx.admission = { plan: { limits, budgets: lines } };
+      const tagged = budgets && !!this.d.tagBudgets?.any;
+      if (limits.length || lines.length || tagged) ctx.admission = { plan: { limits, budgets: lines, tagged } };
     }
     return ctx;
   }

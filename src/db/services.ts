@@ -21,6 +21,7 @@ import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
 import { CostEstimator } from "../spend/estimate.ts";
 import { Reservations } from "../spend/reservations.ts";
+import { TagBudgets } from "../spend/tag-budgets.ts";
 import { spendSink } from "../spend/sink.ts";
 import { SpillStore } from "../spend/spill.ts";
 import { SpendTracker } from "../spend/tracker.ts";
@@ -34,6 +35,8 @@ import { KeyQueries } from "./key-queries.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
+/** How often tag budgets (`LiteLLM_TagTable` with a budget) and their spend are re-read. */
+const TAG_BUDGETS_REFRESH_MS = 10_000;
 /** How often an instance looks for models added, changed or deleted by another one (LiteLLM polls every 10 s). */
 const DEFAULT_MODEL_POLL_S = 10;
 
@@ -112,9 +115,12 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     await bus.connect(redis);
     admission = new RedisAdmission(redis.client, log);
   }
-  const tpmTokens = g.token_rate_limit_type ?? "output";
-  const reservations = new Reservations(admission, new CostEstimator(tpmTokens), tpmTokens);
   const book = new SpendBook();
+  const queries = new KeyQueries(db);
+  const tpmTokens = g.token_rate_limit_type ?? "output";
+  const tags = new TagBudgets(queries, book, log, TAG_BUDGETS_REFRESH_MS);
+  void tags.refresh();
+  const reservations = new Reservations(admission, new CostEstimator(tpmTokens), tpmTokens, tags);
   book.onReset = (key, spend) => reservations.forget(key, spend);
   const catalog = catalogOf(rt);
   const maxBudget = config.litellm.max_budget ?? undefined;
@@ -122,7 +128,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const modelBudgets = new ModelBudgetBook(db, log);
   const keys = new VirtualKeyAuth({
     db,
-    queries: new KeyQueries(db),
+    queries,
     cache,
     book,
     catalog: () => catalog,
@@ -134,6 +140,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
     globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    tagBudgets: tags,
     log,
   });
   const spill = new SpillStore(spillDir(config));

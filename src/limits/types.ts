@@ -45,6 +45,8 @@ export interface BudgetLine {
 export interface AdmissionPlan {
   limits: LimitDescriptor[];
   budgets: BudgetLine[];
+  /** The budgets of the call's tags apply too (found when the call is admitted). */
+  tagged?: boolean;
 }
 
 /** The cost and TPM tokens reserved for a call before it is forwarded. */

@@ -5,7 +5,7 @@ export interface SpendCell {
   readAt?: number;
 }
 
-export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | `member:${string}:${string}` | `end_user:${string}` | `org:${string}`;
+export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | `member:${string}:${string}` | `end_user:${string}` | `org:${string}` | `tag:${string}`;
 
 /**
  * The spend this instance knows per entity: the value last read from Postgres plus what this

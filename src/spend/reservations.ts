@@ -1,8 +1,10 @@
+import { reservationExceeded } from "../auth/budget-checks.ts";
 import type { CallRecord, LLMRequest } from "../gateway/types.ts";
 import { LEASE_MS, type Admission, type Hold } from "../limits/types.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import { unitPrices } from "./cost.ts";
 import { tpmTokensOf, type CostEstimator, type TpmTokens } from "./estimate.ts";
+import type { TagBudgets } from "./tag-budgets.ts";
 
 /** The body's length (its input grows with it) and the client's output cap, without parsing the body. */
 const bodyChars = (req: LLMRequest) => req.rawBody.length;
@@ -41,6 +43,7 @@ export class Reservations {
     private readonly backend: Admission,
     private readonly estimator: CostEstimator,
     private readonly tpm: TpmTokens,
+    private readonly tags?: TagBudgets,
   ) {
     this.timer = setInterval(() => this.renew(), LEASE_MS / 4);
     this.timer.unref?.();
@@ -50,10 +53,18 @@ export class Reservations {
   async admit(req: LLMRequest, resolved: Resolved): Promise<void> {
     const a = req.auth.admission;
     if (!a || a.hold) return;
+    let plan = a.plan;
+    if (plan.tagged && this.tags?.any) {
+      const tagged = this.tags.of(req);
+      // LiteLLM's `_tag_max_budget_check`, on the spend alone.
+      for (const b of tagged) if (b.spend.value > b.max) throw reservationExceeded(b.entity, b.spend.value, b.max);
+      if (tagged.length) plan = { ...plan, budgets: [...plan.budgets, ...tagged] };
+    }
+    if (!plan.budgets.length && !plan.limits.length) return;
     const est = this.estimator.estimate(resolved.group, bodyChars(req), () => coldPrices(resolved), maxTokensOf(req));
     // A call expected to cost nothing holds nothing (its budgets were checked on their spend).
-    if (est.cost <= 0 && a.plan.limits.length === 0) return;
-    const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan: a.plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
+    if (est.cost <= 0 && plan.limits.length === 0) return;
+    const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
     a.status = await this.backend.admit(hold);
     a.hold = hold;
     this.live.add(hold);
@@ -101,6 +112,7 @@ export class Reservations {
   /** Stops renewing leases; what waits to be recorded is sent now. */
   stop(): void {
     clearInterval(this.timer);
+    this.tags?.stop();
     this.backend.flush?.();
   }
 }

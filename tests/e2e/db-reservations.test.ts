@@ -21,11 +21,15 @@ let cost = 0;
 
 const run = crypto.randomUUID().slice(0, 8);
 const rawKey = (name: string) => `sk-res-${run}-${name}`;
+const TAG = `tag-${run}`;
 
 beforeAll(async () => {
   db = await createTestDb("lr_reservations");
   await loadLiteLLMSchema(db.sql);
   fake = await startFakeLLM();
+  // A tag budget with $0.005 left (LiteLLM_TagTable linked to a budget), read by the gateways at start.
+  await insertBudget(db.sql, `b-${TAG}`, { max_budget: 0.3 });
+  await insert(db.sql, "LiteLLM_TagTable", { tag_name: TAG, budget_id: `b-${TAG}`, spend: 0.3 - 0.005, created_by: "test" });
   const config = (redis: boolean) => ({
     model_list: [
       {
@@ -34,7 +38,7 @@ beforeAll(async () => {
       },
     ],
     router_settings: { num_retries: 0, ...(redis ? { redis_host: "127.0.0.1", redis_port: 6379 } : {}) },
-    general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 30 },
+    general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 1 },
   });
   const shared = writeConfig(config(true));
   [a, b, solo] = await Promise.all([startGateway({ configPath: shared }), startGateway({ configPath: shared }), startGateway({ config: config(false) })]);
@@ -114,6 +118,24 @@ describe("budgets hold under concurrent calls", () => {
     expect(ok).toBeGreaterThanOrEqual(1);
     expect(ok).toBeLessThanOrEqual(2);
     expect(refused[0]!.body.error!.message).toContain(`EndUser=${customer}`);
+  });
+
+  test("a tag budget: 50 concurrent calls carrying the tag; its spend reaches LiteLLM_TagTable", async () => {
+    fake.control({ delayMs: 300 });
+    const key = rawKey("tagged");
+    await insertKey(db.sql, key, {});
+    const { ok, refused } = await burst(50, [a, b], key, { ...BODY, metadata: { tags: [TAG] } });
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(ok).toBeLessThanOrEqual(2);
+    expect(refused[0]!.body.error!.type).toBe("budget_exceeded");
+    expect(refused[0]!.body.error!.message).toContain(`Tag=${TAG}`);
+    const spend = await waitFor(async () => {
+      const [r] = await db.sql<Array<{ spend: number }>>`SELECT spend FROM "LiteLLM_TagTable" WHERE tag_name = ${TAG}`;
+      return r!.spend > 0.3 - 0.005 + cost / 2 ? r!.spend : undefined;
+    }, 10_000, "the tag's spend to be written");
+    expect(spend).toBeCloseTo(0.3 - 0.005 + ok * cost, 9);
+    const after = await chat(a.url, key, { ...BODY, metadata: { tags: [TAG] } });
+    expect(after.body.error!.message).toMatch(new RegExp(`^Budget has been exceeded! Tag=${TAG} Current cost: `));
   });
 
   test("a budget that covers ten calls in flight admits all ten at once, and one more at most", async () => {
