@@ -27,6 +27,9 @@ export const badRequest = (message: string, param: string | null = null) => new 
 
 export const isAdmin = (a: AuthContext) => a.kind === "master" || a.kind === "open" || a.role === "proxy_admin";
 
+/** LiteLLM's `_user_has_admin_view`: proxy admins and proxy admin viewers read everything. */
+export const hasAdminView = (a: AuthContext) => isAdmin(a) || a.role === "proxy_admin_viewer";
+
 export function requireAdmin(a: AuthContext): void {
   if (!isAdmin(a)) throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
 }
