@@ -27,7 +27,7 @@ litellm_settings:
 
 beforeAll(async () => {
   gw = await startGateway({ config: CONFIG });
-});
+}, 30_000);
 
 afterAll(async () => {
   await gw?.stop();

@@ -31,7 +31,7 @@ beforeAll(async () => {
       general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 0.2 },
     },
   });
-});
+}, 30_000);
 
 afterAll(async () => {
   await gw?.stop();

@@ -70,10 +70,14 @@ beforeAll(async () => {
   await daily("LiteLLM_DailyTeamSpend", { team_id: "t1" }, TODAY, { api_key: keys.a!.hash, model: "gpt-x", spend: 1.234, prompt_tokens: 5, completion_tokens: 5, api_requests: 2, successful_requests: 2 });
   await daily("LiteLLM_DailyTeamSpend", { team_id: "t1" }, YESTERDAY, { api_key: keys.a!.hash, model: "gpt-x", spend: 2, api_requests: 1, successful_requests: 1 });
   await daily("LiteLLM_DailyTeamSpend", { team_id: "t2" }, TODAY, { api_key: keys.b!.hash, model: "claude-y", spend: 5, api_requests: 1, failed_requests: 1 });
+  for (const org of ["o1", "o2"]) await post("/organization/new", { organization_id: org, organization_alias: `${org}-alias` });
+  await post("/organization/member_add", { organization_id: "o1", member: { role: "org_admin", user_id: "u-a" } });
+  await daily("LiteLLM_DailyOrganizationSpend", { organization_id: "o1" }, TODAY, { api_key: keys.a!.hash, model: "gpt-x", spend: 4, api_requests: 2, successful_requests: 2 });
+  await daily("LiteLLM_DailyOrganizationSpend", { organization_id: "o2" }, TODAY, { api_key: keys.b!.hash, model: "claude-y", spend: 6, api_requests: 1, successful_requests: 1 });
   await daily("LiteLLM_DailyUserSpend", { user_id: "u-a" }, TODAY, { api_key: keys.a!.hash, model: "gpt-x", model_group: "gpt-group", spend: 1.5, prompt_tokens: 4, completion_tokens: 6, api_requests: 1, successful_requests: 1 });
   await daily("LiteLLM_DailyUserSpend", { user_id: "u-a" }, YESTERDAY, { api_key: keys.a!.hash, model: "gpt-x", spend: 0.25, prompt_tokens: 2, completion_tokens: 3, api_requests: 1, successful_requests: 1 });
   await daily("LiteLLM_DailyUserSpend", { user_id: "u-b" }, TODAY, { api_key: keys.b!.hash, model: "claude-y", custom_llm_provider: "anthropic", spend: 2.5, prompt_tokens: 10, completion_tokens: 10, api_requests: 1, successful_requests: 1 });
-});
+}, 30_000);
 
 afterAll(async () => {
   await gw?.stop();
@@ -221,6 +225,20 @@ describe("daily activity", () => {
     expect(foreign.body.error!.message).toBe("User does not belong to Team= t2. Call `/user/info` to see user's teams");
     const none = await get(`/team/daily/activity?${range}`, keys.b!.raw);
     expect((none.body.metadata as Json).total_spend).toBe(0);
+  });
+
+  test("/organization/daily/activity: admins see every organization, an org admin only theirs", async () => {
+    const range = `start_date=${TODAY}&end_date=${TODAY}`;
+    const all = await get(`/organization/daily/activity?${range}`);
+    expect((all.body.metadata as Json).total_spend).toBe(10);
+    const entities = (all.body.results as Array<{ breakdown: { entities: Record<string, Json> } }>)[0]!.breakdown.entities;
+    expect(entities.o1!.metadata).toEqual({ organization_alias: "o1-alias" });
+    const mine = await get(`/organization/daily/activity?${range}`, keys.a!.raw);
+    expect((mine.body.metadata as Json).total_spend).toBe(4);
+    const foreign = await get(`/organization/daily/activity?${range}&organization_ids=o2`, keys.a!.raw);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error!.message).toBe("User is not org_admin for Organization= o2.");
+    expect((await get(`/organization/daily/activity?${range}`, keys.b!.raw)).body.metadata).toMatchObject({ total_spend: 0, total_pages: 0 });
   });
 
   test("a call through the gateway shows up in the user's daily activity", async () => {

@@ -34,7 +34,7 @@ beforeAll(async () => {
       general_settings: { master_key: MASTER, database_url: db.url },
     },
   });
-});
+}, 30_000);
 
 afterAll(async () => {
   await gw?.stop();

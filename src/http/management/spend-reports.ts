@@ -192,37 +192,68 @@ function userActivity(aggregated: boolean) {
   };
 }
 
+/** Daily activity of teams or organizations, their aliases as entity metadata. */
+async function entityActivity(
+  m: Mgmt,
+  q: { table: string; field: string; aliasTable: string; alias: string; ids?: string[]; exclude?: string; page?: { page: number; size: number } },
+): Promise<Row> {
+  const { start, end } = dateRange(m);
+  const names = await rows(m, `SELECT ${q.field} AS id, ${q.alias} AS alias FROM "${q.aliasTable}"${q.ids ? ` WHERE ${q.field} = ANY($1::text[])` : ""}`, q.ids ? [q.ids] : []);
+  return m.dbs.db.run((sql) =>
+    dailyActivity(sql, {
+      table: q.table,
+      entityField: q.field,
+      entityIds: q.ids,
+      excludeIds: commaList(q.exclude),
+      entityMetadata: new Map(names.map((n) => [String(n.id), { [q.alias]: n.alias } as Row])),
+      start,
+      end,
+      model: m.query("model"),
+      apiKey: m.query("api_key"),
+      page: q.page,
+    }),
+  );
+}
+
 /** `/team/daily/activity`: admins see every team (or `team_ids`); others only teams they belong to. */
 function teamActivity(aggregated: boolean) {
   return async (m: Mgmt): Promise<Row> => {
-    const { start, end } = dateRange(m);
+    dateRange(m);
     const page = aggregated ? undefined : { page: intParam(m, "page", 1), size: intParam(m, "page_size", 10) };
-    let teamIds = commaList(m.query("team_ids"));
+    let ids = commaList(m.query("team_ids"));
     if (!hasAdminView(m.auth)) {
       const [user] = await rows(m, `SELECT teams FROM "LiteLLM_UserTable" WHERE user_id = $1`, [m.auth.userId ?? ""]);
       if (!user) throw httpError(404, `User= ${m.auth.userId} not found`);
       const mine = strs(user.teams);
-      const foreign = teamIds?.find((t) => !mine.includes(t));
+      const foreign = ids?.find((t) => !mine.includes(t));
       if (foreign) throw httpError(404, `User does not belong to Team= ${foreign}. Call \`/user/info\` to see user's teams`);
-      teamIds ??= mine;
+      ids ??= mine;
     }
-    const aliases = await rows(m, `SELECT team_id, team_alias FROM "LiteLLM_TeamTable"${teamIds ? " WHERE team_id = ANY($1::text[])" : ""}`, teamIds ? [teamIds] : []);
-    const entityMetadata = new Map(aliases.map((t) => [String(t.team_id), { team_alias: t.team_alias } as Row]));
-    return m.dbs.db.run((sql) =>
-      dailyActivity(sql, {
-        table: "LiteLLM_DailyTeamSpend",
-        entityField: "team_id",
-        entityIds: teamIds,
-        excludeIds: commaList(m.query("exclude_team_ids")),
-        entityMetadata,
-        start,
-        end,
-        model: m.query("model"),
-        apiKey: m.query("api_key"),
-        page,
-      }),
-    );
+    return entityActivity(m, { table: "LiteLLM_DailyTeamSpend", field: "team_id", aliasTable: "LiteLLM_TeamTable", alias: "team_alias", ids, exclude: m.query("exclude_team_ids"), page });
   };
+}
+
+/** `/organization/daily/activity`: admins see every organization (or `organization_ids`); others only those they are `org_admin` of. */
+async function organizationActivity(m: Mgmt): Promise<Row> {
+  dateRange(m);
+  const page = { page: intParam(m, "page", 1), size: intParam(m, "page_size", 10) };
+  let ids = commaList(m.query("organization_ids"));
+  if (!hasAdminView(m.auth)) {
+    const admin = await rows(m, `SELECT organization_id FROM "LiteLLM_OrganizationMembership" WHERE user_id = $1 AND user_role = 'org_admin'`, [m.auth.userId ?? ""]);
+    const mine = admin.map((r) => String(r.organization_id));
+    const foreign = ids?.find((o) => !mine.includes(o));
+    if (foreign) throw httpError(403, `User is not org_admin for Organization= ${foreign}.`);
+    ids ??= mine;
+  }
+  return entityActivity(m, {
+    table: "LiteLLM_DailyOrganizationSpend",
+    field: "organization_id",
+    aliasTable: "LiteLLM_OrganizationTable",
+    alias: "organization_alias",
+    ids,
+    exclude: m.query("exclude_organization_ids"),
+    page,
+  });
 }
 
 export function registerSpendReportRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
@@ -235,4 +266,5 @@ export function registerSpendReportRoutes(app: Hono, rt: () => Runtime, dbs: DbS
   route(app, rt, dbs, "get", "/user/daily/activity/aggregated", userActivity(true));
   route(app, rt, dbs, "get", "/team/daily/activity", teamActivity(false));
   route(app, rt, dbs, "get", "/team/daily/activity/aggregated", teamActivity(true));
+  route(app, rt, dbs, "get", "/organization/daily/activity", organizationActivity);
 }
