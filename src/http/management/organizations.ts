@@ -6,7 +6,7 @@ import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { actor, budgetColumns, createBudget, hasBudgetFields } from "./budgets.ts";
-import { httpError, isAdmin, list, requireAdmin, route, type Mgmt } from "./context.ts";
+import { httpError, isAdmin, list, refuse, requireAdmin, route, type Mgmt } from "./context.ts";
 
 const O = "LiteLLM_OrganizationTable";
 const OM = "LiteLLM_OrganizationMembership";
@@ -41,7 +41,7 @@ function requiredString(body: Row, field: string): string {
  */
 async function requireOrgAdmin(m: Mgmt, orgId: string | undefined): Promise<void> {
   if (isAdmin(m.auth)) return;
-  if (!(m.auth.key as KeyRecord | undefined)?.user || !m.auth.userId) return requireAdmin(m.auth);
+  if (!(m.auth.key as KeyRecord | undefined)?.user || !m.auth.userId) refuse(m);
   if (!orgId) throw orgAuthError("Passed organization_id is None, please pass an organization_id in your request", "organization_id");
   const [row] = await m.dbs.db.run((sql) => sql.unsafe<Array<{ user_role: string | null }>>(`SELECT user_role FROM "${OM}" WHERE user_id = $1 AND organization_id = $2`, [m.auth.userId!, orgId]));
   if (!row) {
@@ -78,7 +78,7 @@ function checkBudgetValues(body: Row): void {
 async function newOrganization(m: Mgmt): Promise<Row> {
   if (!isAdmin(m.auth)) {
     if ((m.auth.key as KeyRecord | undefined)?.user) throw orgAuthError("Only proxy admins can create new organizations", "user_role");
-    requireAdmin(m.auth);
+    refuse(m);
   }
   const alias = requiredString(m.body, "organization_alias");
   checkBudgetValues(m.body);
@@ -330,13 +330,14 @@ async function memberDelete(m: Mgmt): Promise<Row | null> {
 }
 
 export function registerOrganizationRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
-  route(app, rt, dbs, "post", "/organization/new", newOrganization);
+  const own = { selfManaged: true };
+  route(app, rt, dbs, "post", "/organization/new", newOrganization, own);
   route(app, rt, dbs, "get", "/organization/list", listOrganizations);
-  route(app, rt, dbs, "get", "/organization/info", organizationInfo);
-  route(app, rt, dbs, "post", "/organization/info", organizationInfoList);
+  route(app, rt, dbs, "get", "/organization/info", organizationInfo, own);
+  route(app, rt, dbs, "post", "/organization/info", organizationInfoList, own);
   route(app, rt, dbs, "patch", "/organization/update", updateOrganization);
-  route(app, rt, dbs, "delete", "/organization/delete", deleteOrganizations);
-  route(app, rt, dbs, "post", "/organization/member_add", memberAdd);
-  route(app, rt, dbs, "patch", "/organization/member_update", memberUpdate);
-  route(app, rt, dbs, "delete", "/organization/member_delete", memberDelete);
+  route(app, rt, dbs, "delete", "/organization/delete", deleteOrganizations, own);
+  route(app, rt, dbs, "post", "/organization/member_add", memberAdd, own);
+  route(app, rt, dbs, "patch", "/organization/member_update", memberUpdate, own);
+  route(app, rt, dbs, "delete", "/organization/member_delete", memberDelete, own);
 }

@@ -10,7 +10,7 @@ import { upstreamModelFor } from "../../router/model-groups.ts";
 import type { Runtime } from "../../runtime.ts";
 import { costOf, unitPrices } from "../../spend/cost.ts";
 import { dailyActivity, dateRange, intParam } from "./daily-activity.ts";
-import { hasAdminView, httpError, requireAdmin, route, type Mgmt } from "./context.ts";
+import { hasAdminView, httpError, refuse, route, type Mgmt } from "./context.ts";
 
 const S = "LiteLLM_SpendLogs";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -28,7 +28,7 @@ async function requireGlobalSpendAccess(m: Mgmt): Promise<void> {
     ? await m.dbs.db.run((sql) => sql.unsafe<Array<{ permissions: unknown }>>(`SELECT permissions FROM "LiteLLM_VerificationToken" WHERE token = $1`, [token]))
     : [];
   if (obj(row?.permissions).get_spend_routes !== undefined && obj(row?.permissions).get_spend_routes !== false) return;
-  requireAdmin(m.auth);
+  refuse(m);
 }
 
 const rows = (m: Mgmt, query: string, params: unknown[]) => m.dbs.db.run((sql) => sql.unsafe<Row[]>(query, params as string[]));
@@ -257,14 +257,15 @@ async function organizationActivity(m: Mgmt): Promise<Row> {
 }
 
 export function registerSpendReportRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
-  route(app, rt, dbs, "get", "/global/spend/keys", spendPerKey);
-  route(app, rt, dbs, "get", "/global/spend/models", spendPerModel);
-  route(app, rt, dbs, "get", "/global/spend/teams", spendPerTeam);
-  route(app, rt, dbs, "post", "/global/spend/end_users", spendPerEndUser);
+  const own = { selfManaged: true };
+  route(app, rt, dbs, "get", "/global/spend/keys", spendPerKey, own);
+  route(app, rt, dbs, "get", "/global/spend/models", spendPerModel, own);
+  route(app, rt, dbs, "get", "/global/spend/teams", spendPerTeam, own);
+  route(app, rt, dbs, "post", "/global/spend/end_users", spendPerEndUser, own);
   route(app, rt, dbs, "post", "/spend/calculate", calculateSpend);
-  route(app, rt, dbs, "get", "/user/daily/activity", userActivity(false));
-  route(app, rt, dbs, "get", "/user/daily/activity/aggregated", userActivity(true));
-  route(app, rt, dbs, "get", "/team/daily/activity", teamActivity(false));
-  route(app, rt, dbs, "get", "/team/daily/activity/aggregated", teamActivity(true));
-  route(app, rt, dbs, "get", "/organization/daily/activity", organizationActivity);
+  route(app, rt, dbs, "get", "/user/daily/activity", userActivity(false), own);
+  route(app, rt, dbs, "get", "/user/daily/activity/aggregated", userActivity(true), own);
+  route(app, rt, dbs, "get", "/team/daily/activity", teamActivity(false), own);
+  route(app, rt, dbs, "get", "/team/daily/activity/aggregated", teamActivity(true), own);
+  route(app, rt, dbs, "get", "/organization/daily/activity", organizationActivity, own);
 }
