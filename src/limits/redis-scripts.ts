@@ -16,8 +16,9 @@ export const GRANT_MIN_CALLS = 4;
 const GRANT_SHARE = 4;
 
 /**
- * Per budget: a hash {spend, at, inflight, holders, r:<call or g:instance> = amount} and a zset of
- * lease ends (member = call id, or g:<instance> for a grant).
+ * Per budget: a hash {spend, at, inflight, holders, exp, r:<call or g:instance> = amount} and a zset
+ * of lease ends (member = call id, or g:<instance> for a grant); both expire when idle (`exp`: when
+ * their expiry was last pushed back).
  * `purge` drops what an instance stopped renewing (it died, or left a grant unused).
  * `spendOf` is the spend a budget is judged on (see ADMIT).
  * `grant` sets an instance's grant on a budget from what is free, or returns it when too little is.
@@ -36,15 +37,24 @@ local function purge(h, z, now)
   end
   if #dead > 0 and redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
 end
-local function spendOf(h, now, idle, reseed, loc, locText, shared, fresh)
+local function state(h)
+  return redis.call('HMGET', h, 'spend', 'at', 'inflight', 'exp')
+end
+local function spendOf(h, v, now, idle, reseed, loc, locText, shared, fresh)
   if not shared then return loc end
-  local s = redis.call('HMGET', h, 'spend', 'at')
-  if not s[1] or (fresh and now - tonumber(s[2] or '0') > reseed) then
+  if not v[1] or (fresh and now - tonumber(v[2] or '0') > reseed) then
     redis.call('HSET', h, 'spend', locText, 'at', now)
     redis.call('PEXPIRE', h, idle)
     return loc
   end
-  return math.max(tonumber(s[1]), loc)
+  return math.max(tonumber(v[1]), loc)
+end
+local function keep(h, z, v, now, idle)
+  if now - tonumber(v[4] or '0') > idle / 4 then
+    redis.call('HSET', h, 'exp', now)
+    redis.call('PEXPIRE', h, idle)
+    redis.call('PEXPIRE', z, idle)
+  end
 end
 local function grant(h, z, gid, now, glease, idle, est, max, committed)
   local f = 'r:g:' .. gid
@@ -92,13 +102,15 @@ local id, now, lease, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonu
 local reseed, wttl, cost, tok, nb = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local gid, glease = ARGV[10], tonumber(ARGV[11])
 local out = {0, 0}
-local committed = {}
+local committed, vals = {}, {}
 for i = 1, nb do
   local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 11 + 5 * (i - 1)
   local max = tonumber(ARGV[a + 1])
   purge(h, z, now)
-  local spend = spendOf(h, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 4] == '1', ARGV[a + 5] == '1')
-  local inflight = tonumber(redis.call('HGET', h, 'inflight') or '0')
+  local v = state(h)
+  vals[i] = v
+  local spend = spendOf(h, v, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 4] == '1', ARGV[a + 5] == '1')
+  local inflight = tonumber(v[3] or '0')
   out[#out + 1] = tostring(spend)
   out[#out + 1] = tostring(inflight)
   local c = spend + inflight
@@ -134,16 +146,13 @@ for i = 1, nb do
   redis.call('HSET', h, 'r:' .. id, cost)
   redis.call('HINCRBYFLOAT', h, 'inflight', cost)
   redis.call('ZADD', z, now + lease, id)
-  redis.call('PEXPIRE', h, idle)
-  redis.call('PEXPIRE', z, idle)
+  keep(h, z, vals[i], now, idle)
 end
 for j = 1, nl do
   local k = 2 * nb + 3 * (j - 1)
-  redis.call('INCR', KEYS[k + 1])
-  redis.call('EXPIRE', KEYS[k + 1], wttl)
+  if redis.call('INCR', KEYS[k + 1]) == 1 then redis.call('EXPIRE', KEYS[k + 1], wttl) end
   if tonumber(ARGV[base + 3 * j - 1]) >= 0 and tok > 0 then
-    redis.call('INCRBY', KEYS[k + 2], tok)
-    redis.call('EXPIRE', KEYS[k + 2], wttl)
+    if redis.call('INCRBY', KEYS[k + 2], tok) == tok then redis.call('EXPIRE', KEYS[k + 2], wttl) end
   end
   if tonumber(ARGV[base + 3 * j]) >= 0 then
     redis.call('ZADD', KEYS[k + 3], now + lease, id)
@@ -168,8 +177,9 @@ local out = {}
 for i = 1, #KEYS / 2 do
   local h, z, a = KEYS[2 * i - 1], KEYS[2 * i], 6 + 4 * (i - 1)
   purge(h, z, now)
-  local spend = spendOf(h, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 3] == '1', ARGV[a + 4] == '1')
-  local inflight = tonumber(redis.call('HGET', h, 'inflight') or '0')
+  local v = state(h)
+  local spend = spendOf(h, v, now, idle, reseed, tonumber(ARGV[a + 2]), ARGV[a + 2], ARGV[a + 3] == '1', ARGV[a + 4] == '1')
+  local inflight = tonumber(v[3] or '0')
   out[i] = grant(h, z, gid, now, glease, idle, est, tonumber(ARGV[a + 1]), spend + inflight)
 end
 return out`);
