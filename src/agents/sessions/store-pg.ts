@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../store/ddl.ts";
 import type { Session, SessionStore } from "./store.ts";
 
 const DDL = [
@@ -23,7 +24,7 @@ export class PostgresSessionStore implements SessionStore {
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    for (const stmt of DDL) await this.sql.unsafe(stmt);
+    await createTables(this.sql, DDL);
   }
 
   async create(s: Session): Promise<void> {
