@@ -32,6 +32,7 @@ const DDL = [
     heartbeat_at timestamptz,
     metadata jsonb NOT NULL DEFAULT '{}'::jsonb
   )`,
+  `ALTER TABLE litellm_rust_agent_runs ADD COLUMN IF NOT EXISTS session_state_error text`,
   `CREATE INDEX IF NOT EXISTS litellm_rust_agent_runs_agent_idx ON litellm_rust_agent_runs (agent_id, created_at DESC)`,
   `CREATE INDEX IF NOT EXISTS litellm_rust_agent_runs_status_idx ON litellm_rust_agent_runs (status)`,
   `CREATE TABLE IF NOT EXISTS litellm_rust_agent_run_events (
@@ -65,7 +66,7 @@ const DELIVERY_PRUNE_MS = 10 * 60_000;
 const COLUMNS = [
   "run_id", "agent_id", "status", "trigger", "prompt", "created_at", "started_at", "ended_at", "exit_code", "error",
   "claude_session_id", "total_cost_usd", "usage", "num_turns", "result", "gateway_spend", "sandbox_provider",
-  "sandbox_id", "session_id", "instance_id", "heartbeat_at", "metadata",
+  "sandbox_id", "session_id", "session_state_error", "instance_id", "heartbeat_at", "metadata",
 ] as const;
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
