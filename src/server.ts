@@ -16,7 +16,7 @@ import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
-import { RedisLink } from "./redis.ts";
+import { redactUrl, RedisLink } from "./redis.ts";
 import { buildRouter, type Deployment } from "./router/index.ts";
 import { RedisRouterState } from "./router/redis-state.ts";
 import { RouterState } from "./router/state.ts";
@@ -85,19 +85,11 @@ export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger):
   }
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}
-
 async function connectRedis(config: GatewayConfig, services: Services): Promise<void> {
   if (!config.redisUrl) return;
-  const redis = new RedisLink(config.redisUrl);
+  const redis = new RedisLink(config.redisUrl, services.log);
   services.redis = redis;
-  try {
-    await redis.client.connect();
-  } catch (e) {
-    services.log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
-  }
+  await redis.connect();
   services.onShutdown.push(async () => redis.close());
 }
 
@@ -154,7 +146,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     runtime = buildRuntime(config, services);
   }
   if (services.redis) {
-    await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
+    await new RedisRouterState(services.redis).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
     log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }

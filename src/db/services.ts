@@ -108,7 +108,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   let limiter: RateLimiter = new MemoryRateLimiter();
   if (redis) {
     await bus.connect(redis);
-    limiter = new RedisRateLimiter(redis.client, log);
+    limiter = new RedisRateLimiter(redis);
   }
   const book = new SpendBook();
   const catalog = catalogOf(rt);
