@@ -15,6 +15,7 @@ import { createApp } from "./http/app.ts";
 import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
+import { learnConfigSecrets } from "./redaction.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { redactUrl, RedisLink } from "./redis.ts";
 import { buildRouter, type Deployment } from "./router/index.ts";
@@ -62,6 +63,7 @@ export interface RunningGateway {
 export function buildRuntime(config: GatewayConfig, services: Services): Runtime {
   const { log } = services;
   const built = buildRouter(config, services.deployments, services.state);
+  learnConfigSecrets(config, built.deployments);
   for (const w of built.warnings) log.warn(w);
   const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined, scoped: services.scoped });
   const runtime: Runtime = {

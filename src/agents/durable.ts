@@ -70,6 +70,7 @@ export class DurableAgents {
   }
 
   private async prune(): Promise<void> {
+    await this.vault.learn().catch((e: Error) => this.log.warn("vault values for redaction not refreshed", { error: e.message }));
     try {
       const n = await this.artifacts.prune(await this.sessions.stateRuns());
       if (n) this.log.info(`artifact retention removed ${n} artifacts`);
