@@ -153,7 +153,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
 
-  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
+  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render(), redis: services.redis, onInvalidate: dbs?.onInvalidate }));
   const app = createApp(() => runtime, {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],

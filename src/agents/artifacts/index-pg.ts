@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { createTables } from "../store/ddl.ts";
+import { createTables } from "../../db/own-tables.ts";
 import type { ArtifactIndex, ArtifactMeta, PruneOptions } from "./types.ts";
 
 const DDL = [

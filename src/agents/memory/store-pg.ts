@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { createTables } from "../store/ddl.ts";
+import { createTables } from "../../db/own-tables.ts";
 import type { MemoryEntry, MemoryStore, MemoryVersion, NewMemory } from "./store.ts";
 
 const DDL = [

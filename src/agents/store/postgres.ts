@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { createTables } from "./ddl.ts";
+import { createTables } from "../../db/own-tables.ts";
 import type { Run, RunEvent, RunEventType } from "../types.ts";
 import type { RunStore } from "./types.ts";
 

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { createTables } from "../store/ddl.ts";
+import { createTables } from "../../db/own-tables.ts";
 
 /** A vault row: the value only as ciphertext (LiteLLM's `v3:gcm:` AES-256-GCM format). */
 export interface SecretRow {
