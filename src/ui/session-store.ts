@@ -30,6 +30,16 @@ export interface UiSessionStore {
 
 const digest = (sid: string) => createHash("sha256").update(sid).digest("hex");
 
+/** The table is created by the first login; until then there is no session to check or end. */
+async function unlessNoTable<T>(run: () => Promise<T>, none: T): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if ((e as { code?: string }).code === "42P01") return none;
+    throw e;
+  }
+}
+
 const TABLE = `CREATE TABLE IF NOT EXISTS litellm_rust_ui_sessions (
   sid_hash text PRIMARY KEY,
   key_hash text,
@@ -79,16 +89,20 @@ class PostgresUiSessions implements UiSessionStore {
   }
 
   async check(sid: string): Promise<SessionCheck> {
-    await this.ready();
-    const [row] = await this.db.run(
-      (sql) => sql`
-        SELECT s.key_hash, s.user_id, s.user_role, s.expires_at > now() AS unexpired,
-          k.token AS key_found, k.blocked, k.user_id AS key_user, u.user_role AS role_now
-        FROM litellm_rust_ui_sessions s
-        LEFT JOIN "LiteLLM_VerificationToken" k ON k.token = s.key_hash
-        LEFT JOIN "LiteLLM_UserTable" u ON u.user_id = k.user_id
-        WHERE s.sid_hash = ${digest(sid)}`,
+    const rows = await unlessNoTable(
+      () =>
+        this.db.run(
+          (sql) => sql`
+            SELECT s.key_hash, s.user_id, s.user_role, s.expires_at > now() AS unexpired,
+              k.token AS key_found, k.blocked, k.user_id AS key_user, u.user_role AS role_now
+            FROM litellm_rust_ui_sessions s
+            LEFT JOIN "LiteLLM_VerificationToken" k ON k.token = s.key_hash
+            LEFT JOIN "LiteLLM_UserTable" u ON u.user_id = k.user_id
+            WHERE s.sid_hash = ${digest(sid)}`,
+        ),
+      undefined,
     );
+    const row = rows?.[0];
     if (!row) return { live: false, reason: ENDED };
     let reason: string | undefined;
     if (!row.unexpired) reason = "Your session expired.";
@@ -101,17 +115,19 @@ class PostgresUiSessions implements UiSessionStore {
   }
 
   async end(sid: string): Promise<void> {
-    await this.ready();
-    await this.db.run((sql) => sql`DELETE FROM litellm_rust_ui_sessions WHERE sid_hash = ${digest(sid)}`);
+    await unlessNoTable(() => this.db.run((sql) => sql`DELETE FROM litellm_rust_ui_sessions WHERE sid_hash = ${digest(sid)}`).then(() => undefined), undefined);
   }
 
   async revalidate(i: Invalidation): Promise<void> {
     if (i.kind === "end_user") return;
-    await this.ready();
-    await this.db.run((sql) => {
-      const scope = i.kind === "key" ? sql`s.key_hash = ${i.id}` : i.kind === "user" ? sql`s.user_id = ${i.id}` : sql`TRUE`;
-      return sql`DELETE FROM litellm_rust_ui_sessions s WHERE s.key_hash IS NOT NULL AND ${scope} AND NOT ${sql.unsafe(STILL_VALID)}`;
-    });
+    await unlessNoTable(
+      () =>
+        this.db.run((sql) => {
+          const scope = i.kind === "key" ? sql`s.key_hash = ${i.id}` : i.kind === "user" ? sql`s.user_id = ${i.id}` : sql`TRUE`;
+          return sql`DELETE FROM litellm_rust_ui_sessions s WHERE s.key_hash IS NOT NULL AND ${scope} AND NOT ${sql.unsafe(STILL_VALID)}`.then(() => undefined);
+        }),
+      undefined,
+    );
   }
 }
 
