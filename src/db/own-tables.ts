@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 
-/** One lock for every instance creating our tables, so gateways booting together on an empty database do not race `CREATE ... IF NOT EXISTS`. */
-const DDL_LOCK = 0x6c72_6464_6c; // "lrddl"
+/** One lock for every instance creating tables, so gateways booting together on an empty database do not race `CREATE ... IF NOT EXISTS`. */
+export const DDL_LOCK = 0x6c72_6464_6c; // "lrddl"
 
 export async function createTables(sql: Sql, statements: string[]): Promise<void> {
   await sql.begin(async (tx) => {

@@ -42,7 +42,7 @@ beforeAll(async () => {
   e2b = await startFakeE2B({ apiKey: "e2b-key" });
   db = await createTestDb("lr_webhooks");
   [first, second, memoryOnly] = await Promise.all([startGateway({ config: config(db.url) }), startGateway({ config: config(db.url) }), startGateway({ config: config() })]);
-});
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all([first?.stop(), second?.stop(), memoryOnly?.stop()]);
@@ -78,7 +78,7 @@ describe("webhook deliveries", () => {
       expect(r.body).toMatchObject({ run_id: runId, replayed: true, event_url: `/api/runs/${runId}/events` });
     }
     const done = await waitForRun(first, MASTER, runId, ["succeeded", "failed"]);
-    expect(done.status).toBe("succeeded");
+    expect(done).toMatchObject({ trigger: "webhook", status: "succeeded" });
     expect(done.prompt).toBe(`Event: ${body}`);
     expect(done.metadata).toMatchObject({ delivery: "msg_replay_1", webhook_scheme: "standard" });
     expect(await runCount(first, "standard")).toBe(before + 1);

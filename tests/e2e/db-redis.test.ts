@@ -24,7 +24,7 @@ beforeAll(async () => {
   });
   a = await startGateway({ configPath });
   b = await startGateway({ configPath });
-});
+}, 60_000);
 
 afterAll(async () => {
   await a?.stop();

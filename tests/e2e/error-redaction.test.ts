@@ -64,7 +64,7 @@ beforeAll(async () => {
       agents: [{ name: "Helper", model: "gpt-config", prompt: "hi", secrets: ["GITHUB_TOKEN"] }],
     },
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await gw?.stop();
