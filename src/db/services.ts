@@ -55,6 +55,8 @@ export interface DbServices {
   onModels?: (models: Deployment[]) => void;
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
+  /** Told of every invalidation this instance makes (after the caches): e.g. ending UI sessions of a blocked key. */
+  onInvalidate: Array<(i: Invalidation) => void>;
   /** Writes every queued spend event now. */
   flush(): Promise<void>;
   /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
@@ -113,7 +115,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   let admission: Admission = new MemoryAdmission();
   if (redis) {
     await bus.connect(redis);
-    admission = new RedisAdmission(redis.client, log);
+    admission = new RedisAdmission(redis.client, redis.health);
   }
   const book = new SpendBook();
   const queries = new KeyQueries(db);
@@ -181,10 +183,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       disabled: g.disable_spend_updates === true,
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
     })),
-    invalidate: (i) => {
+    invalidate(i) {
       bus.invalidate(i);
-      if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+      for (const f of dbs.onInvalidate) f(i);
     },
+    onInvalidate: [
+      (i) => {
+        if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+      },
+    ],
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);

@@ -1,7 +1,6 @@
 import type { RedisClient } from "bun";
 import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
-import type { Logger } from "../log.ts";
 import { REDIS_PREFIX } from "../redis.ts";
 import { GRANT_LEASE_MS, Grants } from "./grants.ts";
 import { MemoryAdmission } from "./memory.ts";
@@ -37,14 +36,14 @@ export class RedisAdmission implements Admission {
   private readonly fallback: MemoryAdmission;
   private readonly grants = new Grants();
   private readonly gid = crypto.randomUUID().slice(0, 12);
-  private down = false;
   /** Conversions and settlements waiting for the next batch. */
   private outbox: { keys: string[]; args: string[] } = { keys: [], args: [] };
   private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly log: Logger,
+    /** Where Redis failures are reported (one warning per outage, see `RedisHealth`). */
+    private readonly health: { failed(op: string, e?: unknown): void },
     private readonly now: () => number = Date.now,
   ) {
     this.fallback = new MemoryAdmission(now);
@@ -60,15 +59,7 @@ export class RedisAdmission implements Admission {
   }
 
   private failed(e: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.log.warn("redis unavailable: budgets and rate limits are counted in this instance until it answers", { error: (e as Error).message });
-  }
-
-  private answered(): void {
-    if (!this.down) return;
-    this.down = false;
-    this.log.info("redis answers again: budgets and rate limits are shared across instances");
+    this.health.failed("budgets and rate limits (counted in this instance)", e);
   }
 
   async admit(hold: Hold): Promise<LimitStatus> {
@@ -100,7 +91,6 @@ export class RedisAdmission implements Admission {
     let raw: Array<number | string>;
     try {
       raw = (await this.run(ADMIT, keys, args)) as Array<number | string>;
-      this.answered();
     } catch (e) {
       this.failed(e);
       hold.redis = false;
