@@ -8,6 +8,7 @@ import { registerModelRoutes } from "./models.ts";
 import { registerSpendRoutes } from "./spend.ts";
 import { registerTeamRoutes } from "./teams.ts";
 import { registerUserRoutes } from "./users.ts";
+import { registerCodingSessionRoutes } from "../../sessions/routes.ts";
 
 /** LiteLLM's management API; without a database every data route answers "No connected db.". */
 export function managementRoutes(dbs: DbServices | undefined) {
@@ -19,5 +20,6 @@ export function managementRoutes(dbs: DbServices | undefined) {
     registerSpendRoutes(app, rt, dbs);
     registerModelRoutes(app, rt);
     registerModelWriteRoutes(app, rt, dbs);
+    registerCodingSessionRoutes(app, rt, dbs);
   };
 }
