@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { Row } from "../../auth/key-record.ts";
+import { checkManagementRoute, isProxyAdmin, requireProxyAdmin } from "../../auth/management-access.ts";
 import type { AuthContext } from "../../auth/types.ts";
 import { isConnectionError } from "../../db/client.ts";
 import type { DbServices } from "../../db/services.ts";
@@ -25,11 +26,9 @@ export const httpError = (status: number, message: string, param: string | null 
 
 export const badRequest = (message: string, param: string | null = null) => new GatewayError(400, message, { type: "bad_request_error", param });
 
-export const isAdmin = (a: AuthContext) => a.kind === "master" || a.kind === "open" || a.role === "proxy_admin";
+export const isAdmin = isProxyAdmin;
 
-export function requireAdmin(a: AuthContext): void {
-  if (!isAdmin(a)) throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
-}
+export const requireAdmin = requireProxyAdmin;
 
 const NO_DB = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
@@ -62,7 +61,8 @@ export function route(
     const runtime = rt();
     try {
       const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-      if (opts.admin) requireAdmin(auth);
+      checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
+      if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
