@@ -48,7 +48,8 @@ function productToken(ua: string): [string, string | undefined] {
   return slash < 0 ? [first, undefined] : [first.slice(0, slash), first.slice(slash + 1) || undefined];
 }
 
-const SDK_UA = /^(Async)?(OpenAI|Anthropic)\/(JS|Python|Go|Java|Ruby|Kotlin|\.NET)\b/i;
+/** `OpenAI/JS 7.57.0`, `AsyncAnthropic/Python 0.60.0`, … */
+const SDK_UA = /^(?:Async)?(OpenAI|Anthropic)\/(JS|Python|Go|Java|Ruby|Kotlin|\.NET)\s+v?([\w.-]+)/i;
 
 /**
  * Claude Code (`user-agent: claude-cli/2.1.197 …`, `x-app: cli`), Codex (`originator: codex_exec`,
@@ -63,11 +64,10 @@ export function clientOf(headers: Headers): ClientInfo {
   if (originator?.startsWith("codex") || name.startsWith("codex")) {
     return { kind: "codex", name: originator ?? name, version: name.startsWith("codex") ? version : undefined };
   }
+  const sdk = SDK_UA.exec(ua);
+  if (sdk) return { kind: "sdk", name: `${sdk[1]!.toLowerCase()}-${sdk[2]!.toLowerCase()}`, version: sdk[3] };
   const lang = headers.get("x-stainless-lang");
-  if (lang || SDK_UA.test(ua)) {
-    const vendor = /anthropic/i.test(ua) ? "anthropic" : /openai/i.test(ua) ? "openai" : "stainless";
-    return { kind: "sdk", name: lang ? `${vendor}-${lang}` : name, version: headers.get("x-stainless-package-version") ?? version };
-  }
+  if (lang) return { kind: "sdk", name: `${name || "stainless"}-${lang}`, version: headers.get("x-stainless-package-version") ?? undefined };
   return name ? { kind: "other", name, version } : { kind: "other" };
 }
 
