@@ -27,8 +27,8 @@ function timeParam(m: Mgmt, name: string): string | undefined {
   return v;
 }
 
-/** A non-admin caller sees its own key's sessions only. */
-const ownKey = (m: Mgmt): string | undefined => (isAdmin(m.auth) ? undefined : (m.auth.apiKeyHash ?? "\u0000"));
+/** Admins (and the admin viewer) see every session; any other key its own sessions only. */
+const ownKey = (m: Mgmt): string | undefined => (isAdmin(m.auth) || m.auth.role === "proxy_admin_viewer" ? undefined : (m.auth.apiKeyHash ?? "\u0000"));
 
 function filterOf(m: Mgmt): SessionFilter {
   const key = m.query("key") ?? m.query("api_key");
@@ -78,6 +78,6 @@ async function detail(m: Mgmt): Promise<unknown> {
 
 /** `/api/coding-sessions`: Claude Code, Codex and other client sessions with their totals; one session with its timeline. */
 export function registerCodingSessionRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
-  route(app, rt, dbs, "get", "/api/coding-sessions", list);
-  route(app, rt, dbs, "get", "/api/coding-sessions/:id", detail);
+  route(app, rt, dbs, "get", "/api/coding-sessions", list, { ownData: true });
+  route(app, rt, dbs, "get", "/api/coding-sessions/:id", detail, { ownData: true });
 }

@@ -300,6 +300,41 @@ describe("coding sessions", () => {
       const s = (await api(`/api/coding-sessions/${codexSession}`)).body as unknown as SessionView;
       await expect(page.getByTestId("session-calls").locator("tbody tr").count()).resolves.toBe(s.calls);
       await expect(page.getByTestId("session-totals").textContent()).resolves.toContain("gpt-5-codex");
+
+      await page.goto(`${gw.url}/ui/keys`);
+      await page.locator('tr[data-key-alias="coder"]').getByRole("link", { name: "Sessions" }).click();
+      await page.waitForURL(`${gw.url}/ui/sessions?key=${keyHash}`);
+      await expect(page.getByTestId("sessions-table").locator("tbody tr").count()).resolves.toBe(5);
+      await page.goto(`${gw.url}/ui/users/dev-1`);
+      await page.getByRole("link", { name: "sessions", exact: true }).click();
+      await page.waitForURL(`${gw.url}/ui/sessions?user=dev-1`);
+      await expect(page.getByTestId("sessions-table").locator("tbody tr").count()).resolves.toBe(5);
+
+      await page.goto(`${gw.url}/ui/keys`);
+      const form = page.getByTestId("create-key-form");
+      if (!(await form.isVisible())) await page.getByText("+ Create key").click();
+      await form.getByLabel("Alias").fill("capped");
+      await form.getByLabel("Max spend per session (USD)").fill("2.5");
+      await form.getByLabel("Max session length").fill("8h");
+      await form.getByRole("button", { name: "Create key" }).click();
+      await page.waitForURL(`${gw.url}/ui/keys`);
+      const secret = (await page.getByTestId("new-secret").textContent())!.trim();
+      const info = (await api(`/key/info?key=${secret}`)).body.info as { metadata: Record<string, unknown> };
+      expect(info.metadata).toMatchObject({ max_session_budget: 2.5, max_session_duration: "8h" });
+
+      await page.goto(`${gw.url}/ui/teams`);
+      if (!(await page.getByLabel("Team name").isVisible())) await page.getByText("+ Create team").click();
+      await page.getByLabel("Team name").fill("agent-fleet");
+      await page.getByLabel("Max spend per session (USD)").fill("4");
+      await page.getByRole("button", { name: "Create team" }).click();
+      await page.waitForURL(`${gw.url}/ui/teams`);
+      await page.getByTestId("teams-table").getByRole("link", { name: "agent-fleet" }).click();
+      await page.getByLabel("Max spend per session (USD)").fill("");
+      await page.getByLabel("Max session length").fill("2h");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.waitForURL(/\/ui\/teams\/[^/]+$/);
+      const teams = (await (await fetch(`${gw.url}/team/list`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as Array<{ team_alias: string; metadata: Record<string, unknown> }>;
+      expect(teams.find((t) => t.team_alias === "agent-fleet")!.metadata).toMatchObject({ max_session_budget: null, max_session_duration: "2h" });
       expect(b.errors).toEqual([]);
     } finally {
       await b?.close();

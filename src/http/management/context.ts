@@ -55,13 +55,13 @@ export function route(
   method: Method,
   path: string,
   handler: MgmtHandler,
-  opts: { admin?: boolean } = {},
+  opts: { admin?: boolean; /** Not one of LiteLLM's routes: every key may call it and the handler answers with its own data only. */ ownData?: boolean } = {},
 ): void {
   app[method](path, async (c) => {
     const runtime = rt();
     try {
       const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-      checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
+      if (!opts.ownData) checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
       if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
       const body = await readBody(c);

@@ -2,13 +2,32 @@
 import type { FC } from "hono/jsx";
 import { withQuery } from "../api.ts";
 import { Badge, Empty, Failure, Field, Pager, Select, When } from "../components.tsx";
-import type { UiContext, UiModule } from "../context.ts";
-import { count, durationText, money, num, str, strs, type Row } from "../format.ts";
+import { field, numberField, type Form, type UiContext, type UiModule } from "../context.ts";
+import { count, durationText, money, num, obj, str, strs, type Row } from "../format.ts";
 import { html } from "../guard.tsx";
 import { Page } from "../layout.tsx";
 import { keyLabel } from "./overview.tsx";
 
 const PAGE_SIZE = 50;
+
+/** Per-session limits of a key or team (its `metadata.max_session_budget` / `max_session_duration`). */
+export const SessionLimitFields: FC<{ row?: Row }> = ({ row }) => {
+  const meta = obj(row?.metadata);
+  return (
+    <>
+      <Field label="Max spend per session (USD)" name="max_session_budget" type="number" step="any" min="0" value={num(meta.max_session_budget)} hint="Per Claude Code or Codex session" />
+      <Field label="Max session length" name="max_session_duration" value={str(meta.max_session_duration)} placeholder="8h" hint="e.g. 30m, 8h, 1d" />
+    </>
+  );
+};
+
+/** The form's session limits as metadata; on an update an emptied field clears its limit. */
+export function sessionLimitsBody(form: Form, update: boolean): Row {
+  const budget = numberField(form, "max_session_budget");
+  const duration = field(form, "max_session_duration");
+  if (!update && budget === undefined && duration === undefined) return {};
+  return { metadata: { max_session_budget: budget ?? null, max_session_duration: duration ?? null } };
+}
 const CLIENTS: Array<[string, string]> = [
   ["", "Any"],
   ["claude-code", "Claude Code"],
