@@ -23,19 +23,25 @@ function durationOf(v: unknown): number | undefined {
   return n !== undefined && n > 0 ? n * 1000 : undefined;
 }
 
+const hasLimit = (meta: Record<string, unknown>) => meta.max_session_budget != null || meta.max_session_duration != null;
+
 function limitOf(scope: Limit["scope"], name: string, meta: Record<string, unknown>): Limit | undefined {
-  if (meta.max_session_budget === undefined && meta.max_session_duration === undefined) return undefined;
   const maxBudget = num(meta.max_session_budget);
   const maxDurationMs = durationOf(meta.max_session_duration);
   return maxBudget === undefined && maxDurationMs === undefined ? undefined : { scope, name, maxBudget, maxDurationMs };
 }
 
-/** The per-session limits a key carries in its own and its team's metadata. */
+const NONE: Limit[] = [];
+
+/** The per-session limits a key carries in its own and its team's metadata (every LLM call asks: property reads only when none). */
 export function sessionLimits(rec: KeyRecord): Limit[] {
+  const onKey = hasLimit(rec.metadata);
+  const onTeam = rec.team !== undefined && hasLimit(rec.team.metadata);
+  if (!onKey && !onTeam) return NONE;
   const out: Limit[] = [];
-  const k = limitOf("key", rec.keyAlias ?? rec.keyName ?? rec.token.slice(0, 12), rec.metadata);
+  const k = onKey && limitOf("key", rec.keyAlias ?? rec.keyName ?? rec.token.slice(0, 12), rec.metadata);
   if (k) out.push(k);
-  const t = rec.team && limitOf("team", rec.team.alias ?? rec.team.id, rec.team.metadata);
+  const t = onTeam && limitOf("team", rec.team!.alias ?? rec.team!.id, rec.team!.metadata);
   if (t) out.push(t);
   return out;
 }

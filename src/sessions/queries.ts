@@ -55,24 +55,28 @@ function where(f: SessionFilter): Where {
   if (f.user) w.add("s.user_id = ?", f.user);
   if (f.team) w.add("s.team_id = ?", f.team);
   if (f.client) w.add("s.client = ?", f.client);
-  if (f.model) w.add("(? = ANY(s.models) OR ? = ANY(s.model_groups))", f.model);
+  if (f.model) w.add("(s.models @> ARRAY[?::text] OR s.model_groups @> ARRAY[?::text])", f.model);
   if (f.from) w.add("s.last_call >= ?::timestamptz", DAY.test(f.from) ? `${f.from}T00:00:00Z` : f.from);
   if (f.to) w.add(DAY.test(f.to) ? "s.first_call < (?::date + 1)::timestamptz" : "s.first_call < ?::timestamptz", f.to);
   if (f.active !== undefined) w.conds.push(`s.last_call ${f.active ? ">=" : "<"} now() - interval '${ACTIVE_S} seconds'`);
   return w;
 }
 
-/** Sessions newest activity first, with their totals, and how many match in all. */
-export async function listSessions(db: Database, f: SessionFilter): Promise<{ data: SessionRow[]; total: number }> {
+/** Matches counted up to here: an exact count of every session would cost more than the page itself. */
+export const COUNT_CAP = 10_000;
+
+/** Sessions newest activity first, with their totals, and how many match (exact up to `COUNT_CAP`). */
+export async function listSessions(db: Database, f: SessionFilter): Promise<{ data: SessionRow[]; total: number; totalCapped: boolean }> {
   const w = where(f);
   return db.run(async (sql) => {
     const rows = await sql.unsafe<SessionRow[]>(
       `SELECT ${TOTALS} FROM ${SESSIONS_TABLE} s ${w.text} ORDER BY s.last_call DESC LIMIT ${f.limit} OFFSET ${f.offset}`,
       w.params as string[],
     );
-    const [c] = await sql.unsafe<Array<{ n: number }>>(`SELECT count(*)::float8 AS n FROM ${SESSIONS_TABLE} s ${w.text}`, w.params as string[]);
+    const [c] = await sql.unsafe<Array<{ n: number }>>(`SELECT count(*)::float8 AS n FROM (SELECT 1 FROM ${SESSIONS_TABLE} s ${w.text} LIMIT ${COUNT_CAP + 1}) t`, w.params as string[]);
     const now = Date.now();
-    return { data: rows.map((r) => shapeSession(r, now)), total: c?.n ?? 0 };
+    const n = c?.n ?? 0;
+    return { data: rows.map((r) => shapeSession(r, now)), total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP };
   });
 }
 

@@ -36,6 +36,7 @@ const DDL = [
   `CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_key_idx ON ${SESSIONS_TABLE} (api_key, last_call DESC)`,
   `CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_user_idx ON ${SESSIONS_TABLE} (user_id, last_call DESC)`,
   `CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_team_idx ON ${SESSIONS_TABLE} (team_id, last_call DESC)`,
+  `CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_models_idx ON ${SESSIONS_TABLE} USING gin (models, model_groups)`,
 ];
 
 export async function createSessionTables(sql: Sql | TransactionSql): Promise<void> {

@@ -54,8 +54,8 @@ function filterOf(m: Mgmt): SessionFilter {
 async function list(m: Mgmt): Promise<unknown> {
   const f = filterOf(m);
   await m.dbs.sessions.ensure();
-  const { data, total } = await listSessions(m.dbs.db, f);
-  return { data, total, limit: f.limit, offset: f.offset };
+  const { data, total, totalCapped } = await listSessions(m.dbs.db, f);
+  return { data, total, total_capped: totalCapped, limit: f.limit, offset: f.offset };
 }
 
 async function detail(m: Mgmt): Promise<unknown> {

@@ -210,7 +210,7 @@ describe("coding sessions", () => {
     expect(result, again.stderr + again.stdout).toBeDefined();
     expect(result!.is_error).toBe(true);
     const text = String(result!.result);
-    expect(text).toContain("Session budget reached");
+    expect(text).toStartWith("API Error: 400 Session budget reached");
     expect(text).toContain(`Claude Code session (${SESSION_OVER})`);
     expect(text).toContain("max_session_budget");
     expect(text).toContain("/clear");
