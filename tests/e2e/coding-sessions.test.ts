@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
-import { runClaude, runCodex } from "../helpers/agents-cli.ts";
+import { CLAUDE_BIN, runClaude, runCodex } from "../helpers/agents-cli.ts";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.ts";
 import { gatewayCommand, ROOT, startGateway, type GatewayProcess } from "../helpers/gateway.ts";
 import { waitFor } from "../helpers/litellm-db.ts";
+import { TerminalScreen } from "../helpers/terminal.ts";
 import { createTestDb, type TestDb } from "../helpers/pg.ts";
 
 /**
@@ -340,4 +344,42 @@ describe("coding sessions", () => {
       await b?.close();
     }
   }, 60_000);
+
+  test("the real Claude Code, started by `litellm-rust claude` in a terminal, shows its session's gateway figures in the status line", async () => {
+    const home = realpathSync(mkdtempSync(join(tmpdir(), "lr-claude-tty-")));
+    writeFileSync(join(home, ".claude.json"), JSON.stringify({ hasCompletedOnboarding: true, theme: "dark", projects: { [home]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } } }));
+    const launcher = [...gatewayCommand(), "claude", "--gateway-url", gw.url, "--gateway-key", key].map((a) => `'${a}'`).join(" ");
+    const tty = Bun.spawn(["script", "-qfec", `stty cols 160 rows 40; exec ${launcher}`, "/dev/null"], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? "", HOME: home, TERM: "xterm-256color", LITELLM_RUST_CLAUDE_BIN: realpathSync(CLAUDE_BIN), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1", IS_SANDBOX: "1" },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const term = new TerminalScreen();
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const c of tty.stdout as ReadableStream<Uint8Array>) term.write(dec.decode(c, { stream: true }));
+    })();
+    const shows = (text: string) => term.text().includes(text);
+    try {
+      await waitFor(async () => shows("❯"), 30_000, "Claude Code's prompt");
+      tty.stdin.write("say hi\r");
+      tty.stdin.flush();
+      await waitFor(async () => shows("Hello from the fake Anthropic!"), 30_000, "Claude Code's answer");
+      const mine = await waitFor(async () => (await listed(MASTER, "?client=claude-code")).find((s) => ![SESSION_A, SESSION_B, SESSION_OVER, SESSION_FRESH].includes(s.session_id)), 15_000, "the new session");
+      const pct = (mine.cache_hit_rate! * 100).toFixed(1);
+      const tokensIn = `${(mine.input_tokens / 1000).toFixed(1)}k`;
+      const line = `gateway $${Number(mine.spend.toPrecision(3))} · ${tokensIn} in · ${mine.output_tokens} out · cache ${pct}% · ${mine.last_model} · ${mine.calls} ${mine.calls === 1 ? "call" : "calls"}`;
+      expect(mine.input_tokens).toBeGreaterThan(1000);
+      expect(mine.input_tokens).toBeLessThan(10_000);
+      const statusRow = (l: string) => l.trim() === line || l.trim().startsWith(`${line}  `);
+      await waitFor(async () => term.lines().some(statusRow), 30_000, `the status line "${line}"`);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; the terminal showed:\n${term.text().slice(-3000)}`);
+    } finally {
+      tty.kill("SIGKILL");
+      await tty.exited;
+    }
+  }, 120_000);
 });
