@@ -78,6 +78,6 @@ async function detail(m: Mgmt): Promise<unknown> {
 
 /** `/api/coding-sessions`: Claude Code, Codex and other client sessions with their totals; one session with its timeline. */
 export function registerCodingSessionRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
-  route(app, rt, dbs, "get", "/api/coding-sessions", list, { ownData: true });
-  route(app, rt, dbs, "get", "/api/coding-sessions/:id", detail, { ownData: true });
+  route(app, rt, dbs, "get", "/api/coding-sessions", list, { selfManaged: true });
+  route(app, rt, dbs, "get", "/api/coding-sessions/:id", detail, { selfManaged: true });
 }
