@@ -67,8 +67,9 @@ export async function statusline(argv: string[], env: Record<string, string | un
       headers: { authorization: `Bearer ${gw.key}` },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    if (res.status === 404) process.stdout.write("gateway · no calls recorded yet\n");
-    else if (res.ok) process.stdout.write(`${statusText((await res.json()) as Record<string, unknown>)}\n`);
+    const body = (await res.json()) as Record<string, unknown> & { error?: { param?: unknown } };
+    if (res.ok) process.stdout.write(`${statusText(body)}\n`);
+    else if (res.status === 404 && body.error?.param === "session_id") process.stdout.write("gateway · no calls recorded yet\n");
   } catch {
     /* silent: a status line must never show an error of its own */
   }
