@@ -1,5 +1,6 @@
 import type { CallRecord, CallSink } from "../gateway/types.ts";
 import { clientOf, sessionIdOf, type ClientKind } from "./identity.ts";
+import { COUNT_TOKENS_CALL } from "./rollup.ts";
 
 /** A session with no call for this long counts as ended (Claude Code idles while its user reads and types). */
 export const ACTIVE_WINDOW_MS = 10 * 60_000;
@@ -58,7 +59,7 @@ export class LiveSessions implements CallSink {
   }
 
   record(r: CallRecord): void {
-    if (r.req.callType === "acount_tokens") return;
+    if (r.req.callType === COUNT_TOKENS_CALL) return;
     const id = sessionIdOf(r.req.headers, r.req.body);
     if (!id) return;
     const s = this.entry(r.req.auth.apiKeyHash ?? "", id, clientOf(r.req.headers).kind);

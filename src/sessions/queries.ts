@@ -1,7 +1,7 @@
 import type { Database } from "../db/client.ts";
 import { Where } from "../db/where.ts";
 import { ACTIVE_WINDOW_MS } from "./live.ts";
-import { SESSIONS_TABLE } from "./rollup.ts";
+import { COUNT_TOKENS_CALL, SESSIONS_TABLE } from "./rollup.ts";
 
 export interface SessionFilter {
   /** Only this key's sessions (token hash); set for every non-admin caller. */
@@ -108,7 +108,7 @@ export async function sessionDetail(db: Database, id: string, apiKey: string | u
     const rollup = await sql.unsafe<SessionRow[]>(`SELECT ${TOTALS} FROM ${SESSIONS_TABLE} s WHERE s.session_id = $1 ${keyCond("s")} ORDER BY s.last_call DESC`, params);
     if (rollup.length && !withTimeline) return shapeSession(mergeRollup(rollup));
     const calls = await sql.unsafe<SessionRow[]>(
-      `SELECT * FROM (SELECT ${CALL} FROM "LiteLLM_SpendLogs" l WHERE l.session_id = $1 ${keyCond("l")}
+      `SELECT * FROM (SELECT ${CALL} FROM "LiteLLM_SpendLogs" l WHERE l.session_id = $1 ${keyCond("l")} AND l.call_type <> '${COUNT_TOKENS_CALL}'
         ORDER BY l."startTime" DESC LIMIT ${TIMELINE_LIMIT + 1}) t ORDER BY start_time`,
       params,
     );

@@ -70,11 +70,14 @@ const addTo = (list: string[], v: string) => {
   if (v && !list.includes(v)) list.push(v);
 };
 
+/** Token counting is free and not a turn of the session. */
+export const COUNT_TOKENS_CALL = "acount_tokens";
+
 /** A batch summed per (session, key): one upsert row each. */
 export function rollupRows(events: SpendEvent[]): RollupRow[] {
   const out = new Map<string, RollupRow>();
   for (const ev of events) {
-    if (!ev.session) continue;
+    if (!ev.session || ev.row.call_type === COUNT_TOKENS_CALL) continue;
     const r = ev.row;
     const k = `${ev.session.id}\u0000${r.api_key}`;
     let s = out.get(k);

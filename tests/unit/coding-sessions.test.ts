@@ -197,6 +197,7 @@ describe("the rollup rows a batch adds", () => {
       event("s1", {}, 7, 5),
       event("s1", { startTime: "2026-01-01T09:59:00.000Z", endTime: "2026-01-01T10:05:00.000Z", model: "claude-haiku-4-5", status: "failure", spend: 0 }, 3, 0),
       event("s1", { api_key: "hash-2" }),
+      event("s1", { call_type: "acount_tokens" }),
       event(undefined, {}),
     ]);
     expect(rows.length).toBe(2);
