@@ -230,6 +230,17 @@ describe("coding sessions", () => {
     expect(err.type).toBe("error");
     expect(err.error.message).toMatch(/^Session budget reached: this Claude Code session \(.+\) has spent \$[\d.]+; the key 'coder' allows \$0\.0001 per session/);
 
+    const codexAgain = await fetch(`${gw.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "session-id": codexSession, originator: "codex_exec", "user-agent": "codex_exec/0.169.0 (Debian 12.0.0; x86_64)" },
+      body: JSON.stringify({ model: "gpt-codex", input: "hi", stream: true }),
+    });
+    expect(codexAgain.status).toBe(400);
+    const codexErr = (await codexAgain.json()) as { error: { type: string; code: string; message: string } };
+    expect(codexErr.error.type).toBe("budget_exceeded");
+    expect(codexErr.error.message).toStartWith(`Session budget reached: this Codex session (${codexSession}) has spent $`);
+    expect(codexErr.error.message).toContain("(a new `codex` session, or /new)");
+
     const other = await runClaude({ baseUrl: gw.url, apiKey: key, prompt: "say hi", extraArgs: ["--session-id", SESSION_FRESH] });
     const ok = other.events.find((e) => e.type === "result");
     expect(ok, other.stderr + other.stdout).toBeDefined();
