@@ -1,4 +1,4 @@
-import { usd } from "../spend/usd.ts";
+import { percent, usd } from "../spend/figures.ts";
 import { readSaved, settingsPath } from "./launch.ts";
 
 /** Claude Code runs the status line often: a slow or absent gateway must not hold it up. */
@@ -23,12 +23,6 @@ export function statuslineGateway(argv: string[], env: Record<string, string | u
 }
 
 const tokens = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n));
-
-/** `85%`, or `0.4%` below ten percent. */
-export const percent = (rate: number) => {
-  const p = rate * 100;
-  return `${p >= 10 || p === 0 ? Math.round(p) : p.toFixed(1)}%`;
-};
 
 /** One line: spend (against the session budget), tokens, cache hit rate, the routed model, calls. */
 export function statusText(s: Record<string, unknown>): string {

@@ -2,7 +2,7 @@ import { budgetExceeded } from "../auth/budget-checks.ts";
 import { num, str, type KeyRecord } from "../auth/key-record.ts";
 import type { Logger } from "../log.ts";
 import { durationMs } from "../spend/duration.ts";
-import { usd } from "../spend/usd.ts";
+import { usd } from "../spend/figures.ts";
 import type { ClientInfo, SessionOfCall } from "./identity.ts";
 import { spentOf, type LiveSession, type LiveSessions } from "./live.ts";
 

@@ -1,5 +1,5 @@
 import { utcDate } from "../db/client.ts";
-import { usd } from "../spend/usd.ts";
+import { usd } from "../spend/figures.ts";
 
 export const money = (v: unknown): string => usd(typeof v === "number" ? v : Number(v));
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
@@ -16,6 +16,9 @@ import { createTestDb, type TestDb } from "../helpers/pg.ts";
  * `litellm-rust statusline`, `/metrics` and the Sessions page in Chromium.
  */
 const MASTER = "sk-master-coding-sessions";
+/** Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (else a temp dir). */
+const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : mkdtempSync(join(tmpdir(), "lr-sessions-shots-"));
+mkdirSync(SHOTS, { recursive: true });
 const PRICES = { input_cost_per_token: 0.000003, output_cost_per_token: 0.000015, cache_read_input_token_cost: 0.0000003, cache_creation_input_token_cost: 0.00000375 };
 /** What the fake Anthropic reports per call (tests/fakes/llm.ts). */
 const ANTHROPIC_CACHE_READ = 7;
@@ -307,6 +310,7 @@ describe("coding sessions", () => {
       const table = page.getByTestId("sessions-table");
       for (const id of [SESSION_A, SESSION_B, codexSession]) await expect(table.getByText(id.slice(0, 8)).count()).resolves.toBeGreaterThan(0);
       await expect(table.locator("tbody tr").count()).resolves.toBe(5);
+      await page.screenshot({ path: join(SHOTS, "sessions.png") });
       await page.getByLabel("Client").selectOption("codex");
       await page.getByRole("button", { name: "Filter" }).click();
       await expect(page.getByTestId("sessions-table").locator("tbody tr").count()).resolves.toBe(1);
@@ -315,6 +319,7 @@ describe("coding sessions", () => {
       const s = (await api(`/api/coding-sessions/${codexSession}`)).body as unknown as SessionView;
       await expect(page.getByTestId("session-calls").locator("tbody tr").count()).resolves.toBe(s.calls);
       await expect(page.getByTestId("session-totals").textContent()).resolves.toContain("gpt-5-codex");
+      await page.screenshot({ path: join(SHOTS, "session.png"), fullPage: true });
 
       await page.goto(`${gw.url}/ui/keys`);
       await page.locator('tr[data-key-alias="coder"]').getByRole("link", { name: "Sessions" }).click();

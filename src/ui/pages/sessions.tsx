@@ -4,6 +4,7 @@ import { withQuery } from "../api.ts";
 import { Badge, Empty, Failure, Field, Pager, Select, When } from "../components.tsx";
 import { field, numberField, type Form, type UiContext, type UiModule } from "../context.ts";
 import { count, durationText, money, num, obj, str, strs, type Row } from "../format.ts";
+import { percent } from "../../spend/figures.ts";
 import { html } from "../guard.tsx";
 import { Page } from "../layout.tsx";
 import { keyLabel } from "./overview.tsx";
@@ -39,7 +40,7 @@ const clientLabel = (r: Row) => {
   const name = CLIENTS.find(([k]) => k === r.client)?.[1] ?? String(r.client ?? "other");
   return str(r.client_version) ? `${name} ${String(r.client_version)}` : name;
 };
-const percent = (v: unknown) => (num(v) === undefined ? "–" : `${Math.round(num(v)! * 100)}%`);
+const hitRate = (v: unknown) => (num(v) === undefined ? "–" : percent(num(v)!));
 const FILTERS = ["client", "key", "user", "team", "model", "active"] as const;
 type Filter = Partial<Record<(typeof FILTERS)[number], string>>;
 
@@ -100,7 +101,7 @@ const SessionTable: FC<{ rows: Row[] }> = ({ rows }) => (
               <Tokens r={r} />
             </td>
             <td data-label="Cache hits" class="num">
-              {percent(r.cache_hit_rate)}
+              {hitRate(r.cache_hit_rate)}
             </td>
             <td data-label="Spend" class="num">
               {money(r.spend)}
@@ -143,7 +144,7 @@ const Totals: FC<{ s: Row }> = ({ s }) => (
       <dt>Tokens</dt>
       <dd>
         {count(s.input_tokens)} in · {count(s.output_tokens)} out · cache {count(s.cache_read_tokens)} read, {count(s.cache_creation_tokens)} written · hit rate{" "}
-        {percent(s.cache_hit_rate)}
+        {hitRate(s.cache_hit_rate)}
       </dd>
       <dt>Models</dt>
       <dd class="mono">{strs(s.models).join(", ")}</dd>
