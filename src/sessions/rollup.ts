@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from "postgres";
+import { createTables } from "../db/own-tables.ts";
 import type { SpendEvent } from "../spend/spend-log.ts";
 
 /**
@@ -39,9 +40,7 @@ const DDL = [
   `CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_models_idx ON ${SESSIONS_TABLE} USING gin (models, model_groups)`,
 ];
 
-export async function createSessionTables(sql: Sql | TransactionSql): Promise<void> {
-  for (const stmt of DDL) await sql.unsafe(stmt);
-}
+export const createSessionTables = (sql: Sql): Promise<void> => createTables(sql, DDL);
 
 interface RollupRow {
   session_id: string;
