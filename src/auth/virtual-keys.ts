@@ -40,6 +40,8 @@ export interface VirtualKeyDeps {
   globalBudget?: { max: number; spend(): number };
   /** Whether any tag has a budget (LiteLLM's tag budgets, charged when the call is admitted). */
   tagBudgets?: { readonly any: boolean };
+  /** Per-session limits (`src/sessions/budget.ts`). */
+  sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<void> | undefined };
   log: Logger;
 }
 
@@ -115,6 +117,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       checkUserModel(rec, m, catalog);
     }
     if (budgets) checkCommonBudgets(rec);
+    const sessionCheck = budgets && facts.route !== COUNT_TOKENS ? this.d.sessionBudgets?.check(rec, facts.session) : undefined;
+    if (sessionCheck) await sessionCheck;
     let endUser: EndUserRecord | null = null;
     if (facts.endUser && facts.isLLMRoute) {
       endUser = await this.endUserRecord(facts.endUser);
