@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { SpendEvent } from "./spend-log.ts";
 
 const PREFIX = "spend-";
 const SUFFIX = ".jsonl";
+export const QUARANTINE_FILE = "quarantine.jsonl";
 
 /**
  * Spend events that could not be written to Postgres, kept on disk as JSON lines until they are.
@@ -57,6 +58,16 @@ export class SpillStore {
     } catch {
       /* already replayed by another instance sharing the directory */
     }
+  }
+
+  /**
+   * An event no repair could write, kept as one JSON line in `quarantine.jsonl` (`at`, `error`,
+   * `event`) for an operator; nothing reads the file back.
+   */
+  quarantine(ev: SpendEvent, error: string): string {
+    const path = join(this.dir, QUARANTINE_FILE);
+    appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), error, event: ev })}\n`);
+    return path;
   }
 
   get pendingFiles(): number {

@@ -2,6 +2,7 @@ import { isConnectionError } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import type { SpendBook } from "./book.ts";
 import { entityKeys } from "./increments.ts";
+import { isRowError, repairEvent, WriteTimeout } from "./repair.ts";
 import type { SpendEvent } from "./spend-log.ts";
 import type { SpillStore } from "./spill.ts";
 import type { SpendWriter } from "./writer.ts";
@@ -14,23 +15,32 @@ export interface TrackerOptions {
   batchSize?: number;
 }
 
+/** Counts of events that needed the repair path (`/metrics`). */
+export interface RepairCounters {
+  repaired(): void;
+  quarantined(): void;
+}
+
 /** A write that hangs (a network partition gives no error) counts as failed; replay is idempotent. */
 const WRITE_TIMEOUT_MS = 30_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`spend write timed out after ${ms / 1000}s`)), ms);
+    timer = setTimeout(() => reject(new WriteTimeout(ms)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-const callIdOf = (ev: SpendEvent) => String(ev.row.metadata.litellm_call_id ?? ev.row.request_id);
+const callIdOf = (ev: SpendEvent) => String(ev.row?.metadata?.litellm_call_id ?? ev.row?.request_id);
 
 /**
  * The spend queue: events wait in memory and are written every `proxy_batch_write_at` seconds, off
  * the request path. When a write fails they go to the spill directory and are replayed first on
  * the next flush; `close()` flushes (or spills) what is left, so a clean shutdown loses nothing.
+ * A batch that fails because of one of its rows is split until that row is alone; it is then
+ * written repaired (`repairEvent`) or, failing that too, quarantined, so one bad row never holds
+ * back the others, neither from memory nor from a spill file.
  */
 export class SpendTracker {
   private buffer: SpendEvent[] = [];
@@ -45,6 +55,7 @@ export class SpendTracker {
     private readonly book: SpendBook,
     private readonly log: Logger,
     private readonly opts: TrackerOptions,
+    private readonly counters?: RepairCounters,
   ) {}
 
   /** Starts the batch timer; spill files left by an earlier run are written at once. */
@@ -109,9 +120,36 @@ export class SpendTracker {
   private async writeAll(events: SpendEvent[]): Promise<void> {
     const size = this.opts.batchSize ?? 1000;
     for (let i = 0; i < events.length; i += size) {
-      const chunk = events.slice(i, i + size);
-      await withTimeout(this.writer.write(chunk), WRITE_TIMEOUT_MS);
-      for (const ev of chunk) this.committed(ev);
+      await this.writeIsolating(events.slice(i, i + size));
+    }
+  }
+
+  private async writeIsolating(events: SpendEvent[]): Promise<void> {
+    try {
+      await withTimeout(this.writer.write(events), WRITE_TIMEOUT_MS);
+      for (const ev of events) this.committed(ev);
+      return;
+    } catch (e) {
+      if (!isRowError(e)) throw e;
+      if (events.length === 1) return this.writeRepaired(events[0]!, e as Error);
+    }
+    const mid = events.length >> 1;
+    await this.writeIsolating(events.slice(0, mid));
+    await this.writeIsolating(events.slice(mid));
+  }
+
+  private async writeRepaired(ev: SpendEvent, cause: Error): Promise<void> {
+    const fields = { request_id: String(ev.row?.request_id), error: cause.message };
+    try {
+      await withTimeout(this.writer.write([repairEvent(ev, cause.message)]), WRITE_TIMEOUT_MS);
+      this.counters?.repaired();
+      this.log.warn("spend row could not be written as it was; written repaired (free-form fields dropped)", fields);
+      this.committed(ev);
+    } catch (e) {
+      if (!isRowError(e)) throw e;
+      const file = this.spill.quarantine(ev, `${cause.message}; repaired: ${(e as Error).message}`);
+      this.counters?.quarantined();
+      this.log.error("spend row could not be written even repaired; quarantined (its spend stays counted in this instance's budgets)", { ...fields, file });
     }
   }
 
