@@ -21,6 +21,7 @@ import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
 import { spendSink } from "../spend/sink.ts";
+import { SpendJournal } from "../spend/journal.ts";
 import { SpillStore } from "../spend/spill.ts";
 import { SpendTracker, type RepairCounters } from "../spend/tracker.ts";
 import { SpendWriter } from "../spend/writer.ts";
@@ -140,7 +141,8 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, book, log, {
+  const journal = new SpendJournal(spill.dir, log);
+  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, journal, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
   }, counters);

@@ -6,6 +6,9 @@ const PREFIX = "spend-";
 const SUFFIX = ".jsonl";
 export const QUARANTINE_FILE = "quarantine.jsonl";
 
+/** A spill file's name: replayed in name order, oldest first. */
+export const spillName = (tag: string) => `${PREFIX}${Date.now().toString().padStart(15, "0")}-${tag}${SUFFIX}`;
+
 /**
  * Spend events that could not be written to Postgres, kept on disk as JSON lines until they are.
  * Each spill is a new file made durable (fsync) and renamed into place, so a crash never leaves a
@@ -20,7 +23,7 @@ export class SpillStore {
 
   append(events: SpendEvent[]): string | undefined {
     if (events.length === 0) return undefined;
-    const name = `${PREFIX}${Date.now().toString().padStart(15, "0")}-${process.pid}-${this.seq++}${SUFFIX}`;
+    const name = spillName(`${process.pid}-${this.seq++}`);
     const tmp = join(this.dir, `.${name}.tmp`);
     const fd = openSync(tmp, "w");
     try {
