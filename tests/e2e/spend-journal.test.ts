@@ -6,6 +6,7 @@ import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startGateway, writeConfig, type GatewayProcess } from "../helpers/gateway.ts";
 import { waitFor } from "../helpers/litellm-db.ts";
 import { createTestDb, type TestDb } from "../helpers/pg.ts";
+import { generateKey, spendConfig } from "../helpers/spend.ts";
 
 /**
  * Issue 14.7: a `kill -9` between two spend batches loses at most the journal's last group commit
@@ -21,24 +22,10 @@ const presentIds = async (ids: string[]) =>
 const keySpend = async (token: string) => Number((await db.sql`SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = ${token}`)[0]?.spend ?? NaN);
 const keyRowsSum = async (token: string) => Number((await db.sql`SELECT COALESCE(sum(spend), 0) AS s FROM "LiteLLM_SpendLogs" WHERE api_key = ${token}`)[0]!.s);
 
-function configFor(spillDir: string) {
-  return {
-    model_list: [
-      {
-        model_name: "gpt-test",
-        litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p", input_cost_per_token: 0.001, output_cost_per_token: 0.002 },
-      },
-    ],
-    router_settings: { num_retries: 0 },
-    // The default batch interval: without the journal a kill -9 loses up to 10 s of calls.
-    general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 10, spend_spill_dir: spillDir },
-  };
-}
+// The default batch interval: without the journal a kill -9 loses up to 10 s of calls.
+const configFor = (spillDir: string) => spendConfig({ fake, dbUrl: db.url, master: MASTER, spillDir, batchS: 10 });
 
-async function newKey(gw: GatewayProcess): Promise<{ key: string; token: string }> {
-  const r = await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: "{}" });
-  return (await r.json()) as { key: string; token: string };
-}
+const newKey = (gw: GatewayProcess) => generateKey(gw, MASTER);
 
 async function call(gw: GatewayProcess, key: string): Promise<string | undefined> {
   try {

@@ -6,6 +6,7 @@ import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startGateway, writeConfig, type GatewayProcess } from "../helpers/gateway.ts";
 import { waitFor } from "../helpers/litellm-db.ts";
 import { createTestDb, type TestDb } from "../helpers/pg.ts";
+import { generateKey, spendConfig } from "../helpers/spend.ts";
 
 /**
  * Issue 14.1: one request carrying a string Postgres cannot store (U+0000, a lone surrogate, an id
@@ -23,18 +24,7 @@ const rowsOf = (ids: string[]) =>
 const keySpend = async (token: string) => Number((await db.sql`SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = ${token}`)[0]?.spend ?? NaN);
 const sumOf = async (ids: string[]) => Number((await db.sql`SELECT COALESCE(sum(spend), 0) AS s FROM "LiteLLM_SpendLogs" WHERE request_id = ANY(${ids})`)[0]!.s);
 
-function configFor(spillDir: string) {
-  return {
-    model_list: [
-      {
-        model_name: "gpt-test",
-        litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p", input_cost_per_token: 0.001, output_cost_per_token: 0.002 },
-      },
-    ],
-    router_settings: { num_retries: 0 },
-    general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 0.2, spend_spill_dir: spillDir },
-  };
-}
+const configFor = (spillDir: string) => spendConfig({ fake, dbUrl: db.url, master: MASTER, spillDir, batchS: 0.2 });
 
 /** Random letters that do not compress, so Postgres cannot fit them into a btree entry. */
 const incompressible = (n: number) => Array.from({ length: n }, () => String.fromCharCode(0x4e00 + Math.floor(Math.random() * 20000))).join("");
@@ -50,10 +40,7 @@ async function call(gw: GatewayProcess, key: string, extra: Record<string, unkno
   return { status: r.status, id: body.id };
 }
 
-async function newKey(gw: GatewayProcess): Promise<{ key: string; token: string }> {
-  const r = await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: "{}" });
-  return (await r.json()) as { key: string; token: string };
-}
+const newKey = (gw: GatewayProcess) => generateKey(gw, MASTER);
 
 /** A spend event as an earlier release spilled it (JSON lines, the row in LiteLLM's columns). */
 function spilledEvent(id: string, token: string, row: Record<string, unknown> = {}) {
