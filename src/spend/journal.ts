@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import type { SpendEvent } from "./spend-log.ts";
-import { spillName } from "./spill.ts";
+import { jsonLines, spillName } from "./spill.ts";
 
 const PREFIX = "journal-";
 const SUFFIX = ".journal";
@@ -153,8 +153,8 @@ export class SpendJournal {
   private async write(s: Segment): Promise<void> {
     const batch = s.pending;
     s.pending = [];
-    let text = "";
-    for (const ev of batch) text += `${JSON.stringify(ev)}\n`;
+    const { text, skipped } = jsonLines(batch);
+    if (skipped) this.log.error(`${skipped} spend events could not be serialized for the journal; they are still queued`);
     try {
       if (!s.fh) {
         s.fh = await open(join(this.dir, s.name), "a");

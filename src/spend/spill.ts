@@ -10,6 +10,23 @@ export const QUARANTINE_FILE = "quarantine.jsonl";
 export const spillName = (tag: string) => `${PREFIX}${Date.now().toString().padStart(15, "0")}-${tag}${SUFFIX}`;
 
 /**
+ * JSON lines of events. An event that cannot be serialized (it never comes from `spendEventFor`,
+ * which bounds client JSON) is left out and counted, so it never blocks the others.
+ */
+export function jsonLines(events: SpendEvent[]): { text: string; skipped: number } {
+  let text = "";
+  let skipped = 0;
+  for (const ev of events) {
+    try {
+      text += `${JSON.stringify(ev)}\n`;
+    } catch {
+      skipped++;
+    }
+  }
+  return { text, skipped };
+}
+
+/**
  * Spend events that could not be written to Postgres, kept on disk as JSON lines until they are.
  * Each spill is a new file made durable (fsync) and renamed into place, so a crash never leaves a
  * half-written file behind; files are replayed oldest first and removed once committed.
@@ -21,19 +38,21 @@ export class SpillStore {
     mkdirSync(dir, { recursive: true });
   }
 
-  append(events: SpendEvent[]): string | undefined {
-    if (events.length === 0) return undefined;
+  /** Writes events to a new spill file; returns how many could not be serialized. */
+  append(events: SpendEvent[]): number {
+    if (events.length === 0) return 0;
+    const lines = jsonLines(events);
     const name = spillName(`${process.pid}-${this.seq++}`);
     const tmp = join(this.dir, `.${name}.tmp`);
     const fd = openSync(tmp, "w");
     try {
-      writeSync(fd, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      writeSync(fd, lines.text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, join(this.dir, name));
-    return name;
+    return lines.skipped;
   }
 
   files(): string[] {
@@ -69,7 +88,14 @@ export class SpillStore {
    */
   quarantine(ev: SpendEvent, error: string): string {
     const path = join(this.dir, QUARANTINE_FILE);
-    appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), error, event: ev })}\n`);
+    const at = new Date().toISOString();
+    let line: string;
+    try {
+      line = JSON.stringify({ at, error, event: ev });
+    } catch (e) {
+      line = JSON.stringify({ at, error, request_id: String(ev.row?.request_id), unserializable: (e as Error).message });
+    }
+    appendFileSync(path, `${line}\n`);
     return path;
   }
 

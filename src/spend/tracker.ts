@@ -200,7 +200,8 @@ export class SpendTracker {
     if (this.buffer.length === 0) return;
     const segs = [...this.held, this.journal.cut()];
     try {
-      this.spill.append(this.buffer);
+      const skipped = this.spill.append(this.buffer);
+      if (skipped) this.log.error(`${skipped} spend events could not be serialized and were dropped from the spill`, { spill_dir: this.spill.dir });
     } catch (e) {
       this.held = segs;
       this.log.error("could not write the spend spill file; events stay in memory and in the journal", { error: (e as Error).message, spill_dir: this.spill.dir });

@@ -91,9 +91,10 @@ async function updateKey(m: Mgmt): Promise<Row> {
   const row = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       await assertUniqueAlias(tx, cols.key_alias, hash);
-      return (await updateRows(tx, s, T, cols, { token: hash }))[0]!;
+      return (await updateRows(tx, s, T, cols, { token: hash }))[0];
     }),
   );
+  if (!row) throw httpError(404, `Key not found: ${passed}`);
   m.dbs.invalidate({ kind: "key", id: hash });
   return { ...presentKey(row, await budgetById(m, row.budget_id)), key: passed };
 }
@@ -182,10 +183,11 @@ async function regenerateKey(m: Mgmt): Promise<Row> {
     updated_at: new Date().toISOString(),
     updated_by: actor(m.auth),
   };
-  const row = await m.dbs.db.run((sql) => updateRows(sql, m.dbs.db.schema, T, cols, { token: oldHash }));
+  const [row] = await m.dbs.db.run((sql) => updateRows(sql, m.dbs.db.schema, T, cols, { token: oldHash }));
+  if (!row) throw httpError(404, `Key not found: ${passed}`);
   m.dbs.invalidate({ kind: "key", id: oldHash });
   m.dbs.invalidate({ kind: "key", id: newHash });
-  return { ...presentKey(row[0]!, await budgetById(m, row[0]!.budget_id), true), key: raw, token_id: newHash };
+  return { ...presentKey(row, await budgetById(m, row.budget_id), true), key: raw, token_id: newHash };
 }
 
 function setBlocked(blocked: boolean) {
