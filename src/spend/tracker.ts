@@ -69,12 +69,12 @@ export class SpendTracker {
   ) {}
 
   /**
-   * Starts the batch timer. Journals of processes that died become spill files; the spend of every
-   * spill file counts in this instance's budgets at once and is written at once.
+   * Starts the batch timer. Journals of processes that died become spill files (at start and before
+   * every flush); the spend of every spill file found at start counts in this instance's budgets at
+   * once and is written at once.
    */
   start(): void {
-    const adopted = this.journal.adoptOrphans(Math.max(STALE_JOURNAL_MS, 3 * this.opts.intervalMs));
-    if (adopted.length) this.log.info(`${adopted.length} spend journal files of a process that ended without flushing will be written`, { spill_dir: this.spill.dir });
+    this.adoptOrphans();
     const files = this.spill.files();
     for (const f of files) for (const ev of this.spill.read(f)) this.countReplayed(ev);
     this.timer = setInterval(() => void this.flush(), this.opts.intervalMs);
@@ -103,7 +103,18 @@ export class SpendTracker {
     return this.running;
   }
 
+  /** Journals of processes that died (also another instance sharing the directory) become spill files. */
+  private adoptOrphans(): void {
+    try {
+      const adopted = this.journal.adoptOrphans(Math.max(STALE_JOURNAL_MS, 3 * this.opts.intervalMs));
+      if (adopted.length) this.log.info(`${adopted.length} spend journal files of a process that ended without flushing will be written`, { spill_dir: this.spill.dir });
+    } catch (e) {
+      this.log.warn("spend journal directory not readable", { error: (e as Error).message, spill_dir: this.spill.dir });
+    }
+  }
+
   private async run(): Promise<void> {
+    this.adoptOrphans();
     try {
       for (const file of this.spill.files()) {
         await this.writeAll(this.spill.read(file));

@@ -122,7 +122,8 @@ const HOSTILE_BODIES: Body[] = [
   "",
 ];
 
-function queryCases(): Case[] {
+/** `runId`: a run that exists, so artifact paths reach the artifact lookup. */
+function queryCases(runId: string): Case[] {
   const q = (path: string, auth?: string): Case => ({ method: "GET", path, auth });
   const bad = ["%00", "a%00b", "%ED%A0%80", "%ff", "'%3B--", "%uD800"];
   const out: Case[] = [];
@@ -134,7 +135,7 @@ function queryCases(): Case[] {
       q(`/model/info?litellm_model_id=${v}`), q(`/model_group/info?model_group=${v}`),
       q(`/api/runs/${v}`), q(`/api/runs/${v}/events`), q(`/api/runs/${v}/artifacts`), q(`/api/runs/${v}/artifacts/${v}`), q(`/api/runs?limit=${v}&agent_id=${v}&status=${v}`),
       q(`/api/sessions/${v}`), q(`/api/sessions?limit=${v}&agent_id=${v}`), q(`/api/vault/secrets/${v}`), q(`/api/agents/${v}`),
-      q(`/api/agents/hostile/memory?version=${v}&session_id=${v}`),
+      q(`/api/agents/hostile/memory?version=${v}&session_id=${v}`), q(`/api/runs/${runId}/artifacts/${v}`), q(`/api/runs/${runId}/artifacts/out/${v}/x${v}.txt`),
       { method: "DELETE", path: `/api/sessions/${v}` }, { method: "DELETE", path: `/api/vault/secrets/${v}` }, { method: "DELETE", path: `/api/agents/hostile/memory?session_id=${v}` },
       { method: "POST", path: `/api/runs/${v}/cancel` }, { method: "POST", path: `/api/sessions/${v}/messages`, body: { prompt: "hi" } },
       { method: "POST", path: `/key/${v}/regenerate`, body: {} }, { method: "PATCH", path: `/model/${v}/update`, body: {} },
@@ -287,7 +288,10 @@ describe("hostile input", () => {
   }, 300_000);
 
   test("hostile query strings and paths (%00, lone surrogates, impossible dates, the no-user filter) on GET and path routes", async () => {
-    const cases = queryCases();
+    const run = await send({ method: "POST", path: "/api/agents/hostile/run", body: {} });
+    expect(run.status).toBe(202);
+    const runId = (JSON.parse(run.text) as { run_id: string }).run_id;
+    const cases = queryCases(runId);
     const failures = await runAll(cases);
     console.log(`${cases.length} query cases, ${failures.length} failed`);
     expect(failures).toEqual([]);

@@ -23,7 +23,7 @@ const keySpend = async (token: string) => Number((await db.sql`SELECT spend FROM
 const keyRowsSum = async (token: string) => Number((await db.sql`SELECT COALESCE(sum(spend), 0) AS s FROM "LiteLLM_SpendLogs" WHERE api_key = ${token}`)[0]!.s);
 
 // The default batch interval: without the journal a kill -9 loses up to 10 s of calls.
-const configFor = (spillDir: string) => spendConfig({ fake, dbUrl: db.url, master: MASTER, spillDir, batchS: 10 });
+const configFor = (spillDir: string, batchS = 10) => spendConfig({ fake, dbUrl: db.url, master: MASTER, spillDir, batchS });
 
 const newKey = (gw: GatewayProcess) => generateKey(gw, MASTER);
 
@@ -100,6 +100,30 @@ describe("the spend journal", () => {
     }
     expect(diskFiles(spill)).toEqual([]);
   }, 90_000);
+
+  test("an instance sharing the directory writes the journal of one killed with -9, never a live one's", async () => {
+    const spill = mkdtempSync(join(tmpdir(), "lr-spill-"));
+    const a = await startGateway({ configPath: writeConfig(configFor(spill)) });
+    const b = await startGateway({ configPath: writeConfig(configFor(spill, 0.2)) });
+    try {
+      const k = await newKey(a);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await call(a, k.key))!);
+      await waitFor(async () => readdirSync(spill).some((f) => f.startsWith("journal-")), 5_000, "a's journal");
+      await Bun.sleep(1000);
+      expect(readdirSync(spill).filter((f) => f.startsWith("journal-")).length).toBe(1);
+      expect((await presentIds(ids)).size).toBe(0);
+      a.proc.kill("SIGKILL");
+      await a.proc.exited;
+      await waitFor(async () => (await presentIds(ids)).size === ids.length, 10_000, "b writes a's journal");
+      await waitFor(async () => diskFiles(spill).length === 0, 5_000, "the journal removed");
+      expect(await keySpend(k.token)).toBeCloseTo(await keyRowsSum(k.token), 9);
+      expect(b.output()).toContain("spend journal files of a process that ended");
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  }, 60_000);
 
   test("a journal a dead process left is written at the next start, rows already in Postgres counted once", async () => {
     const spill = mkdtempSync(join(tmpdir(), "lr-spill-"));
