@@ -71,6 +71,16 @@ export const LitellmParamsSchema = v.looseObject({
   vertex_location: o(str),
   vertex_credentials: o(v.unknown()),
   use_in_pass_through: o(bool),
+  cache_control_injection_points: o(
+    v.array(
+      v.looseObject({
+        location: v.picklist(["message", "tool_config"]),
+        role: o(v.picklist(["system", "user", "assistant", "tool"])),
+        index: o(v.union([v.number(), v.string()])),
+        control: o(v.record(v.string(), v.unknown())),
+      }),
+    ),
+  ),
 });
 
 export const ModelInfoSchema = v.looseObject({

@@ -6,7 +6,7 @@ import type { Protocol, Provider } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import type { AttemptInfo } from "../router/router.ts";
-import { translator, type Translator } from "../translate/index.ts";
+import { translator, type TranslateContext, type Translator } from "../translate/index.ts";
 import { readWithTimeout, sendUpstream } from "../upstream.ts";
 import { translatedResponses } from "./responses-memory.ts";
 import { passthroughBody } from "./body.ts";
@@ -62,15 +62,24 @@ export async function attempt(
   timeouts: Timeouts,
   log?: Logger,
 ): Promise<AttemptResult> {
-  const upstreamModel = upstreamModelFor(d, resolved);
+  const configuredModel = upstreamModelFor(d, resolved);
   const mock = req.body.mock_response ?? d.mockResponse;
-  if (mock !== undefined) return mockAttempt(req, mock, upstreamModel, info);
+  if (mock !== undefined) return mockAttempt(req, mock, configuredModel, info);
 
-  const provider = d.provider.forModel?.(upstreamModel) ?? d.provider;
+  const provider = d.provider.forModel?.(configuredModel) ?? d.provider;
+  const upstreamModel = provider.wireModel?.(configuredModel) ?? configuredModel;
   const { protocol, tr } = upstreamProtocolFor(d, provider, req.protocol);
-  const ctx = { model: req.model, upstreamModel, responses: translatedResponses };
+  const ctx: TranslateContext = {
+    model: req.model,
+    upstreamModel,
+    responses: translatedResponses,
+    defaults: d.defaultBodyParams,
+    cachePoints: d.params.cache_control_injection_points ?? undefined,
+  };
+  // Defaults reach a translated request through the translator, in the upstream's own form; a chat
+  // upstream also takes the ones the translator has no field for (seed, penalties) as they are.
   const bodyText = tr
-    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...defaultsFor(d, req.body) })
+    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
     : passthroughBody(req.rawBody, req.body, {
         upstreamModel,
         upstreamProtocol: protocol,

@@ -65,6 +65,8 @@ export interface Provider {
    * (Vertex: Gemini and Claude; Bedrock: Anthropic invoke and Converse). Called per attempt.
    */
   forModel?(model: string): Provider;
+  /** The model name the upstream knows, when the configured one carries a routing prefix (`responses/gpt-5`). */
+  wireModel?(model: string): string;
   /** Protocols the upstream speaks natively: a client speaking one of them is passed through. */
   readonly native: ReadonlySet<Protocol>;
   /** The protocol to translate into when the client speaks one this provider lacks. */

@@ -2,7 +2,8 @@ import type { ErrorKind, GatewayError } from "../errors.ts";
 
 /** LiteLLM's `_is_cooldown_required`: only 429/401/408/404 among 4xx, every 5xx; never connection errors. */
 export function cooldownRequired(err: GatewayError): boolean {
-  if (err.kind === "APIConnectionError") return false;
+  // The client's request was at fault (e.g. a 404 for an unknown item it referenced), not the deployment.
+  if (err.kind === "APIConnectionError" || err.kind === "BadRequestError") return false;
   const s = err.status;
   if (!s) return false;
   if (s >= 400 && s < 500) return s === 429 || s === 401 || s === 408 || s === 404;

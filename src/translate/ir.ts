@@ -6,17 +6,26 @@
 
 export type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind: "url"; url: string };
 
-export type TextPart = { type: "text"; text: string };
-export type ImagePart = { type: "image"; source: ImageSource };
+/** Anthropic `cache_control` a client (or a deployment's `cache_control_injection_points`) put on a block. */
+export type CacheControl = Record<string, unknown>;
+
+export type TextPart = { type: "text"; text: string; cache?: CacheControl };
+export type ImagePart = { type: "image"; source: ImageSource; cache?: CacheControl };
 /** A base64 document (PDF) the user attached. */
-export type FilePart = { type: "file"; mediaType: string; data: string; filename?: string };
+export type FilePart = { type: "file"; mediaType: string; data: string; filename?: string; cache?: CacheControl };
+/** An OpenAI model declining to answer (chat `message.refusal`, Responses `refusal` content). */
+export type RefusalPart = { type: "refusal"; text: string };
 export type ThinkingPart = { type: "thinking"; text: string; signature?: string };
 export type RedactedThinkingPart = { type: "redacted_thinking"; data: string };
 /** `arguments` is JSON text, as OpenAI streams it; Anthropic's object input is serialized. */
-export type ToolCallPart = { type: "tool_call"; id: string; name: string; arguments: string };
-export type ToolResultPart = { type: "tool_result"; id: string; content: Array<TextPart | ImagePart>; isError?: boolean };
+export type ToolCallPart = { type: "tool_call"; id: string; name: string; arguments: string; cache?: CacheControl };
+export type ToolResultPart = { type: "tool_result"; id: string; content: Array<TextPart | ImagePart>; isError?: boolean; cache?: CacheControl };
 
-export type Part = TextPart | ImagePart | FilePart | ThinkingPart | RedactedThinkingPart | ToolCallPart | ToolResultPart;
+export type Part = TextPart | ImagePart | FilePart | RefusalPart | ThinkingPart | RedactedThinkingPart | ToolCallPart | ToolResultPart;
+
+/** Parts Anthropic lets carry `cache_control` (not thinking, nor an OpenAI refusal). */
+export type CacheablePart = Exclude<Part, ThinkingPart | RedactedThinkingPart | RefusalPart>;
+export const cacheable = (p: Part): p is CacheablePart => p.type !== "thinking" && p.type !== "redacted_thinking" && p.type !== "refusal";
 
 export interface Turn {
   role: "user" | "assistant";
@@ -28,10 +37,14 @@ export interface ToolDef {
   description?: string;
   /** JSON schema of the arguments object. */
   parameters: Record<string, unknown>;
+  /** Arguments must follow the schema exactly (OpenAI `strict`, Anthropic strict tool use). */
+  strict?: boolean;
+  cache?: CacheControl;
 }
 
 export type ToolChoice = { type: "auto" } | { type: "none" } | { type: "required" } | { type: "tool"; name: string };
 
+/** Structured output: any JSON object, or JSON following a schema. */
 export interface ResponseFormat {
   type: "json_object" | "json_schema";
   name?: string;
@@ -41,7 +54,7 @@ export interface ResponseFormat {
 
 /** One request, protocol-neutral. System text is hoisted: every target takes it up front. */
 export interface Conversation {
-  system: string[];
+  system: TextPart[];
   turns: Turn[];
   tools: ToolDef[];
   toolChoice?: ToolChoice;
@@ -77,9 +90,11 @@ export interface TokenUsage {
 export const zeroUsage = (): TokenUsage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
 
 /** A complete, non-streamed answer. */
+export type ReplyPart = TextPart | RefusalPart | ThinkingPart | RedactedThinkingPart | ToolCallPart;
+
 export interface Reply {
   id: string;
-  parts: Array<TextPart | ThinkingPart | RedactedThinkingPart | ToolCallPart>;
+  parts: ReplyPart[];
   stop: StopReason;
   stopSequence?: string;
   usage: TokenUsage;
@@ -89,6 +104,7 @@ export interface Reply {
 export type StreamEvent =
   | { type: "start"; id: string }
   | { type: "text"; text: string }
+  | { type: "refusal"; text: string }
   | { type: "thinking"; text: string }
   | { type: "signature"; signature: string }
   | { type: "redacted_thinking"; data: string }

@@ -1,4 +1,6 @@
 import { GatewayError, kindForStatus } from "../errors.ts";
+import { applyDefaults } from "./defaults.ts";
+import { estimateInputTokens } from "./estimate.ts";
 import type { StreamEvent } from "./ir.ts";
 import { SseParser, type SseMessage } from "./sse.ts";
 import type { ClientCodec, StreamDecoder, StreamEncoder, Translator, UpstreamCodec } from "./types.ts";
@@ -8,9 +10,14 @@ const encoder = new TextEncoder();
 /** A translator from a client codec and an upstream codec. */
 export function pair(client: ClientCodec, upstream: UpstreamCodec): Translator {
   return {
-    request: (body, ctx) => upstream.encodeRequest(client.decodeRequest(body, ctx), ctx),
-    response: (body, ctx) => client.encodeResponse(upstream.decodeResponse(body), ctx),
-    stream: (ctx) => translateStream(upstream.streamDecoder(), client.streamEncoder(ctx)),
+    request: (body, ctx) => {
+      const conv = client.decodeRequest(body, ctx);
+      if (ctx.defaults) applyDefaults(conv, ctx.defaults);
+      if (conv.stream) ctx.inputTokens = estimateInputTokens(conv);
+      return upstream.encodeRequest(conv, ctx);
+    },
+    response: (body, ctx) => client.encodeResponse(upstream.decodeResponse(body, ctx), ctx),
+    stream: (ctx) => translateStream(upstream.streamDecoder(ctx), client.streamEncoder(ctx)),
   };
 }
 

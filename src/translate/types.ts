@@ -16,12 +16,30 @@ export interface TranslateContext {
   responses?: ResponsesMemory;
   /** Set by `request()` of a Responses client: what `response()`/`stream()` remember under the new response id. */
   remember?: { previous?: string; input: Obj[] };
+  /** The deployment's default request parameters (OpenAI chat names), for what the client left unset. */
+  defaults?: Readonly<Record<string, unknown>>;
+  /** The deployment's `cache_control_injection_points` (LiteLLM), applied when the upstream is Anthropic. */
+  cachePoints?: readonly CacheInjectionPoint[];
+  /** Set by `request()`: the upstream was asked for structured output through a forced tool, whose call is the answer. */
+  jsonTool?: string;
+  /** Set by `request()`: the gateway's estimate of the prompt's tokens, for stream openings that report usage first. */
+  inputTokens?: number;
+}
+
+/** One LiteLLM `cache_control_injection_points` entry: mark the message at `index`, or every message of `role`. */
+export interface CacheInjectionPoint {
+  location: string;
+  role?: string | null;
+  index?: number | string | null;
+  control?: Record<string, unknown> | null;
 }
 
 /** Earlier Responses turns of translated calls: each response's input items and output items. */
 export interface ResponsesMemory {
   /** The whole conversation up to and including response `id` (inputs and outputs, oldest first), or undefined. */
   items(id: string): Obj[] | undefined;
+  /** One stored input or output item by its own id (what an `item_reference` names), or undefined. */
+  item(id: string): Obj | undefined;
   remember(id: string, turn: { previous?: string; input: Obj[]; output: Obj[] }): void;
 }
 
@@ -46,8 +64,8 @@ export interface ClientCodec {
 /** The upstream's side: write the request in its protocol, read its answers. */
 export interface UpstreamCodec {
   encodeRequest(conv: Conversation, ctx: TranslateContext): Obj;
-  decodeResponse(body: Obj): Reply;
-  streamDecoder(): StreamDecoder;
+  decodeResponse(body: Obj, ctx: TranslateContext): Reply;
+  streamDecoder(ctx: TranslateContext): StreamDecoder;
 }
 
 export interface StreamDecoder {

@@ -32,6 +32,22 @@ const client = () => new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRe
 const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: "function", function: { name: "shell", parameters: { type: "object", properties: { command: { type: "string" } } } } }];
 
 describe("Bedrock Converse (non-Anthropic models) through the gateway with the OpenAI SDK", () => {
+  const PERSON = { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } }, required: ["name", "age"], additionalProperties: false };
+  for (const stream of [false, true]) {
+    test(`structured output (${stream ? "streamed" : "not streamed"}): LiteLLM's forced json_tool_call on the wire, parsed JSON content back`, async () => {
+      const params = { model: "nova", messages: [{ role: "user" as const, content: "Extract the person." }], response_format: { type: "json_schema" as const, json_schema: { name: "person", schema: PERSON, strict: true } } };
+      const done = stream ? await client().chat.completions.stream(params).finalChatCompletion() : await client().chat.completions.parse(params);
+      expect(done.choices[0]!.message.parsed).toEqual({ name: "text", age: 1 });
+      expect(done.choices[0]!.message.tool_calls ?? []).toEqual([]);
+      expect(done.choices[0]!.finish_reason).toBe("stop");
+      const config = fake.requests.at(-1)!.body.toolConfig as Record<string, unknown>;
+      expect(config.toolChoice).toEqual({ tool: { name: "json_tool_call" } });
+      expect((config.tools as Array<{ toolSpec: unknown }>).map((t) => t.toolSpec)).toEqual([
+        { name: "json_tool_call", description: "Respond with a JSON object.", inputSchema: { json: PERSON } },
+      ]);
+    });
+  }
+
   test("non-streaming tool call, then the tool result turn", async () => {
     const first = await client().chat.completions.create({ model: "nova", tools, messages: [{ role: "system", content: "be brief" }, { role: "user", content: "USE_BASH now" }] });
     const call = first.choices[0]!.message.tool_calls?.[0];

@@ -2,11 +2,13 @@
  * Scripted Bedrock Converse answers for the fake runtime:
  *   last user turn holds a toolResult → "Tool output was: <text>"
  *   last user text has USE_BASH       → a toolUse of the first declared tool
+ *   toolChoice names a tool           → a toolUse of it, its input following the tool's schema
  *   otherwise                         → "Hello from the fake Converse!"
  * It validates what Bedrock validates: alternating roles starting with user, toolResults that
  * answer the previous turn's toolUse ids, tool specs with an inputSchema.json.
  */
 import { eventFrame } from "./aws-event-stream.ts";
+import { sampleFor } from "./schema-sample.ts";
 
 type Json = Record<string, unknown>;
 interface Msg {
@@ -39,6 +41,9 @@ export function converseBlocks(body: Json): Json[] {
     const out = (result.content ?? []).map((c) => c.text ?? "").join("");
     return [{ text: `Tool output was: ${/hello/.test(out) ? "hello" : out.trim()}` }];
   }
+  const config = (body.toolConfig ?? {}) as { tools?: Array<{ toolSpec: { name: string; inputSchema: { json: unknown } } }>; toolChoice?: { tool?: { name?: string } } };
+  const forced = config.tools?.find((t) => t.toolSpec.name === config.toolChoice?.tool?.name);
+  if (forced) return [{ toolUse: { toolUseId: `tooluse_${Date.now().toString(36)}`, name: forced.toolSpec.name, input: sampleFor(forced.toolSpec.inputSchema.json) } }];
   const text = last.content.map((b) => (typeof b.text === "string" ? b.text : "")).join(" ");
   if (text.includes("USE_BASH")) {
     const name = ((body.toolConfig as { tools?: Array<{ toolSpec: { name: string } }> } | undefined)?.tools?.[0]?.toolSpec.name) ?? "Bash";

@@ -8,10 +8,16 @@
  *                   tool result back in the next turn. The command is `echo hello`, or the text in
  *                   backticks right after it (USE_BASH `ls -la`).
  *   ECHO_HISTORY  → answers with the number of messages it received and their texts.
+ *   PLEASE_REFUSE → refuses in the protocol's own way (Anthropic `stop_reason: "refusal"`, chat
+ *                   `message.refusal`, Responses `refusal` content).
+ * Structured output is honoured as the real APIs do: a JSON schema (Anthropic `output_config.format`
+ * or beta `output_format`, chat `response_format`, Responses `text.format`) is answered with JSON
+ * following it (`sampleFor`), JSON mode with a JSON object, and a forced tool (`tool_choice` naming
+ * one) with a call of that tool whose arguments follow its schema.
  * Otherwise it answers `Hello from the fake <provider>!` (or FAKE_REPLY / `reply` control).
  *
  * Control API: POST /__control {failStatus, failCount, failBody, delayMs, chunkDelayMs, reply, chunks, hangMs,
- *   streamErrorAfter, streamErrorCount}
+ *   streamErrorAfter, streamErrorCount, usageFirst}
  *   GET /__requests (recorded requests), POST /__reset.
  * Run by hand: `bun tests/fakes/llm.ts --port 9100 [--chunk-delay-ms 10]`.
  */
@@ -51,6 +57,8 @@ export interface FakeControl {
   streamErrorCount?: number;
   /** Record request bodies (default true; the benchmark turns it off). */
   record?: boolean;
+  /** Chat streams also report usage in their first chunk (as vLLM's continuous usage stats do). */
+  usageFirst?: boolean;
 }
 
 export interface FakeLLM {
@@ -62,7 +70,10 @@ export interface FakeLLM {
   stop(): Promise<void>;
 }
 
+import { sampleFor } from "./schema-sample.ts";
+
 const enc = new TextEncoder();
+const REFUSAL = "I can't help with that.";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let counter = 0;
 const nextId = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
@@ -92,6 +103,26 @@ interface ToolPlan {
 interface Plan {
   text: string;
   tool?: ToolPlan;
+  refusal?: string;
+}
+
+type Json = Record<string, unknown>;
+const asObj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+
+/** The tool a request forces (`tool_choice` naming one), with arguments that follow its schema. */
+function forcedTool(body: Json, name: string | undefined): ToolPlan | undefined {
+  if (!name) return undefined;
+  const tool = (Array.isArray(body.tools) ? (body.tools as Json[]) : []).find((t) => (t.name ?? asObj(t.function).name) === name);
+  if (!tool) return undefined;
+  const schema = tool.input_schema ?? tool.parameters ?? asObj(tool.function).parameters;
+  return { name, input: asObj(sampleFor(schema)) };
+}
+
+/** What a structured-output request gets instead of the scripted answer: JSON text, or the forced tool's call. */
+function structuredPlan(schema: unknown, jsonMode: boolean, forced: ToolPlan | undefined): Plan | undefined {
+  if (schema !== undefined) return { text: JSON.stringify(sampleFor(schema)) };
+  if (jsonMode) return { text: JSON.stringify(sampleFor({ type: "object" })) };
+  return forced ? { text: "", tool: forced } : undefined;
 }
 
 function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
@@ -105,6 +136,7 @@ function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
     return { text: `Tool output was: ${hello}` };
   }
   const userText = textOf(lastUserText?.content);
+  if (userText.includes("PLEASE_REFUSE")) return { text: "", refusal: REFUSAL };
   if (userText.includes("USE_BASH")) {
     const cmd = /USE_BASH `([^`]+)`/.exec(userText)?.[1];
     if (!cmd) return { text: "Running the command.", tool };
@@ -190,33 +222,41 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
 
   const anthropic = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
     const messages = (body.messages as Msg[]) ?? [];
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", shellTool(body, { name: "Bash", input: { command: "echo hello", description: "Print hello" } }));
+    const format = asObj(asObj(body.output_config).format).schema ? asObj(asObj(body.output_config).format) : asObj(body.output_format);
+    const choice = asObj(body.tool_choice);
+    const plan =
+      structuredPlan(format.schema, false, forcedTool(body, choice.type === "tool" ? String(choice.name) : undefined)) ??
+      planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", shellTool(body, { name: "Bash", input: { command: "echo hello", description: "Print hello" } }));
+    if (plan.refusal) plan.text = plan.refusal;
     const id = `msg_${nextId()}`;
     const model = String(body.model);
     const inputTokens = Math.ceil(JSON.stringify(body).length / 40);
     const usage = { input_tokens: inputTokens, output_tokens: 12, cache_creation_input_tokens: 5, cache_read_input_tokens: 7 };
-    const content: Array<Record<string, unknown>> = [{ type: "text", text: plan.text }];
+    const content: Array<Record<string, unknown>> = plan.text ? [{ type: "text", text: plan.text }] : [];
     const toolId = `toolu_${nextId()}`;
     if (plan.tool) content.push({ type: "tool_use", id: toolId, name: plan.tool.name, input: plan.tool.input });
-    const stopReason = plan.tool ? "tool_use" : "end_turn";
+    const stopReason = plan.refusal ? "refusal" : plan.tool ? "tool_use" : "end_turn";
     if (!body.stream) {
       return Response.json({ id, type: "message", role: "assistant", model, content, stop_reason: stopReason, stop_sequence: null, usage });
     }
     const ev: Array<[string, unknown]> = [
       ["message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }],
       ["ping", { type: "ping" }],
-      ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
     ];
-    for (const piece of splitText(plan.text, ctl.chunks)) {
-      ev.push(["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } }]);
+    let index = 0;
+    if (plan.text) {
+      ev.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }]);
+      for (const piece of splitText(plan.text, ctl.chunks)) {
+        ev.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } }]);
+      }
+      ev.push(["content_block_stop", { type: "content_block_stop", index: index++ }]);
     }
-    ev.push(["content_block_stop", { type: "content_block_stop", index: 0 }]);
     if (plan.tool) {
-      ev.push(["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: toolId, name: plan.tool.name, input: {} } }]);
+      ev.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: toolId, name: plan.tool.name, input: {} } }]);
       const json = JSON.stringify(plan.tool.input);
-      ev.push(["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: json.slice(0, 10) } }]);
-      ev.push(["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: json.slice(10) } }]);
-      ev.push(["content_block_stop", { type: "content_block_stop", index: 1 }]);
+      ev.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: json.slice(0, 10) } }]);
+      ev.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: json.slice(10) } }]);
+      ev.push(["content_block_stop", { type: "content_block_stop", index }]);
     }
     ev.push(["message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }]);
     ev.push(["message_stop", { type: "message_stop" }]);
@@ -225,7 +265,10 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
 
   const chat = (body: Record<string, unknown>, req: Request, rec: RecordedRequest): Response => {
     const messages = (body.messages as Msg[]) ?? [];
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", shellTool(body, { name: "Bash", input: { command: "echo hello" } }));
+    const rf = asObj(body.response_format);
+    const plan =
+      structuredPlan(rf.type === "json_schema" ? asObj(rf.json_schema).schema : undefined, rf.type === "json_object", forcedTool(body, asObj(asObj(body.tool_choice).function).name as string | undefined)) ??
+      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", shellTool(body, { name: "Bash", input: { command: "echo hello" } }));
     const id = `chatcmpl-${nextId()}`;
     const model = String(body.model);
     const created = Math.floor(Date.now() / 1000);
@@ -241,13 +284,14 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
         object: "chat.completion",
         created,
         model,
-        choices: [{ index: 0, message: { role: "assistant", content: plan.text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: finish }],
+        choices: [{ index: 0, message: { role: "assistant", content: plan.text || null, refusal: plan.refusal ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, finish_reason: finish }],
         usage,
       });
     }
     const chunk = (delta: unknown, finishReason: string | null) => ({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
-    const ev: Array<[undefined, unknown]> = [[undefined, chunk({ role: "assistant", content: "" }, null)]];
-    for (const piece of splitText(plan.text, ctl.chunks)) ev.push([undefined, chunk({ content: piece }, null)]);
+    const ev: Array<[undefined, unknown]> = [[undefined, { ...chunk({ role: "assistant", content: "" }, null), ...(ctl.usageFirst ? { usage } : {}) }]];
+    if (plan.text) for (const piece of splitText(plan.text, ctl.chunks)) ev.push([undefined, chunk({ content: piece }, null)]);
+    if (plan.refusal) for (const piece of splitText(plan.refusal)) ev.push([undefined, chunk({ refusal: piece }, null)]);
     if (toolCalls) {
       const tc = toolCalls[0]!;
       ev.push([undefined, chunk({ tool_calls: [{ index: 0, id: tc.id, type: "function", function: { name: tc.function.name, arguments: "" } }] }, null)]);
@@ -264,16 +308,22 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const input = body.input;
     const items: Msg[] = typeof input === "string" ? [{ role: "user", content: input }] : ((input as Msg[]) ?? []);
     const messages = items.map((m) => (m.type === "function_call_output" ? m : { role: m.role, content: m.content }));
-    const plan = planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", shellTool(body, { name: "exec_command", input: { cmd: "echo hello" } }));
+    const format = asObj(asObj(body.text).format);
+    const choice = asObj(body.tool_choice);
+    const plan =
+      structuredPlan(format.type === "json_schema" ? format.schema : undefined, format.type === "json_object", forcedTool(body, choice.type === "function" ? String(choice.name) : undefined)) ??
+      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", shellTool(body, { name: "exec_command", input: { cmd: "echo hello" } }));
     const id = `resp_${nextId()}`;
     const model = String(body.model);
     const usage = { input_tokens: Math.ceil(JSON.stringify(input).length / 40), input_tokens_details: { cached_tokens: 3 }, output_tokens: 11, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
     usage.total_tokens = usage.input_tokens + usage.output_tokens;
-    const msgItem = { type: "message", id: `msg_${nextId()}`, status: "completed", role: "assistant", content: [{ type: "output_text", text: plan.text, annotations: [] }] };
+    const part: Record<string, unknown> = plan.refusal ? { type: "refusal", refusal: plan.refusal } : { type: "output_text", text: plan.text, annotations: [] };
+    const msgItem = { type: "message", id: `msg_${nextId()}`, status: "completed", role: "assistant", content: [part] };
     const callItem = plan.tool
       ? { type: "function_call", id: `fc_${nextId()}`, call_id: `call_${nextId()}`, name: plan.tool.name, arguments: JSON.stringify(plan.tool.input), status: "completed" }
       : undefined;
-    const output = callItem ? [msgItem, callItem] : [msgItem];
+    const said = plan.text || plan.refusal;
+    const output = [...(said ? [msgItem] : []), ...(callItem ? [callItem] : [])];
     const done = { id, object: "response", created_at: Math.floor(Date.now() / 1000), status: "completed", model, output, usage, error: null, incomplete_details: null };
     if (!body.stream) return Response.json(done);
     let seq = 0;
@@ -282,17 +332,21 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const base = { ...done, status: "in_progress", output: [], usage: null };
     push("response.created", { response: base });
     push("response.in_progress", { response: base });
-    push("response.output_item.added", { output_index: 0, item: { ...msgItem, status: "in_progress", content: [] } });
-    push("response.content_part.added", { item_id: msgItem.id, output_index: 0, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
-    for (const piece of splitText(plan.text, ctl.chunks)) push("response.output_text.delta", { item_id: msgItem.id, output_index: 0, content_index: 0, delta: piece });
-    push("response.output_text.done", { item_id: msgItem.id, output_index: 0, content_index: 0, text: plan.text });
-    push("response.content_part.done", { item_id: msgItem.id, output_index: 0, content_index: 0, part: msgItem.content[0] });
-    push("response.output_item.done", { output_index: 0, item: msgItem });
+    if (said) {
+      const at = { item_id: msgItem.id, output_index: 0, content_index: 0 };
+      push("response.output_item.added", { output_index: 0, item: { ...msgItem, status: "in_progress", content: [] } });
+      push("response.content_part.added", { ...at, part: plan.refusal ? { type: "refusal", refusal: "" } : { type: "output_text", text: "", annotations: [] } });
+      for (const piece of splitText(said, ctl.chunks)) push(plan.refusal ? "response.refusal.delta" : "response.output_text.delta", { ...at, delta: piece });
+      push(plan.refusal ? "response.refusal.done" : "response.output_text.done", { ...at, ...(plan.refusal ? { refusal: said } : { text: said }) });
+      push("response.content_part.done", { ...at, part });
+      push("response.output_item.done", { output_index: 0, item: msgItem });
+    }
     if (callItem) {
-      push("response.output_item.added", { output_index: 1, item: { ...callItem, arguments: "", status: "in_progress" } });
-      push("response.function_call_arguments.delta", { item_id: callItem.id, output_index: 1, delta: callItem.arguments });
-      push("response.function_call_arguments.done", { item_id: callItem.id, output_index: 1, arguments: callItem.arguments });
-      push("response.output_item.done", { output_index: 1, item: callItem });
+      const index = said ? 1 : 0;
+      push("response.output_item.added", { output_index: index, item: { ...callItem, arguments: "", status: "in_progress" } });
+      push("response.function_call_arguments.delta", { item_id: callItem.id, output_index: index, delta: callItem.arguments });
+      push("response.function_call_arguments.done", { item_id: callItem.id, output_index: index, arguments: callItem.arguments });
+      push("response.output_item.done", { output_index: index, item: callItem });
     }
     push("response.completed", { response: done });
     return sse(ev, req, rec, ["error", { type: "error", code: "server_error", message: "fake stream error", param: null }]);

@@ -32,9 +32,21 @@ function push(messages: Array<{ role: string; content: Block[] }>, role: string,
   else messages.push({ role, content });
 }
 
+/** LiteLLM's name for the tool that carries structured output on Converse; its call is read back as the answer. */
+export const JSON_TOOL = "json_tool_call";
+
+/** `response_format` as a forced tool whose input is the JSON answer (LiteLLM's Converse JSON mode). */
+function jsonTool(body: Json): Json | undefined {
+  const rf = obj(body.response_format);
+  if (rf?.type !== "json_schema" && rf?.type !== "json_object") return undefined;
+  const schema = obj(obj(rf.json_schema)?.schema) ?? { type: "object", properties: {}, additionalProperties: true };
+  return { toolSpec: { name: JSON_TOOL, description: "Respond with a JSON object.", inputSchema: { json: { ...schema, type: "object" } } } };
+}
+
 function toolConfig(body: Json): Json | undefined {
-  if (body.tool_choice === "none") return undefined;
-  const tools = (Array.isArray(body.tools) ? body.tools : [])
+  const json = jsonTool(body);
+  if (body.tool_choice === "none" && !json) return undefined;
+  const tools: Json[] = (body.tool_choice === "none" || !Array.isArray(body.tools) ? [] : body.tools)
     .map((t) => obj(obj(t)?.function))
     .filter((f): f is Json => typeof f?.name === "string")
     .map((f) => ({
@@ -44,6 +56,7 @@ function toolConfig(body: Json): Json | undefined {
         inputSchema: { json: obj(f.parameters) ?? { type: "object", properties: {} } },
       },
     }));
+  if (json) return { tools: [...tools, json], toolChoice: { tool: { name: JSON_TOOL } } };
   if (!tools.length) return undefined;
   const choice = body.tool_choice;
   const name = obj(obj(choice)?.function)?.name;

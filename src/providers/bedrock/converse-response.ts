@@ -1,5 +1,6 @@
 import { sseEvent } from "../../gateway/sse.ts";
 import { streamException } from "./errors.ts";
+import { JSON_TOOL } from "./converse-request.ts";
 import { EventStreamDecoder } from "./event-stream.ts";
 
 type Json = Record<string, unknown>;
@@ -45,18 +46,23 @@ export function converseToChat(body: unknown, model: string): Json {
   const r = body as { output?: { message?: { content?: Json[] } }; stopReason?: string; usage?: ConverseUsage };
   let text = "";
   let reasoning = "";
+  let answered: string | undefined;
   const toolCalls: Json[] = [];
   for (const b of r.output?.message?.content ?? []) {
     if (typeof b.text === "string") text += b.text;
     const rc = (b.reasoningContent as { reasoningText?: { text?: string } } | undefined)?.reasoningText?.text;
     if (rc) reasoning += rc;
     const tu = b.toolUse as { toolUseId: string; name: string; input?: unknown } | undefined;
-    if (tu) toolCalls.push({ id: tu.toolUseId, type: "function", function: { name: tu.name, arguments: JSON.stringify(tu.input ?? {}) } });
+    if (tu?.name === JSON_TOOL) answered = JSON.stringify(tu.input ?? {});
+    else if (tu) toolCalls.push({ id: tu.toolUseId, type: "function", function: { name: tu.name, arguments: JSON.stringify(tu.input ?? {}) } });
   }
+  // Structured output came as the JSON tool's call: it is the answer, and the turn ended normally.
+  if (answered !== undefined) text += answered;
   const message: Json = { role: "assistant", content: text || (toolCalls.length ? null : "") };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length) message.tool_calls = toolCalls;
-  const out: Json = { id: newId(), object: "chat.completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message, finish_reason: finish(r.stopReason) }] };
+  const reason = answered !== undefined && !toolCalls.length ? "stop" : finish(r.stopReason);
+  const out: Json = { id: newId(), object: "chat.completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message, finish_reason: reason }] };
   const usage = chatUsage(r.usage);
   if (usage) out.usage = usage;
   return out;
@@ -70,6 +76,7 @@ export function converseStreamToChat(model: string): TransformStream<Uint8Array,
   const id = newId();
   const created = Math.floor(Date.now() / 1000);
   const toolIndex = new Map<number, number>();
+  const jsonBlocks = new Set<number>();
   let usage: Json | undefined;
   const chunk = (delta: Json, finishReason: string | null) => sseEvent({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
 
@@ -79,6 +86,10 @@ export function converseStreamToChat(model: string): TransformStream<Uint8Array,
     if (type === "contentBlockStart") {
       const tu = (e.start as { toolUse?: { toolUseId: string; name: string } } | undefined)?.toolUse;
       if (!tu) return "";
+      if (tu.name === JSON_TOOL) {
+        jsonBlocks.add(block);
+        return "";
+      }
       const index = toolIndex.size;
       toolIndex.set(block, index);
       return chunk({ tool_calls: [{ index, id: tu.toolUseId, type: "function", function: { name: tu.name, arguments: "" } }] }, null);
@@ -86,11 +97,12 @@ export function converseStreamToChat(model: string): TransformStream<Uint8Array,
     if (type === "contentBlockDelta") {
       const d = (e.delta ?? {}) as { text?: string; toolUse?: { input?: string }; reasoningContent?: { text?: string } };
       if (typeof d.text === "string") return chunk({ content: d.text }, null);
+      if (d.toolUse && jsonBlocks.has(block)) return d.toolUse.input ? chunk({ content: d.toolUse.input }, null) : "";
       if (d.toolUse) return chunk({ tool_calls: [{ index: toolIndex.get(block) ?? 0, function: { arguments: d.toolUse.input ?? "" } }] }, null);
       if (d.reasoningContent?.text) return chunk({ reasoning_content: d.reasoningContent.text }, null);
       return "";
     }
-    if (type === "messageStop") return chunk({}, finish(e.stopReason));
+    if (type === "messageStop") return chunk({}, jsonBlocks.size && !toolIndex.size ? "stop" : finish(e.stopReason));
     if (type === "metadata") usage = chatUsage(e.usage as ConverseUsage | undefined);
     return "";
   };

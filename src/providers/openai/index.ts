@@ -16,9 +16,32 @@ export interface OpenAIStyle {
   exceptionName?: string;
 }
 
+const RESPONSES_PREFIX = "responses/";
+
+/**
+ * LiteLLM's Responses bridge: `openai/responses/<model>` is served through the Responses API only,
+ * so chat and Anthropic clients are translated to it (and the prefix never reaches the upstream).
+ */
+function responsesOnly(p: Provider): Provider {
+  return {
+    ...p,
+    native: new Set<Protocol>(["openai-responses", "openai-embeddings"]),
+    preferred: "openai-responses",
+    forModel: undefined,
+    wireModel: (model) => (model.startsWith(RESPONSES_PREFIX) ? model.slice(RESPONSES_PREFIX.length) : model),
+  };
+}
+
 /** An OpenAI-wire provider: OpenAI itself and every OpenAI-compatible server reached through `api_base`. */
 export function openAIStyle(spec: OpenAIStyle): Provider {
   const native = new Set<Protocol>(spec.protocols ?? ["openai-chat", "openai-embeddings"]);
+  const provider = openAIStyleProvider(spec, native);
+  if (!native.has("openai-responses")) return provider;
+  const bridged = responsesOnly(provider);
+  return { ...provider, forModel: (model) => (model.startsWith(RESPONSES_PREFIX) ? bridged : provider) };
+}
+
+function openAIStyleProvider(spec: OpenAIStyle, native: Set<Protocol>): Provider {
   return {
     name: spec.name,
     defaultApiBase: spec.defaultApiBase,

@@ -16,5 +16,5 @@ export const anthropicClient: ClientCodec = {
 export const anthropicUpstream: UpstreamCodec = {
   encodeRequest: encodeAnthropicRequest,
   decodeResponse: decodeAnthropicResponse,
-  streamDecoder: () => new AnthropicStreamDecoder(),
+  streamDecoder: (ctx) => new AnthropicStreamDecoder(ctx),
 };

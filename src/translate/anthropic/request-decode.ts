@@ -1,14 +1,27 @@
-import type { Conversation, ImagePart, Part, TextPart, ToolChoice, Turn } from "../ir.ts";
+import { cacheable, type CacheControl, type Conversation, type ImagePart, type Part, type TextPart, type ToolChoice, type ToolDef, type Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
+import { anthropicOutputFormat } from "../response-format.ts";
 
 /** Claude Code's billing marker: meaningless to other models, and it varies, which breaks their prefix caching. */
 const BILLING_HEADER = "x-anthropic-billing-header:";
 
-function textBlocks(content: unknown): string[] {
-  if (typeof content === "string") return content.trim() ? [content] : [];
-  return objs(content)
-    .map((b) => str(b.text))
-    .filter((t): t is string => !!t && !t.startsWith(BILLING_HEADER));
+const cacheOf = (b: Obj): CacheControl | undefined => (isObj(b.cache_control) ? b.cache_control : undefined);
+
+function textBlocks(content: unknown): TextPart[] {
+  if (typeof content === "string") return content.trim() ? [{ type: "text", text: content }] : [];
+  const out: TextPart[] = [];
+  for (const b of objs(content)) {
+    const text = str(b.text);
+    if (text && !text.startsWith(BILLING_HEADER)) out.push(withCache({ type: "text", text }, b));
+  }
+  return out;
+}
+
+/** The client's `cache_control` stays on its block, for an Anthropic-format upstream to honour. */
+function withCache<P extends Part>(p: P, b: Obj): P {
+  const cache = cacheOf(b);
+  if (cache && cacheable(p)) p.cache = cache;
+  return p;
 }
 
 function image(b: Obj): ImagePart | undefined {
@@ -34,6 +47,11 @@ function resultContent(content: unknown): Array<TextPart | ImagePart> {
 }
 
 function part(b: Obj): Part | undefined {
+  const p = bare(b);
+  return p && withCache(p, b);
+}
+
+function bare(b: Obj): Part | undefined {
   switch (b.type) {
     case "text":
       return typeof b.text === "string" ? { type: "text", text: b.text } : undefined;
@@ -83,7 +101,7 @@ export function decodeAnthropicRequest(body: Obj): Conversation {
   }
   const tools = objs(body.tools)
     .filter((t) => (t.type === undefined || t.type === "custom") && typeof t.name === "string")
-    .map((t) => ({ name: t.name as string, description: str(t.description), parameters: obj(t.input_schema) }));
+    .map((t): ToolDef => ({ name: t.name as string, description: str(t.description), parameters: obj(t.input_schema), strict: t.strict === true || undefined, cache: cacheOf(t) }));
   const tc = obj(body.tool_choice);
   const thinking = obj(body.thinking);
   return {
@@ -99,5 +117,6 @@ export function decodeAnthropicRequest(body: Obj): Conversation {
     user: str(obj(body.metadata).user_id),
     stream: body.stream === true,
     thinkingBudget: thinking.type === "enabled" ? num(thinking.budget_tokens) : undefined,
+    responseFormat: anthropicOutputFormat(body),
   };
 }

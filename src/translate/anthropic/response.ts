@@ -46,32 +46,41 @@ export function usageToAnthropic(u: TokenUsage): Obj {
   };
 }
 
-/** An Anthropic message (upstream answer) as a neutral reply. */
-export function decodeAnthropicResponse(body: Obj): Reply {
+/** An Anthropic message (upstream answer) as a neutral reply; the structured-output tool's call is the text answer. */
+export function decodeAnthropicResponse(body: Obj, ctx: TranslateContext): Reply {
   const parts: Reply["parts"] = [];
+  let answered = false;
   for (const b of objs(body.content)) {
     if (b.type === "text" && typeof b.text === "string") parts.push({ type: "text", text: b.text });
     else if (b.type === "thinking") parts.push({ type: "thinking", text: str(b.thinking) ?? "", signature: str(b.signature) || undefined });
     else if (b.type === "redacted_thinking" && typeof b.data === "string") parts.push({ type: "redacted_thinking", data: b.data });
-    else if (b.type === "tool_use") {
+    else if (b.type === "tool_use" && ctx.jsonTool && b.name === ctx.jsonTool) {
+      parts.push({ type: "text", text: JSON.stringify(obj(b.input)) });
+      answered = true;
+    } else if (b.type === "tool_use") {
       parts.push({ type: "tool_call", id: str(b.id) ?? "", name: str(b.name) ?? "", arguments: JSON.stringify(obj(b.input)) });
     }
   }
   const u = usageFromAnthropic(obj(body.usage));
+  const stop = stopFromAnthropic(body.stop_reason);
   return {
     id: str(body.id) ?? "",
     parts,
-    stop: withTools(stopFromAnthropic(body.stop_reason), parts),
+    stop: withTools(answered && stop === "tool_use" ? "end" : stop, parts),
     stopSequence: str(body.stop_sequence),
     usage: { input: u.input ?? 0, output: u.output ?? 0, cacheRead: u.cacheRead ?? 0, cacheWrite: u.cacheWrite ?? 0, reasoning: 0 },
   };
 }
+
+/** An OpenAI refusal is Anthropic's `refusal` stop, with its explanation as text. */
+export const refusedStop = (stop: StopReason, refused: boolean): StopReason => (refused ? "content_filter" : stop);
 
 /** A neutral reply as the Anthropic message the client expects. */
 export function encodeAnthropicResponse(r: Reply, ctx: TranslateContext): Obj {
   const content = r.parts.map((p): Obj => {
     switch (p.type) {
       case "text":
+      case "refusal":
         return { type: "text", text: p.text };
       case "thinking":
         return { type: "thinking", thinking: p.text, signature: p.signature ?? "" };
@@ -87,7 +96,7 @@ export function encodeAnthropicResponse(r: Reply, ctx: TranslateContext): Obj {
     role: "assistant",
     model: ctx.model,
     content,
-    stop_reason: stopToAnthropic(r.stop),
+    stop_reason: stopToAnthropic(refusedStop(r.stop, r.parts.some((p) => p.type === "refusal"))),
     stop_sequence: r.stopSequence ?? null,
     usage: usageToAnthropic(r.usage),
   };

@@ -2,11 +2,18 @@ import { statusForErrorType } from "../errors.ts";
 import type { StreamEvent } from "../ir.ts";
 import { num, obj, parseObj, str, type Obj } from "../json.ts";
 import type { SseMessage } from "../sse.ts";
-import type { StreamDecoder } from "../types.ts";
+import type { StreamDecoder, TranslateContext } from "../types.ts";
 import { stopFromAnthropic, usageFromAnthropic } from "./response.ts";
 
-/** Anthropic Messages SSE → neutral stream events. Tool blocks are keyed by their content index. */
+/**
+ * Anthropic Messages SSE → neutral stream events. Tool blocks are keyed by their content index;
+ * the structured-output tool's arguments stream out as the answer's text.
+ */
 export class AnthropicStreamDecoder implements StreamDecoder {
+  private readonly jsonBlocks = new Set<number>();
+
+  constructor(private readonly ctx: TranslateContext) {}
+
   push(m: SseMessage): StreamEvent[] {
     const d = parseObj(m.data);
     if (!d) return [];
@@ -23,7 +30,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case "message_delta": {
         const delta = obj(d.delta);
         const out: StreamEvent[] = [{ type: "usage", usage: usageFromAnthropic(obj(d.usage)) }];
-        if (delta.stop_reason) out.push({ type: "stop", reason: stopFromAnthropic(delta.stop_reason), sequence: str(delta.stop_sequence) });
+        if (delta.stop_reason) {
+          const reason = stopFromAnthropic(delta.stop_reason);
+          out.push({ type: "stop", reason: reason === "tool_use" && this.jsonBlocks.size ? "end" : reason, sequence: str(delta.stop_sequence) });
+        }
         return out;
       }
       case "message_stop":
@@ -47,8 +57,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case "redacted_thinking":
         return typeof b.data === "string" ? [{ type: "redacted_thinking", data: b.data }] : [];
       case "tool_use": {
-        const out: StreamEvent[] = [{ type: "tool_start", key: index, id: str(b.id) ?? "", name: str(b.name) ?? "" }];
         const input = obj(b.input);
+        if (this.ctx.jsonTool && b.name === this.ctx.jsonTool) {
+          this.jsonBlocks.add(index);
+          return Object.keys(input).length ? [{ type: "text", text: JSON.stringify(input) }] : [];
+        }
+        const out: StreamEvent[] = [{ type: "tool_start", key: index, id: str(b.id) ?? "", name: str(b.name) ?? "" }];
         if (Object.keys(input).length) out.push({ type: "tool_args", key: index, delta: JSON.stringify(input) });
         return out;
       }
@@ -66,7 +80,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case "signature_delta":
         return typeof d.signature === "string" ? [{ type: "signature", signature: d.signature }] : [];
       case "input_json_delta":
-        return typeof d.partial_json === "string" && d.partial_json ? [{ type: "tool_args", key: index, delta: d.partial_json }] : [];
+        if (typeof d.partial_json !== "string" || !d.partial_json) return [];
+        return [this.jsonBlocks.has(index) ? { type: "text", text: d.partial_json } : { type: "tool_args", key: index, delta: d.partial_json }];
       default:
         return [];
     }

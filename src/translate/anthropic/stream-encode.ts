@@ -4,19 +4,21 @@ import type { StreamEvent } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
 import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
 import type { TranslateContext } from "../types.ts";
-import { stopToAnthropic, usageToAnthropic } from "./response.ts";
+import { refusedStop, stopToAnthropic, usageToAnthropic } from "./response.ts";
 
 type Block = { kind: "text" } | { kind: "thinking"; signed: boolean } | { kind: "redacted" } | { kind: "tool"; key: number };
 
 const ev = (type: string, data: Obj) => sseEvent({ type, ...data }, type);
 
 /**
- * Neutral stream events → Anthropic Messages SSE. Nothing is sent before the first content, so an
- * upstream failure before it can still be retried; usage goes in `message_delta`, which the SDKs
- * merge into the message, since OpenAI-style upstreams only report it at the end.
+ * Neutral stream events → Anthropic Messages SSE. The exact usage goes in `message_delta`, which
+ * the SDKs merge into the message, since OpenAI-style upstreams only report it at the end;
+ * `message_start` carries the best figure known when it is sent: the upstream's if it reported
+ * usage first, else the gateway's estimate (`ctx.inputTokens`).
  */
 export class AnthropicStreamEncoder extends StreamEncoderBase {
   private started = false;
+  private refused = false;
   private index = -1;
   private open: Block | undefined;
   private readonly toolIndex = new Map<number, number>();
@@ -27,6 +29,9 @@ export class AnthropicStreamEncoder extends StreamEncoderBase {
 
   protected content(e: ContentEvent): string {
     switch (e.type) {
+      case "refusal":
+        this.refused = true;
+        return this.ensure({ kind: "text" }, { type: "text", text: "" }) + this.delta({ type: "text_delta", text: e.text });
       case "text":
         return this.ensure({ kind: "text" }, { type: "text", text: "" }) + this.delta({ type: "text_delta", text: e.text });
       case "thinking": {
@@ -62,7 +67,7 @@ export class AnthropicStreamEncoder extends StreamEncoderBase {
       this.preamble() +
       this.close() +
       ev("message_delta", {
-        delta: { stop_reason: stopToAnthropic(this.stop), stop_sequence: this.stopSequence ?? null },
+        delta: { stop_reason: stopToAnthropic(refusedStop(this.stop, this.refused)), stop_sequence: this.stopSequence ?? null },
         usage: usageToAnthropic(this.usage),
       }) +
       ev("message_stop", {})
@@ -84,7 +89,7 @@ export class AnthropicStreamEncoder extends StreamEncoderBase {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { ...usageToAnthropic(this.usage), output_tokens: 0 },
+      usage: { ...usageToAnthropic({ ...this.usage, input: this.usage.input || (this.ctx.inputTokens ?? 0) }), output_tokens: 0 },
     };
     return ev("message_start", { message });
   }

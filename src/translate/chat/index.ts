@@ -15,6 +15,6 @@ export const chatClient: ClientCodec = {
 /** OpenAI chat completions as the upstream's protocol (OpenAI and every OpenAI-compatible server). */
 export const chatUpstream: UpstreamCodec = {
   encodeRequest: encodeChatRequest,
-  decodeResponse: decodeChatResponse,
+  decodeResponse: (body) => decodeChatResponse(body),
   streamDecoder: () => new ChatStreamDecoder(),
 };

@@ -1,17 +1,40 @@
 import { badRequest } from "../../errors.ts";
-import type { Conversation, ImagePart, Part, TextPart, ToolChoice, Turn } from "../ir.ts";
+import { cacheable, type CacheControl, type Conversation, type ImagePart, type Part, type TextPart, type ToolChoice, type ToolDef, type Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { parseDataUrl, sourceFromUrl } from "../media.ts";
 import { responseFormat } from "../response-format.ts";
 
-function texts(content: unknown): string[] {
-  if (typeof content === "string") return content.trim() ? [content] : [];
-  return objs(content)
-    .map((p) => str(p.text) ?? str(p.refusal))
-    .filter((t): t is string => !!t);
+const cacheOf = (o: Obj): CacheControl | undefined => (isObj(o.cache_control) ? o.cache_control : undefined);
+
+/**
+ * LiteLLM's `cache_control` on OpenAI messages: on a content part, or on the message itself (which
+ * marks its last part, as LiteLLM's Anthropic transformation does for string content).
+ */
+function withMessageCache<P extends Part>(parts: P[], m: Obj): P[] {
+  const cache = cacheOf(m);
+  const last = parts.at(-1);
+  if (cache && last && cacheable(last) && !last.cache) last.cache = cache;
+  return parts;
+}
+
+function texts(content: unknown): TextPart[] {
+  if (typeof content === "string") return content.trim() ? [{ type: "text", text: content }] : [];
+  const out: TextPart[] = [];
+  for (const p of objs(content)) {
+    const text = str(p.text) ?? str(p.refusal);
+    if (text) out.push({ type: "text", text, cache: cacheOf(p) });
+  }
+  return out;
 }
 
 function userPart(p: Obj): Part | undefined {
+  const part = bareUserPart(p);
+  const cache = cacheOf(p);
+  if (part && cache && cacheable(part)) part.cache = cache;
+  return part;
+}
+
+function bareUserPart(p: Obj): Part | undefined {
   if (p.type === "text" && typeof p.text === "string") return { type: "text", text: p.text };
   if (p.type === "image_url") {
     const url = str(obj(p.image_url).url) ?? str(p.image_url);
@@ -48,7 +71,8 @@ function thinkingBlocks(v: unknown): Part[] {
 
 function assistantParts(m: Obj): Part[] {
   const parts: Part[] = thinkingBlocks(m.thinking_blocks);
-  for (const t of texts(m.content)) parts.push({ type: "text", text: t });
+  parts.push(...texts(m.content));
+  if (typeof m.refusal === "string" && m.refusal) parts.push({ type: "refusal", text: m.refusal });
   for (const tc of objs(m.tool_calls)) {
     const fn = obj(tc.function);
     parts.push({ type: "tool_call", id: str(tc.id) ?? "", name: str(fn.name) ?? "", arguments: str(fn.arguments) ?? "" });
@@ -73,21 +97,22 @@ function stopList(v: unknown): string[] | undefined {
 export function decodeChatRequest(body: Obj): Conversation {
   const n = num(body.n);
   if (n !== undefined && n > 1) throw badRequest("litellm.BadRequestError: n > 1 is not supported by this model's provider", "n");
-  const system: string[] = [];
+  const system: TextPart[] = [];
   const turns: Turn[] = [];
   for (const m of objs(body.messages)) {
-    if (m.role === "system" || m.role === "developer") system.push(...texts(m.content));
-    else if (m.role === "user") turns.push({ role: "user", parts: userParts(m.content) });
-    else if (m.role === "assistant") turns.push({ role: "assistant", parts: assistantParts(m) });
+    if (m.role === "system" || m.role === "developer") system.push(...withMessageCache(texts(m.content), m));
+    else if (m.role === "user") turns.push({ role: "user", parts: withMessageCache(userParts(m.content), m) });
+    else if (m.role === "assistant") turns.push({ role: "assistant", parts: withMessageCache(assistantParts(m), m) });
     else if (m.role === "tool") {
-      turns.push({ role: "user", parts: [{ type: "tool_result", id: str(m.tool_call_id) ?? "", content: toolResultContent(m.content) }] });
+      const result: Part = { type: "tool_result", id: str(m.tool_call_id) ?? "", content: toolResultContent(m.content) };
+      turns.push({ role: "user", parts: withMessageCache([result], m) });
     }
   }
   const tools = objs(body.tools)
     .filter((t) => t.type === "function" && typeof obj(t.function).name === "string")
-    .map((t) => {
+    .map((t): ToolDef => {
       const fn = obj(t.function);
-      return { name: fn.name as string, description: str(fn.description), parameters: obj(fn.parameters) };
+      return { name: fn.name as string, description: str(fn.description), parameters: obj(fn.parameters), strict: fn.strict === true || undefined, cache: cacheOf(t) ?? cacheOf(fn) };
     });
   return {
     system,

@@ -1,28 +1,15 @@
-import { createHash } from "node:crypto";
 import type { Conversation, ImagePart, Part, ResponseFormat, ToolChoice } from "../ir.ts";
 import { compact, type Obj } from "../json.ts";
 import { dataUrl, urlFromSource } from "../media.ts";
+import { acceptsReasoningEffort, endUser, isOpenAIReasoningModel, parameters } from "../openai-params.ts";
+import { DEFAULT_FORMAT_NAME } from "../response-format.ts";
 import { prepareTurns } from "../turns.ts";
 import type { TranslateContext } from "../types.ts";
-
-const bare = (model: string) => model.slice(model.lastIndexOf("/") + 1);
-
-/**
- * OpenAI reasoning models reject `max_tokens` (they take `max_completion_tokens`), sampling
- * parameters and `stop`; most OpenAI-compatible servers know only `max_tokens`.
- */
-export function isOpenAIReasoningModel(model: string): boolean {
-  return /^(o\d|gpt-5(?!-chat)|codex-)/.test(bare(model));
-}
-
-
-/** Older OpenAI chat models reject `reasoning_effort`. */
-const NO_REASONING = /^(gpt-4|gpt-3\.5|gpt-5-chat|chatgpt-)/;
 
 /** Chat messages have no thinking; whitespace-only text would only make empty messages. */
 function accepted(p: Part): boolean {
   if (p.type === "thinking" || p.type === "redacted_thinking") return false;
-  return p.type !== "text" || p.text.trim() !== "";
+  return (p.type !== "text" && p.type !== "refusal") || p.text.trim() !== "";
 }
 
 function contentPart(p: Part): Obj | undefined {
@@ -40,12 +27,14 @@ function content(parts: Part[]): string | Obj[] {
 
 function assistant(parts: Part[]): Obj {
   const text = parts.filter((p) => p.type === "text");
+  const refusal = parts.flatMap((p) => (p.type === "refusal" ? [p.text] : [])).join("\n\n");
   const calls = parts.flatMap((p) =>
     p.type === "tool_call" ? [{ id: p.id, type: "function", function: { name: p.name, arguments: p.arguments || "{}" } }] : [],
   );
   return compact({
     role: "assistant",
-    content: text.length ? content(text) : calls.length ? null : "",
+    content: text.length ? content(text) : calls.length || refusal ? null : "",
+    refusal: refusal || undefined,
     tool_calls: calls.length ? calls : undefined,
   });
 }
@@ -80,31 +69,20 @@ function toolChoice(c: ToolChoice | undefined, names: Set<string>): unknown {
 function responseFormat(f: ResponseFormat | undefined): Obj | undefined {
   if (!f) return undefined;
   if (f.type === "json_object" || !f.schema) return { type: "json_object" };
-  return { type: "json_schema", json_schema: compact({ name: f.name ?? "response", schema: f.schema, strict: f.strict }) };
+  return { type: "json_schema", json_schema: compact({ name: f.name ?? DEFAULT_FORMAT_NAME, schema: f.schema, strict: f.strict }) };
 }
 
-/** `$schema` is noise to function calling and some OpenAI-compatible servers reject it. */
-function parameters(p: Record<string, unknown>): Obj {
-  const { $schema: _drop, ...rest } = p;
-  return { type: "object", ...rest };
-}
-
-/**
- * OpenAI rejects a `user` longer than 64 characters; Claude Code's `metadata.user_id` is a ~150
- * character JSON string. A long id is replaced by its sha256, which still tells users apart.
- */
-function endUser(id: string | undefined): string | undefined {
-  if (id === undefined || id.length <= 64) return id;
-  return createHash("sha256").update(id).digest("hex");
-}
 
 /** A neutral conversation as an OpenAI chat completions request body (without `model`). */
 export function encodeChatRequest(conv: Conversation, ctx: TranslateContext): Obj {
   const messages: Obj[] = [];
-  const system = conv.system.filter((s) => s.trim()).join("\n\n");
+  const system = conv.system.flatMap((s) => (s.text.trim() ? [s.text] : [])).join("\n\n");
   if (system) messages.push({ role: "system", content: system });
   for (const t of prepareTurns(conv.turns, accepted)) messages.push(...(t.role === "assistant" ? [assistant(t.parts)] : user(t.parts)));
-  const tools = conv.tools.map((t) => ({ type: "function", function: compact({ name: t.name, description: t.description, parameters: parameters(t.parameters) }) }));
+  const tools = conv.tools.map((t) => ({
+    type: "function",
+    function: compact({ name: t.name, description: t.description, parameters: parameters(t.parameters), strict: t.strict }),
+  }));
   const names = new Set(conv.tools.map((t) => t.name));
   const reasoning = isOpenAIReasoningModel(ctx.upstreamModel ?? ctx.model);
   return compact({
@@ -116,7 +94,7 @@ export function encodeChatRequest(conv: Conversation, ctx: TranslateContext): Ob
     temperature: reasoning ? undefined : conv.temperature,
     top_p: reasoning ? undefined : conv.topP,
     stop: !reasoning && conv.stop?.length ? conv.stop.slice(0, 4) : undefined,
-    reasoning_effort: NO_REASONING.test(bare(ctx.upstreamModel ?? ctx.model)) ? undefined : conv.reasoningEffort,
+    reasoning_effort: acceptsReasoningEffort(ctx.upstreamModel ?? ctx.model) ? conv.reasoningEffort : undefined,
     response_format: responseFormat(conv.responseFormat),
     user: endUser(conv.user),
     stream: conv.stream || undefined,

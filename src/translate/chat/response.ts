@@ -66,8 +66,10 @@ export function decodeChatResponse(body: Obj): Reply {
   const parts: Reply["parts"] = [];
   const reasoning = reasoningOf(m);
   if (reasoning) parts.push({ type: "thinking", text: reasoning });
-  const text = textOf(m.content) || str(m.refusal);
+  const text = textOf(m.content);
   if (text) parts.push({ type: "text", text });
+  const refusal = str(m.refusal);
+  if (refusal) parts.push({ type: "refusal", text: refusal });
   for (const tc of objs(m.tool_calls)) {
     const fn = obj(tc.function);
     parts.push({ type: "tool_call", id: str(tc.id) ?? "", name: str(fn.name) ?? "", arguments: str(fn.arguments) ?? "" });
@@ -84,6 +86,7 @@ export function decodeChatResponse(body: Obj): Reply {
 /** A neutral reply as the chat completion the client expects. */
 export function encodeChatResponse(r: Reply, ctx: TranslateContext): Obj {
   const text = r.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+  const refusal = r.parts.flatMap((p) => (p.type === "refusal" ? [p.text] : [])).join("");
   const calls = r.parts.flatMap((p) =>
     p.type === "tool_call" ? [{ id: p.id, type: "function", function: { name: p.name, arguments: p.arguments || "{}" } }] : [],
   );
@@ -98,6 +101,7 @@ export function encodeChatResponse(r: Reply, ctx: TranslateContext): Obj {
   const message = compact({
     role: "assistant",
     content: text || null,
+    refusal: refusal || null,
     tool_calls: calls.length ? calls : undefined,
     reasoning_content: reasoning || undefined,
     // LiteLLM's field: clients send it back so a Claude tool loop can keep its signed thinking.

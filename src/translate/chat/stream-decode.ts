@@ -30,7 +30,8 @@ export class ChatStreamDecoder implements StreamDecoder {
       const errorType = str(e.type) ?? str(e.code) ?? "api_error";
       return [{ type: "error", message: str(e.message) ?? "upstream error", errorType, status: statusForErrorType(errorType, e.code) }];
     }
-    const out: StreamEvent[] = [];
+    // Usage first: a server that reports it at the start (or in every chunk) lets the client's opening event carry it.
+    const out: StreamEvent[] = isObj(d.usage) ? [{ type: "usage", usage: usageFromChat(d.usage) }] : [];
     if (!this.started) {
       this.started = true;
       out.push({ type: "start", id: str(d.id) ?? "" });
@@ -41,10 +42,10 @@ export class ChatStreamDecoder implements StreamDecoder {
       const reasoning = reasoningOf(delta);
       if (reasoning) out.push({ type: "thinking", text: reasoning });
       if (typeof delta.content === "string" && delta.content) out.push({ type: "text", text: delta.content });
+      if (typeof delta.refusal === "string" && delta.refusal) out.push({ type: "refusal", text: delta.refusal });
       objs(delta.tool_calls).forEach((tc, i) => this.toolDelta(tc, i, out));
       if (choice.finish_reason) out.push({ type: "stop", reason: stopFromChat(choice.finish_reason) });
     }
-    if (isObj(d.usage)) out.push({ type: "usage", usage: usageFromChat(d.usage) });
     return out;
   }
 

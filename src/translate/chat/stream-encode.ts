@@ -23,6 +23,8 @@ export class ChatStreamEncoder extends StreamEncoderBase {
     switch (e.type) {
       case "text":
         return this.chunk({ content: e.text });
+      case "refusal":
+        return this.chunk({ refusal: e.text });
       case "thinking":
         return this.chunk({ reasoning_content: e.text });
       case "signature":

@@ -1,4 +1,4 @@
-import { badRequest } from "../../errors.ts";
+import { badRequest, GatewayError } from "../../errors.ts";
 import type { ClientTool, Conversation, ImagePart, Part, TextPart, ToolChoice, ToolDef, Turn } from "../ir.ts";
 import { isObj, num, obj, objs, str, type Obj } from "../json.ts";
 import { parseDataUrl, sourceFromUrl } from "../media.ts";
@@ -15,7 +15,7 @@ function contentParts(content: unknown): Part[] {
   for (const p of objs(content)) {
     if ((p.type === "input_text" || p.type === "output_text" || p.type === "text") && typeof p.text === "string") {
       out.push({ type: "text", text: p.text });
-    } else if (p.type === "refusal" && typeof p.refusal === "string") out.push({ type: "text", text: p.refusal });
+    } else if (p.type === "refusal" && typeof p.refusal === "string") out.push({ type: "refusal", text: p.refusal });
     else if (p.type === "input_image" && typeof p.image_url === "string") out.push({ type: "image", source: sourceFromUrl(p.image_url) });
     else if (p.type === "input_file") {
       const data = parseDataUrl(str(p.file_data) ?? "");
@@ -30,10 +30,10 @@ function outputContent(output: unknown): Array<TextPart | ImagePart> {
   return contentParts(output).filter((p): p is TextPart | ImagePart => p.type === "text" || p.type === "image");
 }
 
-const texts = (content: unknown) => contentParts(content).flatMap((p) => (p.type === "text" && p.text.trim() ? [p.text] : []));
+const texts = (content: unknown) => contentParts(content).filter((p): p is TextPart => p.type === "text" && p.text.trim() !== "");
 
 /** One input item as a turn, or as system text; hosted-tool items (web_search_call, ...) have no counterpart. */
-function item(it: Obj, system: string[]): Turn | undefined {
+function item(it: Obj, system: TextPart[]): Turn | undefined {
   const type = it.type ?? (it.role ? "message" : undefined);
   switch (type) {
     case "message":
@@ -84,7 +84,7 @@ function tools(list: unknown, ctx: TranslateContext): ToolDef[] {
   const record = (flat: string, t: ClientTool) => (ctx.tools ??= new Map()).set(flat, t);
   for (const t of objs(list)) {
     if (typeof t.name !== "string") continue;
-    if (t.type === "function") out.push({ name: t.name, description: str(t.description), parameters: obj(t.parameters) });
+    if (t.type === "function") out.push({ name: t.name, description: str(t.description), parameters: obj(t.parameters), strict: t.strict === true || undefined });
     else if (t.type === "custom") {
       out.push(customTool(t));
       record(t.name, { name: t.name, custom: true });
@@ -108,13 +108,27 @@ function toolChoice(v: unknown): ToolChoice | undefined {
   return { type: "auto" };
 }
 
+/** Each `item_reference` as the stored item it names; an unknown id is OpenAI's 404. */
+function resolveReferences(input: Obj[], ctx: TranslateContext): Obj[] {
+  if (!input.some((it) => it.type === "item_reference")) return input;
+  return input.map((it) => {
+    if (it.type !== "item_reference") return it;
+    const id = str(it.id) ?? "";
+    const found = ctx.responses?.item(id);
+    // A client mistake, not the deployment's: BadRequestError, so the router neither retries nor cools down.
+    if (!found) throw new GatewayError(404, `Item with id '${id}' not found.`, { kind: "BadRequestError", type: "invalid_request_error", param: "input" });
+    return found;
+  });
+}
+
 /**
- * An OpenAI Responses request as a neutral conversation. `previous_response_id` is resolved from the
- * gateway's memory of earlier translated responses (`ctx.responses`); unknown ids are OpenAI's 400.
+ * An OpenAI Responses request as a neutral conversation. `previous_response_id` and `item_reference`
+ * items are resolved from the gateway's memory of earlier translated responses (`ctx.responses`);
+ * unknown ids are OpenAI's 400 and 404.
  */
 export function decodeResponsesRequest(body: Obj, ctx: TranslateContext): Conversation {
   const previous = str(body.previous_response_id);
-  const own = typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : objs(body.input);
+  const own = resolveReferences(typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : objs(body.input), ctx);
   let earlier: Obj[] = [];
   if (previous) {
     const found = ctx.responses?.items(previous);
@@ -122,8 +136,8 @@ export function decodeResponsesRequest(body: Obj, ctx: TranslateContext): Conver
     earlier = found;
   }
   if (body.store !== false && ctx.responses) ctx.remember = { previous, input: own };
-  const system: string[] = [];
-  if (typeof body.instructions === "string" && body.instructions.trim()) system.push(body.instructions);
+  const system: TextPart[] = [];
+  if (typeof body.instructions === "string" && body.instructions.trim()) system.push({ type: "text", text: body.instructions });
   const input = earlier.length ? [...earlier, ...own] : own;
   const turns = input.map((it) => item(it, system)).filter((t): t is Turn => t !== undefined);
   return {

@@ -1,4 +1,4 @@
-import type { Reply, StopReason, TextPart, ThinkingPart, RedactedThinkingPart, ToolCallPart, TokenUsage } from "../ir.ts";
+import type { RefusalPart, Reply, StopReason, TextPart, ThinkingPart, RedactedThinkingPart, ToolCallPart, TokenUsage } from "../ir.ts";
 import { argsObject, compact, randomId, type Obj } from "../json.ts";
 import type { TranslateContext } from "../types.ts";
 import { toEncryptedReasoning } from "./reasoning.ts";
@@ -13,9 +13,12 @@ export function usageToResponses(u: TokenUsage): Obj {
   };
 }
 
-/** A message item; without text it is the empty item that opens a stream. */
-export function messageItem(id: string, text?: string, status = "completed"): Obj {
-  return { type: "message", id, status, role: "assistant", content: text === undefined ? [] : [{ type: "output_text", text, annotations: [], logprobs: [] }] };
+export const outputText = (text: string): Obj => ({ type: "output_text", text, annotations: [], logprobs: [] });
+export const refusalContent = (refusal: string): Obj => ({ type: "refusal", refusal });
+
+/** A message item; without content it is the empty item that opens a stream. */
+export function messageItem(id: string, content: Obj[] = [], status = "completed"): Obj {
+  return { type: "message", id, status, role: "assistant", content };
 }
 
 export function reasoningItem(id: string, p: ThinkingPart | RedactedThinkingPart): Obj {
@@ -56,13 +59,16 @@ export const responseId = (upstreamId: string) => (upstreamId ? `resp_${upstream
 /** A neutral reply as the Response object the client expects. */
 export function encodeResponsesResponse(r: Reply, ctx: TranslateContext): Obj {
   const output: Obj[] = [];
-  let text: TextPart[] = [];
+  let text: Array<TextPart | RefusalPart> = [];
   const flushText = () => {
-    if (text.length) output.push(messageItem(randomId("msg_"), text.map((t) => t.text).join("")));
+    const said = text.flatMap((t) => (t.type === "text" ? [t.text] : [])).join("");
+    const refused = text.flatMap((t) => (t.type === "refusal" ? [t.text] : [])).join("");
+    const content = [...(said ? [outputText(said)] : []), ...(refused ? [refusalContent(refused)] : [])];
+    if (content.length) output.push(messageItem(randomId("msg_"), content));
     text = [];
   };
   for (const p of r.parts) {
-    if (p.type === "text") {
+    if (p.type === "text" || p.type === "refusal") {
       text.push(p);
       continue;
     }

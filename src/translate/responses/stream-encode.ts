@@ -3,14 +3,17 @@ import type { StreamEvent, ToolCallPart } from "../ir.ts";
 import { randomId, type Obj } from "../json.ts";
 import { StreamEncoderBase, type ContentEvent } from "../stream-encoder.ts";
 import type { TranslateContext } from "../types.ts";
-import { callItem, messageItem, reasoningItem, rememberTurn, responseId, responseObject } from "./response.ts";
+import { callItem, messageItem, outputText, reasoningItem, refusalContent, rememberTurn, responseId, responseObject } from "./response.ts";
+
+/** One content part of a message being streamed: output text, or a refusal. */
+type Content = { refusal: boolean; text: string };
 
 type Open =
-  | { kind: "message"; id: string; index: number; text: string }
+  | { kind: "message"; id: string; index: number; parts: Content[] }
   | { kind: "reasoning"; id: string; index: number; text: string; signature: string; signed: boolean }
   | { kind: "call"; id: string; index: number; key: number; part: ToolCallPart; custom: boolean };
 
-const TEXT_PART = { type: "output_text", annotations: [], logprobs: [] };
+const contentPart = (c: Content): Obj => (c.refusal ? refusalContent(c.text) : outputText(c.text));
 
 /** Upstream error types as the Responses `error.code` values clients act on (Codex retries, compacts, ...). */
 function errorCode(status: number, message: string): string {
@@ -38,7 +41,9 @@ export class ResponsesStreamEncoder extends StreamEncoderBase {
   protected content(e: ContentEvent): string {
     switch (e.type) {
       case "text":
-        return this.text(e.text);
+        return this.text(e.text, false);
+      case "refusal":
+        return this.text(e.text, true);
       case "thinking":
         return this.thinking(e.text);
       case "signature":
@@ -96,19 +101,36 @@ export class ResponsesStreamEncoder extends StreamEncoderBase {
     return this.ev("response.created", { response }) + this.ev("response.in_progress", { response });
   }
 
-  private text(delta: string): string {
+  /** Text or refusal: a message item is opened (or kept), and a content part of that kind within it. */
+  private text(delta: string, refusal: boolean): string {
     let head = "";
     if (this.open?.kind !== "message") {
       head = this.preamble() + this.close();
-      const o = { kind: "message" as const, id: randomId("msg_"), index: this.output.length, text: "" };
-      this.open = o;
-      head +=
-        this.ev("response.output_item.added", { output_index: o.index, item: messageItem(o.id, undefined, "in_progress") }) +
-        this.ev("response.content_part.added", { item_id: o.id, output_index: o.index, content_index: 0, part: { ...TEXT_PART, text: "" } });
+      this.open = { kind: "message", id: randomId("msg_"), index: this.output.length, parts: [] };
+      head += this.ev("response.output_item.added", { output_index: this.open.index, item: messageItem(this.open.id, [], "in_progress") });
     }
-    const o = this.open as Extract<Open, { kind: "message" }>;
-    o.text += delta;
-    return head + this.ev("response.output_text.delta", { item_id: o.id, output_index: o.index, content_index: 0, delta, logprobs: [] });
+    const o = this.open;
+    let part = o.parts.at(-1);
+    if (part?.refusal !== refusal) {
+      head += this.closePart(o);
+      part = { refusal, text: "" };
+      o.parts.push(part);
+      head += this.ev("response.content_part.added", { item_id: o.id, output_index: o.index, content_index: o.parts.length - 1, part: contentPart(part) });
+    }
+    part.text += delta;
+    const at = { item_id: o.id, output_index: o.index, content_index: o.parts.length - 1, delta };
+    return head + (refusal ? this.ev("response.refusal.delta", at) : this.ev("response.output_text.delta", { ...at, logprobs: [] }));
+  }
+
+  /** The done events of a message's last content part. */
+  private closePart(o: Extract<Open, { kind: "message" }>): string {
+    const part = o.parts.at(-1);
+    if (!part) return "";
+    const at = { item_id: o.id, output_index: o.index, content_index: o.parts.length - 1 };
+    const done = part.refusal
+      ? this.ev("response.refusal.done", { ...at, refusal: part.text })
+      : this.ev("response.output_text.done", { ...at, text: part.text, logprobs: [] });
+    return done + this.ev("response.content_part.done", { ...at, part: contentPart(part) });
   }
 
   private thinking(delta: string): string {
@@ -144,9 +166,8 @@ export class ResponsesStreamEncoder extends StreamEncoderBase {
     let item: Obj;
     const at = { item_id: o.id, output_index: o.index };
     if (o.kind === "message") {
-      item = messageItem(o.id, o.text);
-      out += this.ev("response.output_text.done", { ...at, content_index: 0, text: o.text, logprobs: [] });
-      out += this.ev("response.content_part.done", { ...at, content_index: 0, part: { ...TEXT_PART, text: o.text } });
+      item = messageItem(o.id, o.parts.map(contentPart));
+      out += this.closePart(o);
     } else if (o.kind === "reasoning") {
       item = reasoningItem(o.id, { type: "thinking", text: o.text, signature: o.signature || undefined });
       out += this.ev("response.reasoning_summary_text.done", { ...at, summary_index: 0, text: o.text });

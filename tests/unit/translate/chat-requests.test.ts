@@ -42,7 +42,6 @@ describe("OpenAI chat request → Anthropic messages", () => {
     top_p: 0.9,
     stop: "END",
     user: "user-42",
-    response_format: { type: "json_object" },
     stream: true,
     stream_options: { include_usage: true },
     metadata: { litellm: "x" },
