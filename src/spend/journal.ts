@@ -1,5 +1,4 @@
-import { readdirSync, renameSync, statSync } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
+import { close, fdatasync, open, readdirSync, renameSync, statSync, unlink, write } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
@@ -15,7 +14,7 @@ export const JOURNAL_COMMIT_MS = 100;
 export interface Segment {
   readonly name: string;
   pending: SpendEvent[];
-  fh?: FileHandle;
+  fd?: number;
   /** Cut: no more appends. */
   ended: boolean;
   /** Its events are in Postgres or a spill file; the file goes. */
@@ -108,7 +107,7 @@ export class SpendJournal {
     this.timer = undefined;
     await this.committing;
     await this.commit();
-    for (const s of this.segments) await s.fh?.close().catch(() => {});
+    for (const s of this.segments) if (s.fd !== undefined) await io.close(s.fd).catch(() => {});
   }
 
   private newSegment(): Segment {
@@ -136,9 +135,9 @@ export class SpendJournal {
       try {
         if (s.dropped) await this.remove(s);
         else if (s.pending.length) await this.write(s);
-        else if (s.ended && s.fh) {
-          await s.fh.close();
-          s.fh = undefined;
+        else if (s.ended && s.fd !== undefined) {
+          await io.close(s.fd);
+          s.fd = undefined;
         }
       } catch (e) {
         const msg = (e as Error).message;
@@ -156,12 +155,12 @@ export class SpendJournal {
     const { text, skipped } = jsonLines(batch);
     if (skipped) this.log.error(`${skipped} spend events could not be serialized for the journal; they are still queued`);
     try {
-      if (!s.fh) {
-        s.fh = await open(join(this.dir, s.name), "a");
+      if (s.fd === undefined) {
+        s.fd = await io.open(join(this.dir, s.name));
         s.created = true;
       }
-      await s.fh.write(text);
-      await s.fh.datasync();
+      await io.write(s.fd, Buffer.from(text));
+      await io.fdatasync(s.fd);
     } catch (e) {
       if (!s.dropped) s.pending = batch.concat(s.pending);
       throw e;
@@ -169,16 +168,34 @@ export class SpendJournal {
   }
 
   private async remove(s: Segment): Promise<void> {
-    await s.fh?.close();
-    s.fh = undefined;
+    if (s.fd !== undefined) await io.close(s.fd);
+    s.fd = undefined;
     if (s.created) {
-      await unlink(join(this.dir, s.name)).catch((e: NodeJS.ErrnoException) => {
+      await io.unlink(join(this.dir, s.name)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
       });
     }
     this.segments.splice(this.segments.indexOf(s), 1);
   }
 }
+
+const done = (resolve: () => void, reject: (e: Error) => void) => (e: Error | null) => (e ? reject(e) : resolve());
+
+/**
+ * File I/O on the thread pool. Bun runs `fs/promises` `FileHandle.datasync()` on the calling thread
+ * (measured: 66 ms of blocked event loop for one fsync); the callback forms do not block.
+ */
+const io = {
+  open: (path: string) => new Promise<number>((resolve, reject) => open(path, "a", (e, fd) => (e ? reject(e) : resolve(fd)))),
+  write: async (fd: number, buf: Buffer): Promise<void> => {
+    for (let off = 0; off < buf.length; ) {
+      off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+    }
+  },
+  fdatasync: (fd: number) => new Promise<void>((resolve, reject) => fdatasync(fd, done(resolve, reject))),
+  close: (fd: number) => new Promise<void>((resolve, reject) => close(fd, done(resolve, reject))),
+  unlink: (path: string) => new Promise<void>((resolve, reject) => unlink(path, done(resolve, reject))),
+};
 
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
