@@ -31,7 +31,8 @@ const instance = () => `${encodeURIComponent(hostname())}-${process.pid}-${Date.
  * segment file named after this process (`journal-<host>-<pid>-<start>-<n>.journal`). The tracker cuts
  * a segment whenever it takes its queue for a write and drops it once those events are in Postgres
  * or a spill file, so the journal only ever holds the last batch window. A segment whose process is
- * gone (a `kill -9`, a power cut) is renamed at the next start into a spill file and replayed.
+ * gone (a `kill -9`, a power cut) is renamed into a spill file and replayed, by the next start or by
+ * another instance sharing the directory before its next flush.
  */
 export class SpendJournal {
   private readonly id = instance();
