@@ -61,7 +61,7 @@ const ORG_FIELDS = ["organization_id", "organization_alias", "budget_id", "model
 const LLM_FIELDS = ["model", "messages", "max_tokens", "stream", "metadata", "user", "tools", "temperature", "input", "system", "stream_options", "n", "litellm_session_id"];
 
 /** Every POST route that stores a body, with the fields it reads and a base body that reaches the SQL. */
-function fieldRoutes(): Array<{ path: string; fields: string[]; base: () => Record<string, unknown> }> {
+function fieldRoutes(): Array<{ path: string; fields: string[]; base: () => Record<string, unknown>; method?: string }> {
   let n = 0;
   const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${n++}`;
   return [
@@ -88,6 +88,14 @@ function fieldRoutes(): Array<{ path: string; fields: string[]; base: () => Reco
     { path: "/budget/delete", fields: ["id", "budget_id"], base: () => ({}) },
     { path: "/organization/new", fields: ORG_FIELDS, base: () => ({ organization_alias: uniq("org") }) },
     { path: "/organization/info", fields: ["organization_id"], base: () => ({}) },
+    { path: "/organization/update", method: "PATCH", fields: ORG_FIELDS, base: () => ({ organization_id: "org-fixed" }) },
+    { path: "/organization/member_add", fields: ["organization_id", "member", "max_budget_in_organization"], base: () => ({ organization_id: "org-fixed", member: { role: "internal_user", user_id: uniq("om") } }) },
+    { path: "/organization/member_update", method: "PATCH", fields: ["organization_id", "user_id", "user_email", "role", "max_budget_in_organization"], base: () => ({ organization_id: "org-fixed", user_id: "user-fixed" }) },
+    { path: "/organization/member_delete", method: "DELETE", fields: ["organization_id", "user_id", "user_email"], base: () => ({ organization_id: "org-fixed", user_id: "nobody" }) },
+    { path: "/organization/delete", method: "DELETE", fields: ["organization_ids"], base: () => ({}) },
+    { path: "/team/member_update", fields: ["team_id", "user_id", "user_email", "role", "max_budget_in_team", "tpm_limit", "rpm_limit"], base: () => ({ team_id: "team-fixed", user_id: "user-fixed" }) },
+    { path: "/global/spend/end_users", fields: ["api_key", "startTime", "endTime"], base: () => ({}) },
+    { path: "/spend/calculate", fields: ["model", "messages", "completion_response"], base: () => ({ model: "gpt-test", messages: [{ role: "user", content: "hi" }] }) },
     { path: "/model/new", fields: ["model_name", "litellm_params", "model_info"], base: () => ({ model_name: uniq("model"), litellm_params: { model: "openai/x", api_base: `${fake.url}/v1`, api_key: "k" } }) },
     { path: "/model/update", fields: ["model_name", "litellm_params", "model_info"], base: () => ({ model_info: { id: "no-such-model" } }) },
     { path: "/model/delete", fields: ["id"], base: () => ({}) },
@@ -132,7 +140,13 @@ function queryCases(runId: string): Case[] {
       q(`/key/info?key=${v}`), q(`/key/list?user_id=${v}&team_id=${v}&key_alias=${v}&key_hash=${v}&sort_by=${v}&page=${v}&size=${v}`),
       q(`/team/info?team_id=${v}`), q(`/user/info?user_id=${v}`), q(`/customer/info?end_user_id=${v}`), q(`/organization/info?organization_id=${v}`),
       q(`/spend/logs?api_key=${v}&request_id=${v}&user_id=${v}`), q(`/global/spend/report?start_date=${v}&end_date=${v}&group_by=${v}`),
-      q(`/model/info?litellm_model_id=${v}`), q(`/model_group/info?model_group=${v}`),
+      q(`/model/info?litellm_model_id=${v}`), q(`/model_group/info?model_group=${v}`), q(`/v2/model/info?model=${v}&search=${v}&sortBy=${v}&page=${v}&size=${v}`),
+      q(`/global/spend/keys?limit=${v}`), q(`/global/spend/models?limit=${v}`), q(`/global/spend/teams?start_date=${v}&end_date=${v}&limit=${v}&offset=${v}`),
+      q(`/organization/list?org_id=${v}&org_alias=${v}`),
+      ...["user", "team", "organization"].flatMap((e) => [
+        q(`/${e}/daily/activity?start_date=${v}&end_date=${v}&page=${v}&page_size=${v}&model=${v}&api_key=${v}&team_ids=${v}&organization_ids=${v}&user_id=${v}`),
+        q(`/${e}/daily/activity?start_date=2024-01-01&end_date=2024-01-02&page=${v}&page_size=${v}&model=${v}&api_key=${v}&team_ids=${v}&user_id=${v}`),
+      ]),
       q(`/api/runs/${v}`), q(`/api/runs/${v}/events`), q(`/api/runs/${v}/artifacts`), q(`/api/runs/${v}/artifacts/${v}`), q(`/api/runs?limit=${v}&agent_id=${v}&status=${v}`),
       q(`/api/sessions/${v}`), q(`/api/sessions?limit=${v}&agent_id=${v}`), q(`/api/vault/secrets/${v}`), q(`/api/agents/${v}`),
       q(`/api/agents/hostile/memory?version=${v}&session_id=${v}`), q(`/api/runs/${runId}/artifacts/${v}`), q(`/api/runs/${runId}/artifacts/out/${v}/x${v}.txt`),
@@ -147,6 +161,11 @@ function queryCases(runId: string): Case[] {
     q("/global/spend/report?start_date=2024-13-01&end_date=2024-13-02"),
     q("/global/spend/report?start_date=0001-01-01&end_date=9999-12-31"),
     q("/key/list?page=99999999999999999999&size=1e999"),
+    q("/global/spend/teams?start_date=2024-02-31&end_date=2024-03-01&limit=-1&offset=-5"),
+    q("/global/spend/keys?limit=99999999999999999999"),
+    q("/user/daily/activity?start_date=2024-02-31&end_date=2024-03-01"),
+    q("/user/daily/activity?start_date=0001-01-01&end_date=9999-12-31&page=-1&page_size=1e999"),
+    q("/team/daily/activity?start_date=2024-01-01&end_date=2024-01-02&page=99999999999999999999"),
     q("/api/runs?limit=-5"),
     q("/api/agents/hostile/memory?version=99999999999999999999"),
     q("/api/agents/hostile/memory?version=-1.5"),
@@ -257,6 +276,7 @@ beforeAll(async () => {
   await admin("/user/new", { user_id: "user-fixed", auto_create_key: false });
   await admin("/customer/new", { user_id: "cust-fixed" });
   await admin("/budget/new", { budget_id: "budget-fixed" });
+  await admin("/organization/new", { organization_id: "org-fixed", organization_alias: "org-fixed" });
   keyHash = String((await admin("/key/generate", { user_id: "user-fixed" })).token);
   regenHash = String((await admin("/key/generate", { user_id: "user-fixed" })).token);
   userlessKey = String((await admin("/key/generate", {})).key);
@@ -272,7 +292,7 @@ describe("hostile input", () => {
   test("every stored field of every JSON route, set to a wrong type or a string Postgres cannot store, gets a 2xx or a 4xx", async () => {
     const cases: Case[] = [];
     for (const r of fieldRoutes()) {
-      for (const f of r.fields) for (const v of [...WRONG_TYPES, ...HOSTILE_STRINGS]) cases.push({ method: "POST", path: r.path, body: { ...r.base(), [f]: v } });
+      for (const f of r.fields) for (const v of [...WRONG_TYPES, ...HOSTILE_STRINGS]) cases.push({ method: r.method ?? "POST", path: r.path, body: { ...r.base(), [f]: v } });
     }
     const failures = await runAll(cases);
     console.log(`${cases.length} field cases, ${failures.length} failed`);
@@ -281,7 +301,7 @@ describe("hostile input", () => {
 
   test("whole bodies (100,000-deep nesting, NUL characters, lone surrogates, non-objects) on every JSON route get a 4xx", async () => {
     const cases: Case[] = [];
-    for (const r of fieldRoutes()) for (const b of HOSTILE_BODIES) cases.push({ method: "POST", path: r.path, body: b });
+    for (const r of fieldRoutes()) for (const b of HOSTILE_BODIES) cases.push({ method: r.method ?? "POST", path: r.path, body: b });
     const failures = await runAll(cases);
     console.log(`${cases.length} body cases, ${failures.length} failed`);
     expect(failures).toEqual([]);
