@@ -367,6 +367,8 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     hostname: "127.0.0.1",
     idleTimeout: 0,
     maxRequestBodySize: 256 * 1024 * 1024,
+    // A request the fake cannot handle (a body nested too deeply to walk) is refused as a provider would.
+    error: (e) => Response.json({ error: { message: `fake: request not understood: ${e.message}`, type: "invalid_request_error" } }, { status: 400 }),
     async fetch(req) {
       const url = new URL(req.url);
       const path = url.pathname;
