@@ -18,5 +18,6 @@ export function lazyUiRoutes(deps: UiDeps) {
     const forward = async (c: { req: { raw: Request }; env: unknown }) => (await load()).fetch(c.req.raw, c.env);
     app.all("/ui", forward);
     app.all("/ui/*", forward);
+    app.post("/login", forward);
   };
 }

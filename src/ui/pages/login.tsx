@@ -1,7 +1,9 @@
 /** @jsxImportSource hono/jsx */
-import type { Context } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import type { Context, Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { GatewayError } from "../../errors.ts";
+import { errorResponse } from "../../http/error-response.ts";
 import { safeNext, type Form, type UiModule } from "../context.ts";
 import { authenticateKey, crossSite, html, rejected } from "../guard.tsx";
 import { Csrf, Page } from "../layout.tsx";
@@ -85,5 +87,37 @@ export function registerLogout({ ui }: UiModule): void {
   ui.post("/logout", (c) => {
     clearSession(c);
     return c.redirect("/ui/login", 303);
+  });
+}
+
+const sameText = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+const loginError = (status: number, message: string, param: string) => errorResponse(new GatewayError(status, message, { type: "auth_error", param }), "openai");
+
+/**
+ * LiteLLM's form login at `/login` (`login_utils.authenticate_user`): `UI_USERNAME` (default `admin`)
+ * with `UI_PASSWORD` (default the master key) opens an admin session and redirects to the UI. A user's
+ * email and password (LiteLLM's invite-link login) is not supported: it gets LiteLLM's 401.
+ */
+export function registerFormLogin(mount: Hono, rt: UiModule["rt"]): void {
+  mount.post("/login", async (c) => {
+    const runtime = rt();
+    const master = runtime.config.masterKey;
+    if (!master) {
+      return loginError(500, "Master Key not set for Proxy. Please set Master Key to use Admin UI. Set `LITELLM_MASTER_KEY` in .env or set general_settings:master_key in config.yaml.", "master_key");
+    }
+    if (crossSite(c)) return rejected(c, 403, "Request rejected", "Log in from the gateway's own page.");
+    const form = (await c.req.parseBody()) as Form;
+    const field = (v: unknown) => (typeof v === "string" ? v : "");
+    const env = runtime.config.env;
+    if (!sameText(field(form.username), env.UI_USERNAME ?? "admin") || !sameText(field(form.password), env.UI_PASSWORD ?? master)) {
+      return loginError(401, "Invalid credentials used to access UI.\nCheck 'UI_USERNAME', 'UI_PASSWORD' in .env file", "invalid_credentials");
+    }
+    writeSession(c, sealerFor(master), newSession(master));
+    return c.redirect("/ui", 303);
   });
 }
