@@ -54,7 +54,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   try {
     routed = await rt.router.execute<AttemptResult>(
       resolved,
-      { numRetries, clientFallbacks: clientFallbacks(req.body) },
+      { numRetries, clientFallbacks: clientFallbacks(req.body), allowedModelRegion: req.auth.allowedModelRegion },
       (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
   } catch (e) {

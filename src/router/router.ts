@@ -20,12 +20,16 @@ export interface RouterSettings {
   fallbacks: Map<string, string[]>;
   contextWindowFallbacks: Map<string, string[]>;
   contentPolicyFallbacks: Map<string, string[]>;
+  /** `enable_pre_call_checks`: deployments outside the caller's `allowed_model_region` are skipped. */
+  preCallChecks?: boolean;
 }
 
 export interface CallOptions {
   numRetries?: number;
   /** Client-side `fallbacks` from the request body; they take precedence over configured ones. */
   clientFallbacks?: string[];
+  /** The end user's `allowed_model_region`. */
+  allowedModelRegion?: string;
 }
 
 export interface AttemptInfo {
@@ -122,16 +126,29 @@ export class Router {
     );
   }
 
+  /** LiteLLM's pre-call region check (`is_region_allowed`): only deployments whose `region_name` is the allowed one. */
+  private inRegion(resolved: Resolved, region: string | undefined): Resolved {
+    if (!region || !this.settings.preCallChecks) return resolved;
+    const deployments = resolved.deployments.filter((d) => d.params.region_name === region);
+    if (deployments.length) return { ...resolved, deployments };
+    throw new GatewayError(
+      429,
+      `No deployments available for selected model, Try again in ${this.settings.cooldownTimeS} seconds. Passed model=${resolved.requested}. pre-call-checks=True, allowed_model_region=${region}`,
+      { kind: "RateLimitError", type: "None" },
+    );
+  }
+
   private healthyCount(resolved: Resolved, tried: Set<string>): number {
     return healthyDeployments(resolved.deployments, this.state).filter((d) => !tried.has(d.id)).length;
   }
 
   private async withRetries<T>(
-    resolved: Resolved,
+    group: Resolved,
     opts: CallOptions,
     attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
     counters: { retries: number; fallbacks: number },
   ): Promise<{ result: T; deployment: Deployment; resolved: Resolved }> {
+    const resolved = this.inRegion(group, opts.allowedModelRegion);
     const tried = new Set<string>();
     let maxRetries: number | undefined;
     for (let n = 0; ; n++) {
