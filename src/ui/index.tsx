@@ -51,7 +51,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
     rt().log.error("ui page failed", { path: c.req.path, error: e.message });
     return rejected(c, 500, "Something went wrong", "The page could not be rendered; the gateway log has the details.");
   });
-  registerFormLogin(mount, rt);
+  registerFormLogin(mount, rt, deps);
   mount.get("/ui/", (c) => c.redirect("/ui", 301));
   mount.route("/ui", ui);
 }
