@@ -30,6 +30,8 @@ export interface CallOptions {
   clientFallbacks?: string[];
   /** The end user's `allowed_model_region`. */
   allowedModelRegion?: string;
+  /** `mock_testing_rate_limit_error`: the first try fails with a RateLimitError before any deployment is called. */
+  mockRateLimitError?: boolean;
 }
 
 export interface AttemptInfo {
@@ -44,6 +46,8 @@ export interface Routed<T> {
   resolved: Resolved;
   retries: number;
   fallbacks: number;
+  /** The retries the answering deployment allowed (`x-litellm-max-retries`). */
+  maxRetries: number;
 }
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -71,6 +75,7 @@ export class Router {
   ): Promise<Routed<T>> {
     const counters = { retries: 0, fallbacks: 0 };
     try {
+      if (opts.mockRateLimitError) this.mockRateLimitError(resolved, opts, counters);
       const out = await this.withRetries(resolved, opts, attempt, counters);
       return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
     } catch (first) {
@@ -94,6 +99,16 @@ export class Router {
       last.headers["x-litellm-attempted-fallbacks"] = String(counters.fallbacks);
       throw last;
     }
+  }
+
+  /** LiteLLM raises the mock error inside its retry loop: retried when the group allows retries, else the fallbacks see it. */
+  private mockRateLimitError(resolved: Resolved, opts: CallOptions, counters: { retries: number }): void {
+    const allowed = opts.numRetries ?? resolved.deployments[0]?.maxRetries ?? this.settings.numRetries;
+    if (allowed > 0) {
+      counters.retries++;
+      return;
+    }
+    throw new GatewayError(429, `This is a mock exception for model=${resolved.group}, to trigger a rate limit error.`, { kind: "RateLimitError" });
   }
 
   private fallbackChain(resolved: Resolved, kind: ErrorKind, opts: CallOptions): string[] {
@@ -147,7 +162,7 @@ export class Router {
     opts: CallOptions,
     attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
     counters: { retries: number; fallbacks: number },
-  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved }> {
+  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved; maxRetries: number }> {
     const resolved = this.inRegion(group, opts.allowedModelRegion);
     const tried = new Set<string>();
     let maxRetries: number | undefined;
@@ -171,7 +186,7 @@ export class Router {
       try {
         const result = await attempt(d, { resolved, release });
         this.state.recordSuccess(d.id, performance.now() - started);
-        return { result, deployment: d, resolved };
+        return { result, deployment: d, resolved, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
       } catch (e) {
         release();
         const err = asGatewayError(e);
