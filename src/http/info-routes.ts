@@ -17,7 +17,7 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
   app.get("/health/liveliness", alive);
   app.get("/health/liveness", alive);
   const readiness = (detail: Record<string, unknown> = {}) => {
-    const extra = health();
+    const { status, ...extra } = health();
     return Response.json(
       {
         status: "healthy",
@@ -29,8 +29,8 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
         last_updated: new Date().toISOString(),
         ...extra,
       },
-      // LiteLLM answers 503 when its database health check fails.
-      { status: extra.status === "unhealthy" ? 503 : 200 },
+      // LiteLLM answers 503 when its database health check fails (its body still says "healthy").
+      { status: status === "unhealthy" ? 503 : 200 },
     );
   };
   app.get("/health/readiness", () => readiness());
