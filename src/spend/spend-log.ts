@@ -159,6 +159,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     attempted_retries: rec.retries,
     attempted_fallbacks: rec.fallbacks,
     litellm_call_id: req.callId,
+    ...(req.clientCallId !== undefined && { client_call_id: req.clientCallId }),
     client,
   };
   if (rec.error) {
