@@ -108,8 +108,8 @@ async function main(): Promise<number> {
   const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench", opts.keyLimits));
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
   if (base) {
-    const key = "note" in db ? undefined : await generateKey(lr.port, "bench-baseline", opts.keyLimits);
-    candidates.push({ ...litellmSubjects(base.proc, base.port, key)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
+    const baseKey = "note" in db ? undefined : await generateKey(base.port, "bench-baseline", opts.keyLimits);
+    candidates.push({ ...litellmSubjects(base.proc, base.port, baseKey)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
   }
   if (!opts.skip.has("translate")) {
     const why = await probe(translate!.target("zero", false));

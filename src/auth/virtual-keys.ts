@@ -18,7 +18,7 @@ import {
 import { abbreviateKey } from "./hash.ts";
 import type { AuthCache } from "./key-cache.ts";
 import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
-import { limitDescriptors } from "./limit-descriptors.ts";
+import { endUserDescriptors, limitDescriptors } from "./limit-descriptors.ts";
 import { checkKeyModel, checkTeamModel, checkUserModel, type ModelCatalog } from "./model-access.ts";
 import { checkAllowedRoutes } from "./routes.ts";
 import type { AuthContext } from "./types.ts";
@@ -146,10 +146,10 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       key: rec,
       metadata: rec.metadata,
       endUserId: facts.endUser,
+      allowedModelRegion: endUser?.allowedModelRegion,
       keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
     };
-    const admitted = facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
-    if (admitted) {
+    if (this.limited(facts, catalog)) {
       const limits = limitDescriptors(rec, endUser, facts.model!);
       const lines = budgets ? this.budgetLines(rec, endUser, facts.model!) : [];
       const tagged = budgets && !!this.d.tagBudgets?.any;
@@ -176,6 +176,29 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       out.push({ id: "global", entity: "Proxy=litellm-proxy", max: global.max, spend: { get value() { return global.spend(); } }, atMax: true, shared: false });
     }
     return out;
+  }
+
+  /**
+   * LiteLLM reads the end user (body `user`) before it tells the master key apart, so the master key's
+   * calls meet that end user's budget and rate limits too (`get_end_user_object`, the v3 limiter).
+   */
+  async masterWithEndUser(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext> {
+    if (!facts.endUser || !facts.isLLMRoute) return ctx;
+    const endUser = await this.endUserRecord(facts.endUser);
+    const out: AuthContext = { ...ctx, endUserId: facts.endUser, allowedModelRegion: endUser?.allowedModelRegion };
+    if (!endUser) return out;
+    const budgets = !(facts.model && this.d.isZeroCost(facts.model));
+    if (budgets) checkEndUserBudget(endUser);
+    if (this.limited(facts, this.d.catalog())) {
+      const limits = endUserDescriptors(endUser);
+      const line = budgets ? endUserBudgetLine(endUser) : undefined;
+      if (limits.length || line) out.admission = { plan: { limits, budgets: line ? [line] : [] } };
+    }
+    return out;
+  }
+
+  private limited(facts: RequestFacts, catalog: ModelCatalog): boolean {
+    return facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
   }
 
   /** The cached record; a stale one is returned at once and refreshed in the background. */

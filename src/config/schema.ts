@@ -60,6 +60,7 @@ export const LitellmParamsSchema = v.looseObject({
   aws_secret_access_key: o(str),
   aws_session_token: o(str),
   aws_region_name: o(str),
+  region_name: o(str),
   aws_bedrock_runtime_endpoint: o(str),
   aws_profile_name: o(str),
   aws_role_name: o(str),

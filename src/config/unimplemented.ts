@@ -18,7 +18,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "stream_timeout", "max_retries", "num_retries", "rpm", "tpm", "weight", "order", "max_parallel_requests",
     "cooldown_time", "extra_headers", "mock_response", "input_cost_per_token", "output_cost_per_token",
     "cache_read_input_token_cost", "cache_creation_input_token_cost", "drop_params", "litellm_credential_name",
-    "tags", "use_in_pass_through",
+    "tags", "use_in_pass_through", "region_name",
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
     "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_role_name", "aws_session_name",
     "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id", "vertex_project", "vertex_location", "vertex_credentials", "model_id",

@@ -9,6 +9,7 @@ export const LITELLM_ONLY_FIELDS = [
   "mock_testing_rate_limit_error",
   "mock_testing_context_window_fallbacks",
   "mock_testing_content_policy_fallbacks",
+  "mock_timeout",
   "context_window_fallback_dict",
   "litellm_metadata",
   "caching",

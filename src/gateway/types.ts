@@ -17,7 +17,10 @@ export interface LLMRequest {
   headers: Headers;
   query: string;
   signal: AbortSignal;
+  /** The gateway's own id of this call: the spend row's key, never chosen by the client. */
   callId: string;
+  /** The client's `x-litellm-call-id`, kept in the spend row's metadata only. */
+  clientCallId?: string;
   startMs: number;
   startPerf: number;
   auth: AuthContext;
