@@ -106,7 +106,7 @@ export async function attempt(
     throw upstreamError(d, res.status, text, res.headers);
   }
   const headers = rateLimitHeaders(res.headers);
-  const rt = provider.responseTransform;
+  const rt = provider.responseTransformFor ? provider.responseTransformFor(protocol) : provider.responseTransform;
   const contentType = res.headers.get("content-type") ?? "";
   const isStream = contentType.includes("text/event-stream") || (!!rt?.streamContentType && contentType.includes(rt.streamContentType));
 
