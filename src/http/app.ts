@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Runtime } from "../runtime.ts";
 import { registerInfoRoutes } from "./info-routes.ts";
 import { registerLLMRoutes } from "./llm-routes.ts";
+import { registerMediaRoutes } from "./media-routes.ts";
 
 export interface AppOptions {
   health?: () => Record<string, unknown>;
@@ -13,6 +14,7 @@ export interface AppOptions {
 export function createApp(rt: () => Runtime, opts: AppOptions = {}): Hono {
   const app = new Hono();
   registerLLMRoutes(app, rt);
+  registerMediaRoutes(app, rt);
   registerInfoRoutes(app, rt, opts.health);
   for (const ext of opts.extend ?? []) ext(app, rt);
   app.notFound(() => Response.json({ detail: "Not Found" }, { status: 404 }));

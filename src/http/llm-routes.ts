@@ -9,7 +9,7 @@ import type { Runtime } from "../runtime.ts";
 import { errorResponse, shapeFor } from "./error-response.ts";
 import { clientIp, readJsonBody } from "./parse.ts";
 
-interface Endpoint {
+export interface Endpoint {
   protocol: Protocol;
   callType: string;
 }
@@ -68,7 +68,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   };
 }
 
-function handler(rt: () => Runtime, ep: Endpoint) {
+export function handler(rt: () => Runtime, ep: Endpoint) {
   return async (c: Context) => {
     const runtime = rt();
     try {

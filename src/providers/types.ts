@@ -90,7 +90,7 @@ export interface Provider {
   /** Optional: convert a provider-native response/stream to `preferred` (Gemini, Bedrock). */
   readonly responseTransform?: {
     /** Absent when JSON answers are already in the protocol (Bedrock invoke returns Anthropic JSON). */
-    json?(body: unknown, model: string): unknown;
+    json?(body: unknown, model: string, request: Record<string, unknown>): unknown;
     stream(model: string): TransformStream<Uint8Array, Uint8Array>;
     /** A non-SSE streaming content type this transform decodes (AWS event-stream). */
     streamContentType?: string;

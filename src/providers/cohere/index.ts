@@ -1,14 +1,14 @@
 import type { BuildContext, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { joinUrl, parseBody, upstreamErrorMessage } from "../util.ts";
 import { chatToCohere, cohereStreamToChat, cohereToChat } from "./chat.ts";
-import { cohereToEmbeddings, embeddingsToCohere, rerankToCohere } from "./embed-rerank.ts";
+import { cohereToEmbeddings, embeddingsToCohere, rerankToCohere, withDocuments } from "./embed-rerank.ts";
 
 const identity = () => new TransformStream<Uint8Array, Uint8Array>();
 
 const CALLS: Partial<Record<Protocol, { path: string; body: (b: Record<string, unknown>) => Record<string, unknown>; answers: NonNullable<Provider["responseTransform"]> }>> = {
   "openai-chat": { path: "/v2/chat", body: chatToCohere, answers: { json: cohereToChat, stream: cohereStreamToChat } },
   "openai-embeddings": { path: "/v2/embed", body: embeddingsToCohere, answers: { json: cohereToEmbeddings, stream: identity } },
-  rerank: { path: "/v2/rerank", body: rerankToCohere, answers: { stream: identity } },
+  rerank: { path: "/v2/rerank", body: rerankToCohere, answers: { json: (answer, _model, request) => withDocuments(answer as Record<string, unknown>, request), stream: identity } },
 };
 
 function trimBase(apiBase: string): string {
