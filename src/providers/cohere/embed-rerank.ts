@@ -3,20 +3,24 @@ import { num, obj, objs, str, type Obj } from "../../translate/json.ts";
 /** OpenAI embeddings → Cohere `POST /v2/embed`; v3+ models need an `input_type` (LiteLLM's default). */
 export function embeddingsToCohere(b: Obj): Obj {
   const texts = Array.isArray(b.input) ? b.input : [b.input];
-  const out: Obj = { model: b.model, texts, input_type: str(b.input_type) ?? "search_document", embedding_types: [b.encoding_format === "base64" ? "base64" : "float"] };
+  const out: Obj = { model: b.model, texts, input_type: str(b.input_type) ?? "search_document", embedding_types: ["float"] };
   if (num(b.dimensions) !== undefined) out.output_dimension = b.dimensions;
   return out;
 }
 
-export function cohereToEmbeddings(body: unknown, model: string): Obj {
+/** OpenAI's `base64` encoding: the float32 little-endian bytes of the vector. */
+const base64Of = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString("base64");
+
+export function cohereToEmbeddings(body: unknown, model: string, request: Obj): Obj {
   const b = obj(body);
   const e = obj(b.embeddings);
-  const vectors = (Array.isArray(e.float) ? e.float : Array.isArray(e.base64) ? e.base64 : Array.isArray(b.embeddings) ? b.embeddings : []) as unknown[];
+  const vectors = (Array.isArray(e.float) ? e.float : Array.isArray(b.embeddings) ? b.embeddings : []) as number[][];
   const tokens = num(obj(obj(b.meta).billed_units).input_tokens) ?? 0;
+  const encode = request.encoding_format === "base64" ? base64Of : (v: number[]) => v;
   return {
     object: "list",
     model,
-    data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+    data: vectors.map((v, index) => ({ object: "embedding", index, embedding: encode(v) })),
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
 }
