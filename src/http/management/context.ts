@@ -30,6 +30,9 @@ export const isAdmin = isProxyAdmin;
 
 export const requireAdmin = requireProxyAdmin;
 
+/** LiteLLM's `_user_has_admin_view`: proxy admins and proxy admin viewers read everything. */
+export const hasAdminView = (a: AuthContext) => isAdmin(a) || a.role === "proxy_admin_viewer";
+
 const NO_DB = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
 async function readBody(c: Context): Promise<Row> {
@@ -55,13 +58,14 @@ export function route(
   method: Method,
   path: string,
   handler: MgmtHandler,
-  opts: { admin?: boolean } = {},
+  /** `selfManaged`: the handler runs LiteLLM's own checks for this route (org RBAC, `get_spend_routes`, self-managed routes) instead of the route check. */
+  opts: { admin?: boolean; selfManaged?: boolean } = {},
 ): void {
   app[method](path, async (c) => {
     const runtime = rt();
     try {
       const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-      checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
+      if (!opts.selfManaged) checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
       if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
@@ -75,6 +79,13 @@ export function route(
       return errorResponse(e instanceof GatewayError ? e : httpError(500, (e as Error).message), "openai");
     }
   });
+}
+
+/** Refuses a caller of a self-managed route the way LiteLLM's route check would, when the handler's own checks do not let it in. */
+export function refuse(m: Mgmt): never {
+  checkManagementRoute(m.auth, m.c.req.method, m.c.req.path, m.query);
+  requireAdmin(m.auth, m.c.req.method, m.c.req.path);
+  throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
 }
 
 /** Who deleted, for LiteLLM's `Deleted*` archive rows. */
