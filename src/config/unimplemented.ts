@@ -11,6 +11,8 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "environment_variables",
     "credential_list",
     "agents",
+    "default_vertex_config",
+    "files_settings",
   ]),
   model_list: new Set(["model_name", "litellm_params", "model_info"]),
   litellm_params: new Set([
@@ -45,7 +47,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "require_auth_for_metrics_endpoint",
   ]),
   general_settings: new Set([
-    "master_key", "database_url", "database_connection_pool_limit", "database_connection_timeout",
+    "master_key", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
     "allow_requests_on_db_unavailable", "store_model_in_db", "db_model_poll_interval_seconds", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
     "disable_spend_updates", "disable_reset_budget", "max_request_size_mb", "litellm_key_header_name",
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",

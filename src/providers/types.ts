@@ -32,11 +32,22 @@ export type RequestBytes = string | Uint8Array<ArrayBuffer>;
 
 export interface UpstreamRequest {
   url: string;
-  method: "POST" | "GET" | "PUT" | "DELETE";
+  method: "POST" | "GET" | "PUT" | "DELETE" | "PATCH";
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer>;
   /** A shorter wait than the deployment's timeout (cloud metadata endpoints that may not exist). */
   timeoutMs?: number;
+}
+
+/** A client's request to a provider pass-through route (`/anthropic/*`, `/bedrock/*`, ...) as received. */
+export interface PassthroughCall {
+  method: string;
+  /** The path after the route's prefix, with its leading slash: `/v1/messages`. */
+  path: string;
+  /** The query string with its `?`, or "". */
+  query: string;
+  headers: Headers;
+  body?: Uint8Array<ArrayBuffer>;
 }
 
 export interface BuildContext {
@@ -85,6 +96,11 @@ export interface Provider {
   readonly preferred: Protocol;
   /** Some providers need the body rewritten or signed (Gemini, Bedrock); most pass it through. */
   buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): UpstreamRequest | Promise<UpstreamRequest>;
+  /**
+   * The provider's own API reached through LiteLLM's pass-through route: the client's path and body
+   * sent to the provider's base with the gateway's credentials (a key header, SigV4, an OAuth token).
+   */
+  passthrough?(t: Target, call: PassthroughCall, ctx: BuildContext): UpstreamRequest | Promise<UpstreamRequest>;
   /** Turns a non-2xx upstream body into a readable message. */
   errorMessage?(status: number, body: string): string;
   /** Optional: convert a provider-native response/stream to `preferred` (Gemini, Bedrock). */

@@ -1,5 +1,6 @@
 import { OPENAI_PATHS } from "../openai/index.ts";
-import type { BuildContext, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
@@ -37,6 +38,12 @@ export const azure: Provider = {
     if (typeof adToken === "string" && adToken) headers.authorization = `Bearer ${adToken}`;
     if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
     return { url, method: "POST", headers, body };
+  },
+  passthrough(t: Target, call: PassthroughCall): UpstreamRequest {
+    const auth: Record<string, string> = t.apiKey ? { "api-key": t.apiKey } : {};
+    const adToken = t.params.azure_ad_token;
+    if (typeof adToken === "string" && adToken) auth.authorization = `Bearer ${adToken}`;
+    return passthroughRequest(`${trimBase(t.apiBase)}${call.path}${call.query}`, call, forwardedHeaders(call, t, auth));
   },
   errorMessage: upstreamErrorMessage,
 };

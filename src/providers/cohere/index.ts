@@ -1,4 +1,5 @@
-import type { BuildContext, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { joinUrl, parseBody, upstreamErrorMessage } from "../util.ts";
 import { chatToCohere, cohereStreamToChat, cohereToChat } from "./chat.ts";
 import { cohereToEmbeddings, embeddingsToCohere, rerankToCohere, withDocuments } from "./embed-rerank.ts";
@@ -36,6 +37,9 @@ function cohereProvider(name: string): Provider {
       return { url: joinUrl(trimBase(t.apiBase), call.path), method: "POST", headers, body: JSON.stringify(call.body(parseBody(body))) };
     },
     responseTransformFor: (protocol) => CALLS[protocol]?.answers,
+    passthrough(t: Target, call: PassthroughCall): UpstreamRequest {
+      return passthroughRequest(passthroughUrl(trimBase(t.apiBase), call.path, call.query), call, forwardedHeaders(call, t, t.apiKey ? { authorization: `Bearer ${t.apiKey}` } : {}));
+    },
     errorMessage: upstreamErrorMessage,
   };
 }

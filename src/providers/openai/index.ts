@@ -1,4 +1,5 @@
-import type { BuildContext, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { joinUrl, upstreamErrorMessage } from "../util.ts";
 
 /** Where each OpenAI API lives under an OpenAI-style base URL. */
@@ -88,6 +89,11 @@ function openAIStyleProvider(spec: OpenAIStyle, native: Set<Protocol>): Provider
       const path = OPENAI_PATHS[protocol];
       if (!path || !native.has(protocol)) throw new Error(`${spec.name} does not serve ${protocol}`);
       return { url: joinUrl(t.apiBase, path), method: "POST", headers: openAIHeaders(t, ctx, spec.keyHeader), body };
+    },
+    passthrough(t: Target, call: PassthroughCall): UpstreamRequest {
+      const auth: Record<string, string> = {};
+      if (t.apiKey) auth[spec.keyHeader ?? "authorization"] = spec.keyHeader ? t.apiKey : `Bearer ${t.apiKey}`;
+      return passthroughRequest(passthroughUrl(t.apiBase, call.path, call.query), call, forwardedHeaders(call, t, auth));
     },
     errorMessage: upstreamErrorMessage,
   };
