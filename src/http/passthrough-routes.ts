@@ -86,7 +86,8 @@ const ROUTES: RouteSpec[] = [
   ),
 ];
 
-function passthroughRequest(c: Context, callType: string, model: string, auth: LLMRequest["auth"], protocol: Protocol): LLMRequest {
+/** The call as the spend log and sinks see it, for routes that do not parse an LLM request. */
+export function plainRequest(c: Context, callType: string, model: string, auth: LLMRequest["auth"], protocol: Protocol): LLMRequest {
   const headers = c.req.raw.headers;
   return {
     protocol,
@@ -126,7 +127,7 @@ function providerRoute(rt: () => Runtime, spec: RouteSpec) {
       const key = spec.keyOf?.(c);
       const headers = key ? new Headers({ authorization: `Bearer ${key}` }) : c.req.raw.headers;
       const auth = await runtime.auth.authenticate(headers, { route: c.req.path, model: plan.checked, isLLMRoute: true });
-      const req = passthroughRequest(c, "pass_through_endpoint", plan.modelGroup ?? plan.model ?? "", auth, spec.shape === "anthropic" ? "anthropic-messages" : "openai-chat");
+      const req = plainRequest(c, "pass_through_endpoint", plan.modelGroup ?? plan.model ?? "", auth, spec.shape === "anthropic" ? "anthropic-messages" : "openai-chat");
       return await runPassthrough(runtime, req, call, plan);
     } catch (e) {
       return errorResponse(e, spec.shape);
@@ -146,7 +147,7 @@ function customRoutes(rt: () => Runtime) {
     try {
       const call = await callOf(c, path.slice(e.path.replace(/\/+$/, "").length), runtime.maxBodyBytes);
       const auth = e.auth === true ? await runtime.auth.authenticate(c.req.raw.headers, { route: path, isLLMRoute: true }) : OPEN_AUTH;
-      const req = passthroughRequest(c, "pass_through_endpoint", e.path, auth, "openai-chat");
+      const req = plainRequest(c, "pass_through_endpoint", e.path, auth, "openai-chat");
       const plan: PassthroughPlan = { provider: customEndpoint(e, runtime.config.env), target: { model: "", apiBase: e.target, params: {} }, costPerRequest: e.cost_per_request ?? undefined, model: e.path };
       return await runPassthrough(runtime, req, call, plan);
     } catch (err) {

@@ -106,7 +106,7 @@ const priceNum = (v: unknown): number | undefined => {
 };
 
 /** A unit price set on the deployment (`litellm_params`, then `model_info`), as LiteLLM lets a config override its map. */
-function configured(d: Deployment, field: keyof UnitPrice): number | undefined {
+function configured(d: Deployment, field: keyof UnitPrice | "input_cost_per_token_batches" | "output_cost_per_token_batches"): number | undefined {
   return priceNum((d.params as Record<string, unknown>)[field]) ?? priceNum((d.info as Record<string, unknown>)[field]);
 }
 
@@ -164,4 +164,15 @@ export function costOf(d: Deployment, upstreamModel: string, u: Usage | undefine
 /** Both prices explicitly set to 0: LiteLLM skips budget checks for such models. */
 export function isZeroCost(d: Deployment): boolean {
   return d.pricing.input === 0 && d.pricing.output === 0;
+}
+
+/**
+ * LiteLLM's `batch_cost_calculator`: a finished batch's tokens at the deployment's
+ * `input_cost_per_token_batches` / `output_cost_per_token_batches`, else half the regular prices.
+ */
+export function batchCostOf(d: Deployment, model: string, u: Usage): number {
+  const regular = unitPrices(d, model, u.promptTokens);
+  const input = configured(d, "input_cost_per_token_batches") ?? regular.input / 2;
+  const output = configured(d, "output_cost_per_token_batches") ?? regular.output / 2;
+  return u.promptTokens * input + u.completionTokens * output;
 }

@@ -16,6 +16,8 @@ setDefaultTimeout(20_000);
 const MASTER = "sk-master-apis";
 const IN = 0.000001;
 const OUT = 0.000002;
+const BATCH_IN = 0.0000005;
+const BATCH_OUT = 0.000001;
 let apis: FakeApis;
 let llm: FakeLLM;
 let db: TestDb;
@@ -39,11 +41,13 @@ beforeAll(async () => {
         { model_name: "omni-moderation-latest", litellm_params: openai("omni-moderation-latest") },
         { model_name: "cohere-rerank", litellm_params: { model: "cohere/rerank-english-v3.0" } },
         { model_name: "jina-rerank", litellm_params: { model: "jina_ai/jina-reranker-v2-base-multilingual", ...tokenPrices } },
+        { model_name: "gpt-batch", litellm_params: openai("gpt-4o-mini", { input_cost_per_token_batches: BATCH_IN, output_cost_per_token_batches: BATCH_OUT }) },
       ],
+      files_settings: [{ custom_llm_provider: "azure", api_base: apis.url, api_key: "az-files-key", api_version: "2024-10-21" }],
       router_settings: { num_retries: 0 },
       general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 0.2 },
     },
-    env: { CODESTRAL_API_BASE: `${apis.url}/v1`, CODESTRAL_API_KEY: "sk-codestral", COHERE_API_BASE: apis.url, COHERE_API_KEY: "co-key", JINA_AI_API_BASE: `${apis.url}/v1`, JINA_AI_API_KEY: "jina-key" },
+    env: { OPENAI_API_BASE: `${apis.url}/v1`, OPENAI_API_KEY: "sk-files-env", CODESTRAL_API_BASE: `${apis.url}/v1`, CODESTRAL_API_KEY: "sk-codestral", COHERE_API_BASE: apis.url, COHERE_API_KEY: "co-key", JINA_AI_API_BASE: `${apis.url}/v1`, JINA_AI_API_KEY: "jina-key" },
   });
 });
 
@@ -245,5 +249,64 @@ describe("moderations and rerank", () => {
     expect(sent.path).toBe("/v1/rerank");
     expect(sent.headers.authorization).toBe("Bearer jina-key");
     expect((await spendRow(res.headers)).spend).toBeCloseTo(12 * IN, 12);
+  });
+});
+
+describe("files and batches", () => {
+  const jsonl = [1, 2].map((i) => JSON.stringify({ custom_id: `r${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: `q${i}` }] } })).join("\n");
+  const batchFile = () => toFile(new TextEncoder().encode(jsonl), "batch.jsonl", { type: "application/jsonl" });
+
+  test("routed by a config model: ids carry the model, the batch runs on its deployment, and the finished batch is priced once at batch prices", async () => {
+    const routed = { query: { model: "gpt-batch" } };
+    const file = await client().files.create({ file: await batchFile(), purpose: "batch" }, routed);
+    expect(file.id).toStartWith("file-");
+    expect(Buffer.from(file.id.slice(5), "base64url").toString()).toMatch(/^litellm:file-.+;model,gpt-batch$/);
+    expect(lastTo("/v1/files").headers.authorization).toBe("Bearer sk-upstream");
+    expect((await client().files.retrieve(file.id)).filename).toBe("batch.jsonl");
+    expect(await (await client().files.content(file.id)).text()).toBe(jsonl);
+    const batch = await client().batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect(batch.id).toStartWith("batch_");
+    expect(batch.input_file_id).toBe(file.id);
+    const upstreamInput = (lastTo("/v1/batches").body as { input_file_id: string }).input_file_id;
+    expect(upstreamInput).toStartWith("file-");
+    expect(upstreamInput).not.toBe(file.id);
+    const { data: done, response } = await client().batches.retrieve(batch.id).withResponse();
+    expect(done.status).toBe("completed");
+    expect(done.output_file_id).toStartWith("file-");
+    const output = await (await client().files.content(done.output_file_id!)).text();
+    expect(output.trim().split("\n")).toHaveLength(2);
+    const row = await spendRow(response.headers, batch.id);
+    expect(row.call_type).toBe("aretrieve_batch");
+    expect(row.prompt_tokens).toBe(200);
+    expect(row.spend).toBeCloseTo(200 * BATCH_IN + 40 * BATCH_OUT, 12);
+    await client().batches.retrieve(batch.id);
+    await Bun.sleep(500);
+    const charged = await db.sql<Array<{ n: number; total: number }>>`SELECT count(*)::int AS n, sum(spend) AS total FROM "LiteLLM_SpendLogs" WHERE call_type = 'aretrieve_batch' AND spend > 0`;
+    expect(charged[0]).toEqual({ n: 1, total: row.spend });
+  });
+
+  test("no model: OpenAI with the gateway's OPENAI_API_KEY; list, delete and cancel pass through with LiteLLM's call types", async () => {
+    const { data: file, response } = await client().files.create({ file: await batchFile(), purpose: "batch" }).withResponse();
+    expect(file.id).not.toContain("litellm");
+    expect(lastTo("/v1/files").headers.authorization).toBe("Bearer sk-files-env");
+    expect((await spendRow(response.headers)).call_type).toBe("acreate_file");
+    const listed = await client().files.list();
+    expect(listed.data.map((f) => f.id)).toContain(file.id);
+    const batch = await client().batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const { data: cancelled, response: cancelResponse } = await client().batches.cancel(batch.id).withResponse();
+    expect(cancelled.status).toBe("cancelled");
+    expect((await spendRow(cancelResponse.headers)).call_type).toBe("acancel_batch");
+    expect((await client().files.delete(file.id)).deleted).toBe(true);
+    const missing = await client().files.retrieve(file.id).catch((e: unknown) => e);
+    expect((missing as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+  });
+
+  test("Azure through files_settings at /azure/v1/files: /openai/files with api-version and api-key", async () => {
+    const azure = new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/azure/v1`, maxRetries: 0 });
+    const file = await azure.files.create({ file: await batchFile(), purpose: "batch" });
+    expect(file.object).toBe("file");
+    const sent = apis.requests.findLast((r) => r.path === "/openai/files")!;
+    expect(sent.query).toBe("?api-version=2024-10-21");
+    expect(sent.headers["api-key"]).toBe("az-files-key");
   });
 });

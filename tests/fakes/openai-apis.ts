@@ -187,6 +187,7 @@ export async function startFakeApis(): Promise<FakeApis> {
       const path = url.pathname;
       const rec: ApiRecord = { method: req.method, path, query: url.search, headers: Object.fromEntries(req.headers) };
       requests.push(rec);
+      if ((req.headers.get("content-type") ?? "").includes("json")) rec.body = (await req.clone().json().catch(() => undefined)) as Obj | undefined;
       const stored = await store(req.clone() as Request, path);
       if (stored) return stored;
       if ((req.headers.get("content-type") ?? "").startsWith("multipart/form-data")) {
