@@ -41,6 +41,7 @@ beforeAll(async () => {
         { model_name: "omni-moderation-latest", litellm_params: openai("omni-moderation-latest") },
         { model_name: "cohere-rerank", litellm_params: { model: "cohere/rerank-english-v3.0" } },
         { model_name: "jina-rerank", litellm_params: { model: "jina_ai/jina-reranker-v2-base-multilingual", ...tokenPrices } },
+        { model_name: "mock-text", litellm_params: { model: "openai/gpt-3.5-turbo-instruct", mock_response: "mocked completion words" } },
         { model_name: "gpt-batch", litellm_params: openai("gpt-4o-mini", { input_cost_per_token_batches: BATCH_IN, output_cost_per_token_batches: BATCH_OUT }) },
       ],
       files_settings: [{ custom_llm_provider: "azure", api_base: apis.url, api_key: "az-files-key", api_version: "2024-10-21" }],
@@ -147,6 +148,16 @@ describe("completions", () => {
     const err = await client().completions.create({ model: "claude-text", prompt: "x", suffix: "y" }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
     expect(String((err as Error).message)).toContain("suffix");
+  });
+});
+
+describe("completions without an upstream", () => {
+  test("a deployment's mock_response answers /v1/completions as a text_completion, JSON and streamed", async () => {
+    const done = await client().completions.create({ model: "mock-text", prompt: "x" });
+    expect(done).toMatchObject({ object: "text_completion", choices: [{ text: "mocked completion words", finish_reason: "stop" }] });
+    let text = "";
+    for await (const c of await client().completions.create({ model: "mock-text", prompt: "x", stream: true })) text += c.choices[0]?.text ?? "";
+    expect(text).toBe("mocked completion words");
   });
 });
 
