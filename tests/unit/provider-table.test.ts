@@ -93,3 +93,16 @@ describe("prices of the non-token APIs", () => {
     expect(wavSeconds(new TextEncoder().encode("ID3\u0004 mp3 bytes"))).toBeUndefined();
   });
 });
+
+describe("docs/providers.md", () => {
+  test("lists every provider of the table with its default base and first key env var", async () => {
+    const { COMPATIBLE } = await import("../../src/providers/openai-compatible/table.ts");
+    const doc = await Bun.file(new URL("../../docs/providers.md", import.meta.url)).text();
+    for (const row of COMPATIBLE) {
+      const line = doc.split("\n").find((l) => l.startsWith(`| \`${row.name}/\` |`));
+      expect(line, row.name).toBeDefined();
+      if (row.base) expect(line).toContain(row.base);
+      if (row.keyEnv[0]) expect(line).toContain(row.keyEnv[0]);
+    }
+  });
+});
