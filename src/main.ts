@@ -5,6 +5,7 @@ import { launch } from "./cli/launch.ts";
 import { isWorker, runWorkers } from "./cli/workers.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { isClosedSocketWrite } from "./db/driver-guard.ts";
+import { secrets } from "./redaction.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGHUP", () => gw.reload());
     process.on("uncaughtException", (e) => {
       if (isClosedSocketWrite(e)) return gw.services.log.warn("database connection closed under a pending write; the driver reconnects", { error: e.message });
-      process.stderr.write(`litellm-rust: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`litellm-rust: fatal: ${secrets.redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
       process.exit(1);
     });
     return -1;

@@ -15,8 +15,9 @@ import { createApp } from "./http/app.ts";
 import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
+import { learnConfigSecrets } from "./redaction.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
-import { RedisLink } from "./redis.ts";
+import { redactUrl, RedisLink } from "./redis.ts";
 import { buildRouter, type Deployment } from "./router/index.ts";
 import { RedisRouterState } from "./router/redis-state.ts";
 import { RouterState } from "./router/state.ts";
@@ -62,6 +63,7 @@ export interface RunningGateway {
 export function buildRuntime(config: GatewayConfig, services: Services): Runtime {
   const { log } = services;
   const built = buildRouter(config, services.deployments, services.state);
+  learnConfigSecrets(config, built.deployments);
   for (const w of built.warnings) log.warn(w);
   const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined, scoped: services.scoped });
   const runtime: Runtime = {
@@ -86,19 +88,11 @@ export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger):
   }
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}
-
 async function connectRedis(config: GatewayConfig, services: Services): Promise<void> {
   if (!config.redisUrl) return;
-  const redis = new RedisLink(config.redisUrl);
+  const redis = new RedisLink(config.redisUrl, services.log);
   services.redis = redis;
-  try {
-    await redis.client.connect();
-  } catch (e) {
-    services.log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
-  }
+  await redis.connect();
   services.onShutdown.push(async () => redis.close());
 }
 
@@ -155,12 +149,12 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     runtime = buildRuntime(config, services);
   }
   if (services.redis) {
-    await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
+    await new RedisRouterState(services.redis).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
     log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
 
-  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
+  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render(), redis: services.redis, onInvalidate: dbs?.onInvalidate }));
   const app = createApp(() => runtime, {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],

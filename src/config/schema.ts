@@ -181,7 +181,7 @@ export const AgentSchema = v.looseObject({
   sandbox: o(v.picklist(["e2b", "daytona"])),
   schedule: o(v.union([str, v.looseObject({ cron: str, timezone: o(str) })])),
   timezone: o(str),
-  webhook: o(v.looseObject({ secret: str })),
+  webhook: o(v.looseObject({ secret: str, timestamp_tolerance: o(v.pipe(num, v.minValue(1))), replay_window: o(v.pipe(num, v.minValue(0))) })),
   timeout: o(num),
   max_turns: o(int),
   max_budget: o(num),

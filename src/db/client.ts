@@ -1,6 +1,7 @@
 import postgres, { type Sql } from "postgres";
 import type { Logger } from "../log.ts";
 import { schemaStatements } from "./ddl.ts";
+import { DDL_LOCK } from "./own-tables.ts";
 import { SchemaInfo } from "./introspect.ts";
 
 export interface DbOptions {
@@ -95,10 +96,13 @@ export class Database {
   private async init(): Promise<void> {
     let info = await SchemaInfo.read(this.sql);
     if (info.empty) {
-      await this.sql.begin(async (tx) => {
+      const created = await this.sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${DDL_LOCK})`;
+        if (!(await SchemaInfo.read(tx as unknown as Sql)).empty) return false;
         for (const stmt of schemaStatements()) await tx.unsafe(stmt);
+        return true;
       });
-      this.log.info("created LiteLLM's tables in the empty database");
+      if (created) this.log.info("created LiteLLM's tables in the empty database");
       info = await SchemaInfo.read(this.sql);
     }
     this.info = info;

@@ -50,6 +50,8 @@ export interface DbServices {
   onModels?: (models: Deployment[]) => void;
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
+  /** Told of every invalidation this instance makes (after the caches): e.g. ending UI sessions of a blocked key. */
+  onInvalidate: Array<(i: Invalidation) => void>;
   /** Writes every queued spend event now. */
   flush(): Promise<void>;
   /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
@@ -108,7 +110,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   let limiter: RateLimiter = new MemoryRateLimiter();
   if (redis) {
     await bus.connect(redis);
-    limiter = new RedisRateLimiter(redis.client, log);
+    limiter = new RedisRateLimiter(redis);
   }
   const book = new SpendBook();
   const catalog = catalogOf(rt);
@@ -171,7 +173,11 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
       tpmTokens: g.token_rate_limit_type ?? "output",
     })),
-    invalidate: (i) => bus.invalidate(i),
+    invalidate(i) {
+      bus.invalidate(i);
+      for (const f of dbs.onInvalidate) f(i);
+    },
+    onInvalidate: [],
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);

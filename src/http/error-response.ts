@@ -1,5 +1,6 @@
 import { GatewayError } from "../errors.ts";
 import type { Protocol } from "../providers/types.ts";
+import { secrets } from "../redaction.ts";
 
 export type ErrorShape = "openai" | "anthropic";
 
@@ -44,7 +45,8 @@ export function errorResponse(e: unknown, shape: ErrorShape, extraHeaders?: Reco
 }
 
 /** An error as the last SSE event of a stream that already started, in the client's protocol. */
-export function streamErrorEvent(protocol: Protocol, message: string): string {
+export function streamErrorEvent(protocol: Protocol, text: string): string {
+  const message = secrets.redact(text);
   if (protocol === "anthropic-messages") {
     return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "api_error", message } })}\n\n`;
   }

@@ -25,7 +25,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
   ui.use("*", securityHeaders);
   ui.get("/assets/:file", (c) => assetResponse(c.req.path) ?? c.text("Not found", 404));
   registerLogin(mod);
-  ui.use("*", requireViewer(app, rt));
+  ui.use("*", requireViewer(app, rt, deps.sessions));
   registerLogout(mod);
   registerOverview(mod);
   registerKeys(mod);

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Context } from "hono";
 import { deleteCookie } from "hono/cookie";
+import type { AuthContext } from "../../auth/types.ts";
 import { GatewayError } from "../../errors.ts";
 import { safeNext, type Form, type UiModule } from "../context.ts";
 import { authenticateKey, crossSite, html, rejected } from "../guard.tsx";
@@ -56,7 +57,7 @@ function loginForm(c: Context, rt: UiModule["rt"], extra: { error?: string; reas
 }
 
 /** `/ui/login` and `/ui/logout`. The login form is CSRF-bound to a pre-login cookie nonce. */
-export function registerLogin({ ui, rt }: UiModule): void {
+export function registerLogin({ ui, rt, deps }: UiModule): void {
   ui.get("/login", (c) => loginForm(c, rt, { reason: c.req.query("reason") }));
 
   ui.post("/login", async (c) => {
@@ -69,20 +70,30 @@ export function registerLogin({ ui, rt }: UiModule): void {
     }
     const key = runtime.auth.open ? "" : typeof form.key === "string" ? form.key.trim() : "";
     if (!runtime.auth.open && !key) return loginForm(c, rt, { error: "Enter a key." }, 400);
+    let auth: AuthContext;
     try {
-      await authenticateKey(runtime, key);
+      auth = await authenticateKey(runtime, key);
     } catch (e) {
       const why = e instanceof GatewayError ? e.message.replace(/\s*Received=\S+/, "") : "the key could not be checked";
       return loginForm(c, rt, { error: `That key was not accepted: ${why}` }, 401);
     }
-    writeSession(c, sealer, newSession(key));
+    const session = newSession(key);
+    try {
+      await deps.sessions.open(session.sid, { keyHash: auth.kind === "virtual_key" ? auth.apiKeyHash : undefined }, session.exp);
+    } catch (e) {
+      runtime.log.warn("ui session could not be recorded", { error: (e as Error).message });
+      return loginForm(c, rt, { error: "The session could not be recorded (its store is unreachable). Try again shortly." }, 503);
+    }
+    writeSession(c, sealer, session);
     deleteCookie(c, LOGIN_COOKIE, { path: "/ui/login" });
     return c.redirect(safeNext(typeof form.next === "string" ? form.next : undefined), 303);
   });
 }
 
-export function registerLogout({ ui }: UiModule): void {
-  ui.post("/logout", (c) => {
+/** Ends the session on record (so a copy of the cookie stops working on every instance), then the cookie. */
+export function registerLogout({ ui, deps }: UiModule): void {
+  ui.post("/logout", async (c) => {
+    await deps.sessions.end(c.get("viewer").session.sid);
     clearSession(c);
     return c.redirect("/ui/login", 303);
   });
