@@ -11,8 +11,13 @@ const EVERY: Protocol[] = [
  * LiteLLM boots with it, lists it, and fails the call. Here the call fails with the reason and the
  * config key that causes it, instead of the whole config failing or the model vanishing.
  */
+const reasons = new WeakMap<Provider, string>();
+
+/** Why a deployment's provider cannot be called, or undefined for a callable one. */
+export const unusableReason = (p: Provider): string | undefined => reasons.get(p);
+
 export function unusable(name: string, reason: string): Provider {
-  return {
+  const p: Provider = {
     name,
     native: new Set<Protocol>(EVERY),
     preferred: "openai-chat",
@@ -20,4 +25,6 @@ export function unusable(name: string, reason: string): Provider {
       throw new GatewayError(400, `litellm.BadRequestError: ${reason}`, { type: "invalid_request_error", kind: "BadRequestError" });
     },
   };
+  reasons.set(p, reason);
+  return p;
 }
