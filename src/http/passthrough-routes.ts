@@ -135,15 +135,18 @@ function providerRoute(rt: () => Runtime, spec: RouteSpec) {
   };
 }
 
-/** `general_settings.pass_through_endpoints`, matched per request so a config reload takes effect. */
-function customRoutes(rt: () => Runtime) {
-  return async (c: Context, next: () => Promise<void>) => {
+/** Which configured endpoint serves `path`: the one with that path, or a prefix of it with `include_subpath`. */
+function customEndpointFor(rt: Runtime, path: string) {
+  return rt.config.general.pass_through_endpoints?.find((x) => path === x.path || (x.include_subpath === true && path.startsWith(`${x.path.replace(/\/+$/, "")}/`)));
+}
+
+/** One `general_settings.pass_through_endpoints` route; its settings are read per request, so a reload changes them. */
+function customRoute(rt: () => Runtime) {
+  return async (c: Context) => {
     const runtime = rt();
-    const endpoints = runtime.config.general.pass_through_endpoints;
-    if (!endpoints?.length) return next();
     const path = c.req.path;
-    const e = endpoints.find((x) => path === x.path || (x.include_subpath === true && path.startsWith(`${x.path.replace(/\/+$/, "")}/`)));
-    if (!e) return next();
+    const e = customEndpointFor(runtime, path);
+    if (!e) return c.notFound();
     try {
       const call = await callOf(c, path.slice(e.path.replace(/\/+$/, "").length), runtime.maxBodyBytes);
       const auth = e.auth === true ? await runtime.auth.authenticate(c.req.raw.headers, { route: path, isLLMRoute: true }) : OPEN_AUTH;
@@ -164,5 +167,10 @@ function customRoutes(rt: () => Runtime) {
  */
 export function registerPassthroughRoutes(app: Hono, rt: () => Runtime): void {
   for (const spec of ROUTES) app.on(METHODS, `${spec.prefix}/*`, providerRoute(rt, spec));
-  app.use("*", customRoutes(rt));
+  // Custom paths are routes from the config at start (new paths need a restart, as in LiteLLM).
+  for (const e of rt().config.general.pass_through_endpoints ?? []) {
+    const path = e.path.replace(/\/+$/, "") || "/";
+    app.on(METHODS, path, customRoute(rt));
+    if (e.include_subpath) app.on(METHODS, `${path}/*`, customRoute(rt));
+  }
 }
