@@ -51,7 +51,9 @@ export interface DbServices {
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
   /** Told of every invalidation this instance makes (after the caches): e.g. ending UI sessions of a blocked key. */
-  onInvalidate: Array<(i: Invalidation) => void>;
+  onInvalidate: Array<(i: Invalidation) => void | Promise<void>>;
+  /** Resolves once the work the invalidations made so far started (`onInvalidate` hooks) is done. */
+  settled(): Promise<void>;
   /** Writes every queued spend event now. */
   flush(): Promise<void>;
   /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
@@ -156,6 +158,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const models = modelsOn ? await readModels().catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
   let modelPoll: ReturnType<typeof setInterval> | undefined;
 
+  const pendingHooks = new Set<Promise<void>>();
   const dbs: DbServices = {
     db,
     cache,
@@ -175,9 +178,17 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     })),
     invalidate(i) {
       bus.invalidate(i);
-      for (const f of dbs.onInvalidate) f(i);
+      for (const f of dbs.onInvalidate) {
+        const p = f(i);
+        if (!p) continue;
+        const tracked: Promise<void> = p.finally(() => pendingHooks.delete(tracked));
+        pendingHooks.add(tracked);
+      }
     },
     onInvalidate: [],
+    settled: async () => {
+      while (pendingHooks.size) await Promise.allSettled([...pendingHooks]);
+    },
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);
