@@ -29,6 +29,9 @@ import { Database } from "./client.ts";
 import { dbModelsStamp } from "./db-model-store.ts";
 import { loadDbModels, storeModelInDb } from "./db-models.ts";
 import { KeyQueries } from "./key-queries.ts";
+import { SessionBudgets } from "../sessions/budget.ts";
+import { LiveSessions } from "../sessions/live.ts";
+import { CodingSessionStore } from "../sessions/store.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
@@ -43,6 +46,8 @@ export interface DbServices {
   keys: VirtualKeyAuth;
   sink: CallSink;
   tracker: SpendTracker;
+  /** The coding-sessions rollup table. */
+  sessions: CodingSessionStore;
   /** Models stored in the database (`store_model_in_db`), as last read. */
   models: Deployment[];
   /** Re-reads the database models and hands them to `onModels` (after a model write, or when the poll sees a change). */
@@ -89,7 +94,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
     services.routes.push(managementRoutes(undefined));
     return undefined;
   }
-  const dbs = await startDbServices(config, services.log, rt, services.redis);
+  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions);
   services.routes.push(managementRoutes(dbs));
   services.sinks.push(dbs.sink);
   services.health.push(() => dbs.health());
@@ -103,7 +108,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
   return dbs;
 }
 
-export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink): Promise<DbServices> {
+export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions()): Promise<DbServices> {
   const g = config.general;
   const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
   await db.start();
@@ -119,6 +124,8 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const maxBudget = config.litellm.max_budget ?? undefined;
   const global = maxBudget ? new GlobalSpend(db, log) : undefined;
   const modelBudgets = new ModelBudgetBook(db, log);
+  const sessions = new CodingSessionStore(db, log);
+  void db.whenReady().then(() => sessions.ensure());
   const keys = new VirtualKeyAuth({
     db,
     queries: new KeyQueries(db),
@@ -134,10 +141,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
     globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    sessionBudgets: new SessionBudgets(live, (id, key) => sessions.stored(id, key), log),
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, book, log, {
+  const tracker = new SpendTracker(new SpendWriter(db, {
+      spendLogs: g.disable_spend_logs !== true,
+      errorLogs: g.disable_error_logs !== true,
+      alsoInTransaction: [(tx, fresh) => sessions.rollup(tx, fresh)],
+    }), spill, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
   });
@@ -165,6 +177,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     book,
     keys,
     tracker,
+    sessions,
     models,
     async reloadModels() {
       dbs.models = await readModels();
