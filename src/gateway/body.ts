@@ -58,7 +58,7 @@ export interface BodyPlan {
  * change; a lone model rename is a text splice; anything else re-serializes once.
  */
 export function passthroughBody(raw: string, body: Record<string, unknown>, plan: BodyPlan): string {
-  const needsUsage = plan.stream && plan.upstreamProtocol === "openai-chat" && body.stream_options === undefined;
+  const needsUsage = plan.stream && (plan.upstreamProtocol === "openai-chat" || plan.upstreamProtocol === "openai-completions") && body.stream_options === undefined;
   const needsDefaults = plan.defaults && Object.keys(plan.defaults).some((k) => body[k] === undefined);
   const strip = hasLiteLLMFields(body) || (plan.dropMetadata && "metadata" in body);
   const rename = body.model !== plan.upstreamModel;

@@ -10,7 +10,7 @@ import { errorResponse, shapeFor } from "./error-response.ts";
 import { clientIp, readJsonBody } from "./parse.ts";
 import { sessionOfCall } from "../sessions/identity.ts";
 
-interface Endpoint {
+export interface Endpoint {
   protocol: Protocol;
   callType: string;
 }
@@ -71,7 +71,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   };
 }
 
-function handler(rt: () => Runtime, ep: Endpoint) {
+export function handler(rt: () => Runtime, ep: Endpoint) {
   return async (c: Context) => {
     const runtime = rt();
     try {
