@@ -109,7 +109,10 @@ export function secretsIn(value: unknown, out: string[] = [], secretField = fals
 /** The process-wide set: config and deployments at every runtime build, the vault and credential chains as they learn values. */
 export const secrets = new SecretRedactor();
 
-/** At every runtime build (boot, reload, database models changed): the config's credentials and every deployment's. */
+/**
+ * At every runtime build (boot, reload, database models changed): the config's credentials and every
+ * deployment's. An agent's `secrets` names vault entries (their values join when a run reads them).
+ */
 export function learnConfigSecrets(config: GatewayConfig, deployments: Deployment[]): void {
   secrets.set(
     "config",
@@ -122,7 +125,7 @@ export function learnConfigSecrets(config: GatewayConfig, deployments: Deploymen
       litellm_settings: config.litellm,
       router_settings: config.router,
       credential_list: config.credentials,
-      agents: config.agents,
+      agents: config.agents.map(({ secrets: _names, ...agent }) => agent),
       env: config.env,
     }),
   );

@@ -2,6 +2,7 @@ import { GatewayError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import { asGatewayError } from "../router/router.ts";
 import { keyHeaders } from "../auth/key-headers.ts";
+import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
 import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
@@ -39,7 +40,8 @@ function clientFallbacks(body: Record<string, unknown>): string[] | undefined {
 
 /** Runs an LLM call through the router and returns the client's response; records it when done. */
 export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
-  const resolved = rt.router.resolve(req.model);
+  const scope = teamScope(req.auth);
+  const resolved = rt.router.resolve(req.model, scope);
   if (!resolved) {
     const err = invalidModel(req.model);
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0 });
@@ -54,7 +56,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   try {
     routed = await rt.router.execute<AttemptResult>(
       resolved,
-      { numRetries, clientFallbacks: clientFallbacks(req.body) },
+      { numRetries, clientFallbacks: clientFallbacks(req.body), scope },
       (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
   } catch (e) {

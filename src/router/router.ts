@@ -1,6 +1,6 @@
 import { GatewayError, type ErrorKind } from "../errors.ts";
 import type { Deployment } from "./deployment.ts";
-import type { ModelGroups, Resolved } from "./model-groups.ts";
+import type { ModelGroups, Resolved, TeamScope } from "./model-groups.ts";
 import { backoffSeconds, cooldownRequired, isRetryableStatus, policyValue } from "./policy.ts";
 import type { RouterState } from "./state.ts";
 import { chooseDeployment, healthyDeployments, type PickOptions, type RoutingStrategy } from "./strategy.ts";
@@ -26,6 +26,8 @@ export interface CallOptions {
   numRetries?: number;
   /** Client-side `fallbacks` from the request body; they take precedence over configured ones. */
   clientFallbacks?: string[];
+  /** The caller's team: fallbacks reach only deployments it may use. */
+  scope?: TeamScope;
 }
 
 export interface AttemptInfo {
@@ -56,8 +58,8 @@ export class Router {
     private readonly pickOptions: PickOptions = {},
   ) {}
 
-  resolve(model: string): Resolved | undefined {
-    return this.groups.resolve(model);
+  resolve(model: string, scope?: TeamScope): Resolved | undefined {
+    return this.groups.resolve(model, scope);
   }
 
   async execute<T>(
@@ -75,7 +77,7 @@ export class Router {
       const chain = this.fallbackChain(resolved, err.kind, opts);
       let last = err;
       for (const name of chain.slice(0, this.settings.maxFallbacks)) {
-        const fb = this.groups.resolve(name);
+        const fb = this.groups.resolve(name, opts.scope);
         if (!fb || fb.group === resolved.group) continue;
         counters.fallbacks++;
         try {

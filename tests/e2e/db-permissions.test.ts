@@ -13,27 +13,58 @@ const MASTER = "sk-perm-master-0001";
 const SALT = "salt-for-the-permissions-test";
 
 type Json = Record<string, unknown>;
-type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer";
+type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll";
 interface Outcome {
   status: number;
   type: string;
   message: string;
 }
 
-const U = { root: "root-admin-00", alice: "alice-user-01", vera: "vera-viewer-02", bob: "bob-other-03", pav: "pav-admview-04", tadmin: "tadmin-team-05", victim: "victim-user-06" };
+const U = {
+  root: "root-admin-00",
+  alice: "alice-user-01",
+  vera: "vera-viewer-02",
+  bob: "bob-other-03",
+  pav: "pav-admview-04",
+  tadmin: "tadmin-team-05",
+  victim: "victim-user-06",
+  carol: "carol-allmodels-07",
+  dave: "dave-teamc-08",
+  olga: "olga-orgadmin-09",
+};
 
 /** Raw keys, made in `beforeAll`. */
 const K: Record<string, string> = {};
 
-/** The callers: an internal user, an internal viewer, a team member who is not team admin, a key of another team, an admin viewer. */
+/** LiteLLM's `_mask_user_id`: six characters, stars, two characters. */
+const mask = (id: string) => `${id.slice(0, 6)}${"*".repeat(id.length - 8)}${id.slice(-2)}`;
+
+/**
+ * The callers: an internal user, an internal viewer, a team member who is not team admin, a key of
+ * another team, an admin viewer, the org admin of another organization, and keys that are expired,
+ * blocked, or limited to the LLM routes by `allowed_routes`.
+ */
 const WHO: Record<Who, { key: () => string; user: string; role: string; masked: string }> = {
-  internal: { key: () => K.alice!, user: U.alice, role: "internal_user", masked: "alice-*****01" },
-  viewer: { key: () => K.vera!, user: U.vera, role: "internal_user_viewer", masked: "vera-v******02" },
-  member: { key: () => K.aliceTeam!, user: U.alice, role: "internal_user", masked: "alice-*****01" },
-  otherTeam: { key: () => K.bob!, user: U.bob, role: "internal_user", masked: "bob-ot****03" },
+  internal: { key: () => K.alice!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  viewer: { key: () => K.vera!, user: U.vera, role: "internal_user_viewer", masked: mask(U.vera) },
+  member: { key: () => K.aliceTeam!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  otherTeam: { key: () => K.bob!, user: U.bob, role: "internal_user", masked: mask(U.bob) },
   adminViewer: { key: () => K.pav!, user: U.pav, role: "proxy_admin_viewer", masked: "" },
+  orgAdmin: { key: () => K.olga!, user: U.olga, role: "internal_user", masked: mask(U.olga) },
+  expired: { key: () => K.aliceExpired!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  blocked: { key: () => K.aliceBlocked!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  routesOnly: { key: () => K.aliceLLMOnly!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  allModels: { key: () => K.carol!, user: U.carol, role: "internal_user", masked: mask(U.carol) },
+  teamAll: { key: () => K.daveTeam!, user: U.dave, role: "internal_user", masked: mask(U.dave) },
 };
-const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer"];
+const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer", "orgAdmin", "expired", "blocked", "routesOnly"];
+
+/** Keys refused before any route's own check, whatever the route: the same answer on every row. */
+const REFUSED_FIRST: Partial<Record<Who, (route: string) => Outcome>> = {
+  blocked: () => out(401, "auth_error", "Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin."),
+  routesOnly: (route) => out(401, "auth_error", `Only allowed to call routes: ['llm_api_routes']. Tried to call route: ${route}`),
+  expired: () => out(400, "expired_key", "Authentication Error - Expired Key."),
+};
 
 const out = (status: number, type: string, message: string): Outcome => ({ status, type, message });
 const viewerDenied = (path: string) => out(403, "auth_error", `user not allowed to access this route, role= proxy_admin_viewer. Trying to access: ${path}`);
@@ -158,13 +189,13 @@ const CASES: Case[] = [
     title: "generate a key in team-a",
     path: "/key/generate",
     body: () => ({ team_id: "team-a" }),
-    expect: keyRoute("/key/generate", (w) => (alice(w) ? memberPermission("/key/generate", "team-a") : out(400, gen, `User=${U.bob} not assigned to team=team-a`))),
+    expect: keyRoute("/key/generate", (w) => (alice(w) ? memberPermission("/key/generate", "team-a") : out(400, gen, `User=${WHO[w].user} not assigned to team=team-a`))),
   },
   {
     title: "generate a key in team-b",
     path: "/key/generate",
     body: () => ({ team_id: "team-b" }),
-    expect: keyRoute("/key/generate", (w) => (alice(w) ? out(400, gen, `User=${U.alice} not assigned to team=team-b`) : memberPermission("/key/generate", "team-b"))),
+    expect: keyRoute("/key/generate", (w) => (w === "otherTeam" ? memberPermission("/key/generate", "team-b") : out(400, gen, `User=${WHO[w].user} not assigned to team=team-b`))),
   },
   {
     title: "generate a key in a team that does not exist (stricter)",
@@ -345,14 +376,14 @@ const CASES: Case[] = [
     title: "read team-b's info (members, keys)",
     method: "GET",
     path: "/team/info?team_id=team-b",
-    as: ["internal", "viewer", "member"],
+    as: ["internal", "viewer", "member", "orgAdmin"],
     expect: (w) => out(403, "auth_error", `{'error': 'User=${WHO[w].user} not authorized to access this team=team-b'}`),
   },
   {
     title: "read the admin user's info",
     method: "GET",
     path: `/user/info?user_id=${U.root}`,
-    as: ["internal", "viewer", "member", "otherTeam"],
+    as: ["internal", "viewer", "member", "otherTeam", "orgAdmin"],
     expect: (w) => out(403, "auth_error", `key not allowed to access this user's info. user_id=${U.root}, key's user_id=${WHO[w].user}`),
   },
 
@@ -379,7 +410,61 @@ const CASES: Case[] = [
   ),
 ];
 
-const ids = { session: "" };
+const ids = { session: "", teamModel: "", teamModelId: "" };
+
+/**
+ * Reads and LLM calls that could reveal or reach what belongs to others: route × role → status, and
+ * strings the answer must not contain (other teams' models, provider keys, key hashes, other users' spend).
+ */
+interface Seen {
+  status: number;
+  type?: string;
+  message?: string;
+  hides?: string[];
+  shows?: string[];
+}
+interface Probe {
+  title: string;
+  method?: string;
+  path: string | (() => string);
+  body?: () => Json;
+  as: Who[];
+  expect: (w: Who) => Seen;
+}
+
+const OUTSIDERS: Who[] = ["allModels", "teamAll", "adminViewer", "otherTeam"];
+const teamModelSecrets = () => [ids.teamModel, ids.teamModelId, "team-a-secret", "sk-team-a-provider-key"];
+const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${model}.` });
+
+const PROBES: Probe[] = [
+  // ── a team's model (`/model/new` with model_info.team_id) is callable and listed for that team only ──
+  {
+    title: "call another team's model by its internal name",
+    path: "/v1/chat/completions",
+    body: () => ({ model: ids.teamModel, messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => invalidModel(ids.teamModel),
+  },
+  {
+    title: "call another team's model by its deployment id (stricter: LiteLLM passes a pinned deployment through)",
+    path: "/v1/chat/completions",
+    body: () => ({ model: ids.teamModelId, messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => invalidModel(ids.teamModelId),
+  },
+  ...["/v1/models", "/models?return_wildcard_routes=true", "/model/info", "/v1/model/info", "/v2/model/info", "/model_group/info"].map(
+    (path): Probe => ({
+      title: `${path} lists another team's model`,
+      method: "GET",
+      path,
+      as: [...OUTSIDERS, "member"],
+      expect: (w) =>
+        w === "member"
+          ? { status: 200, shows: [path.includes("model") && path.includes("info") && path !== "/model_group/info" ? ids.teamModel : "team-a-secret"], hides: ["sk-team-a-provider-key"] }
+          : { status: 200, shows: ["gpt-test"], hides: teamModelSecrets() },
+    }),
+  ),
+];
 
 let db: TestDb;
 let fake: FakeLLM;
@@ -441,7 +526,8 @@ beforeAll(async () => {
   });
   const limits = { max_budget: 20, tpm_limit: 1000, rpm_limit: 100, max_parallel_requests: 5, models: ["gpt-test", "other-gpt"], auto_create_key: false };
   await admin("/user/new", { user_id: U.root, user_role: "proxy_admin", auto_create_key: false });
-  for (const u of [U.alice, U.bob, U.tadmin, U.victim]) await admin("/user/new", { user_id: u, user_role: "internal_user", ...limits });
+  for (const u of [U.alice, U.bob, U.tadmin, U.victim, U.olga]) await admin("/user/new", { user_id: u, user_role: "internal_user", ...limits });
+  for (const u of [U.carol, U.dave]) await admin("/user/new", { user_id: u, user_role: "internal_user", auto_create_key: false });
   await admin("/user/new", { user_id: U.vera, user_role: "internal_user_viewer", ...limits });
   await admin("/user/new", { user_id: U.pav, user_role: "proxy_admin_viewer", auto_create_key: false });
   await admin("/team/new", {
@@ -473,6 +559,22 @@ beforeAll(async () => {
     model_max_budget: { "gpt-test": { budget_limit: 1, time_period: "1d" } },
   });
   K.aliceBlocked = await keyFor({ user_id: U.alice, blocked: true });
+  K.aliceExpired = await keyFor({ user_id: U.alice });
+  await db.sql`UPDATE "LiteLLM_VerificationToken" SET expires = now() - interval '1 hour' WHERE token = ${sha256(K.aliceExpired)}`;
+  K.aliceLLMOnly = await keyFor({ user_id: U.alice, allowed_routes: ["llm_api_routes"] });
+  K.carol = await keyFor({ user_id: U.carol });
+  await admin("/team/new", { team_id: "team-c", members_with_roles: [{ role: "user", user_id: U.dave }] });
+  K.daveTeam = await keyFor({ user_id: U.dave, team_id: "team-c" });
+  for (const org of ["org-1", "org-2"]) await admin("/organization/new", { organization_id: org, organization_alias: org, models: ["gpt-test", "other-gpt"], max_budget: 100 });
+  await admin("/organization/member_add", { organization_id: "org-1", member: { role: "org_admin", user_id: U.olga } });
+  K.olga = await keyFor({ user_id: U.olga });
+  const teamModel = await admin("/model/new", {
+    model_name: "team-a-secret",
+    litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-team-a-provider-key" },
+    model_info: { team_id: "team-a" },
+  });
+  ids.teamModel = String(teamModel.model_name);
+  ids.teamModelId = String(teamModel.model_id);
   K.vera = await keyFor({ user_id: U.vera });
   K.pav = await keyFor({ user_id: U.pav });
   K.bob = await keyFor({ user_id: U.bob, team_id: "team-b" });
@@ -507,13 +609,39 @@ describe("denied: route × role × field, with LiteLLM's answer and no row chang
       const want: Array<Outcome & { who: Who }> = [];
       for (const who of whos) {
         const r = await call(c.method ?? "POST", path, WHO[who].key(), c.body?.());
-        const w = c.expect(who);
+        const w = REFUSED_FIRST[who]?.(path.split("?")[0]!) ?? c.expect(who);
         const message = r.body.error?.message ?? JSON.stringify(r.body);
         got.push({ who, status: r.status, type: String(r.body.error?.type), message: message.includes(w.message) ? w.message : message });
         want.push({ who, ...w });
       }
       expect(got).toEqual(want);
       expect(changedTables(before, await snapshot())).toEqual([]);
+    });
+  }
+});
+
+describe("reads and LLM calls: route × role, nothing of others revealed or reached", () => {
+  for (const p of PROBES) {
+    test(`${p.title} (${p.as.join(", ")})`, async () => {
+      const path = typeof p.path === "function" ? p.path() : p.path;
+      const got: Array<Seen & { who: Who }> = [];
+      const want: Array<Seen & { who: Who }> = [];
+      for (const who of p.as) {
+        const r = await call(p.method ?? "POST", path, WHO[who].key(), p.body?.());
+        const w = p.expect(who);
+        const text = JSON.stringify(r.body);
+        const message = r.body.error?.message ?? "";
+        got.push({
+          who,
+          status: r.status,
+          ...(w.type !== undefined ? { type: String(r.body.error?.type) } : {}),
+          ...(w.message !== undefined ? { message: message.includes(w.message) ? w.message : message } : {}),
+          ...(w.hides ? { hides: w.hides.filter((x) => !text.includes(x)) } : {}),
+          ...(w.shows ? { shows: w.shows.filter((x) => text.includes(x)) } : {}),
+        });
+        want.push({ who, ...w });
+      }
+      expect(got).toEqual(want);
     });
   }
 });
@@ -590,7 +718,7 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect((model.body.model_info as Json).team_public_model_name).toBe("team-gpt");
     const [team] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(team!.models).toContain("team-gpt");
-    expect(team!.aliases).toEqual({ "team-gpt": model.body.model_name });
+    expect(team!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-gpt": model.body.model_name });
 
     fake.reset();
     expect((await chat(gw.url, K.tadmin!, { model: "team-gpt" })).status).toBe(200);
@@ -602,7 +730,7 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect((await call("POST", "/model/delete", K.tadmin!, { id: model.body.model_id })).status).toBe(200);
     const [after] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(after!.models).not.toContain("team-gpt");
-    expect(after!.aliases).toEqual({});
+    expect(after!.aliases).toEqual({ "team-a-secret": ids.teamModel });
   });
 
   test("a team admin deletes and regenerates its members' team keys, but updates only its own (as LiteLLM)", async () => {

@@ -67,6 +67,47 @@ describe("model groups", () => {
   });
 });
 
+describe("team deployments (model_info.team_id)", () => {
+  const team = (name: string, id: string, teamId: string, extra: Record<string, unknown> = {}): Entry => ({
+    model_name: name,
+    litellm_params: { model: "openai/gpt-4o", api_base: "http://127.0.0.1:1" },
+    model_info: { id, team_id: teamId, ...extra },
+  });
+  const r = router([
+    dep("gpt-4o", "openai/gpt-4o", {}, "shared"),
+    team("gpt-4o", "t1-gpt", "t1"),
+    team("model_name_t1_x", "t1-own", "t1", { team_public_model_name: "mine" }),
+    team("both", "both-1", "t1"),
+    team("both", "both-2", "t2"),
+  ]);
+  const ids = (m: string, scope: { teamId?: string; admin?: boolean }) => r.resolve(m, scope)?.deployments.map((d) => d.id);
+
+  test("a team's deployment serves that team's requests only; others get the shared ones or nothing", () => {
+    expect(ids("gpt-4o", { teamId: "t1" })).toEqual(["shared", "t1-gpt"]);
+    expect(ids("gpt-4o", { teamId: "t2" })).toEqual(["shared"]);
+    expect(ids("gpt-4o", {})).toEqual(["shared"]);
+    expect(ids("model_name_t1_x", { teamId: "t1" })).toEqual(["t1-own"]);
+    expect(ids("model_name_t1_x", { teamId: "t2" })).toBeUndefined();
+    expect(ids("t1-own", { teamId: "t2" })).toBeUndefined();
+    expect(r.resolve("model_name_t1_x")?.group).toBe("model_name_t1_x");
+  });
+
+  test("a proxy admin without a team reaches a model only one team serves; two teams are ambiguous", () => {
+    expect(ids("model_name_t1_x", { admin: true })).toEqual(["t1-own"]);
+    expect(ids("gpt-4o", { admin: true })).toEqual(["shared"]);
+    expect(() => r.resolve("both", { admin: true })).toThrow("matches deployments from multiple teams");
+    expect(ids("both", { admin: true, teamId: "t2" })).toEqual(["both-2"]);
+  });
+
+  test("groups only teams serve name their teams and the name the team gave them", () => {
+    expect([...r.groups.teamsOf("model_name_t1_x")!]).toEqual(["t1"]);
+    expect([...r.groups.teamsOf("both")!].sort()).toEqual(["t1", "t2"]);
+    expect(r.groups.teamsOf("gpt-4o")).toBeUndefined();
+    expect(r.groups.publicName("model_name_t1_x")).toBe("mine");
+    expect(r.groups.publicName("both")).toBe("both");
+  });
+});
+
 describe("routing strategies", () => {
   test("simple-shuffle is weighted by weight, else rpm", async () => {
     const r = router([dep("g", "openai/a", { weight: 3 }, "a"), dep("g", "openai/b", { weight: 1 }, "b")]);

@@ -3,11 +3,14 @@ import type { Runtime } from "../../runtime.ts";
 import type { Deployment } from "../../router/deployment.ts";
 import { unitPrices } from "../../spend/cost.ts";
 import type { AuthContext } from "../../auth/types.ts";
+import type { KeyRecord } from "../../auth/key-record.ts";
+import { aliasedModel, teamScope } from "../../auth/model-access.ts";
 import { GatewayError } from "../../errors.ts";
-import { upstreamModelFor } from "../../router/model-groups.ts";
+import { servesTeam, upstreamModelFor } from "../../router/model-groups.ts";
 import { errorResponse } from "../error-response.ts";
 import { queryFlag } from "../info-routes.ts";
 import { listedModelNames, wildcardRoutes } from "../model-names.ts";
+import { isAdmin } from "./context.ts";
 
 const SECRET = /(key|secret|token|password|credentials)/i;
 
@@ -67,7 +70,9 @@ function groupInfo(name: string, ds: Deployment[], upstream: (d: Deployment) => 
 
 /** The deployments the caller may call, each model group narrowed by the key's access. */
 function visibleDeployments(runtime: Runtime, auth: AuthContext): Deployment[] {
-  const all = runtime.router.groups.allDeployments();
+  const groups = runtime.router.groups;
+  const everyTeam = isAdmin(auth) && !auth.teamId;
+  const all = groups.allDeployments().filter((d) => everyTeam || servesTeam(d, auth.teamId));
   const names = [...new Set(all.map((d) => d.modelName))];
   const allowed = new Set(runtime.modelFilter ? runtime.modelFilter(auth, names) : names);
   return all.filter((d) => allowed.has(d.modelName));
@@ -77,11 +82,11 @@ function visibleDeployments(runtime: Runtime, auth: AuthContext): Deployment[] {
 function modelGroups(runtime: Runtime, auth: AuthContext): Array<Record<string, unknown>> {
   const groups = runtime.router.groups;
   const byName = new Map<string, Deployment[]>();
-  for (const d of groups.allDeployments()) byName.set(d.modelName, [...(byName.get(d.modelName) ?? []), d]);
+  for (const d of visibleDeployments(runtime, auth)) byName.set(d.modelName, [...(byName.get(d.modelName) ?? []), d]);
   const routes = wildcardRoutes(groups);
   const out: Array<Record<string, unknown>> = [];
   for (const name of listedModelNames(runtime, auth, { returnWildcardRoutes: true })) {
-    const expanded = byName.has(name) ? undefined : groups.resolve(name);
+    const expanded = byName.has(name) ? undefined : groups.resolve(aliasedModel(auth.key as KeyRecord | undefined, name), teamScope(auth));
     if (byName.has(name) && !(routes.get(name)?.length)) out.push(groupInfo(name, byName.get(name)!));
     else if (expanded) out.push(groupInfo(name, expanded.deployments, (d) => upstreamModelFor(d, expanded)));
   }
