@@ -13,7 +13,7 @@ const MASTER = "sk-perm-master-0001";
 const SALT = "salt-for-the-permissions-test";
 
 type Json = Record<string, unknown>;
-type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll";
+type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll" | "teamAdmin";
 interface Outcome {
   status: number;
   type: string;
@@ -56,6 +56,7 @@ const WHO: Record<Who, { key: () => string; user: string; role: string; masked: 
   routesOnly: { key: () => K.aliceLLMOnly!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
   allModels: { key: () => K.carol!, user: U.carol, role: "internal_user", masked: mask(U.carol) },
   teamAll: { key: () => K.daveTeam!, user: U.dave, role: "internal_user", masked: mask(U.dave) },
+  teamAdmin: { key: () => K.tadmin!, user: U.tadmin, role: "internal_user", masked: mask(U.tadmin) },
 };
 const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer", "orgAdmin", "expired", "blocked", "routesOnly"];
 
@@ -175,6 +176,85 @@ const CASES: Case[] = [
       path: c.path,
       body: () => c.body,
       expect: selfManaged(c.path, (w) => out(403, "auth_error", `User does not have permission to make this model call. Your role=${WHO[w].role}.`)),
+    }),
+  ),
+
+  // ── a team admin's model reaches only public endpoints and authenticates with its own credential ──
+  ...(
+    [
+      ["api_base", "http://127.0.0.1:9/v1", "127.0.0.1 resolves to 127.0.0.1 (loopback)"],
+      ["api_base", "http://169.254.169.254/latest/meta-data", "169.254.169.254 resolves to 169.254.169.254 (link-local)"],
+      ["api_base", "http://[::ffff:a9fe:a9fe]/v1", "::ffff:a9fe:a9fe resolves to ::ffff:a9fe:a9fe (link-local)"],
+      ["api_base", "http://10.0.0.7:8080/v1", "10.0.0.7 resolves to 10.0.0.7 (private)"],
+      ["api_base", "http://0x7f.1:4000/v1", "127.0.0.1 resolves to 127.0.0.1 (loopback)"],
+      ["base_url", "http://localhost:4000", "localhost resolves to"],
+      ["api_base", "file:///etc/passwd", "scheme file is not allowed"],
+    ] as const
+  ).map(
+    ([field, url, why]): Case => ({
+      title: `a team model with ${field} ${url}`,
+      path: "/model/new",
+      body: () => ({ model_name: "team-ssrf", litellm_params: { model: "openai/gpt-upstream", [field]: url, api_key: "sk-team-own" }, model_info: { team_id: "team-a" } }),
+      as: ["teamAdmin"],
+      expect: () => out(400, "validation_error", `${field}='${url}' is rejected by the SSRF guard (${why}`),
+    }),
+  ),
+  {
+    title: "a team Bedrock model with aws_bedrock_runtime_endpoint and aws_sts_endpoint on private hosts",
+    path: "/model/new",
+    body: () => ({
+      model_name: "team-bedrock",
+      litellm_params: { model: "bedrock/anthropic.claude-3-haiku", aws_access_key_id: "AKIATEAM", aws_secret_access_key: "team-secret-0001", aws_bedrock_runtime_endpoint: "http://192.168.0.10" },
+      model_info: { team_id: "team-a" },
+    }),
+    as: ["teamAdmin"],
+    expect: () => out(400, "validation_error", "aws_bedrock_runtime_endpoint='http://192.168.0.10' is rejected by the SSRF guard (192.168.0.10 resolves to 192.168.0.10 (private))"),
+  },
+  {
+    title: "a team Vertex AI model whose credentials send the token request to a private host",
+    path: "/model/new",
+    body: () => ({
+      model_name: "team-vertex",
+      litellm_params: { model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", vertex_credentials: JSON.stringify({ type: "authorized_user", refresh_token: "r", client_id: "c", client_secret: "s", token_uri: "http://100.100.100.200/token" }) },
+      model_info: { team_id: "team-a" },
+    }),
+    as: ["teamAdmin"],
+    expect: () => out(400, "validation_error", "vertex_credentials.token_uri='http://100.100.100.200/token' is rejected by the SSRF guard (100.100.100.200 resolves to 100.100.100.200 (shared address space))"),
+  },
+  ...(
+    [
+      [{ model: "openai/gpt-upstream", api_key: "sk-team-own", "env:AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.2/creds" }, 403, "auth_error", "Only proxy admins can read the gateway's environment on a model (env:AWS_CONTAINER_CREDENTIALS_FULL_URI)."],
+      [{ model: "bedrock/anthropic.claude-3-haiku", api_key: "team-bearer", aws_profile_name: "production" }, 403, "auth_error", "Only proxy admins can use the gateway's AWS profiles (aws_profile_name) on a model."],
+      [{ model: "bedrock/anthropic.claude-3-haiku", aws_secret_access_key: "team-secret-0001", aws_role_name: "arn:aws:iam::1:role/admin" }, 403, "auth_error", "aws_role_name on a team model needs the team's own"],
+      [{ model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", vertex_credentials: "/var/run/secrets/gcp/service-account.json" }, 403, "auth_error", "vertex_credentials on a team model must be the credentials JSON, not a path on the gateway."],
+      [{ model: "openai/gpt-upstream", aws_secret_access_key: "not-an-openai-key" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "bedrock/anthropic.claude-3-haiku", aws_secret_access_key: "team-secret-0001" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", api_key: "not-a-vertex-credential" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+    ] as Array<[Json, number, string, string]>
+  ).map(
+    ([litellm_params, status, type, message]): Case => ({
+      title: `a team model that would authenticate with the gateway's own identity: ${Object.keys(litellm_params).filter((k) => k !== "model").join(", ")} (stricter)`,
+      path: "/model/new",
+      body: () => ({ model_name: "team-borrowed", litellm_params, model_info: { team_id: "team-a" } }),
+      as: ["teamAdmin"],
+      expect: () => out(status, type, message),
+    }),
+  ),
+  ...[
+    { method: "POST", path: () => "/model/update", body: () => ({ model_info: { id: ids.teamModelId }, litellm_params: { api_base: "http://169.254.169.254/v1" } }) },
+    { method: "PATCH", path: () => `/model/${ids.teamModelId}/update`, body: () => ({ litellm_params: { api_base: "http://169.254.169.254/v1", api_key: "sk-team-own" } }) },
+    { method: "PATCH", path: () => `/model/${ids.teamModelId}/update`, body: () => ({ litellm_params: { aws_profile_name: "production" } }) },
+  ].map(
+    (c, i): Case => ({
+      title: `${c.method} a team model to an internal host or the gateway's credentials (${i + 1})`,
+      method: c.method,
+      path: c.path,
+      body: c.body,
+      as: ["teamAdmin"],
+      expect: () =>
+        i === 2
+          ? out(403, "auth_error", "Only proxy admins can use the gateway's AWS profiles (aws_profile_name) on a model.")
+          : out(400, "validation_error", "api_base='http://169.254.169.254/v1' is rejected by the SSRF guard (169.254.169.254 resolves to 169.254.169.254 (link-local)). Add the host to litellm_settings.user_url_allowed_hosts to allow it."),
     }),
   ),
 
@@ -515,6 +595,7 @@ beforeAll(async () => {
         { model_name: "other-gpt", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
         { model_name: "secret-model", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
       ],
+      litellm_settings: { user_url_allowed_hosts: [`127.0.0.1:${fake.port}`] },
       general_settings: {
         master_key: MASTER,
         database_url: db.url,
@@ -715,7 +796,7 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     });
     expect(model.status).toBe(200);
     expect(String(model.body.model_name)).toStartWith("model_name_team-a_");
-    expect((model.body.model_info as Json).team_public_model_name).toBe("team-gpt");
+    expect(model.body.model_info).toMatchObject({ team_public_model_name: "team-gpt", own_credentials_only: true });
     const [team] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(team!.models).toContain("team-gpt");
     expect(team!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-gpt": model.body.model_name });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { buildRouter } from "../../src/router/index.ts";
-import type { Deployment } from "../../src/router/deployment.ts";
+import { buildDeployments, type Deployment } from "../../src/router/deployment.ts";
 import { upstreamModelFor } from "../../src/router/model-groups.ts";
 import { RouterState } from "../../src/router/state.ts";
 import { writeConfig } from "../helpers/gateway.ts";
@@ -97,6 +97,20 @@ describe("team deployments (model_info.team_id)", () => {
     expect(ids("gpt-4o", { admin: true })).toEqual(["shared"]);
     expect(() => r.resolve("both", { admin: true })).toThrow("matches deployments from multiple teams");
     expect(ids("both", { admin: true, teamId: "t2" })).toEqual(["both-2"]);
+  });
+
+  test("a model a non-admin wrote (own_credentials_only) takes no credentials from the gateway's environment", () => {
+    const env = { AWS_SESSION_TOKEN: "server-session", AWS_ROLE_NAME: "arn:aws:iam::1:role/server", OPENAI_API_KEY: "sk-server-openai" };
+    const entry = (own: boolean, model: string) => ({ model_name: "m", litellm_params: { model, api_base: "https://example.com" }, model_info: own ? { own_credentials_only: true } : {} });
+    const [server, ownBedrock, ownOpenai, serverOpenai] = buildDeployments(
+      [entry(false, "bedrock/anthropic.claude-3-haiku"), entry(true, "bedrock/anthropic.claude-3-haiku"), entry(true, "openai/gpt-4o"), entry(false, "openai/gpt-4o")],
+      env,
+    ).deployments;
+    expect(server!.target.params).toMatchObject({ aws_session_token: "server-session", aws_role_name: "arn:aws:iam::1:role/server" });
+    expect(ownBedrock!.target.params.aws_session_token).toBeUndefined();
+    expect(ownBedrock!.target.params.aws_role_name).toBeUndefined();
+    expect(ownOpenai!.target.apiKey).toBeUndefined();
+    expect(serverOpenai!.target.apiKey).toBe("sk-server-openai");
   });
 
   test("groups only teams serve name their teams and the name the team gave them", () => {
