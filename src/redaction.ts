@@ -106,6 +106,39 @@ export function secretsIn(value: unknown, out: string[] = [], secretField = fals
   return out;
 }
 
+const ERROR_KEY = Buffer.from('"error"');
+const indexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: Uint8Array) => number;
+const TYPE_BEFORE = /"type"\s*:\s*$/;
+
+/** `"error"` as a key whose value is an object or a message, or as `"type": "error"` (not `"error": null`). */
+function isErrorToken(buf: Buffer, at: number): boolean {
+  let j = at + ERROR_KEY.length;
+  while (buf[j] === 0x20) j++;
+  if (buf[j] === 0x3a) {
+    j++;
+    while (buf[j] === 0x20) j++;
+    if (buf[j] === 0x7b || buf[j] === 0x22) return true;
+  }
+  return TYPE_BEFORE.test(buf.toString("latin1", Math.max(0, at - 12), at));
+}
+
+/**
+ * A chunk of a stream on its way to the client, with the credentials in its error events masked:
+ * the upstream's own mid-stream errors (OpenAI `{"error": {…}}`, Anthropic and Responses
+ * `"type": "error"`) and the ones the gateway translates from them. Other chunks cost one byte
+ * search and are returned as they are.
+ */
+export function redactStreamChunk(chunk: Uint8Array): Uint8Array {
+  if (indexOf.call(chunk, ERROR_KEY) < 0) return chunk;
+  const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let at = buf.indexOf(ERROR_KEY);
+  while (at >= 0 && !isErrorToken(buf, at)) at = buf.indexOf(ERROR_KEY, at + ERROR_KEY.length);
+  if (at < 0 || !secrets.size) return chunk;
+  const text = buf.toString("utf8");
+  const masked = secrets.redact(text);
+  return masked === text ? chunk : Buffer.from(masked);
+}
+
 /** The process-wide set: config and deployments at every runtime build, the vault and credential chains as they learn values. */
 export const secrets = new SecretRedactor();
 
