@@ -258,6 +258,90 @@ const CASES: Case[] = [
     }),
   ),
 
+  // ── an org admin runs the teams of its own organization only (org-1), within its models and budget ──
+  ...(
+    [
+      ["/team/new", { team_alias: "o2-team", organization_id: "org-2" }],
+      ["/team/update", { team_id: "team-o2", max_budget: 1 }],
+      ["/team/update", { team_id: "team-a", organization_id: "org-1" }],
+      ["/team/update", { team_id: "team-o1", organization_id: "org-2" }],
+      ["/team/delete", { team_ids: ["team-o1", "team-o2"] }],
+    ] as Array<[string, Json]>
+  ).map(
+    ([path, body]): Case => ({
+      title: `${path} on a team outside one's organization ${JSON.stringify(body)}`,
+      path,
+      body: () => body,
+      as: ["orgAdmin"],
+      expect: onlyAdmin(path),
+    }),
+  ),
+  ...(
+    [
+      [{ organization_id: null }, "Only a proxy admin can take a team out of its organization."],
+      [{ router_settings: { fallbacks: [] } }, "Only a proxy admin can set router_settings on a team."],
+      [{ model_aliases: { "gpt-test": "secret-model" } }, "Only a proxy admin can set model_aliases on a team."],
+      [{ metadata: { allowed_passthrough_routes: ["/anthropic"] } }, "Only a proxy admin can set metadata.allowed_passthrough_routes on a team."],
+      [{ models: ["gpt-test", "secret-model"] }, "Team models=['secret-model'] are not in the models of organization=org-1 (['gpt-test', 'other-gpt'])."],
+      [{ models: [] }, "Team has access to all proxy models, but organization=org-1 does not."],
+      [{ max_budget: 1000 }, "Team has max_budget 1000 that is greater than the organization's max_budget 100."],
+      [{ max_budget: null }, "Team max_budget cannot be lifted: organization=org-1 has max_budget 100."],
+    ] as Array<[Json, string]>
+  ).map(
+    ([fields, message]): Case => ({
+      title: `/team/update of one's organization's team beyond it: ${JSON.stringify(fields)} (stricter)`,
+      path: "/team/update",
+      body: () => ({ team_id: "team-o1", ...fields }),
+      as: ["orgAdmin"],
+      expect: () => out(403, "auth_error", `{'error': ${message.includes("'") ? `"${message}"` : `'${message}'`}}`),
+    }),
+  ),
+  {
+    title: "/team/new in one's organization with every model (stricter)",
+    path: "/team/new",
+    body: () => ({ team_alias: "o1-all", organization_id: "org-1" }),
+    as: ["orgAdmin"],
+    expect: () => out(403, "auth_error", "{'error': 'Team has access to all proxy models, but organization=org-1 does not.'}"),
+  },
+  {
+    title: "/team/member_add on a team of another organization",
+    path: "/team/member_add",
+    body: () => ({ team_id: "team-o2", member: { role: "admin", user_id: U.olga } }),
+    as: ["orgAdmin"],
+    expect: () => ownerOnly(403, gen, "Call not allowed. User not proxy admin OR team admin. route=/team/member_add, team_id=team-o2"),
+  },
+  {
+    title: "read another organization's team",
+    method: "GET",
+    path: "/team/info?team_id=team-o2",
+    as: ["orgAdmin"],
+    expect: () => out(403, "auth_error", `{'error': 'User=${U.olga} not authorized to access this team=team-o2'}`),
+  },
+  {
+    title: "read another organization through the deprecated POST /organization/info naming one's own (stricter: LiteLLM reads only organization_id)",
+    path: "/organization/info",
+    body: () => ({ organization_id: "org-1", organizations: ["org-1", "org-2"] }),
+    as: ["orgAdmin"],
+    expect: () => out(401, "auth_error", "You do not have a role within the selected organization. Passed organization_id: org-2."),
+  },
+  ...(
+    [
+      ["GET", "/organization/info?organization_id=org-2", undefined],
+      ["POST", "/organization/member_add", { organization_id: "org-2", member: { role: "org_admin", user_id: U.olga } }],
+      ["PATCH", "/organization/member_update", { organization_id: "org-2", user_id: U.olga, role: "org_admin" }],
+      ["DELETE", "/organization/member_delete", { organization_id: "org-2", user_id: U.olga }],
+    ] as Array<[string, string, Json | undefined]>
+  ).map(
+    ([method, path, body]): Case => ({
+      title: `${method} ${path} of another organization`,
+      method,
+      path,
+      body: body && (() => body),
+      as: ["orgAdmin"],
+      expect: () => out(401, "auth_error", "You do not have a role within the selected organization. Passed organization_id: org-2."),
+    }),
+  ),
+
   // ── /key/generate: only for oneself, team keys by permission, never beyond one's limits ──
   {
     title: "generate a key for the admin user (self-promotion)",
@@ -517,6 +601,10 @@ const teamModelSecrets = () => [ids.teamModel, ids.teamModelId, "team-a-secret",
 const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${model}.` });
 
 const PROBES: Probe[] = [
+  // ── an org admin sees the teams and organizations it administers, not others ──
+  { title: "/team/list", method: "GET", path: "/team/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["team-o1"], hides: ["team-o2", "team-a", "team-b"] }) },
+  { title: "/organization/list", method: "GET", path: "/organization/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["org-1"], hides: ["org-2", "team-o2"] }) },
+
   // ── a team's model (`/model/new` with model_info.team_id) is callable and listed for that team only ──
   {
     title: "call another team's model by its internal name",
@@ -648,6 +736,8 @@ beforeAll(async () => {
   K.daveTeam = await keyFor({ user_id: U.dave, team_id: "team-c" });
   for (const org of ["org-1", "org-2"]) await admin("/organization/new", { organization_id: org, organization_alias: org, models: ["gpt-test", "other-gpt"], max_budget: 100 });
   await admin("/organization/member_add", { organization_id: "org-1", member: { role: "org_admin", user_id: U.olga } });
+  await admin("/team/new", { team_id: "team-o1", organization_id: "org-1", models: ["gpt-test"], max_budget: 50 });
+  await admin("/team/new", { team_id: "team-o2", organization_id: "org-2", models: ["gpt-test"], max_budget: 50 });
   K.olga = await keyFor({ user_id: U.olga });
   const teamModel = await admin("/model/new", {
     model_name: "team-a-secret",
@@ -812,6 +902,23 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     const [after] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(after!.models).not.toContain("team-gpt");
     expect(after!.aliases).toEqual({ "team-a-secret": ids.teamModel });
+  });
+
+  test("an org admin makes, changes, staffs, reads and deletes the teams of its organization within its limits", async () => {
+    const made = await call("POST", "/team/new", K.olga!, { team_id: "o1-new", organization_id: "org-1", models: ["gpt-test"], max_budget: 20 });
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({ team_id: "o1-new", organization_id: "org-1", max_budget: 20 });
+    const upd = await call("POST", "/team/update", K.olga!, { team_id: "team-o1", max_budget: 80, models: ["gpt-test", "other-gpt"], team_alias: "org one" });
+    expect(upd.status).toBe(200);
+    expect(upd.body.data).toMatchObject({ max_budget: 80, team_alias: "org one" });
+    expect((await call("POST", "/team/member_add", K.olga!, { team_id: "team-o1", member: { role: "user", user_id: U.dave } })).status).toBe(200);
+    expect((await call("POST", "/team/member_update", K.olga!, { team_id: "team-o1", user_id: U.dave, role: "admin" })).status).toBe(200);
+    const info = await call("GET", "/team/info?team_id=team-o1", K.olga!);
+    expect(info.status).toBe(200);
+    expect(JSON.stringify(info.body)).toContain(U.dave);
+    expect((await call("POST", "/team/member_delete", K.olga!, { team_id: "team-o1", user_id: U.dave })).status).toBe(200);
+    expect((await call("POST", "/team/delete", K.olga!, { team_ids: ["o1-new"] })).status).toBe(200);
+    expect(await db.sql`SELECT 1 FROM "LiteLLM_TeamTable" WHERE team_id = 'o1-new'`).toHaveLength(0);
   });
 
   test("a team admin deletes and regenerates its members' team keys, but updates only its own (as LiteLLM)", async () => {

@@ -133,10 +133,14 @@ async function organizationInfo(m: Mgmt): Promise<Row> {
   return { ...org, object_permission: perm ?? null };
 }
 
-/** The deprecated `POST /organization/info {"organizations": [...]}`. */
+/**
+ * The deprecated `POST /organization/info {"organizations": [...]}`. Stricter than LiteLLM, whose org
+ * RBAC reads only the body's `organization_id`: an org admin reads only organizations it administers.
+ */
 async function organizationInfoList(m: Mgmt): Promise<Row[]> {
   await requireOrgAdmin(m, str(m.body.organization_id));
   const ids = list(m.body.organizations);
+  for (const id of ids) await requireOrgAdmin(m, id);
   if (!ids.length) throw httpError(400, `Specify list of organization id's to query. Passed in=[]`);
   const rows = await m.dbs.db.run((sql) =>
     sql.unsafe<Array<{ r: Row }>>(
