@@ -601,6 +601,17 @@ const teamModelSecrets = () => [ids.teamModel, ids.teamModelId, "team-a-secret",
 const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${model}.` });
 
 const PROBES: Probe[] = [
+  // ── provider credentials never shown by the model lists, wherever an admin put them (headers, URL user info, URL query) ──
+  ...["/model/info", "/v1/model/info", "/v2/model/info"].map(
+    (path): Probe => ({
+      title: `${path} shows a model's endpoint and headers without their credentials (stricter: LiteLLM drops only the key fields)`,
+      method: "GET",
+      path,
+      as: ["allModels", "teamAll", "adminViewer"],
+      expect: () => ({ status: 200, shows: ["leaky-config", "visible-header", "region=eu"], hides: ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003", "sk-admins-provider-key"] }),
+    }),
+  ),
+
   // ── an org admin sees the teams and organizations it administers, not others ──
   { title: "/team/list", method: "GET", path: "/team/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["team-o1"], hides: ["team-o2", "team-a", "team-b"] }) },
   { title: "/organization/list", method: "GET", path: "/organization/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["org-1"], hides: ["org-2", "team-o2"] }) },
@@ -682,6 +693,15 @@ beforeAll(async () => {
         { model_name: "gpt-test", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
         { model_name: "other-gpt", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
         { model_name: "secret-model", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
+        {
+          model_name: "leaky-config",
+          litellm_params: {
+            model: "openai/gpt-upstream",
+            api_base: `http://user:basic-pass-secret-0002@127.0.0.1:${fake.port}/v1?key=query-key-secret-0003&region=eu`,
+            api_key: "sk-p",
+            extra_headers: { Authorization: "Bearer header-secret-0001", "X-Trace": "visible-header" },
+          },
+        },
       ],
       litellm_settings: { user_url_allowed_hosts: [`127.0.0.1:${fake.port}`] },
       general_settings: {

@@ -7,16 +7,44 @@ import type { KeyRecord } from "../../auth/key-record.ts";
 import { aliasedModel, teamScope } from "../../auth/model-access.ts";
 import { GatewayError } from "../../errors.ts";
 import { servesTeam, upstreamModelFor } from "../../router/model-groups.ts";
+import { secrets } from "../../redaction.ts";
 import { errorResponse } from "../error-response.ts";
 import { queryFlag } from "../info-routes.ts";
 import { listedModelNames, wildcardRoutes } from "../model-names.ts";
 import { isAdmin } from "./context.ts";
 
-const SECRET = /(key|secret|token|password|credentials)/i;
+const SECRET = /(key|secret|token|password|credential|auth|cookie|sig)/i;
+
+/** A URL without its user info and secret-looking query parameters (`?key=` of Gemini-style endpoints). */
+function withoutUrlSecrets(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (!url.username && !url.password && ![...url.searchParams.keys()].some((k) => SECRET.test(k))) return raw;
+  url.username = "";
+  url.password = "";
+  for (const k of [...url.searchParams.keys()]) if (SECRET.test(k)) url.searchParams.delete(k);
+  return url.toString();
+}
+
+/**
+ * A `litellm_params` value as `/model/info` shows it: header maps without credential headers, URLs
+ * without credentials, and any credential the gateway holds masked (LiteLLM's
+ * `remove_sensitive_info_from_deployment` drops the key fields; headers and URLs are stricter here).
+ */
+function publicValue(v: unknown): unknown {
+  if (typeof v === "string") return secrets.redact(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? withoutUrlSecrets(v) : v);
+  if (Array.isArray(v)) return v.map(publicValue);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => !SECRET.test(k)).map(([k, x]) => [k, publicValue(x)]));
+  return v;
+}
 
 function modelInfo(d: Deployment): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(d.params)) if (!SECRET.test(k) && v !== undefined && v !== null) params[k] = v;
+  for (const [k, v] of Object.entries(d.params)) if (!SECRET.test(k) && v !== undefined && v !== null) params[k] = publicValue(v);
   const prices = unitPrices(d, d.upstreamModel.replace(/\*/g, ""));
   return {
     model_name: d.modelName,
