@@ -106,6 +106,16 @@ export function secretsIn(value: unknown, out: string[] = [], secretField = fals
   return out;
 }
 
+/** An endpoint as the gateway shows it (response headers, spend rows): without its query and user info. */
+export function publicApiBase(url: string): string {
+  const q = url.indexOf("?");
+  const base = q < 0 ? url : url.slice(0, q);
+  const at = base.indexOf("@");
+  if (at < 0) return base;
+  const scheme = base.indexOf("://");
+  return scheme >= 0 && scheme < at && !base.slice(scheme + 3, at).includes("/") ? base.slice(0, scheme + 3) + base.slice(at + 1) : base;
+}
+
 const ERROR_KEY = Buffer.from('"error"');
 const indexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: Uint8Array) => number;
 const TYPE_BEFORE = /"type"\s*:\s*$/;

@@ -2,6 +2,7 @@ import { GatewayError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import { asGatewayError } from "../router/router.ts";
 import { keyHeaders } from "../auth/key-headers.ts";
+import { publicApiBase } from "../redaction.ts";
 import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
@@ -71,7 +72,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   headers["x-litellm-call-id"] = req.callId;
   headers["x-litellm-model-id"] = d.id;
   headers["x-litellm-model-group"] = routed.resolved.group;
-  if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = d.target.apiBase.split("?")[0]!;
+  if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = publicApiBase(d.target.apiBase);
   headers["x-litellm-attempted-retries"] = String(routed.retries);
   headers["x-litellm-attempted-fallbacks"] = String(routed.fallbacks);
   headers["x-litellm-version"] = VERSION;

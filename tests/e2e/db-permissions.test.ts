@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startGateway, type GatewayProcess } from "../helpers/gateway.ts";
-import { chat, sha256 } from "../helpers/litellm-db.ts";
+import { chat, sha256, waitFor } from "../helpers/litellm-db.ts";
 import { createTestDb, loadLiteLLMSchema, type TestDb } from "../helpers/pg.ts";
 
 /**
@@ -593,6 +593,8 @@ interface Probe {
   path: string | (() => string);
   body?: () => Json;
   as: Who[];
+  /** Waits for what the probe reads (a spend row written by the batch writer). */
+  before?: () => Promise<unknown>;
   expect: (w: Who) => Seen;
 }
 
@@ -600,7 +602,25 @@ const OUTSIDERS: Who[] = ["allModels", "teamAll", "adminViewer", "otherTeam"];
 const teamModelSecrets = () => [ids.teamModel, ids.teamModelId, "team-a-secret", "sk-team-a-provider-key"];
 const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${model}.` });
 
+const LEAKY = ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003"];
+
 const PROBES: Probe[] = [
+  {
+    title: "a call's x-litellm-model-api-base header without the endpoint's credentials",
+    path: "/v1/chat/completions",
+    body: () => ({ model: "leaky-config", messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels"],
+    expect: () => ({ status: 200, shows: ["x-litellm-model-api-base", "127.0.0.1"], hides: LEAKY }),
+  },
+  {
+    title: "the call's spend row (/spend/logs) without the endpoint's credentials",
+    method: "GET",
+    path: "/spend/logs",
+    as: ["allModels"],
+    before: () => waitFor(async () => (await db.sql`SELECT 1 FROM "LiteLLM_SpendLogs" WHERE model_group = 'leaky-config'`).length > 0, 15_000, "the spend row"),
+    expect: () => ({ status: 200, shows: ["leaky-config", "127.0.0.1"], hides: LEAKY }),
+  },
+
   // ── provider credentials never shown by the model lists, wherever an admin put them (headers, URL user info, URL query) ──
   ...["/model/info", "/v1/model/info", "/v2/model/info"].map(
     (path): Probe => ({
@@ -649,13 +669,18 @@ let db: TestDb;
 let fake: FakeLLM;
 let gw: GatewayProcess;
 
-async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } } }> {
+async function call(
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } }; headers: Headers }> {
   const r = await fetch(`${gw.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: r.status, body: (await r.json()) as Json };
+  return { status: r.status, body: (await r.json()) as Json, headers: r.headers };
 }
 const admin = async (path: string, body: Json, method = "POST") => {
   const r = await call(method, path, MASTER, body);
@@ -708,6 +733,7 @@ beforeAll(async () => {
         master_key: MASTER,
         database_url: db.url,
         store_model_in_db: true,
+        proxy_batch_write_at: 0.5,
         e2b_sandbox_params: { e2b_api_key: "e2b-unused", e2b_api_url: "http://127.0.0.1:9", e2b_sandbox_url: "http://127.0.0.1:9" },
       },
       agents: [{ name: "Greeter", model: "gpt-test", prompt: "say hi", secrets: ["DEPLOY_TOKEN"], timeout: 60 }],
@@ -814,13 +840,14 @@ describe("denied: route × role × field, with LiteLLM's answer and no row chang
 describe("reads and LLM calls: route × role, nothing of others revealed or reached", () => {
   for (const p of PROBES) {
     test(`${p.title} (${p.as.join(", ")})`, async () => {
+      await p.before?.();
       const path = typeof p.path === "function" ? p.path() : p.path;
       const got: Array<Seen & { who: Who }> = [];
       const want: Array<Seen & { who: Who }> = [];
       for (const who of p.as) {
         const r = await call(p.method ?? "POST", path, WHO[who].key(), p.body?.());
         const w = p.expect(who);
-        const text = JSON.stringify(r.body);
+        const text = JSON.stringify(r.body) + JSON.stringify(Object.fromEntries(r.headers));
         const message = r.body.error?.message ?? "";
         got.push({
           who,
