@@ -523,6 +523,22 @@ const CASES: Case[] = [
     expect: keyRoute("/key/regenerate", (w) => (alice(w) ? memberPermission("/key/regenerate", "team-a") : ownerOnly(403, gen, "You are not authorized to regenerate this key"))),
   },
 
+  // ── a team admin may not take over another user's team key by regenerating it (stricter: LiteLLM lets it) ──
+  ...(
+    [
+      ["a team member's team key", () => K.victimTeam!],
+      ["a proxy admin's team key (would make the team admin a proxy admin)", () => K.rootTeam!],
+    ] as Array<[string, () => string]>
+  ).map(
+    ([what, key]): Case => ({
+      title: `a team admin regenerates ${what}`,
+      path: "/key/regenerate",
+      body: () => ({ key: key() }),
+      as: ["teamAdmin"],
+      expect: () => ownerOnly(403, gen, "Only the owner of a key or a proxy admin can regenerate a key that belongs to a user: its new secret would act as that user."),
+    }),
+  ),
+
   // ── /key/delete: owners and their team's admins ──
   { title: "delete another user's key", path: "/key/delete", body: () => ({ keys: [K.victim] }), expect: keyRoute("/key/delete", () => ownerOnly(403, gen, "You are not authorized to delete this key")) },
   { title: "delete by another user's alias", path: "/key/delete", body: () => ({ key_aliases: ["victim-alias"] }), expect: keyRoute("/key/delete", () => ownerOnly(403, gen, "You are not authorized to delete this key")) },
@@ -799,6 +815,8 @@ beforeAll(async () => {
   K.victim = await keyFor({ user_id: U.victim, key_alias: "victim-alias", max_budget: 1 });
   K.victimTeam = await keyFor({ user_id: U.victim, team_id: "team-a" });
   K.teamService = await keyFor({ team_id: "team-a", key_alias: "team-a-service" });
+  await admin("/team/member_add", { team_id: "team-a", member: { role: "user", user_id: U.root } });
+  K.rootTeam = await keyFor({ user_id: U.root, team_id: "team-a" });
   await admin("/budget/new", { budget_id: "bud-1", max_budget: 1000 });
   await admin("/customer/new", { user_id: "cust-1", max_budget: 1, blocked: true });
   await admin("/api/vault/secrets", { name: "DEPLOY_TOKEN", value: "ghp_secret_value_0001" });
@@ -968,12 +986,13 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect(await db.sql`SELECT 1 FROM "LiteLLM_TeamTable" WHERE team_id = 'o1-new'`).toHaveLength(0);
   });
 
-  test("a team admin deletes and regenerates its members' team keys, but updates only its own (as LiteLLM)", async () => {
+  test("a team admin deletes its members' team keys, regenerates the team's service-account keys, and updates only its own", async () => {
     const memberKey = await keyFor({ user_id: U.victim, team_id: "team-a" });
     expect((await call("POST", "/key/update", K.tadmin!, { key: memberKey, max_budget: 1 })).status).toBe(403);
-    const regen = await call("POST", "/key/regenerate", K.tadmin!, { key: memberKey });
+    const service = await keyFor({ team_id: "team-a" });
+    const regen = await call("POST", "/key/regenerate", K.tadmin!, { key: service });
     expect(regen.status).toBe(200);
-    expect((await call("POST", "/key/delete", K.tadmin!, { keys: [String(regen.body.key)] })).status).toBe(200);
+    expect((await call("POST", "/key/delete", K.tadmin!, { keys: [String(regen.body.key), memberKey] })).status).toBe(200);
   });
 
   test("team members get key rights when the team's member permissions grant them", async () => {
