@@ -383,6 +383,7 @@ const CASES: Case[] = [
       [{ organization_id: "org-1" }, "Only a proxy admin can set organization_id on a key."],
       [{ metadata: { allowed_passthrough_routes: ["/anthropic"] } }, "Only a proxy admin can change metadata.allowed_passthrough_routes on a key."],
       [{ temp_budget_increase: 100, temp_budget_expiry: "2099-01-01" }, "Only a proxy admin can change metadata.temp_budget_increase on a key."],
+      [{ metadata: { logging: [{ callback_name: "langfuse", callback_vars: { langfuse_host: "http://169.254.169.254" } }] } }, "Only a proxy admin can change metadata.logging on a key."],
       [{ aliases: { "gpt-test": "secret-model" } }, "aliases may only point at models this key can call; secret-model is not in the models of user="],
     ] as Array<[Json, string]>
   ).map(
@@ -439,6 +440,7 @@ const CASES: Case[] = [
       [{ permissions: { get_spend_routes: true } }, "Only a proxy admin can set permissions on a key."],
       [{ metadata: {} }, "Only a proxy admin can change metadata.guardrails on a key."],
       [{ guardrails: [] }, "Only a proxy admin can change metadata.guardrails on a key."],
+      [{ metadata: { guardrails: ["pii"], callback_settings: { callbacks: ["langfuse"], callback_vars: { langfuse_host: "http://10.0.0.1" } } } }, "Only a proxy admin can change metadata.callback_settings on a key."],
       [{ model_rpm_limit: { "gpt-test": 1000 } }, "metadata.model_rpm_limit for gpt-test may only go down (was 5)."],
       [{ duration: null }, "Only a proxy admin can extend a key's expiry"],
       [{ duration: "365d" }, "Only a proxy admin can extend a key's expiry"],
