@@ -2,6 +2,7 @@
 import { parseArgs, USAGE, UsageError } from "./cli/args.ts";
 import { raiseFetchLimit } from "./cli/fetch-limit.ts";
 import { launch } from "./cli/launch.ts";
+import { statusline } from "./cli/statusline.ts";
 import { isWorker, runWorkers } from "./cli/workers.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { isClosedSocketWrite } from "./db/driver-guard.ts";
@@ -9,6 +10,7 @@ import { secrets } from "./redaction.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "statusline") return statusline(argv.slice(1));
   if (argv[0] === "claude" || argv[0] === "codex") return launch(argv[0], argv.slice(1));
   let args;
   try {

@@ -17,6 +17,8 @@ import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
 import { learnConfigSecrets } from "./redaction.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { registerSessionMetrics } from "./metrics/session-metrics.ts";
+import { LiveSessions } from "./sessions/live.ts";
 import { redactUrl, RedisLink } from "./redis.ts";
 import { buildRouter, type Deployment } from "./router/index.ts";
 import { RedisRouterState } from "./router/redis-state.ts";
@@ -30,6 +32,8 @@ export interface Services {
   log: Logger;
   state: RouterState;
   metrics: GatewayMetrics;
+  /** Coding sessions seen by this instance (session budgets, `/metrics`). */
+  sessions: LiveSessions;
   redis?: RedisLink;
   /** Extra sinks (spend writer, ...) fed every finished call. */
   sinks: CallSink[];
@@ -105,6 +109,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     log,
     state,
     metrics: new GatewayMetrics(() => state),
+    sessions: new LiveSessions(),
     sinks: [],
     onShutdown: [],
     routes: [],
@@ -113,6 +118,8 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     onRuntime: [],
     scoped: new ScopedKeys(),
   };
+  services.sinks.push(services.sessions);
+  registerSessionMetrics(services.metrics, services.sessions);
   await connectRedis(config, services);
   const dbs = await attachDatabase(config, services, () => runtime);
   let runtime = buildRuntime(config, services);

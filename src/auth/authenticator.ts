@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
 import { extractApiKey, maskKey } from "./extract.ts";
 import { hashToken } from "./hash.ts";
+import type { SessionOfCall } from "../sessions/identity.ts";
 import type { ScopedKeys } from "./scoped-keys.ts";
 import { OPEN_AUTH, type AuthContext } from "./types.ts";
 
@@ -14,6 +15,8 @@ export interface RequestFacts {
   /** End-user id from the body (`user`), for end-user budgets. */
   endUser?: string;
   isLLMRoute: boolean;
+  /** The coding session of an LLM call, read only when a per-session limit applies. */
+  session?: () => SessionOfCall | undefined;
 }
 
 /** Virtual-key checks backed by the LiteLLM database (see `src/auth/virtual-keys.ts`). */

@@ -30,6 +30,8 @@ export interface VirtualKeyDeps {
   modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
   /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
   globalBudget?: { max: number; spend(): number };
+  /** Per-session limits (`src/sessions/budget.ts`). */
+  sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<void> | undefined };
   log: Logger;
 }
 
@@ -104,6 +106,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       checkUserModel(rec, m, catalog);
     }
     if (budgets) checkCommonBudgets(rec);
+    const sessionCheck = budgets && facts.route !== COUNT_TOKENS ? this.d.sessionBudgets?.check(rec, facts.session) : undefined;
+    if (sessionCheck) await sessionCheck;
     let endUser: EndUserRecord | null = null;
     if (facts.endUser && facts.isLLMRoute) {
       endUser = await this.endUserRecord(facts.endUser);

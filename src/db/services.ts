@@ -29,6 +29,9 @@ import { Database } from "./client.ts";
 import { dbModelsStamp } from "./db-model-store.ts";
 import { loadDbModels, storeModelInDb } from "./db-models.ts";
 import { KeyQueries } from "./key-queries.ts";
+import { SessionBudgets } from "../sessions/budget.ts";
+import { LiveSessions } from "../sessions/live.ts";
+import { CodingSessionStore } from "../sessions/store.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
@@ -43,6 +46,8 @@ export interface DbServices {
   keys: VirtualKeyAuth;
   sink: CallSink;
   tracker: SpendTracker;
+  /** The coding-sessions rollup table. */
+  sessions: CodingSessionStore;
   /** Models stored in the database (`store_model_in_db`), as last read. */
   models: Deployment[];
   /** Re-reads the database models and hands them to `onModels` (after a model write, or when the poll sees a change). */
@@ -51,7 +56,9 @@ export interface DbServices {
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
   /** Told of every invalidation this instance makes (after the caches): e.g. ending UI sessions of a blocked key. */
-  onInvalidate: Array<(i: Invalidation) => void>;
+  onInvalidate: Array<(i: Invalidation) => void | Promise<void>>;
+  /** Resolves once the work the invalidations made so far started (`onInvalidate` hooks) is done. */
+  settled(): Promise<void>;
   /** Writes every queued spend event now. */
   flush(): Promise<void>;
   /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
@@ -89,7 +96,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
     services.routes.push(managementRoutes(undefined));
     return undefined;
   }
-  const dbs = await startDbServices(config, services.log, rt, services.redis);
+  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions);
   services.routes.push(managementRoutes(dbs));
   services.sinks.push(dbs.sink);
   services.health.push(() => dbs.health());
@@ -103,7 +110,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
   return dbs;
 }
 
-export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink): Promise<DbServices> {
+export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions()): Promise<DbServices> {
   const g = config.general;
   const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
   await db.start();
@@ -119,6 +126,8 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const maxBudget = config.litellm.max_budget ?? undefined;
   const global = maxBudget ? new GlobalSpend(db, log) : undefined;
   const modelBudgets = new ModelBudgetBook(db, log);
+  const sessions = new CodingSessionStore(db, log);
+  void db.whenReady().then(() => sessions.ensure());
   const keys = new VirtualKeyAuth({
     db,
     queries: new KeyQueries(db),
@@ -134,10 +143,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
     globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    sessionBudgets: new SessionBudgets(live, (id, key) => sessions.stored(id, key), log),
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, book, log, {
+  const tracker = new SpendTracker(new SpendWriter(db, {
+      spendLogs: g.disable_spend_logs !== true,
+      errorLogs: g.disable_error_logs !== true,
+      alsoInTransaction: [(tx, fresh) => sessions.rollup(tx, fresh)],
+    }), spill, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
   });
@@ -158,12 +172,14 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const models = modelsOn ? await readModels().catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
   let modelPoll: ReturnType<typeof setInterval> | undefined;
 
+  const pendingHooks = new Set<Promise<void>>();
   const dbs: DbServices = {
     db,
     cache,
     book,
     keys,
     tracker,
+    sessions,
     models,
     async reloadModels() {
       dbs.models = await readModels();
@@ -177,9 +193,17 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     })),
     invalidate(i) {
       bus.invalidate(i);
-      for (const f of dbs.onInvalidate) f(i);
+      for (const f of dbs.onInvalidate) {
+        const p = f(i);
+        if (!p) continue;
+        const tracked: Promise<void> = p.finally(() => pendingHooks.delete(tracked));
+        pendingHooks.add(tracked);
+      }
     },
     onInvalidate: [],
+    settled: async () => {
+      while (pendingHooks.size) await Promise.allSettled([...pendingHooks]);
+    },
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);

@@ -8,6 +8,7 @@ import type { Protocol } from "../providers/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, shapeFor } from "./error-response.ts";
 import { clientIp, readJsonBody } from "./parse.ts";
+import { sessionOfCall } from "../sessions/identity.ts";
 
 interface Endpoint {
   protocol: Protocol;
@@ -45,6 +46,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
     fallbackModels: fallbackModels(body),
     endUser,
     isLLMRoute: true,
+    session: () => sessionOfCall(headers, body),
   });
   const url = c.req.url;
   const q = url.indexOf("?");

@@ -2,6 +2,7 @@ import type { CallRecord } from "../gateway/types.ts";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { strs } from "../auth/key-record.ts";
 import { publicApiBase } from "../redaction.ts";
+import { clientOf, sessionIdOf, type ClientInfo } from "../sessions/identity.ts";
 
 /** One `LiteLLM_SpendLogs` row, with LiteLLM's column names (times as ISO UTC strings). */
 export interface SpendLogRow {
@@ -61,6 +62,8 @@ export interface SpendEvent {
   cacheCreationTokens: number;
   /** The route, written to the daily tables' `endpoint`. */
   endpoint: string;
+  /** The coding session the call belongs to (an explicit session id), for the sessions rollup. */
+  session?: { id: string; client: ClientInfo };
 }
 
 const MAX_PROMPT_CHARS = 1000;
@@ -129,6 +132,8 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
   const u = rec.usage;
   const iso = (ms: number) => new Date(ms).toISOString();
   const apiKey = auth.apiKeyHash ?? "";
+  const client = clientOf(req.headers);
+  const sessionId = sessionIdOf(req.headers, req.body);
   const additional: Record<string, unknown> = {};
   if (u?.cacheReadTokens) additional.cache_read_input_tokens = u.cacheReadTokens;
   if (u?.cacheCreationTokens) additional.cache_creation_input_tokens = u.cacheCreationTokens;
@@ -148,6 +153,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     attempted_retries: rec.retries,
     attempted_fallbacks: rec.fallbacks,
     litellm_call_id: req.callId,
+    client,
   };
   if (rec.error) {
     metadata.error_information = {
@@ -158,11 +164,6 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     };
   }
   const endUser = auth.endUserId ?? (typeof req.body.user === "string" ? req.body.user : undefined);
-  const session =
-    req.headers.get("x-litellm-session-id") ??
-    (typeof req.body.litellm_session_id === "string" ? req.body.litellm_session_id : undefined) ??
-    (typeof req.body.litellm_trace_id === "string" ? req.body.litellm_trace_id : undefined) ??
-    req.callId;
   const row: SpendLogRow = {
       request_id: rec.responseId ?? req.callId,
       call_type: req.callType,
@@ -190,7 +191,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       messages: opts.storePrompts ? truncate(req.body.messages ?? req.body.input ?? {}) : {},
       response: {},
       proxy_server_request: opts.storePrompts ? truncate(req.body) : {},
-      session_id: session,
+      session_id: sessionId ?? req.callId,
       status: rec.status,
       organization_id: auth.orgId ?? null,
       request_duration_ms: Math.max(0, Math.round(rec.endMs - req.startMs)),
@@ -201,5 +202,6 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     cacheReadTokens: u?.cacheReadTokens ?? 0,
     cacheCreationTokens: u?.cacheCreationTokens ?? 0,
     endpoint: req.route,
+    session: sessionId ? { id: sessionId, client } : undefined,
   };
 }

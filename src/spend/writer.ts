@@ -29,6 +29,8 @@ export interface WriteOptions {
   spendLogs: boolean;
   /** `LiteLLM_ErrorLogs` rows for failed calls (off with `disable_error_logs`). */
   errorLogs: boolean;
+  /** Further writes in the same transaction, given the events that were new (the coding-sessions rollup). */
+  alsoInTransaction?: Array<(tx: TransactionSql, fresh: SpendEvent[]) => Promise<void>>;
 }
 
 /**
@@ -54,6 +56,7 @@ export class SpendWriter {
         for (const d of DAILY) {
           if (s.hasTable(d.table)) await this.upsertDaily(tx, s, d.table, d.entity, dailyRows(fresh, d.kind));
         }
+        for (const step of this.opts.alsoInTransaction ?? []) await step(tx, fresh);
         return fresh;
       }),
     );

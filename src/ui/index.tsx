@@ -11,6 +11,7 @@ import { registerLogin, registerLogout } from "./pages/login.tsx";
 import { registerModels } from "./pages/models.tsx";
 import { registerOverview } from "./pages/overview.tsx";
 import { registerRuns } from "./pages/runs.tsx";
+import { registerSessions } from "./pages/sessions.tsx";
 import { registerSpend } from "./pages/spend.tsx";
 import { registerTeams } from "./pages/teams.tsx";
 import { registerUsers } from "./pages/users.tsx";
@@ -33,6 +34,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
   registerUsers(mod);
   registerModels(mod);
   registerSpend(mod);
+  registerSessions(mod);
   registerAgents(mod);
   registerRuns(mod);
   ui.all("*", (c) =>

@@ -9,11 +9,11 @@ import { uiSessionStore } from "./session-store.ts";
  * The admin UI, loaded on its first request: its pages are a chunk of their own in the binary
  * (`bun build --splitting`), so a gateway nobody opens `/ui` on never parses them.
  */
-export function lazyUiRoutes(opts: Omit<UiDeps, "sessions"> & { redis?: RedisLink; onInvalidate?: Array<(i: Invalidation) => void> }) {
+export function lazyUiRoutes(opts: Omit<UiDeps, "sessions"> & { redis?: RedisLink; onInvalidate?: Array<(i: Invalidation) => void | Promise<void>> }) {
   // The session store is not lazy: this instance's management writes end sessions opened on any instance.
   const deps: UiDeps = { ...opts, sessions: uiSessionStore(opts.db, opts.redis) };
   return (app: Hono, rt: () => Runtime): void => {
-    opts.onInvalidate?.push((i) => void deps.sessions.revalidate(i).catch((e: Error) => rt().log.warn("ui sessions not revalidated after a management write", { error: e.message })));
+    opts.onInvalidate?.push((i) => deps.sessions.revalidate(i).catch((e: Error) => rt().log.warn("ui sessions not revalidated after a management write", { error: e.message })));
     let ui: Promise<Hono> | undefined;
     const load = () =>
       (ui ??= import("./index.tsx").then((m) => {

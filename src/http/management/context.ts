@@ -70,6 +70,7 @@ export function route(
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
+      await dbs.settled();
       return result instanceof Response ? result : Response.json(result);
     } catch (e) {
       if (!(e instanceof GatewayError) && isConnectionError(e)) {

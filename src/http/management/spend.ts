@@ -19,10 +19,19 @@ async function logs(m: Mgmt, where: string, params: unknown[], order = `ORDER BY
 
 const dayOf = (r: Row) => String(r.startTime).slice(0, 10);
 
-/** `/spend/logs`: by request, key, user, or date range (summarized per day unless `summarize=false`). */
+/** `/spend/logs/session/ui`: one session's calls, oldest first (the caller's own unless admin). */
+async function sessionLogs(m: Mgmt): Promise<Row[]> {
+  const sessionId = m.query("session_id");
+  if (!sessionId) throw spendError("session_id is required");
+  if (isAdmin(m.auth)) return logs(m, "WHERE session_id = $1", [sessionId], `ORDER BY "startTime"`);
+  return logs(m, `WHERE session_id = $1 AND "user" = $2`, [sessionId, m.auth.userId ?? "\u0000"], `ORDER BY "startTime"`);
+}
+
+/** `/spend/logs`: by request, session, key, user, or date range (summarized per day unless `summarize=false`). */
 async function spendLogs(m: Mgmt): Promise<Row[]> {
   const apiKey = m.query("api_key");
   const requestId = m.query("request_id");
+  const sessionId = m.query("session_id");
   const start = m.query("start_date");
   const end = m.query("end_date");
   const userId = isAdmin(m.auth) ? m.query("user_id") : (m.auth.userId ?? "\u0000");
@@ -33,6 +42,7 @@ async function spendLogs(m: Mgmt): Promise<Row[]> {
     conds.push(sqlText.replace("?", `$${params.length}`));
   };
   if (requestId) add("request_id = ?", requestId);
+  if (sessionId) add("session_id = ?", sessionId);
   if (apiKey) add("api_key = ?", apiKey.startsWith("sk-") ? hashToken(apiKey) : apiKey);
   if (userId) add(`"user" = ?`, userId);
   if (start || end) {
@@ -106,6 +116,7 @@ async function spendReport(m: Mgmt): Promise<Row[]> {
 
 export function registerSpendRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
   route(app, rt, dbs, "get", "/spend/logs", spendLogs);
+  route(app, rt, dbs, "get", "/spend/logs/session/ui", sessionLogs);
   route(app, rt, dbs, "get", "/global/spend/report", spendReport, { admin: true });
   registerSpendReportRoutes(app, rt, dbs);
 }
