@@ -626,7 +626,7 @@ const PROBES: Probe[] = [
   {
     title: "a call's x-litellm-model-api-base header without the endpoint's credentials",
     path: "/v1/chat/completions",
-    body: () => ({ model: "leaky-config", messages: [{ role: "user", content: "hi" }] }),
+    body: () => ({ model: "leaky-config", messages: [{ role: "user", content: "hi" }], litellm_session_id: "carol-session-0001" }),
     as: ["allModels"],
     expect: () => ({ status: 200, shows: ["x-litellm-model-api-base", "127.0.0.1"], hides: LEAKY }),
   },
@@ -639,6 +639,21 @@ const PROBES: Probe[] = [
     expect: () => ({ status: 200, shows: ["leaky-config", "127.0.0.1"], hides: LEAKY }),
   },
 
+  {
+    title: "/api/coding-sessions lists another key's session",
+    method: "GET",
+    path: "/api/coding-sessions",
+    as: ["internal", "otherTeam", "teamAdmin", "orgAdmin"],
+    before: () => waitFor(async () => (await db.sql`SELECT 1 FROM litellm_rust_coding_sessions WHERE api_key = ${sha256(K.carol!)}`.catch(() => [])).length > 0, 15_000, "carol's session"),
+    expect: () => ({ status: 200, hides: [sha256(K.carol!), U.carol, "carol-session-0001"] }),
+  },
+  {
+    title: "/api/coding-sessions/{id} of another key's session",
+    method: "GET",
+    path: "/api/coding-sessions/carol-session-0001",
+    as: ["internal", "otherTeam", "teamAdmin", "orgAdmin"],
+    expect: () => ({ status: 404, message: "Coding session not found: carol-session-0001", hides: [sha256(K.carol!)] }),
+  },
   // ── provider credentials never shown by the model lists, wherever an admin put them (headers, URL user info, URL query) ──
   ...["/model/info", "/v1/model/info", "/v2/model/info"].map(
     (path): Probe => ({
@@ -880,7 +895,7 @@ describe("reads and LLM calls: route × role, nothing of others revealed or reac
         want.push({ who, ...w });
       }
       expect(got).toEqual(want);
-    });
+    }, 20_000);
   }
 });
 
