@@ -279,6 +279,7 @@ const CASES: Case[] = [
   ...(
     [
       [{ organization_id: null }, "Only a proxy admin can take a team out of its organization."],
+      [{ blocked: false }, "Only a proxy admin can unblock a team."],
       [{ router_settings: { fallbacks: [] } }, "Only a proxy admin can set router_settings on a team."],
       [{ model_aliases: { "gpt-test": "secret-model" } }, "Only a proxy admin can set model_aliases on a team."],
       [{ metadata: { allowed_passthrough_routes: ["/anthropic"] } }, "Only a proxy admin can set metadata.allowed_passthrough_routes on a team."],
@@ -291,7 +292,7 @@ const CASES: Case[] = [
     ([fields, message]): Case => ({
       title: `/team/update of one's organization's team beyond it: ${JSON.stringify(fields)} (stricter)`,
       path: "/team/update",
-      body: () => ({ team_id: "team-o1", ...fields }),
+      body: () => ({ team_id: fields.blocked === false ? "team-o1-blocked" : "team-o1", ...fields }),
       as: ["orgAdmin"],
       expect: () => out(403, "auth_error", `{'error': ${message.includes("'") ? `"${message}"` : `'${message}'`}}`),
     }),
@@ -817,6 +818,7 @@ beforeAll(async () => {
   await admin("/organization/member_add", { organization_id: "org-1", member: { role: "org_admin", user_id: U.olga } });
   await admin("/team/new", { team_id: "team-o1", organization_id: "org-1", models: ["gpt-test"], max_budget: 50 });
   await admin("/team/new", { team_id: "team-o2", organization_id: "org-2", models: ["gpt-test"], max_budget: 50 });
+  await admin("/team/new", { team_id: "team-o1-blocked", organization_id: "org-1", models: ["gpt-test"], blocked: true });
   K.olga = await keyFor({ user_id: U.olga });
   const teamModel = await admin("/model/new", {
     model_name: "team-a-secret",

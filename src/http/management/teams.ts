@@ -152,6 +152,7 @@ async function updateTeam(m: Mgmt): Promise<Row> {
     await requireOrgAdminOf(m, str(current.organization_id));
     const orgId = m.body.organization_id === undefined ? str(current.organization_id)! : str(m.body.organization_id);
     if (!orgId) throw authHttpError(403, { error: "Only a proxy admin can take a team out of its organization." });
+    if (current.blocked === true && m.body.blocked === false) throw authHttpError(403, { error: "Only a proxy admin can unblock a team." });
     await requireOrgAdminOf(m, orgId);
     await checkOrgAdminTeamWrite(m, m.body, { ...current, ...m.body }, orgId);
   }
