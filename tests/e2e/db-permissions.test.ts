@@ -668,7 +668,16 @@ const PROBES: Probe[] = [
 
   // ── an org admin sees the teams and organizations it administers, not others ──
   { title: "/team/list", method: "GET", path: "/team/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["team-o1"], hides: ["team-o2", "team-a", "team-b"] }) },
-  { title: "/organization/list", method: "GET", path: "/organization/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["org-1"], hides: ["org-2", "team-o2"] }) },
+  {
+    title: "/organization/list",
+    method: "GET",
+    path: "/organization/list",
+    as: ["orgAdmin", "internal"],
+    expect: (w) =>
+      w === "orgAdmin"
+        ? { status: 200, shows: ["org-1", "team-o1", U.alice], hides: ["org-2", "team-o2"] }
+        : { status: 200, shows: ["org-1", U.alice], hides: ["org-2", "team-o2", "team-o1", U.olga] },
+  },
 
   // ── a team's model (`/model/new` with model_info.team_id) is callable and listed for that team only ──
   {
@@ -816,6 +825,7 @@ beforeAll(async () => {
   K.daveTeam = await keyFor({ user_id: U.dave, team_id: "team-c" });
   for (const org of ["org-1", "org-2"]) await admin("/organization/new", { organization_id: org, organization_alias: org, models: ["gpt-test", "other-gpt"], max_budget: 100 });
   await admin("/organization/member_add", { organization_id: "org-1", member: { role: "org_admin", user_id: U.olga } });
+  await admin("/organization/member_add", { organization_id: "org-1", member: { role: "internal_user", user_id: U.alice } });
   await admin("/team/new", { team_id: "team-o1", organization_id: "org-1", models: ["gpt-test"], max_budget: 50 });
   await admin("/team/new", { team_id: "team-o2", organization_id: "org-2", models: ["gpt-test"], max_budget: 50 });
   await admin("/team/new", { team_id: "team-o1-blocked", organization_id: "org-1", models: ["gpt-test"], blocked: true });
