@@ -13,7 +13,7 @@ const MASTER = "sk-perm-master-0001";
 const SALT = "salt-for-the-permissions-test";
 
 type Json = Record<string, unknown>;
-type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll" | "teamAdmin";
+type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll" | "teamAdmin" | "uiCookie" | "uiAlice";
 interface Outcome {
   status: number;
   type: string;
@@ -57,6 +57,10 @@ const WHO: Record<Who, { key: () => string; user: string; role: string; masked: 
   allModels: { key: () => K.carol!, user: U.carol, role: "internal_user", masked: mask(U.carol) },
   teamAll: { key: () => K.daveTeam!, user: U.dave, role: "internal_user", masked: mask(U.dave) },
   teamAdmin: { key: () => K.tadmin!, user: U.tadmin, role: "internal_user", masked: mask(U.tadmin) },
+  /** The admin's UI session cookie (sealed, no key) sent to the API by someone else. */
+  uiCookie: { key: () => `cookie:${K.adminUiCookie!}`, user: U.root, role: "proxy_admin", masked: mask(U.root) },
+  /** An internal user's UI session on the UI's pages. */
+  uiAlice: { key: () => `cookie:${K.aliceUiCookie!}`, user: U.alice, role: "internal_user", masked: mask(U.alice) },
 };
 const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer", "orgAdmin", "expired", "blocked", "routesOnly"];
 
@@ -624,6 +628,51 @@ const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_req
 const LEAKY = ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003"];
 
 const PROBES: Probe[] = [
+  // ── an internal user's UI session shows its own keys, spend and user only ──
+  ...["/ui/keys", "/ui/spend", "/ui/users", "/ui/teams", "/ui", "/ui/agents", "/ui/models"].map(
+    (path): Probe => ({
+      title: `${path} in an internal user's UI session`,
+      method: "GET",
+      path,
+      as: ["uiAlice"],
+      expect: () => ({ status: 200, hides: ["victim-alias", "team-a-service", U.victim, U.bob, sha256(K.bob!), "DEPLOY_TOKEN", "sk-admins-provider-key", ids.teamModel, "Greeter"] }),
+    }),
+  ),
+  {
+    title: "a tampered UI session cookie",
+    method: "GET",
+    path: "/ui/keys",
+    as: ["uiAlice"],
+    before: async () => {
+      K.aliceUiCookie = `${K.aliceUiCookie!.slice(0, -3)}AAA`;
+    },
+    expect: () => ({ status: 200, shows: ["Master key or virtual key"], hides: ["alice-limited"] }),
+  },
+  // ── the admin's UI session cookie is no credential for the API: every route wants a key ──
+  ...[
+    ["GET", "/key/list"],
+    ["GET", `/user/info?user_id=${U.root}`],
+    ["GET", "/team/list"],
+    ["GET", "/spend/logs"],
+    ["GET", "/global/spend/keys"],
+    ["GET", "/model/info"],
+    ["GET", "/health"],
+    ["GET", "/api/vault/secrets"],
+    ["GET", "/api/coding-sessions"],
+    ["POST", "/key/generate"],
+    ["POST", "/user/new"],
+    ["POST", "/model/new"],
+  ].map(
+    ([method, path]): Probe => ({
+      title: `${method} ${path} with the admin's UI cookie and no key`,
+      method,
+      path: path!,
+      body: method === "POST" ? () => ({ user_role: "proxy_admin" }) : undefined,
+      as: ["uiCookie"],
+      expect: () => ({ status: 401, message: "Authentication Error, No api key passed in." }),
+    }),
+  ),
+
   {
     title: "a call's x-litellm-model-api-base header without the endpoint's credentials",
     path: "/v1/chat/completions",
@@ -720,10 +769,17 @@ async function call(
 ): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } }; headers: Headers }> {
   const r = await fetch(`${gw.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    headers: { ...(key.startsWith("cookie:") ? { cookie: key.slice(7) } : { authorization: `Bearer ${key}` }), "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: r.status, body: (await r.json()) as Json, headers: r.headers };
+  const text = await r.text();
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch {
+    parsed = { page: text };
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
 }
 const admin = async (path: string, body: Json, method = "POST") => {
   const r = await call(method, path, MASTER, body);
@@ -731,6 +787,20 @@ const admin = async (path: string, body: Json, method = "POST") => {
   return r.body;
 };
 const keyFor = async (body: Json) => String((await admin("/key/generate", body)).key);
+
+/** Logs in to /ui with a key over plain HTTP; returns the session cookie (`name=value`). */
+async function uiLogin(key: string): Promise<string> {
+  const page = await fetch(`${gw.url}/ui/login`);
+  const nonce = /litellm_ui_login=[^;]+/.exec(page.headers.get("set-cookie") ?? "")![0];
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const r = await fetch(`${gw.url}/ui/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: nonce, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ _csrf: csrf, key, next: "/ui" }),
+  });
+  return /litellm_ui_session=[^;]+/.exec(r.headers.get("set-cookie") ?? "")![0];
+}
 
 let snapshotSql = "";
 
@@ -846,6 +916,8 @@ beforeAll(async () => {
   K.teamService = await keyFor({ team_id: "team-a", key_alias: "team-a-service" });
   await admin("/team/member_add", { team_id: "team-a", member: { role: "user", user_id: U.root } });
   K.rootTeam = await keyFor({ user_id: U.root, team_id: "team-a" });
+  K.adminUiCookie = await uiLogin(MASTER);
+  K.aliceUiCookie = await uiLogin(K.alice);
   await admin("/budget/new", { budget_id: "bud-1", max_budget: 1000 });
   await admin("/customer/new", { user_id: "cust-1", max_budget: 1, blocked: true });
   await admin("/api/vault/secrets", { name: "DEPLOY_TOKEN", value: "ghp_secret_value_0001" });
