@@ -113,6 +113,19 @@ describe("team deployments (model_info.team_id)", () => {
     expect(serverOpenai!.target.apiKey).toBe("sk-server-openai");
   });
 
+  test("fallbacks reach only deployments the caller's team may use", async () => {
+    const seen: string[] = [];
+    const call = (teamId: string) =>
+      r.execute(r.resolve("gpt-4o", { teamId })!, { clientFallbacks: ["model_name_t1_x"], scope: { teamId }, numRetries: 0 }, async (d) => {
+        seen.push(d.id);
+        if (d.id === "shared" || d.id === "t1-gpt") throw new GatewayError(500, "down");
+        return d.id;
+      });
+    await expect(call("t2")).rejects.toThrow("down");
+    expect(seen).toEqual(["shared"]);
+    expect((await call("t1")).result).toBe("t1-own");
+  });
+
   test("groups only teams serve name their teams and the name the team gave them", () => {
     expect([...r.groups.teamsOf("model_name_t1_x")!]).toEqual(["t1"]);
     expect([...r.groups.teamsOf("both")!].sort()).toEqual(["t1", "t2"]);
