@@ -144,8 +144,8 @@ async function teamInfo(m: Mgmt): Promise<Row> {
 
 /** `/team/update`: proxy admins; an org admin for a team of its organization (moving it only to another it administers). */
 async function updateTeam(m: Mgmt): Promise<Row> {
-  const teamId = need(m.body, "team_id");
   if (!isAdmin(m.auth) && !(await adminOrgs(m)).size) refuse(m);
+  const teamId = need(m.body, "team_id");
   const [current] = await m.dbs.db.run((sql) => selectRows(sql, T, { team_id: teamId }));
   if (!current) throw httpError(404, `Team not found, passed team_id=${teamId}`);
   if (!isAdmin(m.auth)) {
