@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
 import type { Runtime } from "../runtime.ts";
-import { adminRoute, jsonObject, optionalString, param } from "./api-auth.ts";
+import { adminRoute, listLimit, jsonObject, optionalString, param } from "./api-auth.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { TERMINAL_STATES, type RunEvent } from "./types.ts";
 import { checkDelivery, promptWithPayload } from "./webhook.ts";
@@ -149,7 +149,7 @@ export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => 
   app.get(
     "/api/runs",
     guarded(async (c, a) => {
-      const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+      const limit = listLimit(c.req.query("limit"));
       const runs = await a.store.list({ agent_id: c.req.query("agent_id"), status: c.req.query("status"), limit });
       return Response.json({ data: runs });
     }),

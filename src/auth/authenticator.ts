@@ -22,6 +22,8 @@ export interface RequestFacts {
 /** Virtual-key checks backed by the LiteLLM database (see `src/auth/virtual-keys.ts`). */
 export interface VirtualKeyChecker {
   authenticate(rawKey: string, hash: string, facts: RequestFacts): Promise<AuthContext>;
+  /** The master key's call with its end user's budget and rate limits applied. */
+  masterWithEndUser?(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext>;
 }
 
 export const authError = (message: string, type = "auth_error", status = 401) =>
@@ -64,7 +66,8 @@ export class Authenticator {
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
     const digest = createHash("sha256").update(key).digest();
     if (timingSafeEqual(digest, this.masterDigest)) {
-      return { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+      const master: AuthContext = { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+      return this.opts.virtualKeys?.masterWithEndUser ? this.opts.virtualKeys.masterWithEndUser(master, facts) : master;
     }
     if (!key.startsWith("sk-")) {
       throw authError(

@@ -25,6 +25,10 @@ export interface GatewayConfig {
   general: GeneralSettings;
   agents: AgentEntry[];
   credentials: Map<string, Record<string, unknown>>;
+  /** LiteLLM's `default_vertex_config`: the project, location and credentials `/vertex_ai/*` pass-through uses. */
+  defaultVertexConfig?: Record<string, unknown>;
+  /** LiteLLM's `files_settings`: per-provider credentials for `/v1/files` and `/v1/batches`. */
+  filesSettings: Array<Record<string, unknown>>;
   masterKey?: string;
   databaseUrl?: string;
   redisUrl?: string;
@@ -94,6 +98,8 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
     general,
     agents: c.agents ?? [],
     credentials,
+    defaultVertexConfig: c.default_vertex_config ?? undefined,
+    filesSettings: c.files_settings ?? [],
     masterKey: general.master_key ?? env.LITELLM_MASTER_KEY ?? undefined,
     databaseUrl: general.database_url ?? env.DATABASE_URL ?? undefined,
     redisUrl: redisUrl ?? undefined,

@@ -11,6 +11,7 @@ import { MemoryRateLimiter } from "../limits/memory.ts";
 import { RedisRateLimiter } from "../limits/redis.ts";
 import type { RateLimiter } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
+import { Counter } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { managementRoutes } from "../http/management/index.ts";
 import type { RedisLink } from "../redis.ts";
@@ -20,8 +21,9 @@ import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
 import { spendSink } from "../spend/sink.ts";
+import { SpendJournal } from "../spend/journal.ts";
 import { SpillStore } from "../spend/spill.ts";
-import { SpendTracker } from "../spend/tracker.ts";
+import { SpendTracker, type RepairCounters } from "../spend/tracker.ts";
 import { SpendWriter } from "../spend/writer.ts";
 import { GlobalSpend } from "../spend/global-spend.ts";
 import { ModelBudgetBook } from "../spend/model-budgets.ts";
@@ -96,7 +98,13 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
     services.routes.push(managementRoutes(undefined));
     return undefined;
   }
-  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions);
+  const repaired = services.metrics.registry.register(new Counter("litellm_rust_spend_rows_repaired_total", "Spend rows written repaired after Postgres refused them as they were", []));
+  const quarantined = services.metrics.registry.register(
+    new Counter("litellm_rust_spend_rows_quarantined_total", "Spend rows Postgres refused even repaired, kept in the spill directory's quarantine.jsonl", []),
+  );
+  repaired.inc({}, 0);
+  quarantined.inc({}, 0);
+  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions, { repaired: () => repaired.inc(), quarantined: () => quarantined.inc() });
   services.routes.push(managementRoutes(dbs));
   services.sinks.push(dbs.sink);
   services.health.push(() => dbs.health());
@@ -110,7 +118,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
   return dbs;
 }
 
-export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions()): Promise<DbServices> {
+export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions(), counters?: RepairCounters): Promise<DbServices> {
   const g = config.general;
   const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
   await db.start();
@@ -147,14 +155,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     log,
   });
   const spill = new SpillStore(spillDir(config));
+  const journal = new SpendJournal(spill.dir, log);
   const tracker = new SpendTracker(new SpendWriter(db, {
       spendLogs: g.disable_spend_logs !== true,
       errorLogs: g.disable_error_logs !== true,
       alsoInTransaction: [(tx, fresh) => sessions.rollup(tx, fresh)],
-    }), spill, book, log, {
+    }), spill, journal, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
-  });
+  }, counters);
   if (spill.pendingFiles) log.info(`${spill.pendingFiles} spend spill files from an earlier run will be written`, { spill_dir: spill.dir });
   tracker.start();
   const stopReset = g.disable_reset_budget

@@ -10,7 +10,7 @@ import { errorResponse, shapeFor } from "./error-response.ts";
 import { clientIp, readJsonBody } from "./parse.ts";
 import { sessionOfCall } from "../sessions/identity.ts";
 
-interface Endpoint {
+export interface Endpoint {
   protocol: Protocol;
   callType: string;
 }
@@ -62,7 +62,8 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
     headers,
     query: q >= 0 ? url.slice(q) : "",
     signal: c.req.raw.signal,
-    callId: headers.get("x-litellm-call-id") ?? crypto.randomUUID(),
+    callId: crypto.randomUUID(),
+    clientCallId: headers.get("x-litellm-call-id") ?? undefined,
     startMs,
     startPerf,
     auth,
@@ -70,7 +71,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   };
 }
 
-function handler(rt: () => Runtime, ep: Endpoint) {
+export function handler(rt: () => Runtime, ep: Endpoint) {
   return async (c: Context) => {
     const runtime = rt();
     try {

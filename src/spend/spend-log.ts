@@ -67,18 +67,25 @@ export interface SpendEvent {
 }
 
 const MAX_PROMPT_CHARS = 1000;
+/** Client JSON kept in a row is cut below this nesting (the journal, jsonb and every walk stay safe). */
+const MAX_STORED_DEPTH = 64;
+const TOO_DEEP = "[nested too deeply]";
+
+/** Client JSON as stored: nesting cut at `MAX_STORED_DEPTH`; with `cut`, long strings as LiteLLM keeps them. */
+function stored(v: unknown, cut: boolean, depth = 0): unknown {
+  if (typeof v === "string") return cut ? truncate(v) : v;
+  if (!v || typeof v !== "object") return v;
+  if (depth >= MAX_STORED_DEPTH) return TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => stored(x, cut, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, stored(x, cut, depth + 1)]));
+}
 
 /** LiteLLM keeps 35% of the head and 65% of the tail of long strings it stores. */
-function truncate(v: unknown): unknown {
-  if (typeof v === "string") {
-    if (v.length <= MAX_PROMPT_CHARS) return v;
-    const head = Math.floor(MAX_PROMPT_CHARS * 0.35);
-    const tail = MAX_PROMPT_CHARS - head;
-    return `${v.slice(0, head)}...${v.slice(-tail)}`;
-  }
-  if (Array.isArray(v)) return v.map(truncate);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, truncate(x)]));
-  return v;
+function truncate(v: string): string {
+  if (v.length <= MAX_PROMPT_CHARS) return v;
+  const head = Math.floor(MAX_PROMPT_CHARS * 0.35);
+  const tail = MAX_PROMPT_CHARS - head;
+  return `${v.slice(0, head)}...${v.slice(-tail)}`;
 }
 
 function tagsOf(rec: CallRecord): string[] {
@@ -93,13 +100,13 @@ function spendLogsMetadata(rec: CallRecord): unknown {
   const h = rec.req.headers.get("x-litellm-spend-logs-metadata");
   if (h) {
     try {
-      return JSON.parse(h);
+      return stored(JSON.parse(h), false);
     } catch {
       return null;
     }
   }
   const meta = rec.req.body.metadata as Record<string, unknown> | undefined;
-  return meta?.spend_logs_metadata ?? null;
+  return stored(meta?.spend_logs_metadata ?? null, false);
 }
 
 /** The call's optional parameters (temperature, max_tokens, stream, …): scalars only, never content. */
@@ -153,6 +160,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     attempted_retries: rec.retries,
     attempted_fallbacks: rec.fallbacks,
     litellm_call_id: req.callId,
+    ...(req.clientCallId !== undefined && { client_call_id: req.clientCallId }),
     client,
   };
   if (rec.error) {
@@ -188,9 +196,9 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       team_id: auth.teamId ?? null,
       end_user: endUser ?? null,
       requester_ip_address: req.clientIp ?? null,
-      messages: opts.storePrompts ? truncate(req.body.messages ?? req.body.input ?? {}) : {},
+      messages: opts.storePrompts ? stored(req.body.messages ?? req.body.input ?? {}, true) : {},
       response: {},
-      proxy_server_request: opts.storePrompts ? truncate(req.body) : {},
+      proxy_server_request: opts.storePrompts ? stored(req.body, true) : {},
       session_id: sessionId ?? req.callId,
       status: rec.status,
       organization_id: auth.orgId ?? null,

@@ -7,7 +7,7 @@ import { html, rejected, requireViewer, securityHeaders } from "./guard.tsx";
 import { Page } from "./layout.tsx";
 import { registerAgents } from "./pages/agents.tsx";
 import { registerKeys } from "./pages/keys.tsx";
-import { registerLogin, registerLogout } from "./pages/login.tsx";
+import { registerFormLogin, registerLogin, registerLogout } from "./pages/login.tsx";
 import { registerModels } from "./pages/models.tsx";
 import { registerOverview } from "./pages/overview.tsx";
 import { registerRuns } from "./pages/runs.tsx";
@@ -53,6 +53,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
     rt().log.error("ui page failed", { path: c.req.path, error: e.message });
     return rejected(c, 500, "Something went wrong", "The page could not be rendered; the gateway log has the details.");
   });
+  registerFormLogin(mount, rt, deps);
   mount.get("/ui/", (c) => c.redirect("/ui", 301));
   mount.route("/ui", ui);
 }

@@ -24,5 +24,6 @@ export function lazyUiRoutes(opts: Omit<UiDeps, "sessions"> & { redis?: RedisLin
     const forward = async (c: { req: { raw: Request }; env: unknown }) => (await load()).fetch(c.req.raw, c.env);
     app.all("/ui", forward);
     app.all("/ui/*", forward);
+    app.post("/login", forward);
   };
 }

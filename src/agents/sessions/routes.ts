@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
-import { adminRoute, jsonObject, notFound, optionalString, param, requiredString } from "../api-auth.ts";
+import { adminRoute, listLimit, jsonObject, notFound, optionalString, param, requiredString } from "../api-auth.ts";
 import type { AgentMemory } from "../memory/memory.ts";
 import type { AgentRuntime } from "../runtime.ts";
 import { TERMINAL_STATES, type Run } from "../types.ts";
@@ -118,7 +118,7 @@ export function registerSessionRoutes(app: Hono, rt: () => Runtime, agents: () =
   app.get(
     "/api/sessions",
     guarded(async (c) => {
-      const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+      const limit = listLimit(c.req.query("limit"));
       return Response.json({ data: await sessions.list({ agent_id: c.req.query("agent_id"), limit }) });
     }),
   );
