@@ -234,6 +234,7 @@ const CASES: Case[] = [
       [{ model: "openai/gpt-upstream", aws_secret_access_key: "not-an-openai-key" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
       [{ model: "bedrock/anthropic.claude-3-haiku", aws_secret_access_key: "team-secret-0001" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
       [{ model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", api_key: "not-a-vertex-credential" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "openai/gpt-upstream", api_key: "sk-team-own", use_in_pass_through: true }, 403, "auth_error", "Only proxy admins can give a model's credentials to the pass-through routes (use_in_pass_through)."],
     ] as Array<[Json, number, string, string]>
   ).map(
     ([litellm_params, status, type, message]): Case => ({
@@ -597,7 +598,7 @@ const CASES: Case[] = [
   ),
 ];
 
-const ids = { session: "", teamModel: "", teamModelId: "" };
+const ids = { session: "", teamModel: "", teamModelId: "", teamAzure: "" };
 
 /**
  * Reads and LLM calls that could reveal or reach what belongs to others: route × role → status, and
@@ -614,7 +615,7 @@ interface Probe {
   title: string;
   method?: string;
   path: string | (() => string);
-  body?: () => Json;
+  body?: () => Json | FormData;
   as: Who[];
   /** Waits for what the probe reads (a spend row written by the batch writer). */
   before?: () => Promise<unknown>;
@@ -627,7 +628,42 @@ const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_req
 
 const LEAKY = ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003"];
 
+/** A `/v1/files` upload naming a config model (whose deployment's credentials the upload would use). */
+const upload = (model: string) => () => {
+  const f = new FormData();
+  f.set("purpose", "batch");
+  f.set("model", model);
+  f.set("file", new Blob(['{"custom_id":"1"}']), "in.jsonl");
+  return f;
+};
+
 const PROBES: Probe[] = [
+  // ── pass-through and files routes use a model's credentials only for keys that may call it ──
+  {
+    title: "Azure pass-through to another team's model (its credentials)",
+    path: () => `/azure/openai/deployments/${ids.teamAzure}/chat/completions?api-version=2024-02-01`,
+    body: () => ({ messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${ids.teamAzure}.` }),
+  },
+  {
+    title: "/v1/files upload through another team's model (its credentials)",
+    path: "/v1/files",
+    body: () => upload(ids.teamAzure)(),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => ({ status: 400, message: `model=${ids.teamAzure} is not an OpenAI or Azure model of this gateway` }),
+  },
+  {
+    title: "/v1/files upload through a model the key may not call",
+    path: "/v1/files",
+    body: () => upload("secret-model")(),
+    as: ["internal", "member", "otherTeam"],
+    expect: (w) =>
+      w === "internal"
+        ? { status: 401, type: "user_model_access_denied", message: "User not allowed to access model." }
+        : { status: 401, type: "team_model_access_denied", message: "Team not allowed to access model." },
+  },
+
   // ── an internal user's UI session shows its own keys, spend and user only ──
   ...["/ui/keys", "/ui/spend", "/ui/users", "/ui/teams", "/ui", "/ui/agents", "/ui/models"].map(
     (path): Probe => ({
@@ -769,8 +805,8 @@ async function call(
 ): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } }; headers: Headers }> {
   const r = await fetch(`${gw.url}${path}`, {
     method,
-    headers: { ...(key.startsWith("cookie:") ? { cookie: key.slice(7) } : { authorization: `Bearer ${key}` }), "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...(key.startsWith("cookie:") ? { cookie: key.slice(7) } : { authorization: `Bearer ${key}` }), ...(body instanceof FormData ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
   });
   const text = await r.text();
   let parsed: Json;
@@ -907,6 +943,12 @@ beforeAll(async () => {
   });
   ids.teamModel = String(teamModel.model_name);
   ids.teamModelId = String(teamModel.model_id);
+  const teamAzure = await admin("/model/new", {
+    model_name: "team-a-azure",
+    litellm_params: { model: "azure/gpt-4o", api_base: fake.url, api_key: "sk-team-a-azure-key", api_version: "2024-02-01" },
+    model_info: { team_id: "team-a" },
+  });
+  ids.teamAzure = String(teamAzure.model_name);
   K.vera = await keyFor({ user_id: U.vera });
   K.pav = await keyFor({ user_id: U.pav });
   K.bob = await keyFor({ user_id: U.bob, team_id: "team-b" });
@@ -1055,7 +1097,7 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect(model.body.model_info).toMatchObject({ team_public_model_name: "team-gpt", own_credentials_only: true });
     const [team] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(team!.models).toContain("team-gpt");
-    expect(team!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-gpt": model.body.model_name });
+    expect(team!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-a-azure": ids.teamAzure, "team-gpt": model.body.model_name });
 
     fake.reset();
     expect((await chat(gw.url, K.tadmin!, { model: "team-gpt" })).status).toBe(200);
@@ -1067,7 +1109,7 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect((await call("POST", "/model/delete", K.tadmin!, { id: model.body.model_id })).status).toBe(200);
     const [after] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(after!.models).not.toContain("team-gpt");
-    expect(after!.aliases).toEqual({ "team-a-secret": ids.teamModel });
+    expect(after!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-a-azure": ids.teamAzure });
   });
 
   test("an org admin makes, changes, staffs, reads and deletes the teams of its organization within its limits", async () => {

@@ -55,6 +55,9 @@ export function checkPrivilegedModelFields(m: Mgmt, params: Row, info: Row): voi
     if (isPricingField(field)) throw proxyError(403, `Only proxy admins can set model pricing fields (e.g. ${field}).`, field);
     if (hasEnvReference(value)) throw proxyError(403, `os.environ/ references are not permitted in non-admin model parameters (field: ${field}); supply a literal value.`, field);
   }
+  if (params.use_in_pass_through === true) {
+    throw proxyError(403, "Only proxy admins can give a model's credentials to the pass-through routes (use_in_pass_through).", "use_in_pass_through");
+  }
   if (str(params.litellm_credential_name)) {
     throw proxyError(403, "Only proxy admins can bind a stored credential (litellm_credential_name) to a model.", "litellm_credential_name");
   }
