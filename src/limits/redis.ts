@@ -1,11 +1,10 @@
 import type { RedisClient } from "bun";
-import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
 import { REDIS_PREFIX } from "../redis.ts";
 import { GRANT_LEASE_MS, Grants } from "./grants.ts";
 import { MemoryAdmission } from "./memory.ts";
 import { ADMIT, APPLY, FORGET, REFILL, RENEW, type Script } from "./redis-scripts.ts";
-import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
+import { evaluate, LEASE_MS, refuseBudget, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
 /** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
 const IDLE_MS = 600_000;
@@ -102,8 +101,7 @@ export class RedisAdmission implements Admission {
     if (raw[0] === 1) {
       const i = Number(raw[1]) - 1;
       const b = budgets[i]!;
-      const committed = Number(raw[2 + 2 * i]) + Number(raw[3 + 2 * i]);
-      throw reservationExceeded(b.entity, committed + hold.est.cost, b.max);
+      throw refuseBudget(b, Number(raw[2 + 2 * i]), Number(raw[3 + 2 * i]), hold.est.cost);
     }
     const at = 2 + 2 * nb;
     const counts: Counts[] = limits.map((_, j) => ({ requests: Number(raw[at + 3 * j]), tokens: Number(raw[at + 3 * j + 1]), parallel: Number(raw[at + 3 * j + 2]) }));
