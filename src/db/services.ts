@@ -234,6 +234,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     onInvalidate: [
       (i) => {
         if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+        return i.kind === "tag" ? tags.refresh() : undefined;
       },
     ],
     settled: async () => {
