@@ -5,7 +5,9 @@
  * Reports per call: the time `admit` takes (the request path), this process's CPU (admission,
  * settlement and the batched scripts) and Redis's CPU for the scripts (`INFO commandstats`).
  *
- * Usage: bun scripts/bench/admission.ts [--calls N] [--rounds N] [--baseline DIR] [--redis URL]
+ * `--concurrency N` admits N calls at once per step (a server under load) instead of one.
+ *
+ * Usage: bun scripts/bench/admission.ts [--calls N] [--rounds N] [--concurrency N] [--baseline DIR] [--redis URL]
  */
 import { RedisClient } from "bun";
 import { resolve } from "node:path";
@@ -17,6 +19,7 @@ const opt = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexO
 const CALLS = Number(opt("--calls", "5000"));
 const ROUNDS = Number(opt("--rounds", "5"));
 const REDIS = opt("--redis", "redis://127.0.0.1:6379");
+const CONCURRENCY = Math.max(1, Number(opt("--concurrency", "1")));
 const BASELINE = argv.includes("--baseline") ? resolve(opt("--baseline", "")) : undefined;
 
 type Make = (client: RedisClient) => Admission;
@@ -61,12 +64,16 @@ async function measure(make: Make, client: RedisClient, kind: string, impl: stri
   const lat: number[] = [];
   const redis0 = await redisUsec(client);
   const cpu0 = process.cpuUsage();
-  for (let i = 0; i < CALLS; i++) {
-    const h = hold();
-    const t0 = performance.now();
-    await adm.admit(h);
-    lat.push((performance.now() - t0) * 1000);
-    adm.settle(h, 0.01, 100);
+  for (let i = 0; i < CALLS; i += CONCURRENCY) {
+    const holds = Array.from({ length: CONCURRENCY }, hold);
+    await Promise.all(
+      holds.map(async (h) => {
+        const t0 = performance.now();
+        await adm.admit(h);
+        lat.push((performance.now() - t0) * 1000);
+      }),
+    );
+    for (const h of holds) adm.settle(h, 0.01, 100);
     await tick();
   }
   adm.flush?.();
@@ -74,7 +81,7 @@ async function measure(make: Make, client: RedisClient, kind: string, impl: stri
   const cpu = process.cpuUsage(cpu0);
   const redis = (await redisUsec(client)) - redis0;
   const s = sortedFloat(lat);
-  return { p50: pct(s, 50), p99: pct(s, 99), cpu: (cpu.user + cpu.system) / CALLS, redis: redis / CALLS };
+  return { p50: pct(s, 50), p99: pct(s, 99), cpu: (cpu.user + cpu.system) / lat.length, redis: redis / lat.length };
 }
 
 const client = new RedisClient(REDIS);
