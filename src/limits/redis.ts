@@ -261,6 +261,7 @@ export class RedisAdmission implements Admission {
         ids.push(h.id);
       }
     }
+    if (!zsets.length) return;
     this.run(RENEW, [...zsets, ...hashes], [String(this.now() + LEASE_MS), String(IDLE_MS), String(zsets.length), ...ids]).catch((e) => this.failed(e));
   }
 

@@ -170,6 +170,20 @@ describe("tpm limits count the tokens of calls in flight", () => {
   });
 });
 
+describe("rpm limits are exact across instances, shares included", () => {
+  test("60 concurrent calls over two instances with rpm_limit 40: exactly 40 are answered", async () => {
+    fake.control({ delayMs: 300 });
+    const key = rawKey("rpm");
+    await insertKey(db.sql, key, { rpm_limit: 40 });
+    // One call first, so that an instance holds a share of the window when the burst comes.
+    expect((await chat(a.url, key, BODY)).status).toBe(200);
+    const { ok, refused } = await burst(59, [a, b], key);
+    expect(ok + 1).toBe(40);
+    expect(refused[0]!.status).toBe(429);
+    expect(refused[0]!.body.error!.message).toContain("Limit type: requests. Current limit: 40");
+  });
+});
+
 describe("reservations are released however a call ends", () => {
   test("failed calls, a cut stream and a client that went away leave the budget free for the next call", async () => {
     const key = rawKey("release");
