@@ -34,6 +34,8 @@ const budget = (kind: string): BudgetLine => ({ id: `key:bench-${run}-${kind}`, 
 const limit = (kind: string, l: Partial<LimitDescriptor>): LimitDescriptor => ({ name: "api_key", value: `bench-${run}-${kind}`, ...l });
 
 const KINDS: Record<string, (impl: string) => { budgets: BudgetLine[]; limits: LimitDescriptor[] }> = {
+  // Nothing to reserve: what the loop itself costs, to subtract.
+  "(none)": () => ({ budgets: [], limits: [] }),
   budget: (i) => ({ budgets: [budget(`b-${i}`)], limits: [] }),
   tpm: (i) => ({ budgets: [], limits: [limit(`t-${i}`, { tpm: 1e12 })] }),
   "budget+tpm": (i) => ({ budgets: [budget(`bt-${i}`)], limits: [limit(`bt-${i}`, { tpm: 1e12 })] }),

@@ -202,6 +202,20 @@ export class LimitGrants {
     if (ask.tokens) topUp(g.tokens, r.tokens, r.tokenCount);
   }
 
+  /**
+   * A call of `window` used `delta` tokens more (or, negative, fewer) than it reserved: taken from
+   * (or given back to) this instance's share instead of sent to Redis, whose counter already holds
+   * the share. False when it does not fit, or near the limit (no share), where the counter must know.
+   */
+  absorb(d: LimitDescriptor, window: number, delta: number): boolean {
+    const g = this.lines.get(limitKey(d));
+    if (!g || g.window !== window || g.tpm !== d.tpm || g.tokens.size === 0) return false;
+    if (delta > g.tokens.free) return false;
+    g.tokens.free -= delta;
+    g.tokens.used += delta;
+    return true;
+  }
+
   failed(ask: LimitAsk, window: number): void {
     const g = this.lines.get(limitKey(ask.d));
     if (!g || g.window !== window) return;

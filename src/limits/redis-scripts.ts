@@ -12,8 +12,13 @@ const script = (text: string): Script => ({ text, sha: createHash("sha1").update
 export const GRANT_CALLS = 32;
 /** …and is given only when it holds at least this many (near a budget's edge every call asks Redis). */
 export const GRANT_MIN_CALLS = 4;
-/** An instance's grant is at most this share of what is free, split between the instances holding grants. */
+/** An instance's grant is at most this share of what is free, split between the instances holding grants… */
 const GRANT_SHARE = 4;
+/**
+ * …and its rpm/tpm share at most this one: a share unused when calls stop stays counted until its
+ * window ends, so small limits get none (an rpm below 64 per holder is decided call by call).
+ */
+const LIMIT_SHARE = 16;
 
 /**
  * Per budget: a hash {spend, at, inflight, holders, exp, r:<call or g:instance> = amount} and a zset
@@ -86,7 +91,7 @@ local function topup(ck, gk, kind, gid, limit, need, wttl)
   local mine = redis.call('HEXISTS', gk, f) == 1
   local holders = tonumber(redis.call('HGET', gk, kind) or '0')
   if not mine then holders = holders + 1 end
-  local g = math.floor(math.min(${GRANT_CALLS} * need, (limit - counter) / (${GRANT_SHARE} * holders)))
+  local g = math.floor(math.min(${GRANT_CALLS} * need, (limit - counter) / (${LIMIT_SHARE} * holders)))
   if g < ${GRANT_MIN_CALLS} * need then return {0, counter} end
   if redis.call('INCRBY', ck, g) == g then redis.call('EXPIRE', ck, wttl) end
   redis.call('HINCRBY', gk, f, g)

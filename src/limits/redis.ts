@@ -70,20 +70,8 @@ export class RedisAdmission implements Admission {
     const { budgets, limits } = hold.plan;
     const { cost, tokens } = hold.est;
     const grantable = limits.every((d) => d.maxParallel === undefined);
-    if (grantable && this.grants.fits(budgets, cost, now)) {
-      const status = limits.length ? this.limitGrants.take(limits, tokens, start) : {};
-      if (status) {
-        this.grants.take(budgets, cost, now);
-        hold.redis = true;
-        hold.window = start;
-        if (budgets.length) {
-          this.convert(hold);
-          this.refill(budgets, cost, now);
-        }
-        if (limits.length) this.topUp(limits, tokens, start);
-        return status;
-      }
-    }
+    const shared = grantable ? this.fromShares(hold, now, start) : undefined;
+    if (shared) return shared;
     const grantBudgets = grantable && budgets.length > 0;
     const asks = grantable ? this.limitGrants.wants(limits, start) : [];
     const keys: string[] = [];
@@ -113,7 +101,13 @@ export class RedisAdmission implements Admission {
     hold.redis = true;
     hold.window = start;
     const nb = budgets.length;
-    if (raw[0] !== 0) for (const x of asks) this.limitGrants.failed(x, start);
+    if (raw[0] !== 0) {
+      for (const x of asks) this.limitGrants.failed(x, start);
+      // Refused by what is counted in Redis, this instance's own unused shares included: a share
+      // that arrived meanwhile takes the call.
+      const late = grantable ? this.fromShares(hold, now, start) : undefined;
+      if (late) return late;
+    }
     if (raw[0] === 1) {
       const i = Number(raw[1]) - 1;
       throw refuseBudget(budgets[i]!, Number(raw[2 + 2 * i]), Number(raw[3 + 2 * i]), cost);
@@ -130,6 +124,24 @@ export class RedisAdmission implements Admission {
       if (ask) this.limitGrants.set(ask, start, replyAt(raw, topUpsAt + 4 * j));
     });
     return verdict;
+  }
+
+  /** Admits the call on this instance's budget grants and rpm/tpm shares when they hold it (no Redis round trip). */
+  private fromShares(hold: Hold, now: number, start: number): LimitStatus | undefined {
+    const { budgets, limits } = hold.plan;
+    const { cost, tokens } = hold.est;
+    if (!this.grants.fits(budgets, cost, now)) return undefined;
+    const status = limits.length ? this.limitGrants.take(limits, tokens, start) : {};
+    if (!status) return undefined;
+    this.grants.take(budgets, cost, now);
+    hold.redis = true;
+    hold.window = start;
+    if (budgets.length) {
+      this.convert(hold);
+      this.refill(budgets, cost, now);
+    }
+    if (limits.length) this.topUp(limits, tokens, start);
+    return status;
   }
 
   /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
@@ -229,10 +241,11 @@ export class RedisAdmission implements Admission {
       for (const d of parallel) o.keys.push(parallelLeases(d));
       queued = true;
     }
-    const delta = hold.window === start ? tokens - hold.est.tokens : tokens;
+    const same = hold.window === start;
+    const delta = same ? tokens - hold.est.tokens : tokens;
     if (delta !== 0) {
       for (const d of limits) {
-        if (d.tpm === undefined) continue;
+        if (d.tpm === undefined || (same && this.limitGrants.absorb(d, start, delta))) continue;
         const k = tokensKey(d, start);
         o.tokens.set(k, (o.tokens.get(k) ?? 0) + delta);
         queued = true;

@@ -171,16 +171,33 @@ describe("tpm limits count the tokens of calls in flight", () => {
 });
 
 describe("rpm limits are exact across instances, shares included", () => {
-  test("60 concurrent calls over two instances with rpm_limit 40: exactly 40 are answered", async () => {
+  test("rpm_limit 40 (too small for shares): of 60 concurrent calls over two instances exactly 40 are answered", async () => {
     fake.control({ delayMs: 300 });
     const key = rawKey("rpm");
     await insertKey(db.sql, key, { rpm_limit: 40 });
-    // One call first, so that an instance holds a share of the window when the burst comes.
-    expect((await chat(a.url, key, BODY)).status).toBe(200);
-    const { ok, refused } = await burst(59, [a, b], key);
-    expect(ok + 1).toBe(40);
+    const { ok, refused } = await burst(60, [a, b], key);
+    expect(ok).toBe(40);
     expect(refused[0]!.status).toBe(429);
     expect(refused[0]!.body.error!.message).toContain("Limit type: requests. Current limit: 40");
+  });
+
+  test("rpm_limit 300: calls alternating between two instances are answered until exactly 300 (on shares while far from the limit)", async () => {
+    fake.control({ delayMs: 0 });
+    const key = rawKey("rpm-shares");
+    await insertKey(db.sql, key, { rpm_limit: 300 });
+    let ok = 0;
+    let refusedInARow = 0;
+    for (let i = 0; refusedInARow < 4 && i < 400; i++) {
+      const r = await chat((i % 2 ? b : a).url, key, BODY);
+      if (r.status === 200) {
+        ok++;
+        refusedInARow = 0;
+      } else {
+        expect(r.status).toBe(429);
+        refusedInARow++;
+      }
+    }
+    expect(ok).toBe(300);
   });
 });
 

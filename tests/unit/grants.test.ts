@@ -99,6 +99,20 @@ describe("rpm and tpm shares of an instance", () => {
     expect(g.take([key], 10, W + 60)).toBeUndefined();
   });
 
+  test("a call's tokens beyond (or below) its reservation come out of (or go back to) the share while it holds them, never near the limit", () => {
+    const g = new LimitGrants();
+    const [ask] = g.wants([key], W);
+    g.set(ask!, W, reply(10, 100, 10, 1000));
+    expect(g.absorb(key, W, 60)).toBe(true);
+    expect(g.absorb(key, W, 60)).toBe(false);
+    expect(g.absorb(key, W, -20)).toBe(true);
+    expect(g.take([key], 60, W)).toBeDefined();
+    expect(g.absorb(key, W + 60, 1)).toBe(false);
+    const [edge] = g.wants([team], W);
+    g.set(edge!, W, reply(0, 0, 0, 480));
+    expect(g.absorb(team, W, -5)).toBe(false);
+  });
+
   test("limits with max_parallel_requests are never granted", () => {
     const g = new LimitGrants();
     expect(g.wants([key, { name: "team", value: "p", maxParallel: 2 }], W)).toEqual([]);
