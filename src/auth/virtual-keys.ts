@@ -86,7 +86,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     if (rec.blocked) throw authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.");
     checkAllowedRoutes(rec.allowedRoutes, facts.route);
     const catalog = this.d.catalog();
-    const models = facts.model ? [facts.model, ...(facts.fallbackModels ?? [])] : [];
+    // A comma-separated model (batch completion) is each of its models, as LiteLLM's `get_model_from_request` splits it.
+    const models = facts.model ? [...facts.model.split(",").map((m) => m.trim()).filter(Boolean), ...(facts.fallbackModels ?? [])] : [];
     for (const m of models) checkKeyModel(rec, m, catalog);
     const budgets = facts.isLLMRoute && !(facts.model && this.d.isZeroCost(facts.model));
     if (budgets) checkMemberBudgetEarly(rec);

@@ -1,6 +1,7 @@
 import { GatewayError, type ErrorKind } from "../errors.ts";
 import type { Deployment } from "./deployment.ts";
 import type { ModelGroups, Resolved, TeamScope } from "./model-groups.ts";
+import { simulateTimeout } from "./mock-testing.ts";
 import { backoffSeconds, cooldownRequired, isRetryableStatus, policyValue } from "./policy.ts";
 import type { RouterState } from "./state.ts";
 import { chooseDeployment, healthyDeployments, type PickOptions, type RoutingStrategy } from "./strategy.ts";
@@ -34,6 +35,10 @@ export interface CallOptions {
   mockRateLimitError?: boolean;
   /** The caller's team: fallbacks reach only deployments it may use. */
   scope?: TeamScope;
+  /** `mock_timeout`: how long an attempt on `d` is held before failing as a timeout, or undefined to call it. */
+  mockTimeout?: (d: Deployment) => number | undefined;
+  /** The client's signal: a held attempt ends when the client goes away. */
+  signal?: AbortSignal;
 }
 
 export interface AttemptInfo {
@@ -143,10 +148,10 @@ export class Router {
     );
   }
 
-  /** LiteLLM's pre-call region check (`is_region_allowed`): only deployments whose `region_name` is the allowed one. */
+  /** LiteLLM's pre-call region check: only deployments in the allowed region (`region_name`, or inferred: `region.ts`). */
   private inRegion(resolved: Resolved, region: string | undefined): Resolved {
     if (!region || !this.settings.preCallChecks) return resolved;
-    const deployments = resolved.deployments.filter((d) => d.params.region_name === region);
+    const deployments = resolved.deployments.filter((d) => d.regions.includes(region));
     if (deployments.length) return { ...resolved, deployments };
     throw new GatewayError(
       429,
@@ -186,7 +191,8 @@ export class Router {
         }
       };
       try {
-        const result = await attempt(d, { resolved, release });
+        const hold = opts.mockTimeout?.(d);
+        const result = hold === undefined ? await attempt(d, { resolved, release }) : await simulateTimeout(hold, opts.signal);
         this.state.recordSuccess(d.id, performance.now() - started);
         return { result, deployment: d, resolved, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
       } catch (e) {
