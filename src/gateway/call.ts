@@ -6,7 +6,7 @@ import { publicApiBase } from "../redaction.ts";
 import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
-import { mockTimeoutHold, refuseMockParams } from "../router/mock-testing.ts";
+import { mockTimeoutHold, refuseMockParams, simulateTimeout } from "../router/mock-testing.ts";
 import { batchModels, runBatchCompletion } from "./batch-completion.ts";
 import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
 import type { LLMRequest } from "./types.ts";
@@ -76,11 +76,13 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
         clientFallbacks: clientFallbacks(req.body),
         allowedModelRegion: req.auth.allowedModelRegion,
         mockRateLimitError: req.body.mock_testing_rate_limit_error === true,
-        mockTimeout: (d) => mockTimeoutHold(req.body.mock_timeout, d, req.stream, timeoutsFor(rt, req, d)),
-        signal: req.signal,
         scope,
       },
-      (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
+      (d, info) => {
+        const t = timeoutsFor(rt, req, d);
+        const hold = mockTimeoutHold(req.body.mock_timeout, (tried = d), req.stream, t);
+        return hold === undefined ? attempt(req, d, info.resolved, info, t, rt.log) : simulateTimeout(hold, req.signal);
+      },
     );
   } catch (e) {
     const err = asGatewayError(e);

@@ -1,7 +1,6 @@
 import { GatewayError, type ErrorKind } from "../errors.ts";
 import type { Deployment } from "./deployment.ts";
 import type { ModelGroups, Resolved, TeamScope } from "./model-groups.ts";
-import { simulateTimeout } from "./mock-testing.ts";
 import { backoffSeconds, cooldownRequired, isRetryableStatus, policyValue } from "./policy.ts";
 import type { RouterState } from "./state.ts";
 import { chooseDeployment, healthyDeployments, type PickOptions, type RoutingStrategy } from "./strategy.ts";
@@ -35,10 +34,6 @@ export interface CallOptions {
   mockRateLimitError?: boolean;
   /** The caller's team: fallbacks reach only deployments it may use. */
   scope?: TeamScope;
-  /** `mock_timeout`: how long an attempt on `d` is held before failing as a timeout, or undefined to call it. */
-  mockTimeout?: (d: Deployment) => number | undefined;
-  /** The client's signal: a held attempt ends when the client goes away. */
-  signal?: AbortSignal;
 }
 
 export interface AttemptInfo {
@@ -191,8 +186,7 @@ export class Router {
         }
       };
       try {
-        const hold = opts.mockTimeout?.(d);
-        const result = hold === undefined ? await attempt(d, { resolved, release }) : await simulateTimeout(hold, opts.signal);
+        const result = await attempt(d, { resolved, release });
         this.state.recordSuccess(d.id, performance.now() - started);
         return { result, deployment: d, resolved, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
       } catch (e) {

@@ -109,6 +109,8 @@ function proxyServerConfig(exampleEndpoint: string, databaseUrl: string) {
       proxy_budget_rescheduler_max_time: 64,
       proxy_batch_write_at: 1,
       database_connection_pool_limit: 10,
+      // LiteLLM (since 1.96) refuses mock_testing_* and mock_timeout unless an admin opts in; its tests send them.
+      dangerously_allow_mock_testing_request_params: true,
     },
   };
 }
