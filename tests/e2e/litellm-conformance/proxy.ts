@@ -21,6 +21,7 @@ const REAL_MODELS = [
   "claude-sonnet-4-5-20250929",
   "llama-3.1-8b-instant",
   "mistral-embed",
+  "omni-moderation-latest",
 ];
 
 function proxyServerConfig(exampleEndpoint: string, databaseUrl: string) {
