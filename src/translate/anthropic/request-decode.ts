@@ -30,7 +30,7 @@ const EFFORT: Record<string, string> = { low: "low", medium: "medium", high: "hi
 /**
  * LiteLLM's effort for an OpenAI-format upstream: `output_config.effort` (Claude Code sends it with
  * adaptive thinking) wins; adaptive thinking alone is "medium"; an enabled budget is mapped by the
- * encoder (`thinkingBudget`); disabled thinking asks for none.
+ * encoder (`thinkingBudget`); disabled thinking without an effort asks for none.
  */
 function effortOf(body: Obj, thinking: Obj): string | undefined {
   const asked = str(obj(body.output_config).effort);
