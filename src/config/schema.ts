@@ -210,6 +210,8 @@ export const PassThroughEndpointSchema = v.looseObject({
 
 export const GeneralSettingsSchema = v.looseObject({
   master_key: o(str),
+  dangerously_allow_mock_testing_request_params: o(bool),
+  allow_public_health_readiness_details: o(bool),
   pass_through_endpoints: o(v.array(PassThroughEndpointSchema)),
   database_url: o(str),
   database_connection_pool_limit: o(int),
