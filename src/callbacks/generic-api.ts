@@ -1,0 +1,101 @@
+import type { GatewayConfig } from "../config/index.ts";
+import type { Logger } from "../log.ts";
+import type { Sink } from "./hub.ts";
+import { deliver } from "./http.ts";
+import type { LoggedCall } from "./logged-call.ts";
+import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
+import { batchDefaults, type EventFilter } from "./settings.ts";
+
+type LogFormat = "json_array" | "ndjson" | "single";
+
+export interface GenericApiOptions {
+  name: string;
+  endpoint: string;
+  headers: Record<string, string>;
+  logFormat: LogFormat;
+  filter: EventFilter;
+}
+
+/** `GENERIC_LOGGER_HEADERS`: `key1=value1,key2=value2`. */
+function envHeaders(v: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (v ?? "").split(",")) {
+    const eq = item.indexOf("=");
+    if (eq > 0) out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * LiteLLM's GenericAPILogger settings for `name`: its `callback_settings` entry (endpoint, headers,
+ * event_types, log_format), else `GENERIC_LOGGER_ENDPOINT`; headers from `GENERIC_LOGGER_HEADERS`,
+ * then `litellm_settings.generic_logger_headers`, then the entry's own.
+ */
+export function genericApiOptions(name: string, filter: EventFilter, config: GatewayConfig): GenericApiOptions | string {
+  const s = config.callbackSettings[name];
+  const endpoint = s?.endpoint ?? config.env.GENERIC_LOGGER_ENDPOINT;
+  if (!endpoint) return `${name}: no endpoint (set callback_settings.${name}.endpoint or GENERIC_LOGGER_ENDPOINT)`;
+  const events = s?.event_types;
+  return {
+    name,
+    endpoint,
+    headers: { "Content-Type": "application/json", ...envHeaders(config.env.GENERIC_LOGGER_HEADERS), ...(config.litellm.generic_logger_headers ?? {}), ...(s?.headers ?? {}) },
+    logFormat: s?.log_format ?? "json_array",
+    filter: events ? { success: filter.success && events.includes("llm_api_success"), failure: filter.failure && events.includes("llm_api_failure") } : filter,
+  };
+}
+
+/** StandardLoggingPayloads POSTed in batches: a JSON array (default), NDJSON, or one request each. */
+export class GenericApiSink implements Sink {
+  readonly name: string;
+  readonly filter: EventFilter;
+  readonly logsContent = true;
+  private readonly queue: BatchQueue<string>;
+
+  constructor(
+    private readonly o: GenericApiOptions,
+    env: Readonly<Record<string, string | undefined>>,
+    stats: QueueStats,
+    log: Logger,
+  ) {
+    this.name = o.name;
+    this.filter = o.filter;
+    const d = batchDefaults(env);
+    this.queue = new BatchQueue<string>({
+      name: o.name,
+      batchSize: d.batchSize,
+      flushMs: d.flushMs,
+      sizeOf: (s) => s.length,
+      send: (batch) => this.send(batch),
+      stats,
+      log,
+    });
+  }
+
+  accept(call: LoggedCall): void {
+    this.queue.push(call.payloadJson());
+  }
+
+  private async send(batch: string[]): Promise<void> {
+    const { endpoint, headers } = this.o;
+    if (this.o.logFormat !== "single") {
+      const body = this.o.logFormat === "ndjson" ? batch.join("\n") : `[${batch.join(",")}]`;
+      await deliver(endpoint, { headers, body });
+      return;
+    }
+    const results = await Promise.allSettled(batch.map((body) => deliver(endpoint, { headers, body })));
+    const failed = batch.filter((_, i) => results[i]!.status === "rejected");
+    if (!failed.length) return;
+    const first = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    batch.splice(0, batch.length, ...failed);
+    throw first.reason instanceof SendError ? first.reason : new SendError(String(first.reason), true);
+  }
+
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  close(deadlineMs: number): Promise<void> {
+    return this.queue.close(deadlineMs);
+  }
+}

@@ -1,0 +1,91 @@
+import type { CallRecord, CallSink } from "../gateway/types.ts";
+import type { Logger } from "../log.ts";
+import { disabledCallbacks, dynamicLogging, type DynamicContext } from "./dynamic.ts";
+import { LoggedCall, type LoggingPolicy } from "./logged-call.ts";
+import type { QueueStats } from "./queue.ts";
+import type { EventFilter } from "./settings.ts";
+
+/** One logging backend: turns a finished call into what it sends, and queues it. */
+export interface Sink {
+  /** The callback name that selects it (`langfuse`, `otel`, a `callback_settings` name, ...). */
+  readonly name: string;
+  /** Which calls it gets from the global settings; a key's or team's logging may add more. */
+  readonly filter: EventFilter;
+  /** The prompt and answer are part of what it sends. */
+  readonly logsContent: boolean;
+  accept(call: LoggedCall): void;
+  flush(): Promise<void>;
+  close(deadlineMs: number): Promise<void>;
+}
+
+const MAX_PENDING = 10_000;
+
+/**
+ * The CallSink the logging callbacks hang off. `record` only queues the record; building payloads
+ * and handing them to the sinks happens in a later task, so no request waits for any of it.
+ */
+export class CallbackHub implements CallSink {
+  private pending: CallRecord[] = [];
+  private scheduled = false;
+
+  constructor(
+    readonly sinks: Sink[],
+    private readonly policy: LoggingPolicy,
+    private readonly dyn: DynamicContext,
+    private readonly stats: QueueStats,
+    private readonly log: Logger,
+  ) {}
+
+  record(rec: CallRecord): void {
+    if (rec.req.callType === "acount_tokens") return;
+    if (this.pending.length >= MAX_PENDING) {
+      this.stats.dropped("all", "queue_full", 1);
+      return;
+    }
+    this.pending.push(rec);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (const rec of batch) {
+      try {
+        this.dispatch(rec);
+      } catch (e) {
+        this.log.warn("logging callbacks: a finished call could not be logged", { error: (e as Error).message, request_id: rec.req.callId });
+      }
+    }
+  }
+
+  private dispatch(rec: CallRecord): void {
+    const dyn = dynamicLogging(rec.req, this.dyn);
+    const off = disabledCallbacks(rec.req, dyn);
+    const call = new LoggedCall(rec, dyn, this.policy);
+    for (const sink of this.sinks) {
+      if (off.has(sink.name)) continue;
+      if (!sink.filter[call.kind] && !dyn?.callbacks.get(sink.name)?.[call.kind]) continue;
+      try {
+        sink.accept(call);
+      } catch (e) {
+        this.stats.dropped(sink.name, "send_failed", 1);
+        this.log.warn(`${sink.name}: event not queued`, { error: (e as Error).message, request_id: rec.req.callId });
+      }
+    }
+  }
+
+  /** Sends everything queued now (tests, shutdown). */
+  async flush(): Promise<void> {
+    this.drain();
+    await Promise.all(this.sinks.map((s) => s.flush()));
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    this.drain();
+    await Promise.all(this.sinks.map((s) => s.close(deadlineMs)));
+  }
+}
