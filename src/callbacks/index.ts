@@ -10,6 +10,7 @@ import type { DynamicContext } from "./dynamic.ts";
 import { GenericApiSink, genericApiOptions } from "./generic-api.ts";
 import { CallbackHub, type Sink } from "./hub.ts";
 import { callObserver } from "./observer.ts";
+import { OtelSink, otelOptions } from "./otel/sink.ts";
 import { SecretScrubber } from "./redact.ts";
 import { callbackNames, type EventFilter } from "./settings.ts";
 
@@ -58,19 +59,20 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
   const notes: string[] = [];
   if (names.notRun.length) notes.push(`litellm_settings callbacks not run by this gateway: ${names.notRun.join(", ")}`);
 
+  const contentOff = l.turn_off_message_logging === true;
+  const generic = (name: string): SinkFactory => (f) => {
+    const o = genericApiOptions(name, f, config);
+    return typeof o === "string" ? o : new GenericApiSink(o, env, stats, log);
+  };
   const factories: Record<string, SinkFactory> = {
-    generic_api: (f) => {
-      const o = genericApiOptions("generic_api", f, config);
-      return typeof o === "string" ? o : new GenericApiSink(o, env, stats, log);
+    otel: (f) => {
+      const o = otelOptions(env, contentOff);
+      return typeof o === "string" ? o : new OtelSink(f, o, stats, log);
     },
   };
   const sinks: Sink[] = [];
   for (const [name, filter] of names.enabled) {
-    const make = factories[name] ?? ((f: EventFilter) => {
-      const o = genericApiOptions(name, f, config);
-      return typeof o === "string" ? o : new GenericApiSink(o, env, stats, log);
-    });
-    const sink = make(filter);
+    const sink = (factories[name] ?? generic(name))(filter);
     if (typeof sink === "string") notes.push(`logging callback not started: ${sink}`);
     else sinks.push(sink);
   }
@@ -79,7 +81,6 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
 
   const teamSettings = (l.default_team_settings ?? []) as DynamicContext["teamSettings"];
   const dyn: DynamicContext = { env, signingKey: config.saltKey ?? config.masterKey, teamSettings };
-  const contentOff = l.turn_off_message_logging === true;
   const scrubber = new SecretScrubber();
   const hub = new CallbackHub(sinks, { contentOff, redactKeyInfo: l.redact_user_api_key_info === true, userAgentTags: l.disable_add_user_agent_to_request_tags !== true, scrubber }, dyn, stats, log);
   const contentSinks = sinks.some((s) => s.logsContent);

@@ -63,21 +63,22 @@ export function callbackNames(config: GatewayConfig): CallbackNames {
   return { enabled, notRun: [...notRun] };
 }
 
-const seconds = (v: string | undefined, d: number) => {
+/** A positive number from an env var, else the default. */
+const positive = (v: string | undefined, d: number) => {
   const n = Number(v);
   return v !== undefined && v !== "" && Number.isFinite(n) && n > 0 ? n : d;
 };
-const count = (v: string | undefined, d: number) => Math.max(1, Math.floor(seconds(v, d)));
+const count = (v: string | undefined, d: number) => Math.max(1, Math.floor(positive(v, d)));
 
 /** LiteLLM's batch logger defaults (`litellm/constants.py`), read from the same env vars. */
 export function batchDefaults(env: Readonly<Record<string, string | undefined>>) {
   return {
-    flushMs: seconds(env.DEFAULT_FLUSH_INTERVAL_SECONDS, 5) * 1000,
+    flushMs: positive(env.DEFAULT_FLUSH_INTERVAL_SECONDS, 5) * 1000,
     batchSize: count(env.DEFAULT_BATCH_SIZE, 512),
-    s3FlushMs: seconds(env.DEFAULT_S3_FLUSH_INTERVAL_SECONDS, 10) * 1000,
+    s3FlushMs: positive(env.DEFAULT_S3_FLUSH_INTERVAL_SECONDS, 10) * 1000,
     s3BatchSize: count(env.DEFAULT_S3_BATCH_SIZE, 512),
   };
 }
 
-export const envSeconds = seconds;
+export const envNumber = positive;
 export const envCount = count;
