@@ -3,7 +3,7 @@
  * and OTLP/gRPC (`TraceService/Export` over h2c). Protobuf requests are decoded here by a small
  * hand-written reader of opentelemetry-proto's trace messages, independent of the gateway's encoder.
  */
-import { createServer, type Http2Server } from "node:http2";
+import { createServer, type Http2Server, type ServerHttp2Stream } from "node:http2";
 import { gunzipSync } from "node:zlib";
 import { startRecorder, type Received, type Recorder } from "./http-recorder.ts";
 
@@ -272,7 +272,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
 export async function startFakeGrpcCollector(): Promise<FakeCollector & { server: Http2Server }> {
   const spans: ReceivedSpan[] = [];
   const server = createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: ServerHttp2Stream, headers) => {
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("end", () => {
