@@ -9,6 +9,7 @@ import type { Deployment } from "../router/deployment.ts";
 import type { DynamicContext } from "./dynamic.ts";
 import { GenericApiSink, genericApiOptions } from "./generic-api.ts";
 import { CallbackHub, type Sink } from "./hub.ts";
+import { LangfuseSink } from "./langfuse.ts";
 import { callObserver } from "./observer.ts";
 import { OtelSink, otelOptions } from "./otel/sink.ts";
 import { SecretScrubber } from "./redact.ts";
@@ -38,6 +39,8 @@ export interface Callbacks {
 
 type SinkFactory = (filter: EventFilter) => Sink | string;
 
+const NONE: EventFilter = { success: false, failure: false };
+
 /** Keys and teams with their own `logging` (LiteLLM's key/team based logging) need the answer kept. */
 function hasOwnLogging(req: LLMRequest, teamSettings: DynamicContext["teamSettings"]): boolean {
   const key = req.auth.key as KeyRecord | undefined;
@@ -65,6 +68,10 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
     return typeof o === "string" ? o : new GenericApiSink(o, env, stats, log);
   };
   const factories: Record<string, SinkFactory> = {
+    langfuse: (f) => {
+      if (!env.LANGFUSE_PUBLIC_KEY || !env.LANGFUSE_SECRET_KEY) notes.push("langfuse: LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY not set; only calls of keys and teams with their own Langfuse credentials are logged");
+      return new LangfuseSink(f, env, l.langfuse_default_tags ?? undefined, stats, log);
+    },
     otel: (f) => {
       const o = otelOptions(env, contentOff);
       return typeof o === "string" ? o : new OtelSink(f, o, stats, log);
@@ -76,26 +83,39 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
     if (typeof sink === "string") notes.push(`logging callback not started: ${sink}`);
     else sinks.push(sink);
   }
+  if (sinks.length) notes.push(`logging callbacks: ${sinks.map((s) => s.name).join(", ")}`);
+  const global = sinks.length > 0;
+  // Keys and teams in the database may name their own Langfuse project (LiteLLM's key/team based logging).
+  if (deps.hasDatabase && !names.enabled.has("langfuse")) sinks.push(new LangfuseSink(NONE, env, l.langfuse_default_tags ?? undefined, stats, log));
   if (!sinks.length) return notes.length ? { sink: { record() {} }, notes, onRuntime() {}, flush: async () => {}, close: async () => {} } : undefined;
-  notes.push(`logging callbacks: ${sinks.map((s) => s.name).join(", ")}`);
 
   const teamSettings = (l.default_team_settings ?? []) as DynamicContext["teamSettings"];
   const dyn: DynamicContext = { env, signingKey: config.saltKey ?? config.masterKey, teamSettings };
   const scrubber = new SecretScrubber();
-  const hub = new CallbackHub(sinks, { contentOff, redactKeyInfo: l.redact_user_api_key_info === true, userAgentTags: l.disable_add_user_agent_to_request_tags !== true, scrubber }, dyn, stats, log);
-  const contentSinks = sinks.some((s) => s.logsContent);
+  const ownLogging = (req: LLMRequest) => deps.hasDatabase && hasOwnLogging(req, teamSettings);
+  const hub = new CallbackHub(
+    sinks,
+    { contentOff, redactKeyInfo: l.redact_user_api_key_info === true, userAgentTags: l.disable_add_user_agent_to_request_tags !== true, scrubber },
+    dyn,
+    stats,
+    log,
+  );
   setCallObserver(
     callObserver({
+      all: global,
       tracing: sinks.some((s) => s.name === "otel"),
       forwardTraceparent: l.forward_traceparent_to_llm_provider === true,
-      captureAll: contentSinks && !contentOff,
-      captureFor: (req) => deps.hasDatabase && !contentOff && hasOwnLogging(req, teamSettings),
+      captureAll: !contentOff && sinks.some((s) => s.logsContent && (s.filter.success || s.filter.failure)),
+      captureFor: (req) => !contentOff && ownLogging(req),
       captureLimit: CAPTURE_LIMIT,
     }),
   );
-  const record = (rec: CallRecord) => hub.record(rec);
   return {
-    sink: { record },
+    sink: {
+      record(rec: CallRecord) {
+        if (global || ownLogging(rec.req)) hub.record(rec);
+      },
+    },
     notes,
     onRuntime: (deployments) => scrubber.learn(config, deployments),
     flush: () => hub.flush(),

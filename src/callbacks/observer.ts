@@ -34,6 +34,8 @@ export function traceIdsFor(req: LLMRequest): TraceIds {
 }
 
 export interface ObserverOptions {
+  /** Every call is observed (tracing, alerting, a global content sink); else only `captureFor` calls. */
+  all: boolean;
   tracing: boolean;
   forwardTraceparent: boolean;
   /** Keep answers of every call (a global sink logs content). */
@@ -51,6 +53,7 @@ export function callObserver(o: ObserverOptions): CallObserver {
     forwardTraceparent: o.forwardTraceparent,
     captureLimit: o.captureLimit,
     capture: (req) => o.captureAll || o.captureFor(req),
+    wants: (req) => o.all || o.captureFor(req),
     trace: traceIdsFor,
     newSpanId,
     started: o.started,

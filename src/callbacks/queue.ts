@@ -10,7 +10,7 @@ export class SendError extends Error {
   }
 }
 
-export type DropReason = "queue_full" | "send_failed" | "shutdown";
+export type DropReason = "queue_full" | "send_failed" | "shutdown" | "not_configured";
 
 /** What the queues count, for `/metrics`. */
 export interface QueueStats {
@@ -76,6 +76,11 @@ export class BatchQueue<T> {
     this.bytes += size;
     this.o.stats.queued(this.o.name, this.items.length);
     if (this.items.length >= this.o.batchSize || this.bytes >= (this.o.flushBytes ?? 8 * 1024 * 1024)) this.kick();
+  }
+
+  /** Counts an event that never entered the queue (no destination for it). */
+  drop(reason: DropReason): void {
+    this.o.stats.dropped(this.o.name, reason, 1);
   }
 
   /** Sends what waits now; resolves when the queue is empty (or its batches were dropped). */

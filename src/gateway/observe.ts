@@ -49,6 +49,8 @@ export interface CallObserver {
   /** Keep the answer the client got for this call (some sink logs messages). */
   capture(req: LLMRequest): boolean;
   readonly captureLimit: number;
+  /** Something needs this call's attempts at all. */
+  wants(req: LLMRequest): boolean;
   trace(req: LLMRequest): TraceIds;
   newSpanId(): string;
   /** A call's first attempt started (hanging-request alerts). */
@@ -67,6 +69,7 @@ export function startAttempt(req: LLMRequest, d: Deployment, model: string): { r
   if (!o) return undefined;
   let obs = req.observed;
   if (!obs) {
+    if (!o.wants(req)) return undefined;
     obs = req.observed = { attempts: [], capturedBytes: 0, trace: o.tracing ? o.trace(req) : undefined };
     if (o.capture(req)) obs.chunks = [];
     o.started?.(req);
