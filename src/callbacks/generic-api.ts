@@ -1,9 +1,9 @@
 import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import type { Sink } from "./hub.ts";
+import { keepFailed, QueuedSink } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
-import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
+import { BatchQueue, type QueueStats } from "./queue.ts";
 import { batchDefaults, type EventFilter } from "./settings.ts";
 
 type LogFormat = "json_array" | "ndjson" | "single";
@@ -46,11 +46,10 @@ export function genericApiOptions(name: string, filter: EventFilter, config: Gat
 }
 
 /** StandardLoggingPayloads POSTed in batches: a JSON array (default), NDJSON, or one request each. */
-export class GenericApiSink implements Sink {
+export class GenericApiSink extends QueuedSink<string> {
   readonly name: string;
   readonly filter: EventFilter;
-  readonly logsContent = true;
-  private readonly queue: BatchQueue<string>;
+  protected readonly queue: BatchQueue<string>;
 
   constructor(
     private readonly o: GenericApiOptions,
@@ -58,6 +57,7 @@ export class GenericApiSink implements Sink {
     stats: QueueStats,
     log: Logger,
   ) {
+    super();
     this.name = o.name;
     this.filter = o.filter;
     const d = batchDefaults(env);
@@ -83,19 +83,6 @@ export class GenericApiSink implements Sink {
       await deliver(endpoint, { headers, body });
       return;
     }
-    const results = await Promise.allSettled(batch.map((body) => deliver(endpoint, { headers, body })));
-    const failed = batch.filter((_, i) => results[i]!.status === "rejected");
-    if (!failed.length) return;
-    const first = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-    batch.splice(0, batch.length, ...failed);
-    throw first.reason instanceof SendError ? first.reason : new SendError(String(first.reason), true);
-  }
-
-  flush(): Promise<void> {
-    return this.queue.flush();
-  }
-
-  close(deadlineMs: number): Promise<void> {
-    return this.queue.close(deadlineMs);
+    keepFailed(batch, await Promise.allSettled(batch.map((body) => deliver(endpoint, { headers, body }))));
   }
 }

@@ -1,3 +1,4 @@
+import type { UpstreamRequest } from "../providers/types.ts";
 import { SendError } from "./queue.ts";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -32,4 +33,9 @@ function hostOf(url: string): string {
   } catch {
     return "endpoint";
   }
+}
+
+/** The `send` the credential chains (AWS STS and metadata, Google OAuth) take, for the sinks' own credentials. */
+export function sendAux(r: UpstreamRequest): Promise<Response> {
+  return fetch(r.url, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(r.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
 }

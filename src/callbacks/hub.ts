@@ -2,7 +2,7 @@ import type { CallRecord, CallSink } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import { disabledCallbacks, dynamicLogging, type DynamicContext } from "./dynamic.ts";
 import { LoggedCall, type LoggingPolicy } from "./logged-call.ts";
-import type { QueueStats } from "./queue.ts";
+import { SendError, type BatchQueue, type QueueStats } from "./queue.ts";
 import type { EventFilter } from "./settings.ts";
 
 /** One logging backend: turns a finished call into what it sends, and queues it. */
@@ -88,4 +88,34 @@ export class CallbackHub implements CallSink {
     this.drain();
     await Promise.all(this.sinks.map((s) => s.close(deadlineMs)));
   }
+}
+
+/** A sink that sends through one BatchQueue. */
+export abstract class QueuedSink<T> implements Sink {
+  abstract readonly name: string;
+  abstract readonly filter: EventFilter;
+  readonly logsContent: boolean = true;
+  protected abstract readonly queue: BatchQueue<T>;
+
+  abstract accept(call: LoggedCall): void;
+
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  close(deadlineMs: number): Promise<void> {
+    return this.queue.close(deadlineMs);
+  }
+}
+
+/**
+ * After per-item deliveries (S3, GCS, one request per log): leaves only the failed items in
+ * `batch`, so a retry does not send the delivered ones again, and throws the first failure.
+ */
+export function keepFailed<T>(batch: T[], results: PromiseSettledResult<unknown>[]): void {
+  const failed = batch.filter((_, i) => results[i]!.status === "rejected");
+  if (!failed.length) return;
+  const first = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as unknown;
+  batch.splice(0, batch.length, ...failed);
+  throw first instanceof SendError ? first : new SendError(`${failed.length} deliveries failed: ${(first as Error)?.message ?? String(first)}`, true);
 }

@@ -7,12 +7,15 @@ import { CallbackMetrics } from "../metrics/callback-metrics.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
 import type { DynamicContext } from "./dynamic.ts";
+import { DatadogSink, datadogOptions } from "./datadog.ts";
+import { GcsSink } from "./gcs.ts";
 import { GenericApiSink, genericApiOptions } from "./generic-api.ts";
 import { CallbackHub, type Sink } from "./hub.ts";
 import { LangfuseSink } from "./langfuse.ts";
 import { callObserver } from "./observer.ts";
 import { OtelSink, otelOptions } from "./otel/sink.ts";
 import { SecretScrubber } from "./redact.ts";
+import { S3Sink, s3Params } from "./s3.ts";
 import { callbackNames, type EventFilter } from "./settings.ts";
 
 /** Answers kept per call for the logs, at most (longer streams are logged cut). */
@@ -72,6 +75,18 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
       if (!env.LANGFUSE_PUBLIC_KEY || !env.LANGFUSE_SECRET_KEY) notes.push("langfuse: LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY not set; only calls of keys and teams with their own Langfuse credentials are logged");
       return new LangfuseSink(f, env, l.langfuse_default_tags ?? undefined, stats, log);
     },
+    s3: (f) => {
+      const p = s3Params(config);
+      return typeof p === "string" ? p : new S3Sink(f, p, env, stats, log);
+    },
+    gcs_bucket: (f) => {
+      if (!env.GCS_BUCKET_NAME) notes.push("gcs_bucket: GCS_BUCKET_NAME not set; only calls of keys and teams with their own gcs_bucket_name are logged");
+      return new GcsSink(f, env, stats, log);
+    },
+    datadog: (f) => {
+      const o = datadogOptions(env);
+      return typeof o === "string" ? o : new DatadogSink(f, o, stats, log);
+    },
     otel: (f) => {
       const o = otelOptions(env, contentOff);
       return typeof o === "string" ? o : new OtelSink(f, o, stats, log);
@@ -87,6 +102,7 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
   const global = sinks.length > 0;
   // Keys and teams in the database may name their own Langfuse project (LiteLLM's key/team based logging).
   if (deps.hasDatabase && !names.enabled.has("langfuse")) sinks.push(new LangfuseSink(NONE, env, l.langfuse_default_tags ?? undefined, stats, log));
+  if (deps.hasDatabase && !names.enabled.has("gcs_bucket")) sinks.push(new GcsSink(NONE, env, stats, log));
   if (!sinks.length) return notes.length ? { sink: { record() {} }, notes, onRuntime() {}, flush: async () => {}, close: async () => {} } : undefined;
 
   const teamSettings = (l.default_team_settings ?? []) as DynamicContext["teamSettings"];

@@ -1,6 +1,6 @@
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
-import type { Sink } from "./hub.ts";
+import { QueuedSink } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
@@ -180,10 +180,9 @@ function fitted(call: LoggedCall, ev: Obj): string {
 }
 
 /** Traces and generations through Langfuse's `/api/public/ingestion` batch API. */
-export class LangfuseSink implements Sink {
+export class LangfuseSink extends QueuedSink<QueuedEvent> {
   readonly name = "langfuse";
-  readonly logsContent = true;
-  private readonly queue: BatchQueue<QueuedEvent>;
+  protected readonly queue: BatchQueue<QueuedEvent>;
   private readonly release?: string;
   private readonly defaultTags: string[];
 
@@ -194,6 +193,7 @@ export class LangfuseSink implements Sink {
     stats: QueueStats,
     private readonly log: Logger,
   ) {
+    super();
     this.release = env.LANGFUSE_RELEASE;
     this.defaultTags = defaultTags ?? [];
     this.queue = new BatchQueue<QueuedEvent>({
@@ -251,13 +251,5 @@ export class LangfuseSink implements Sink {
     } catch {
       /* not JSON: nothing to report */
     }
-  }
-
-  flush(): Promise<void> {
-    return this.queue.flush();
-  }
-
-  close(deadlineMs: number): Promise<void> {
-    return this.queue.close(deadlineMs);
   }
 }

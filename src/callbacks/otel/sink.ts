@@ -1,6 +1,6 @@
 import type { Logger } from "../../log.ts";
 import { VERSION } from "../../version.ts";
-import type { Sink } from "../hub.ts";
+import { QueuedSink } from "../hub.ts";
 import { deliver } from "../http.ts";
 import type { LoggedCall } from "../logged-call.ts";
 import { BatchQueue, type QueueStats } from "../queue.ts";
@@ -112,10 +112,10 @@ export function otelOptions(env: Env, contentOff: boolean): OtelOptions | string
 }
 
 /** Spans of every call, exported in batches as the OTel SDK's BatchSpanProcessor does. */
-export class OtelSink implements Sink {
+export class OtelSink extends QueuedSink<SpanData> {
   readonly name = "otel";
-  readonly logsContent: boolean;
-  private readonly queue: BatchQueue<SpanData>;
+  override readonly logsContent: boolean;
+  protected readonly queue: BatchQueue<SpanData>;
 
   constructor(
     readonly filter: EventFilter,
@@ -123,6 +123,7 @@ export class OtelSink implements Sink {
     stats: QueueStats,
     log: Logger,
   ) {
+    super();
     this.logsContent = o.withContent;
     this.queue = new BatchQueue<SpanData>({
       name: "otel",
@@ -156,13 +157,5 @@ export class OtelSink implements Sink {
       headers["content-encoding"] = "gzip";
     }
     await deliver(o.endpoint!, { headers, body }, o.timeoutMs);
-  }
-
-  flush(): Promise<void> {
-    return this.queue.flush();
-  }
-
-  close(deadlineMs: number): Promise<void> {
-    return this.queue.close(deadlineMs);
   }
 }
