@@ -87,8 +87,15 @@ export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger):
 }
 
 /** Logging callbacks and alerting: fed every finished call, flushed at shutdown. */
-function attachCallbacks(config: GatewayConfig, services: Services, hasDatabase: boolean): void {
-  const cb = startCallbacks({ config, log: services.log, registry: services.metrics.registry, hasDatabase });
+function attachCallbacks(config: GatewayConfig, services: Services, dbConnected?: () => boolean): void {
+  const cb = startCallbacks({
+    config,
+    log: services.log,
+    registry: services.metrics.registry,
+    hasDatabase: !!dbConnected,
+    cooldowns: () => services.state.cooldowns(),
+    dbConnected,
+  });
   if (!cb) return;
   for (const n of cb.notes) services.log.info(n);
   services.sinks.push(cb.sink);
@@ -131,7 +138,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   };
   await connectRedis(config, services);
   const dbs = await attachDatabase(config, services, () => runtime);
-  attachCallbacks(config, services, !!dbs);
+  attachCallbacks(config, services, dbs && (() => dbs.db.connected));
   let runtime = buildRuntime(config, services);
   services.rebuild = () => {
     runtime = buildRuntime(runtime.config, services);

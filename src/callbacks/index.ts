@@ -6,6 +6,8 @@ import type { Logger } from "../log.ts";
 import { CallbackMetrics } from "../metrics/callback-metrics.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
+import { AlertMonitor } from "./alerting/monitor.ts";
+import { alertingOptions, SlackAlerter } from "./alerting/slack.ts";
 import type { DynamicContext } from "./dynamic.ts";
 import { DatadogSink, datadogOptions } from "./datadog.ts";
 import { GcsSink } from "./gcs.ts";
@@ -28,6 +30,10 @@ export interface CallbackDeps {
   registry: Registry;
   /** A database is attached: keys and teams may carry their own logging settings. */
   hasDatabase: boolean;
+  /** The router's cooldowns now (deployment-cooled-down alerts). */
+  cooldowns(): Array<{ id: string; remainingMs: number }>;
+  /** Whether the database answers (database-unreachable alerts). */
+  dbConnected?: () => boolean;
 }
 
 export interface Callbacks {
@@ -100,10 +106,16 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
   }
   if (sinks.length) notes.push(`logging callbacks: ${sinks.map((s) => s.name).join(", ")}`);
   const global = sinks.length > 0;
-  // Keys and teams in the database may name their own Langfuse project (LiteLLM's key/team based logging).
+  // Keys and teams in the database may name their own Langfuse project or GCS bucket (LiteLLM's key/team based logging).
   if (deps.hasDatabase && !names.enabled.has("langfuse")) sinks.push(new LangfuseSink(NONE, env, l.langfuse_default_tags ?? undefined, stats, log));
   if (deps.hasDatabase && !names.enabled.has("gcs_bucket")) sinks.push(new GcsSink(NONE, env, stats, log));
-  if (!sinks.length) return notes.length ? { sink: { record() {} }, notes, onRuntime() {}, flush: async () => {}, close: async () => {} } : undefined;
+
+  const alertOpts = alertingOptions(config);
+  if (typeof alertOpts === "string") notes.push(alertOpts);
+  const slack = alertOpts && typeof alertOpts !== "string" ? new SlackAlerter(alertOpts, stats, log) : undefined;
+  const monitor = slack && new AlertMonitor(slack, { cooldowns: deps.cooldowns, dbConnected: deps.dbConnected });
+  if (slack) notes.push(`slack alerting: ${[...slack.o.types].join(", ")} (alerting_threshold ${slack.o.threshold}s)`);
+  if (!sinks.length && !monitor) return notes.length ? { sink: { record() {} }, notes, onRuntime() {}, flush: async () => {}, close: async () => {} } : undefined;
 
   const teamSettings = (l.default_team_settings ?? []) as DynamicContext["teamSettings"];
   const dyn: DynamicContext = { env, signingKey: config.saltKey ?? config.masterKey, teamSettings };
@@ -118,25 +130,33 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
   );
   setCallObserver(
     callObserver({
-      all: global,
+      all: global || !!monitor,
       tracing: sinks.some((s) => s.name === "otel"),
       forwardTraceparent: l.forward_traceparent_to_llm_provider === true,
       captureAll: !contentOff && sinks.some((s) => s.logsContent && (s.filter.success || s.filter.failure)),
       captureFor: (req) => !contentOff && ownLogging(req),
       captureLimit: CAPTURE_LIMIT,
+      started: monitor && ((req) => monitor.started(req)),
     }),
   );
   return {
     sink: {
       record(rec: CallRecord) {
+        monitor?.record(rec);
         if (global || ownLogging(rec.req)) hub.record(rec);
       },
     },
     notes,
-    onRuntime: (deployments) => scrubber.learn(config, deployments),
-    flush: () => hub.flush(),
+    onRuntime(deployments) {
+      scrubber.learn(config, deployments);
+      monitor?.setDeployments(deployments);
+    },
+    async flush() {
+      await Promise.all([hub.flush(), slack?.flush()]);
+    },
     async close() {
-      await hub.close(CLOSE_DEADLINE_MS);
+      monitor?.close();
+      await Promise.all([hub.close(CLOSE_DEADLINE_MS), slack?.close(CLOSE_DEADLINE_MS)]);
       setCallObserver(undefined);
     },
   };

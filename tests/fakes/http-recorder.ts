@@ -80,3 +80,15 @@ export async function startRecorder(answer: (r: Received) => Response | Promise<
 export function startWebhook(): Promise<Recorder> {
   return startRecorder(() => new Response(JSON.stringify({ ok: true }), { headers: { "content-type": "application/json" } }));
 }
+
+/** A Slack incoming webhook: takes `{"text": ...}` and answers `ok` as Slack does. */
+export function startSlackWebhook(): Promise<Recorder> {
+  return startRecorder((r) => {
+    try {
+      if (typeof (JSON.parse(r.text) as { text?: unknown }).text !== "string") return new Response("invalid_payload", { status: 400 });
+    } catch {
+      return new Response("invalid_payload", { status: 400 });
+    }
+    return new Response("ok");
+  });
+}
