@@ -95,7 +95,7 @@ export class SecretScrubber {
     for (const d of deployments) {
       add(d.target.apiKey);
       for (const [k, v] of Object.entries(d.target.params)) if (SECRET_NAME.test(k)) add(v);
-      for (const [k, v] of Object.entries(d.target.extraHeaders ?? {})) if (/auth|key|token/i.test(k)) add(v);
+      for (const [k, v] of Object.entries(d.target.extraHeaders ?? {})) if (/auth|key|token/i.test(k)) add(v.replace(/^(Bearer|Basic)\s+/i, ""));
     }
     this.pattern = found.size ? new RegExp([...found].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g") : null;
   }

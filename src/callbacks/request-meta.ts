@@ -58,7 +58,7 @@ const NOT_PARAMS = new Set([
   "litellm_metadata", "litellm_session_id", "litellm_trace_id", "fallbacks", "mock_response", "num_retries",
   "context_window_fallback_dict", "previous_response_id", "tags", "guardrails",
 ]);
-const CREDENTIAL = /key|secret|token|password|credential|api_base|base_url|^aws_|^vertex_/i;
+const CREDENTIAL = /(^|_)(key|secret|password|credentials?|token)$|^api_base$|^base_url$|^aws_|^vertex_/i;
 
 /** LiteLLM's `model_parameters`: the call's optional parameters, never content or credentials. */
 export function modelParameters(req: LLMRequest): Obj {
