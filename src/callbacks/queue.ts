@@ -122,11 +122,14 @@ export class BatchQueue<T> {
   private async deliver(batch: T[]): Promise<void> {
     const max = this.o.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
+      // A sender that delivers item by item removes what went through from `batch`, so a retry sends only the rest.
+      const before = batch.length;
       try {
         await this.o.send(batch);
-        this.o.stats.sent(this.o.name, batch.length);
+        this.o.stats.sent(this.o.name, before);
         return;
       } catch (e) {
+        if (batch.length < before) this.o.stats.sent(this.o.name, before - batch.length);
         this.o.stats.sendError(this.o.name);
         const retryable = !(e instanceof SendError) || e.retryable;
         if (!retryable || attempt >= max || this.closed) {
