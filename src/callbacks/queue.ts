@@ -51,15 +51,12 @@ export class BatchQueue<T> {
   private items: T[] = [];
   private bytes = 0;
   private draining?: Promise<void>;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private timer?: ReturnType<typeof setTimeout>;
   private closed = false;
   private lastWarn = 0;
   private suppressed = 0;
 
-  constructor(private readonly o: QueueOptions<T>) {
-    this.timer = setInterval(() => this.kick(), o.flushMs);
-    this.timer.unref?.();
-  }
+  constructor(private readonly o: QueueOptions<T>) {}
 
   get length(): number {
     return this.items.length;
@@ -76,6 +73,17 @@ export class BatchQueue<T> {
     this.bytes += size;
     this.o.stats.queued(this.o.name, this.items.length);
     if (this.items.length >= this.o.batchSize || this.bytes >= (this.o.flushBytes ?? 8 * 1024 * 1024)) this.kick();
+    else this.schedule();
+  }
+
+  /** A batch waits at most `flushMs` from its first event: what arrives within that window goes together. */
+  private schedule(): void {
+    if (this.timer || this.draining || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, this.o.flushMs);
+    this.timer.unref?.();
   }
 
   /** Counts an event that never entered the queue (no destination for it). */
@@ -91,7 +99,8 @@ export class BatchQueue<T> {
 
   /** Flushes for at most `deadlineMs`; what is left is dropped. */
   async close(deadlineMs: number): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const done = this.flush().then(() => true);
     const late = await Promise.race([done, Bun.sleep(deadlineMs).then(() => false)]);
     this.closed = true;
@@ -103,9 +112,12 @@ export class BatchQueue<T> {
   }
 
   private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.draining || !this.items.length) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      if (this.items.length) this.schedule();
     });
   }
 

@@ -27,6 +27,8 @@ interface Outage {
 }
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const usd = (v: number) => `$${v >= 0.01 ? v.toFixed(2) : Number(v.toPrecision(3))}`;
+const period = (ms: number) => (ms >= 3_600_000 ? `${round(ms / 3_600_000, 1)}h` : ms >= 60_000 ? `${round(ms / 60_000, 1)}m` : `${round(ms / 1000, 1)}s`);
 const apiBaseOf = (d?: Deployment) => d?.target.apiBase.split("?")[0] ?? "";
 const MAX_INFLIGHT = 100_000;
 
@@ -266,12 +268,11 @@ export class AlertMonitor implements CallSink {
     const s = this.spend;
     this.spend = { total: 0, calls: 0, byKey: new Map(), byTeam: new Map(), byModel: new Map() };
     if (!s.calls) return;
-    const top = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `\t${k}: \`$${round(v, 4)}\``).join("\n");
-    const hours = round(freqMs / 3_600_000, 1);
+    const top = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `\t${k}: \`${usd(v)}\``).join("\n");
     this.slack.alert(
       "spend_reports",
       "Low",
-      `*💸 Spend Report (last ${hours}h):* \`$${round(s.total, 4)}\` over \`${s.calls}\` requests\n\n*Top Keys:*\n${top(s.byKey)}\n\n*Top Teams:*\n${top(s.byTeam)}\n\n*Top Model Groups:*\n${top(s.byModel)}`,
+      `*💸 Spend Report (last ${period(freqMs)}):* \`${usd(s.total)}\` over \`${s.calls}\` requests\n\n*Top Keys:*\n${top(s.byKey)}\n\n*Top Teams:*\n${top(s.byTeam)}\n\n*Top Model Groups:*\n${top(s.byModel)}`,
     );
   }
 

@@ -93,8 +93,8 @@ const clock = (d = new Date()) => `${pad(d.getHours())}:${pad(d.getMinutes())}:$
 /**
  * Sends alerts to Slack incoming webhooks as LiteLLM's SlackAlerting does: `{"text": ...}` with
  * `Level`, `Timestamp` and `Message`, batched per flush interval, where alerts of one type to one
- * webhook become one message prefixed `[Num Alerts: N]` (a flood is one message). `once` keeps
- * an alert from repeating within its TTL (budget alerts: a day).
+ * webhook become one message prefixed `[Num Alerts: N]` (a flood is one message; budget alerts,
+ * already once per entity, stay separate). `once` keeps an alert from repeating within its TTL.
  */
 export class SlackAlerter {
   private readonly queue: BatchQueue<QueuedAlert>;
@@ -142,7 +142,8 @@ export class SlackAlerter {
   private async send(batch: QueuedAlert[]): Promise<void> {
     const groups = new Map<string, QueuedAlert[]>();
     for (const a of batch) {
-      const k = `${a.url}\u0000${a.type}`;
+      // Budget alerts are already once per entity and TTL: each one is its own message.
+      const k = `${a.url}\u0000${a.type}${a.type === "budget_alerts" ? `\u0000${a.text}` : ""}`;
       (groups.get(k) ?? groups.set(k, []).get(k)!).push(a);
     }
     const failed: QueuedAlert[] = [];

@@ -26,6 +26,26 @@ describe("BatchQueue", () => {
     await q.close(100);
   });
 
+  test("events within flushMs of the first one leave together, in one batch; an idle queue holds no timer", async () => {
+    const { stats } = counting();
+    const batches: number[][] = [];
+    const q = new BatchQueue<number>({ name: "t", batchSize: 100, flushMs: 200, send: async (b) => void batches.push([...b]), stats, log: quiet });
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && batches.length < n; i++) await Bun.sleep(10);
+    };
+    q.push(1);
+    q.push(2);
+    q.push(3);
+    await Bun.sleep(0);
+    expect(batches).toEqual([]);
+    await until(1);
+    expect(batches).toEqual([[1, 2, 3]]);
+    q.push(4);
+    await until(2);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    await q.close(10);
+  });
+
   test("a failed batch is retried with backoff until it goes through; errors counted", async () => {
     const { c, stats } = counting();
     let calls = 0;
