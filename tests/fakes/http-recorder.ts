@@ -27,6 +27,8 @@ export interface RecorderMode {
 export interface Recorder {
   url: string;
   received: Received[];
+  /** Requests that reached the endpoint, including ones still held by `mode.delayMs`. */
+  arrivals: number;
   mode: RecorderMode;
   /** Resolves with the requests seen once `pick` returns a non-empty list, or rejects after `timeoutMs`. */
   waitFor<T>(pick: (received: Received[]) => T[], timeoutMs?: number, what?: string): Promise<T[]>;
@@ -36,10 +38,12 @@ export interface Recorder {
 export async function startRecorder(answer: (r: Received) => Response | Promise<Response>): Promise<Recorder> {
   const received: Received[] = [];
   const mode: RecorderMode = {};
+  let arrivals = 0;
   const server = Bun.serve({
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
+      arrivals++;
       const url = new URL(req.url);
       const raw = new Uint8Array(await req.arrayBuffer());
       const body = req.headers.get("content-encoding") === "gzip" ? new Uint8Array(gunzipSync(raw)) : raw;
@@ -62,6 +66,9 @@ export async function startRecorder(answer: (r: Received) => Response | Promise<
   return {
     url: `http://127.0.0.1:${server.port}`,
     received,
+    get arrivals() {
+      return arrivals;
+    },
     mode,
     async waitFor<T>(pick: (received: Received[]) => T[], timeoutMs = 10_000, what = "requests"): Promise<T[]> {
       const deadline = Date.now() + timeoutMs;
