@@ -79,6 +79,7 @@ export function buildRuntime(config: GatewayConfig, services: Services): Runtime
 
 export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger): void {
   for (const n of config.notes) log.info(n);
+  for (const w of config.warnings) log.warn(w);
   for (const m of config.missingEnv) log.warn(`os.environ/${m.name} is not set (used at ${m.path})`);
   if (args.ignored.length) log.info(`LiteLLM CLI flags accepted without effect: ${args.ignored.join(", ")}`);
   if (!config.masterKey) {
@@ -212,6 +213,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
       try {
         const next = loadConfig(args.config);
         for (const n of next.notes) log.info(n);
+        for (const w of next.warnings) log.warn(w);
         runtime = buildRuntime(next, services);
         log.info(`config reloaded from ${next.file}: ${runtime.router.groups.allDeployments().length} deployments`);
         return { ok: true };

@@ -1,13 +1,13 @@
 import type { Context } from "hono";
+import { isProxyAdmin } from "../auth/management-access.ts";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
 import type { Runtime } from "../runtime.ts";
 
-const ADMIN_ROLES = new Set(["proxy_admin"]);
-
+/** The agents API (agents, runs, sessions, memory, artifacts, vault) is the gateway's own: proxy admins only. */
 async function requireAdmin(rt: Runtime, c: Context): Promise<void> {
   const auth = await rt.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-  if (auth.kind !== "open" && !ADMIN_ROLES.has(auth.role)) {
+  if (!isProxyAdmin(auth)) {
     throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
   }
 }

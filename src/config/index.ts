@@ -38,6 +38,8 @@ export interface GatewayConfig {
   /** One-line notes for the start-up log. */
   notes: string[];
   missingEnv: EnvRef[];
+  /** Problems the config loads despite, for the start-up log (repeated YAML keys). */
+  warnings: string[];
 }
 
 const PYTHON_ONLY_GENERAL = ["custom_auth", "custom_key_generate", "custom_sso"];
@@ -45,11 +47,13 @@ const PYTHON_ONLY_GENERAL = ["custom_auth", "custom_key_generate", "custom_sso"]
 export function loadConfig(file: string | undefined, env: Record<string, string | undefined> = process.env): GatewayConfig {
   let raw: Record<string, unknown> = {};
   let missingEnv: EnvRef[] = [];
+  let warnings: string[] = [];
   const abs = file ? resolve(file) : "(no config file)";
   if (file) {
     const r = readConfigFile(file, env);
     raw = r.raw;
     missingEnv = r.missingEnv;
+    warnings = r.warnings;
   }
   const parsed = v.safeParse(ConfigSchema, raw);
   if (!parsed.success) {
@@ -98,5 +102,6 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
     env: { ...env },
     notes,
     missingEnv,
+    warnings,
   };
 }

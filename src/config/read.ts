@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, YAMLParseError, type Node } from "yaml";
 import { ConfigError } from "./error.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -9,7 +9,21 @@ export type RawConfig = Record<string, unknown>;
 const ENV_PREFIX = "os.environ/";
 const MAX_DEPTH = 100;
 
-function readYamlFile(file: string): unknown {
+/** Key paths repeated within one mapping, as PyYAML loads them: the last value wins. */
+function duplicateKeys(node: unknown, path: string, out: string[]): void {
+  if (isSeq(node)) node.items.forEach((item, i) => duplicateKeys(item, `${path}[${i}]`, out));
+  if (!isMap(node)) return;
+  const seen = new Set<string>();
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const p = path ? `${path}.${key}` : key;
+    if (seen.has(key) && key !== "<<") out.push(p);
+    seen.add(key);
+    duplicateKeys(pair.value as Node, p, out);
+  }
+}
+
+function readYamlFile(file: string, warnings: string[] = []): unknown {
   if (!existsSync(file)) throw new ConfigError(file, "", "the file to exist", "no such file");
   let text: string;
   try {
@@ -18,7 +32,13 @@ function readYamlFile(file: string): unknown {
     throw new ConfigError(file, "", "a readable file", (e as Error).message);
   }
   try {
-    return parseYaml(text, { merge: true });
+    const doc = parseDocument(text, { merge: true, uniqueKeys: false });
+    const err = doc.errors[0];
+    if (err) throw err;
+    const dups: string[] = [];
+    duplicateKeys(doc.contents, "", dups);
+    for (const d of [...new Set(dups)]) warnings.push(`${file}: key ${d} appears more than once in one mapping; the last one is used (as PyYAML does)`);
+    return doc.toJS();
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const pos = e.linePos?.[0];
@@ -86,6 +106,8 @@ export interface ReadResult {
   raw: RawConfig;
   missingEnv: EnvRef[];
   exportedEnv: string[];
+  /** Problems the file loads despite (repeated keys). */
+  warnings: string[];
 }
 
 /**
@@ -94,7 +116,8 @@ export interface ReadResult {
  */
 export function readConfigFile(file: string, env: Record<string, string | undefined> = process.env): ReadResult {
   const abs = resolve(file);
-  const parsed = readYamlFile(abs);
+  const warnings: string[] = [];
+  const parsed = readYamlFile(abs, warnings);
   if (parsed === null || parsed === undefined) {
     throw new ConfigError(abs, "", "a YAML mapping", "an empty file (Config cannot be None or Empty.)");
   }
@@ -108,7 +131,7 @@ export function readConfigFile(file: string, env: Record<string, string | undefi
       if (typeof entry !== "string") throw new ConfigError(abs, `include[${i}]`, "a file path", typeof entry);
       const incPath = resolve(dirname(abs), entry);
       if (!existsSync(incPath)) throw new ConfigError(abs, `include[${i}]`, "an existing file", `${incPath} not found`);
-      const inc = readYamlFile(incPath);
+      const inc = readYamlFile(incPath, warnings);
       if (inc === null || inc === undefined) return;
       if (!isPlainObject(inc)) throw new ConfigError(incPath, "", "a YAML mapping at the top level", typeof inc);
       mergeInclude(raw, inc);
@@ -133,5 +156,5 @@ export function readConfigFile(file: string, env: Record<string, string | undefi
   }
 
   const resolvedRaw = resolveEnvRefs(raw, env, missingEnv) as RawConfig;
-  return { raw: resolvedRaw, missingEnv, exportedEnv };
+  return { raw: resolvedRaw, missingEnv, exportedEnv, warnings };
 }

@@ -16,7 +16,7 @@ interface Rates {
   cacheWrite?: Tiered;
 }
 
-const PROVIDER_IDS: Record<string, string> = {
+export const PROVIDER_IDS: Record<string, string> = {
   anthropic: "anthropic",
   openai: "openai",
   "text-completion-openai": "openai",

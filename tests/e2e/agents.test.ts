@@ -6,6 +6,7 @@ import { startFakeDaytona, type FakeDaytona } from "../fakes/daytona.ts";
 import { startFakeE2B, type FakeE2B } from "../fakes/e2b.ts";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { api, readRunEvents, waitForRun } from "../helpers/agent-api.ts";
+import { waitFor } from "../helpers/litellm-db.ts";
 import { ROOT, startGateway, type GatewayProcess } from "../helpers/gateway.ts";
 
 const MASTER = "sk-agents-master-key-0001";
@@ -122,6 +123,8 @@ describe("agent runs", () => {
       expect(c.body.status).toBe("cancelled");
       const sb = e2b.sandboxes.get(String(c.body.sandbox_id))!;
       expect(sb.state).not.toBe("running");
+      // SIGKILL to the sandbox's process groups is sent at cancel; the kernel reaps them shortly after.
+      await waitFor(async () => e2b.alivePids(sb.id).length === 0, 10_000, "the sandbox's processes to exit");
       expect(e2b.alivePids(sb.id)).toEqual([]);
     } finally {
       llm.reset();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { encryptParams } from "../../src/db/db-model-store.ts";
 import { decryptParams, decryptValue } from "../../src/db/secrets.ts";
-import { pyRepr } from "../../src/http/management/model-writes.ts";
+import { pyRepr } from "../../src/http/management/litellm-errors.ts";
 
 const SALT = "sk-salt-test-1234";
 /** PyNaCl SecretBox of "sk-provider-secret" under SALT, as Python LiteLLM wrote it. */

@@ -10,24 +10,23 @@ import { badRequest, httpError, list, need, route, type Mgmt } from "./context.t
 
 const B = "LiteLLM_BudgetTable";
 const E = "LiteLLM_EndUserTable";
-const O = "LiteLLM_OrganizationTable";
 
 const BUDGET_FIELDS = ["max_budget", "soft_budget", "max_parallel_requests", "tpm_limit", "rpm_limit", "budget_duration", "model_max_budget", "budget_reset_at"] as const;
 
-function budgetColumns(body: Row): Row {
+export function budgetColumns(body: Row): Row {
   const out: Row = {};
   for (const f of BUDGET_FIELDS) if (body[f] !== undefined) out[f] = body[f];
   if (typeof body.budget_duration === "string" && body.budget_reset_at === undefined) out.budget_reset_at = nextResetAt(body.budget_duration)?.toISOString() ?? null;
   return out;
 }
 
-const hasBudgetFields = (body: Row) => BUDGET_FIELDS.some((f) => body[f] !== undefined);
+export const hasBudgetFields = (body: Row) => BUDGET_FIELDS.some((f) => body[f] !== undefined);
 
-async function createBudget(tx: TransactionSql, s: SchemaInfo, body: Row, by: string): Promise<Row> {
+export async function createBudget(tx: TransactionSql, s: SchemaInfo, body: Row, by: string): Promise<Row> {
   return insertRow(tx, s, B, { ...budgetColumns(body), budget_id: str(body.budget_id) ?? crypto.randomUUID(), created_by: by, updated_by: by });
 }
 
-const actor = (m: Mgmt) => m.auth.userId ?? "default_user_id";
+export const actor = (m: Mgmt) => m.auth.userId ?? "default_user_id";
 
 async function withBudget(m: Mgmt, row: Row): Promise<Row> {
   const id = str(row.budget_id);
@@ -132,37 +131,6 @@ function blockCustomers(blocked: boolean) {
   };
 }
 
-async function newOrganization(m: Mgmt): Promise<Row> {
-  const alias = need(m.body, "organization_alias");
-  const s = m.dbs.db.schema;
-  const by = actor(m);
-  return m.dbs.db.run((sql) =>
-    sql.begin(async (tx) => {
-      const budgetId = str(m.body.budget_id) ?? String((await createBudget(tx, s, { ...m.body, budget_id: undefined }, by)).budget_id);
-      const org = await insertRow(tx, s, O, {
-        organization_id: str(m.body.organization_id) ?? crypto.randomUUID(),
-        organization_alias: alias,
-        budget_id: budgetId,
-        models: m.body.models ?? [],
-        metadata: m.body.metadata ?? {},
-        created_by: by,
-        updated_by: by,
-      });
-      const [budget] = await selectRows(tx, B, { budget_id: budgetId });
-      return { ...org, litellm_budget_table: budget ?? null };
-    }),
-  );
-}
-
-async function organizationInfo(m: Mgmt): Promise<Row> {
-  const id = m.query("organization_id") ?? str(m.body.organization_id);
-  if (!id) throw badRequest("organization_id is required", "organization_id");
-  const [org] = await m.dbs.db.run((sql) => selectRows(sql, O, { organization_id: id }));
-  if (!org) throw httpError(404, `Organization not found for organization_id=${id}`);
-  const teams = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_TeamTable", { organization_id: id }));
-  return { ...(await withBudget(m, org)), teams };
-}
-
 export function registerBudgetRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
   const admin = { admin: true };
   route(app, rt, dbs, "post", "/budget/new", newBudget, admin);
@@ -177,7 +145,4 @@ export function registerBudgetRoutes(app: Hono, rt: () => Runtime, dbs: DbServic
     route(app, rt, dbs, "post", `${p}/block`, blockCustomers(true), admin);
     route(app, rt, dbs, "post", `${p}/unblock`, blockCustomers(false), admin);
   }
-  route(app, rt, dbs, "post", "/organization/new", newOrganization, admin);
-  route(app, rt, dbs, "get", "/organization/info", organizationInfo, admin);
-  route(app, rt, dbs, "post", "/organization/info", organizationInfo, admin);
 }

@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { Row } from "../../auth/key-record.ts";
+import { checkManagementRoute, isProxyAdmin, requireProxyAdmin } from "../../auth/management-access.ts";
 import type { AuthContext } from "../../auth/types.ts";
 import { isConnectionError } from "../../db/client.ts";
 import type { DbServices } from "../../db/services.ts";
@@ -25,11 +26,12 @@ export const httpError = (status: number, message: string, param: string | null 
 
 export const badRequest = (message: string, param: string | null = null) => new GatewayError(400, message, { type: "bad_request_error", param });
 
-export const isAdmin = (a: AuthContext) => a.kind === "master" || a.kind === "open" || a.role === "proxy_admin";
+export const isAdmin = isProxyAdmin;
 
-export function requireAdmin(a: AuthContext): void {
-  if (!isAdmin(a)) throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
-}
+export const requireAdmin = requireProxyAdmin;
+
+/** LiteLLM's `_user_has_admin_view`: proxy admins and proxy admin viewers read everything. */
+export const hasAdminView = (a: AuthContext) => isAdmin(a) || a.role === "proxy_admin_viewer";
 
 const NO_DB = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
@@ -56,13 +58,15 @@ export function route(
   method: Method,
   path: string,
   handler: MgmtHandler,
-  opts: { admin?: boolean } = {},
+  /** `selfManaged`: the handler runs LiteLLM's own checks for this route (org RBAC, `get_spend_routes`, self-managed routes) instead of the route check. */
+  opts: { admin?: boolean; selfManaged?: boolean } = {},
 ): void {
   app[method](path, async (c) => {
     const runtime = rt();
     try {
       const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-      if (opts.admin) requireAdmin(auth);
+      if (!opts.selfManaged) checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
+      if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
@@ -75,6 +79,13 @@ export function route(
       return errorResponse(e instanceof GatewayError ? e : httpError(500, (e as Error).message), "openai");
     }
   });
+}
+
+/** Refuses a caller of a self-managed route the way LiteLLM's route check would, when the handler's own checks do not let it in. */
+export function refuse(m: Mgmt): never {
+  checkManagementRoute(m.auth, m.c.req.method, m.c.req.path, m.query);
+  requireAdmin(m.auth, m.c.req.method, m.c.req.path);
+  throw new GatewayError(403, "Admin-only endpoint. Not allowed to access this.", { type: "auth_error" });
 }
 
 /** Who deleted, for LiteLLM's `Deleted*` archive rows. */

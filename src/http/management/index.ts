@@ -5,6 +5,7 @@ import { registerBudgetRoutes } from "./budgets.ts";
 import { registerKeyRoutes } from "./keys.ts";
 import { registerModelWriteRoutes } from "./model-writes.ts";
 import { registerModelRoutes } from "./models.ts";
+import { registerOrganizationRoutes } from "./organizations.ts";
 import { registerSpendRoutes } from "./spend.ts";
 import { registerTeamRoutes } from "./teams.ts";
 import { registerUserRoutes } from "./users.ts";
@@ -16,6 +17,7 @@ export function managementRoutes(dbs: DbServices | undefined) {
     registerUserRoutes(app, rt, dbs);
     registerTeamRoutes(app, rt, dbs);
     registerBudgetRoutes(app, rt, dbs);
+    registerOrganizationRoutes(app, rt, dbs);
     registerSpendRoutes(app, rt, dbs);
     registerModelRoutes(app, rt);
     registerModelWriteRoutes(app, rt, dbs);

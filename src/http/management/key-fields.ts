@@ -45,22 +45,28 @@ export const newRawKey = () => `sk-${randomBytes(16).toString("base64url")}`;
 
 export const isNumber = (v: unknown) => typeof v === "number" && Number.isFinite(v);
 
-/** Column values for a key from a generate/update body; only the fields the body has. */
+/**
+ * Column values for a key from a generate/update body; only the fields the body has. A field sent
+ * empty replaces the stored value, as LiteLLM's `prepare_key_update_data` does (`metadata: {}` clears
+ * the metadata, `models: []` means all models); the metadata fields (`tags`, …) land in `metadata`.
+ */
 export function keyColumns(body: Row, current?: Row): Row {
   const out: Row = {};
   for (const f of DIRECT) if (body[f] !== undefined) out[f] = body[f];
-  if (typeof body.duration === "string") {
+  for (const f of ["aliases", "config", "permissions", "model_max_budget"]) if (out[f] === null) out[f] = {};
+  if (body.duration === null || body.duration === "-1") out.expires = null;
+  else if (typeof body.duration === "string") {
     const ms = durationMs(body.duration);
     if (ms === undefined) throw badRequest(`Invalid duration: ${body.duration}`, "duration");
     out.expires = new Date(Date.now() + ms).toISOString();
-  } else if (body.duration === null) out.expires = null;
+  }
   if (typeof body.budget_duration === "string") out.budget_reset_at = nextResetAt(body.budget_duration)?.toISOString() ?? null;
   if (typeof body.key_type === "string" && KEY_TYPE_ROUTES[body.key_type] && body.allowed_routes === undefined) {
     out.allowed_routes = KEY_TYPE_ROUTES[body.key_type];
   }
   const metaFields = ["tags", "model_rpm_limit", "model_tpm_limit", "guardrails", "prompts", "enforced_params", "temp_budget_increase", "temp_budget_expiry", "allowed_passthrough_routes"];
   if (body.metadata !== undefined || metaFields.some((f) => body[f] !== undefined)) {
-    const meta: Row = { ...obj(current?.metadata), ...(body.metadata !== undefined ? obj(body.metadata) : {}) };
+    const meta: Row = { ...obj(body.metadata !== undefined ? body.metadata : current?.metadata) };
     for (const f of metaFields) if (body[f] !== undefined) meta[f] = body[f];
     out.metadata = meta;
   }

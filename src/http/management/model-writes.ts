@@ -2,39 +2,30 @@ import type { Hono } from "hono";
 import * as v from "valibot";
 import { obj, str, type Row } from "../../auth/key-record.ts";
 import { ModelEntrySchema } from "../../config/schema.ts";
-import { deleteDbModel, encryptParams, findDbModel, insertDbModel, MODEL_TABLE, updateDbModel } from "../../db/db-model-store.ts";
+import { encryptParams, findDbModel, MODEL_TABLE, updateDbModel } from "../../db/db-model-store.ts";
 import { storeModelInDb } from "../../db/db-models.ts";
+import { insertRow } from "../../db/rows.ts";
 import { decryptParams } from "../../db/secrets.ts";
 import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import { buildDeployments } from "../../router/deployment.ts";
 import type { Runtime } from "../../runtime.ts";
 import { isAdmin, route, type Mgmt } from "./context.ts";
-
-/** LiteLLM raises these as HTTPException and re-wraps them as `ProxyException(type=auth_error)`. */
-const proxyError = (status: number, message: string) => new GatewayError(status, message, { type: "auth_error", param: "None" });
-
-/** Python's `repr` of a string: single quotes unless the text holds one and no double quote. */
-export function pyRepr(text: string): string {
-  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
-  return q + text.replace(/\\/g, "\\\\").replaceAll(q, `\\${q}`) + q;
-}
-
-/** `HTTPException(detail={"error": …})` re-wrapped: the message is Python's `str()` of the detail dict. */
-const detailError = (status: number, error: string) => proxyError(status, `{'error': ${pyRepr(error)}}`);
+import {
+  authorizeModelWrite,
+  checkOwnCredential,
+  checkPrivilegedModelFields,
+  detailError,
+  proxyError,
+  stripCredentialsOnNewDestination,
+  teamOfModel,
+} from "./model-access.ts";
+import { addTeamModel, internalTeamModelName, removeTeamModel } from "./team-models.ts";
 
 const NOT_ENABLED = "Set `'STORE_MODEL_IN_DB='True'` in your env to enable this feature.";
 
 const signingKey = (m: Mgmt) => m.dbs.config.saltKey ?? m.dbs.config.masterKey;
 const actor = (m: Mgmt) => m.auth.userId ?? "default_user_id";
-
-function requireModelAdmin(m: Mgmt): void {
-  if (isAdmin(m.auth)) return;
-  throw detailError(
-    403,
-    `User does not have permission to make this model call. Your role=${m.auth.role}. You can only make model calls if you are a PROXY_ADMIN or if you are a team admin, by specifying a team_id in the model_info.`,
-  );
-}
 
 function requireStoreInDb(m: Mgmt): void {
   if (!storeModelInDb(m.dbs.config) || !m.dbs.db.schema.hasTable(MODEL_TABLE)) throw detailError(500, NOT_ENABLED);
@@ -59,22 +50,47 @@ function params(v: unknown): Row {
   return out;
 }
 
+const inRouter = (m: Mgmt, id: string) => m.rt.router.groups.allDeployments().some((d) => d.id === id);
+
+/**
+ * `/model/new`. A team model (`model_info.team_id`, by a proxy admin or the team's admin) is stored
+ * under a unique name with `model_info.team_public_model_name`, and the team's keys reach it by the
+ * public name, as LiteLLM's `_add_team_model_to_db` does.
+ */
 async function addModel(m: Mgmt): Promise<Row> {
-  requireModelAdmin(m);
-  requireStoreInDb(m);
   const info = obj(m.body.model_info);
+  const teamId = teamOfModel(info);
+  await authorizeModelWrite(m, teamId);
+  const litellmParams = params(m.body.litellm_params);
+  checkPrivilegedModelFields(m, litellmParams, info);
+  checkOwnCredential(m, litellmParams, teamId);
+  requireStoreInDb(m);
   const modelId = str(info.id) ?? crypto.randomUUID();
-  const entry = { model_name: m.body.model_name, litellm_params: params(m.body.litellm_params), model_info: { ...info, id: modelId } };
-  validateEntry(m, entry);
+  const publicName = str(m.body.model_name);
+  const modelName = teamId && publicName ? internalTeamModelName(teamId) : publicName;
+  const modelInfo = { ...info, id: modelId, ...(teamId && publicName ? { team_public_model_name: publicName } : {}) };
+  const entry = { model_name: modelName, litellm_params: litellmParams, model_info: modelInfo };
+  validateEntry(m, { ...entry, model_name: m.body.model_name });
   if (await findDbModel(m.dbs.db, modelId)) throw proxyError(400, `Model with id=${modelId} already exists in db`);
-  const row = await insertDbModel(m.dbs.db, {
-    model_id: modelId,
-    model_name: entry.model_name,
-    litellm_params: encryptParams(entry.litellm_params, signingKey(m)),
-    model_info: entry.model_info,
-    created_by: actor(m),
-    updated_by: actor(m),
-  });
+  if (inRouter(m, modelId)) {
+    throw new GatewayError(400, `model_info.id=${modelId} already belongs to an existing deployment; omit model_info.id to auto-generate one.`, { type: "validation_error", param: "model_info.id" });
+  }
+  const s = m.dbs.db.schema;
+  const row = await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      const row = await insertRow(tx, s, MODEL_TABLE, {
+        model_id: modelId,
+        model_name: modelName,
+        litellm_params: encryptParams(litellmParams, signingKey(m)),
+        model_info: modelInfo,
+        created_by: actor(m),
+        updated_by: actor(m),
+      });
+      if (teamId && publicName && modelName) await addTeamModel(tx, s, teamId, publicName, modelName, actor(m));
+      return row;
+    }),
+  );
+  if (teamId) m.dbs.invalidate({ kind: "team", id: teamId });
   await m.dbs.reloadModels();
   return row;
 }
@@ -87,25 +103,50 @@ function missingModel(patch: boolean, modelId: string, inConfig: boolean): Gatew
   return proxyError(400, "Authentication Error, model not found");
 }
 
+/** What a team admin may not do to its team's model: move it to another team, rename it, pause or resume it. */
+function checkTeamModelUpdate(m: Mgmt, existing: Row, teamId: string | undefined): void {
+  const asked = teamOfModel(m.body.model_info);
+  if (teamId && asked && asked !== teamId) throw proxyError(403, "Cannot reassign a model to a different team.", "model_info.team_id");
+  if (isAdmin(m.auth)) return;
+  if (m.body.blocked !== undefined && m.body.blocked !== null) throw proxyError(403, "Only proxy admins can change a model's blocked flag.", "blocked");
+  const publicName = str(obj(existing.model_info).team_public_model_name) ?? str(existing.model_name);
+  if (str(m.body.model_name) && m.body.model_name !== publicName && m.body.model_name !== existing.model_name) {
+    throw new GatewayError(400, "A team model keeps its name; delete it and add it again with /model/new to rename it.", { type: "bad_request_error", param: "model_name" });
+  }
+}
+
 /** `/model/update` and `PATCH /model/{id}/update`: the given params and info are merged into the stored ones and re-encrypted. */
 async function updateModel(m: Mgmt, modelId: string | undefined, patch: boolean): Promise<Row> {
-  requireModelAdmin(m);
-  if (!modelId) throw proxyError(400, "Authentication Error, model_info.id not provided");
+  if (!modelId) {
+    await authorizeModelWrite(m, undefined);
+    throw proxyError(400, "Authentication Error, model_info.id not provided");
+  }
   if (patch && !storeModelInDb(m.dbs.config)) throw new GatewayError(400, "Model updates only supported for DB-stored models", { type: "bad_request_error" });
   const existing = await findDbModel(m.dbs.db, modelId);
   if (!existing) {
-    throw missingModel(patch, modelId, m.rt.router.groups.allDeployments().some((d) => d.id === modelId));
+    await authorizeModelWrite(m, undefined);
+    throw missingModel(patch, modelId, inRouter(m, modelId));
   }
+  const teamId = teamOfModel(existing.model_info);
+  await authorizeModelWrite(m, teamId);
+  checkTeamModelUpdate(m, existing, teamId);
+  const patchParams = params(m.body.litellm_params);
+  checkPrivilegedModelFields(m, patchParams, params(m.body.model_info));
   requireStoreInDb(m);
   const key = signingKey(m);
-  const merged = { ...decryptParams(obj(existing.litellm_params), key), ...params(m.body.litellm_params) };
+  const stored = decryptParams(obj(existing.litellm_params), key);
+  const merged = { ...stored, ...patchParams };
+  stripCredentialsOnNewDestination(merged, patchParams, stored);
+  checkOwnCredential(m, merged, teamId);
   const info = { ...obj(existing.model_info), ...params(m.body.model_info), id: modelId };
-  const entry = { model_name: str(m.body.model_name) ?? str(existing.model_name), litellm_params: merged, model_info: info };
+  const modelName = teamId ? str(existing.model_name) : (str(m.body.model_name) ?? str(existing.model_name));
+  const entry = { model_name: modelName, litellm_params: merged, model_info: info };
   validateEntry(m, entry);
   const row = await updateDbModel(m.dbs.db, modelId, {
     model_name: entry.model_name,
     litellm_params: encryptParams(merged, key),
     model_info: info,
+    ...(typeof m.body.blocked === "boolean" ? { blocked: m.body.blocked } : {}),
     updated_at: new Date().toISOString(),
     updated_by: actor(m),
   });
@@ -119,9 +160,18 @@ async function deleteModel(m: Mgmt): Promise<Row> {
   if (!modelId) throw notFound();
   const existing = await findDbModel(m.dbs.db, modelId);
   if (!existing) throw notFound();
-  requireModelAdmin(m);
+  const teamId = teamOfModel(existing.model_info);
+  await authorizeModelWrite(m, teamId);
   requireStoreInDb(m);
-  if (!(await deleteDbModel(m.dbs.db, modelId))) throw notFound();
+  const s = m.dbs.db.schema;
+  const deleted = await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      if (teamId) await removeTeamModel(tx, s, teamId, String(existing.model_name));
+      return tx.unsafe(`DELETE FROM "${MODEL_TABLE}" WHERE model_id = $1 RETURNING model_id`, [modelId]);
+    }),
+  );
+  if (!deleted.length) throw notFound();
+  if (teamId) m.dbs.invalidate({ kind: "team", id: teamId });
   await m.dbs.reloadModels();
   return { message: `Model: ${modelId} deleted successfully` };
 }

@@ -5,6 +5,7 @@ import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { isAdmin, route, type Mgmt } from "./context.ts";
+import { registerSpendReportRoutes } from "./spend-reports.ts";
 
 const S = "LiteLLM_SpendLogs";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -106,4 +107,5 @@ async function spendReport(m: Mgmt): Promise<Row[]> {
 export function registerSpendRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
   route(app, rt, dbs, "get", "/spend/logs", spendLogs);
   route(app, rt, dbs, "get", "/global/spend/report", spendReport, { admin: true });
+  registerSpendReportRoutes(app, rt, dbs);
 }

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import type { TransactionSql } from "postgres";
-import { num, obj, str, strs, type Row } from "../../auth/key-record.ts";
+import { num, obj, str, type Row } from "../../auth/key-record.ts";
 import type { SchemaInfo } from "../../db/introspect.ts";
 import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
 import type { DbServices } from "../../db/services.ts";
@@ -8,10 +8,14 @@ import type { Runtime } from "../../runtime.ts";
 import { nextResetAt } from "../../spend/duration.ts";
 import { copyToDeleted } from "../../db/deleted-copies.ts";
 import { badRequest, deletedBy, httpError, isAdmin, list, need, route, type Mgmt } from "./context.ts";
+import { authHttpError, proxyException, proxyHttpError, py } from "./litellm-errors.ts";
+import { loadTeam, memberOf, membersOf, membersRepr, requireTeamAdmin, type Member } from "./team-access.ts";
+import { upsertTeamMember } from "./team-members.ts";
 
 const T = "LiteLLM_TeamTable";
 const TM = "LiteLLM_TeamMembership";
 const U = "LiteLLM_UserTable";
+const B = "LiteLLM_BudgetTable";
 
 const TEAM_FIELDS = [
   "team_alias",
@@ -34,20 +38,6 @@ const TEAM_FIELDS = [
   "model_max_budget",
 ] as const;
 
-interface Member {
-  role: string;
-  user_id: string | null;
-  user_email: string | null;
-}
-
-function membersOf(v: unknown): Member[] {
-  const arr = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-  return arr.map((x) => {
-    const o = obj(x);
-    return { role: str(o.role) ?? "user", user_id: str(o.user_id) ?? null, user_email: str(o.user_email) ?? null };
-  });
-}
-
 function teamColumns(body: Row, current?: Row): Row {
   const out: Row = {};
   for (const f of TEAM_FIELDS) if (body[f] !== undefined) out[f] = body[f];
@@ -61,10 +51,12 @@ function teamColumns(body: Row, current?: Row): Row {
   return out;
 }
 
+const actor = (m: Mgmt) => m.auth.userId ?? "default_user_id";
+
 /** A budget row for team-member limits (`team_member_budget`, `max_budget_in_team`). */
 async function memberBudget(tx: TransactionSql, s: SchemaInfo, by: string, maxBudget: unknown, tpm?: unknown, rpm?: unknown): Promise<string | undefined> {
   if (maxBudget === undefined && tpm === undefined && rpm === undefined) return undefined;
-  const b = await insertRow(tx, s, "LiteLLM_BudgetTable", {
+  const b = await insertRow(tx, s, B, {
     budget_id: crypto.randomUUID(),
     max_budget: maxBudget,
     tpm_limit: tpm,
@@ -75,47 +67,41 @@ async function memberBudget(tx: TransactionSql, s: SchemaInfo, by: string, maxBu
   return String(b.budget_id);
 }
 
-/** Adds members to a team: `members_with_roles`, the user rows (created if missing) and memberships. */
+/** `members_with_roles` and the legacy `admins` / `members` columns, written together. */
+async function writeRoles(tx: TransactionSql, s: SchemaInfo, teamId: string, roles: Member[]): Promise<Row> {
+  const admins = roles.filter((r) => r.role === "admin" && r.user_id).map((r) => r.user_id!);
+  const members = roles.map((r) => r.user_id).filter(Boolean);
+  return (await updateRows(tx, s, T, { members_with_roles: roles, admins, members, updated_at: new Date().toISOString() }, { team_id: teamId }))[0]!;
+}
+
+/** Adds members to a team: `members_with_roles`, the user rows (upserted) and memberships. */
 async function addMembers(tx: TransactionSql, s: SchemaInfo, team: Row, members: Member[], by: string, budgetInTeam?: unknown): Promise<{ team: Row; users: Row[]; memberships: Row[] }> {
   const teamId = String(team.team_id);
   const roles = membersOf(team.members_with_roles);
   const users: Row[] = [];
   const memberships: Row[] = [];
   for (const mem of members) {
-    let userId = mem.user_id;
-    if (!userId && mem.user_email) {
-      const found = await tx.unsafe<Array<{ user_id: string }>>(`SELECT user_id FROM "${U}" WHERE user_email = $1 LIMIT 1`, [mem.user_email]);
-      userId = found[0]?.user_id ?? crypto.randomUUID();
-    }
-    if (!userId) throw badRequest("member needs user_id or user_email", "member");
-    const [existing] = await selectRows(tx, U, { user_id: userId });
-    const user = existing
-      ? (await updateRows(tx, s, U, { teams: [...new Set([...strs(existing.teams), teamId])] }, { user_id: userId }))[0]!
-      : await insertRow(tx, s, U, { user_id: userId, user_email: mem.user_email, teams: [teamId], user_role: "internal_user" });
-    users.push(user);
+    const budgetId = s.hasTable(TM) ? await memberBudget(tx, s, by, budgetInTeam) : undefined;
+    const added = await upsertTeamMember(tx, s, teamId, mem, budgetId);
+    users.push(added.user);
+    if (added.membership) memberships.push(added.membership);
+    const userId = String(added.user.user_id);
     if (!roles.some((r) => r.user_id === userId)) roles.push({ ...mem, user_id: userId });
-    if (s.hasTable(TM)) {
-      const budgetId = await memberBudget(tx, s, by, budgetInTeam);
-      const rows = await tx.unsafe<Array<{ r: Row }>>(
-        `INSERT INTO "${TM}" AS t (user_id, team_id, budget_id) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, team_id) DO UPDATE SET budget_id = COALESCE(excluded.budget_id, t.budget_id) RETURNING row_to_json(t.*) AS r`,
-        [userId, teamId, budgetId ?? null],
-      );
-      memberships.push(rows[0]!.r);
-    }
   }
-  const admins = roles.filter((r) => r.role === "admin" && r.user_id).map((r) => r.user_id!);
-  const updated = (await updateRows(tx, s, T, { members_with_roles: roles, admins, members: roles.map((r) => r.user_id).filter(Boolean), updated_at: new Date().toISOString() }, { team_id: teamId }))[0]!;
-  return { team: updated, users, memberships };
+  return { team: await writeRoles(tx, s, teamId, roles), users, memberships };
 }
 
+/** `/team/new`: the caller joins as an admin member unless the body lists them (LiteLLM's `new_team`). */
 async function newTeam(m: Mgmt): Promise<Row> {
   const teamId = typeof m.body.team_id === "string" && m.body.team_id ? m.body.team_id : crypto.randomUUID();
   const s = m.dbs.db.schema;
-  const by = m.auth.userId ?? "default_user_id";
+  const by = actor(m);
+  const members = membersOf(m.body.members_with_roles);
+  const caller = m.auth.userId;
+  if (caller && !members.some((x) => x.user_id === caller)) members.push({ role: "admin", user_id: caller, user_email: null });
   const team = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
-      if ((await selectRows(tx, T, { team_id: teamId })).length) throw badRequest(`Team id = ${teamId} already exists. Please use a different team id.`, "team_id");
+      if ((await selectRows(tx, T, { team_id: teamId })).length) throw proxyHttpError(400, { error: `Team id = ${teamId} already exists. Please use a different team id.` });
       const cols = teamColumns(m.body);
       const budgetId = await memberBudget(tx, s, by, m.body.team_member_budget, m.body.team_member_tpm_limit, m.body.team_member_rpm_limit);
       if (budgetId) cols.metadata = { ...obj(cols.metadata), team_member_budget_id: budgetId };
@@ -123,28 +109,29 @@ async function newTeam(m: Mgmt): Promise<Row> {
         const mt = await insertRow(tx, s, "LiteLLM_ModelTable", { aliases: m.body.model_aliases, created_by: by, updated_by: by });
         cols.model_id = mt.id;
       }
-      let team = await insertRow(tx, s, T, { ...cols, team_id: teamId, members_with_roles: [] });
-      const members = membersOf(m.body.members_with_roles);
-      if (members.length) team = (await addMembers(tx, s, team, members, by)).team;
-      return team;
+      const team = await insertRow(tx, s, T, { ...cols, team_id: teamId, members_with_roles: [] });
+      return (await addMembers(tx, s, team, members, by)).team;
     }),
   );
+  for (const x of members) if (x.user_id) m.dbs.invalidate({ kind: "user", id: x.user_id });
   return team;
 }
 
+/** `/team/info`: proxy admins and viewers, members of the team, and keys of the team (LiteLLM's `validate_membership`). */
 async function teamInfo(m: Mgmt): Promise<Row> {
   const teamId = m.query("team_id") ?? m.auth.teamId;
   if (!teamId) throw badRequest("team_id is required", "team_id");
   const [team] = await m.dbs.db.run((sql) => selectRows(sql, T, { team_id: teamId }));
   if (!team) throw httpError(404, `Team not found, passed team_id=${teamId}`);
-  if (!isAdmin(m.auth) && m.auth.teamId !== teamId && !membersOf(team.members_with_roles).some((r) => r.user_id === m.auth.userId)) {
-    throw httpError(403, "Only proxy admins and team members can view this team's info");
+  const privileged = isAdmin(m.auth) || m.auth.role === "proxy_admin_viewer";
+  if (!privileged && m.auth.teamId !== teamId && !memberOf(team, m.auth.userId)) {
+    throw authHttpError(403, { error: `User=${py(m.auth.userId)} not authorized to access this team=${teamId}` });
   }
   const keys = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_VerificationToken", { team_id: teamId }));
   for (const k of keys) delete k.token;
   const memberships = m.dbs.db.schema.hasTable(TM) ? await m.dbs.db.run((sql) => selectRows(sql, TM, { team_id: teamId })) : [];
   const budgetId = str(obj(team.metadata).team_member_budget_id);
-  const budget = budgetId ? (await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_BudgetTable", { budget_id: budgetId })))[0] : undefined;
+  const budget = budgetId ? (await m.dbs.db.run((sql) => selectRows(sql, B, { budget_id: budgetId })))[0] : undefined;
   return { team_id: teamId, team_info: { ...team, team_member_budget_table: budget ?? null }, keys, team_memberships: memberships };
 }
 
@@ -170,7 +157,8 @@ async function deleteTeams(m: Mgmt): Promise<Row> {
       await copyToDeleted(tx, s, "LiteLLM_VerificationToken", "LiteLLM_DeletedVerificationToken", "token", keys, deletedBy(m));
       await copyToDeleted(tx, s, T, "LiteLLM_DeletedTeamTable", "team_id", ids, deletedBy(m));
       await deleteIn(tx, "LiteLLM_VerificationToken", "team_id", ids);
-      if (m.dbs.db.schema.hasTable(TM)) await deleteIn(tx, TM, "team_id", ids);
+      if (s.hasTable(TM)) await deleteIn(tx, TM, "team_id", ids);
+      for (const id of ids) await tx.unsafe(`UPDATE "${U}" SET teams = array_remove(teams, $1) WHERE $1 = ANY(teams)`, [id]);
       await deleteIn(tx, T, "team_id", ids);
     }),
   );
@@ -178,49 +166,133 @@ async function deleteTeams(m: Mgmt): Promise<Row> {
   return { deleted_teams: ids };
 }
 
+/** LiteLLM's `team_member_add_duplication_check`: one member already in → 400; a list all already in → 400. */
+function rejectDuplicates(team: Row, body: Row, members: Member[]): Member[] {
+  const existing = membersOf(team.members_with_roles);
+  const isIn = (x: Member) => existing.some((e) => (x.user_id !== null && e.user_id === x.user_id) || (x.user_email !== null && e.user_email === x.user_email));
+  const dup = members.filter(isIn);
+  if (!Array.isArray(body.member) && dup.length) {
+    const x = members[0]!;
+    throw proxyException(400, `User already in team. Member: user_id=${py(x.user_id)}, user_email=${py(x.user_email)}. Existing members=${membersRepr(existing)}`, "team_member_already_in_team", "member");
+  }
+  if (dup.length === members.length) throw proxyException(400, `All users are already in team. Existing members=${membersRepr(existing)}`, "team_member_already_in_team", "member");
+  return members.filter((x) => !isIn(x));
+}
+
+/** `/team/member_add`: a proxy admin or the team's admin adds members (LiteLLM's order of checks). */
 async function memberAdd(m: Mgmt): Promise<Row> {
-  const teamId = need(m.body, "team_id");
-  const by = m.auth.userId ?? "default_user_id";
+  const teamId = str(m.body.team_id);
+  if (!teamId) throw proxyHttpError(400, { error: "No team id passed in" });
   const members = membersOf(m.body.member);
-  if (!members.length) throw badRequest("member is required", "member");
+  if (!members.length) throw proxyHttpError(400, { error: "No member/members passed in" });
+  const team = await loadTeam(m, teamId);
+  if (!team) throw proxyHttpError(404, { error: `Team not found for team_id=${teamId}` });
+  const fresh = rejectDuplicates(team, m.body, members);
+  requireTeamAdmin(m, team, "/team/member_add");
   const r = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
-      const [team] = await selectRows(tx, T, { team_id: teamId });
-      if (!team) throw httpError(404, `Team not found, passed team_id=${teamId}`);
-      return addMembers(tx, m.dbs.db.schema, team, members, by, num(m.body.max_budget_in_team));
+      const [locked] = await tx.unsafe<Array<{ r: Row }>>(`SELECT row_to_json(t.*) AS r FROM "${T}" t WHERE team_id = $1 FOR UPDATE`, [teamId]);
+      return addMembers(tx, m.dbs.db.schema, locked?.r ?? team, fresh, actor(m), num(m.body.max_budget_in_team));
     }),
   );
   m.dbs.invalidate({ kind: "team", id: teamId });
   return { ...r.team, updated_users: r.users, updated_team_memberships: r.memberships };
 }
 
+/** The team and the member a `/team/member_delete` or `/team/member_update` body names, after LiteLLM's checks. */
+async function memberTarget(m: Mgmt, route: string): Promise<{ team: Row; teamId: string }> {
+  const teamId = str(m.body.team_id);
+  if (!teamId) throw proxyHttpError(400, { error: "No team id passed in" });
+  if (str(m.body.user_id) === undefined && str(m.body.user_email) === undefined) throw proxyHttpError(400, { error: "Either user_id or user_email needs to be passed in" });
+  const team = await loadTeam(m, teamId);
+  if (!team) throw proxyHttpError(400, { error: `Team id=${teamId} does not exist in db` });
+  requireTeamAdmin(m, team, route);
+  return { team, teamId };
+}
+
+/** `/team/member_delete`: 400 when the user is not (or no longer) a member. */
 async function memberDelete(m: Mgmt): Promise<Row> {
-  const teamId = need(m.body, "team_id");
+  const { team, teamId } = await memberTarget(m, "/team/member_delete");
+  const userId = str(m.body.user_id);
+  const email = str(m.body.user_email);
+  const matches = (r: Member) => (userId !== undefined && r.user_id === userId) || (email !== undefined && r.user_email === email);
+  const before = membersOf(team.members_with_roles);
+  if (!before.some(matches)) throw proxyHttpError(400, { error: "User not found in team" });
   const s = m.dbs.db.schema;
-  const team = await m.dbs.db.run((sql) =>
+  const removed = before.filter(matches).map((r) => r.user_id).filter((x): x is string => !!x);
+  const row = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
-      const [team] = await selectRows(tx, T, { team_id: teamId });
-      if (!team) throw httpError(404, `Team not found, passed team_id=${teamId}`);
-      let userId = str(m.body.user_id);
-      if (!userId && typeof m.body.user_email === "string") {
-        userId = membersOf(team.members_with_roles).find((r) => r.user_email === m.body.user_email)?.user_id ?? undefined;
-      }
-      if (!userId) throw badRequest("user_id or user_email is required", "user_id");
-      const roles = membersOf(team.members_with_roles).filter((r) => r.user_id !== userId);
-      if (s.hasTable(TM)) await tx.unsafe(`DELETE FROM "${TM}" WHERE team_id = $1 AND user_id = $2`, [teamId, userId]);
-      await tx.unsafe(`UPDATE "${U}" SET teams = array_remove(teams, $1) WHERE user_id = $2`, [teamId, userId]);
-      const admins = roles.filter((r) => r.role === "admin" && r.user_id).map((r) => r.user_id!);
-      return (await updateRows(tx, s, T, { members_with_roles: roles, admins, members: roles.map((r) => r.user_id).filter(Boolean), updated_at: new Date().toISOString() }, { team_id: teamId }))[0]!;
+      const users = await tx.unsafe<Array<{ user_id: string }>>(
+        `UPDATE "${U}" SET teams = array_remove(teams, $1) WHERE (user_id = $2 OR user_email = $3) AND $1 = ANY(teams) RETURNING user_id`,
+        [teamId, userId ?? null, userId === undefined ? (email ?? null) : null],
+      );
+      const ids = [...new Set([...removed, ...users.map((u) => u.user_id), ...(userId ? [userId] : [])])];
+      if (s.hasTable(TM)) await tx.unsafe(`DELETE FROM "${TM}" WHERE team_id = $1 AND user_id = ANY($2::text[])`, [teamId, ids]);
+      return writeRoles(tx, s, teamId, before.filter((r) => !matches(r)));
     }),
   );
   m.dbs.invalidate({ kind: "team", id: teamId });
-  return team;
+  return row;
+}
+
+/**
+ * `/team/member_update`: the member's budget in the team (a budget row on its `LiteLLM_TeamMembership`,
+ * a fresh one when it has none or shares the team default) and its role. Stricter than LiteLLM: the
+ * user must be a member (LiteLLM would give a non-member a membership row).
+ */
+async function memberUpdate(m: Mgmt): Promise<Row> {
+  const { team, teamId } = await memberTarget(m, "/team/member_delete");
+  const email = str(m.body.user_email);
+  const member = membersOf(team.members_with_roles).find((r) => (str(m.body.user_id) !== undefined ? r.user_id === m.body.user_id : r.user_email === email));
+  if (!member?.user_id) throw proxyHttpError(400, { error: `User id doesn't exist in team table. Data=team_id='${teamId}' user_id=${py(m.body.user_id)} user_email=${py(email)}` });
+  const userId = member.user_id;
+  const role = m.body.role;
+  if (role !== undefined && role !== null && role !== "admin" && role !== "user") throw badRequest(`role must be 'admin' or 'user', got ${String(role)}`, "role");
+  const patch: Row = {};
+  if (m.body.max_budget_in_team !== undefined) patch.max_budget = m.body.max_budget_in_team;
+  if (m.body.tpm_limit !== undefined) patch.tpm_limit = m.body.tpm_limit;
+  if (m.body.rpm_limit !== undefined) patch.rpm_limit = m.body.rpm_limit;
+  const s = m.dbs.db.schema;
+  const by = actor(m);
+  await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      if (Object.keys(patch).length && s.hasTable(TM)) {
+        const [tm] = await selectRows(tx, TM, { team_id: teamId, user_id: userId });
+        const own = str(tm?.budget_id);
+        const shared = own !== undefined && own === str(obj(team.metadata).team_member_budget_id);
+        if (own && !shared) {
+          await updateRows(tx, s, B, { ...patch, updated_by: by, updated_at: new Date().toISOString() }, { budget_id: own });
+        } else {
+          const base = shared ? ((await selectRows(tx, B, { budget_id: own! }))[0] ?? {}) : {};
+          const limits = { max_budget: base.max_budget, tpm_limit: base.tpm_limit, rpm_limit: base.rpm_limit, budget_duration: base.budget_duration, ...patch };
+          const b = await insertRow(tx, s, B, { ...limits, budget_id: crypto.randomUUID(), created_by: by, updated_by: by });
+          await tx.unsafe(
+            `INSERT INTO "${TM}" (user_id, team_id, budget_id) VALUES ($1, $2, $3) ON CONFLICT (user_id, team_id) DO UPDATE SET budget_id = excluded.budget_id`,
+            [userId, teamId, String(b.budget_id)],
+          );
+        }
+      }
+      if (role === "admin" || role === "user") {
+        const roles = membersOf(team.members_with_roles).map((r) => (r.user_id === userId ? { ...r, role, user_email: email ?? r.user_email } : r));
+        await writeRoles(tx, s, teamId, roles);
+      }
+    }),
+  );
+  m.dbs.invalidate({ kind: "team", id: teamId });
+  return {
+    team_id: teamId,
+    user_id: userId,
+    user_email: email ?? null,
+    max_budget_in_team: m.body.max_budget_in_team ?? null,
+    tpm_limit: m.body.tpm_limit ?? null,
+    rpm_limit: m.body.rpm_limit ?? null,
+  };
 }
 
 async function listTeams(m: Mgmt): Promise<Row[]> {
   const teams = await m.dbs.db.run((sql) => selectRows(sql, T, {}, "ORDER BY created_at"));
   if (isAdmin(m.auth)) return teams;
-  return teams.filter((t) => t.team_id === m.auth.teamId || membersOf(t.members_with_roles).some((r) => r.user_id === m.auth.userId));
+  return teams.filter((t) => t.team_id === m.auth.teamId || memberOf(t, m.auth.userId));
 }
 
 export function registerTeamRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
@@ -228,7 +300,8 @@ export function registerTeamRoutes(app: Hono, rt: () => Runtime, dbs: DbServices
   route(app, rt, dbs, "get", "/team/info", teamInfo);
   route(app, rt, dbs, "post", "/team/update", updateTeam, { admin: true });
   route(app, rt, dbs, "post", "/team/delete", deleteTeams, { admin: true });
-  route(app, rt, dbs, "post", "/team/member_add", memberAdd, { admin: true });
-  route(app, rt, dbs, "post", "/team/member_delete", memberDelete, { admin: true });
+  route(app, rt, dbs, "post", "/team/member_add", memberAdd);
+  route(app, rt, dbs, "post", "/team/member_delete", memberDelete);
+  route(app, rt, dbs, "post", "/team/member_update", memberUpdate);
   route(app, rt, dbs, "get", "/team/list", listTeams);
 }

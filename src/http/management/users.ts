@@ -1,10 +1,12 @@
 import type { Hono } from "hono";
-import { obj, strs, type Row } from "../../auth/key-record.ts";
+import { obj, str, strs, type Row } from "../../auth/key-record.ts";
 import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
 import type { DbServices } from "../../db/services.ts";
 import type { Runtime } from "../../runtime.ts";
 import { nextResetAt } from "../../spend/duration.ts";
+import { routeForbidden } from "../../auth/management-access.ts";
 import { badRequest, httpError, isAdmin, list, route, type Mgmt } from "./context.ts";
+import { authHttpError } from "./litellm-errors.ts";
 import { generateKey } from "./keys.ts";
 
 const U = "LiteLLM_UserTable";
@@ -61,7 +63,9 @@ async function newUser(m: Mgmt): Promise<Row> {
 async function userInfo(m: Mgmt): Promise<Row> {
   const userId = m.query("user_id") ?? m.auth.userId;
   if (!userId) throw badRequest("user_id is required", "user_id");
-  if (!isAdmin(m.auth) && userId !== m.auth.userId) throw httpError(403, "Not allowed to view other users' info");
+  if (!isAdmin(m.auth) && userId !== m.auth.userId) {
+    throw routeForbidden(`key not allowed to access this user's info. user_id=${userId}, key's user_id=${m.auth.userId ?? "None"}`);
+  }
   const [user] = await m.dbs.db.run((sql) => selectRows(sql, U, { user_id: userId }));
   const keys = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_VerificationToken", { user_id: userId }));
   if (!user && keys.length === 0) throw httpError(404, `User ${userId} not found`);
@@ -70,16 +74,52 @@ async function userInfo(m: Mgmt): Promise<Row> {
   return { user_id: userId, user_info: user ?? null, keys, teams };
 }
 
+/** The admin viewer may send only `user_email` and `password` (LiteLLM's route check), and only for itself. */
+function checkViewerFields(m: Mgmt): void {
+  if (m.auth.role !== "proxy_admin_viewer") return;
+  for (const k of Object.keys(m.body)) {
+    if (k !== "user_email" && k !== "password") {
+      throw routeForbidden(`user not allowed to access this route, role= proxy_admin_viewer. Trying to access: /user/update and updating invalid param: ${k}. only user_email and password can be updated`);
+    }
+  }
+}
+
+/** LiteLLM's `can_user_call_user_update`; stricter: nobody but an admin creates a user here. */
+function checkUpdateTarget(m: Mgmt, target: Row | undefined): void {
+  if (isAdmin(m.auth) || (target && target.user_id === m.auth.userId)) return;
+  throw authHttpError(403, { error: "User does not have permission to update this user. Only PROXY_ADMIN can update other users." });
+}
+
+/**
+ * `/user/update`, as LiteLLM's `_update_single_user_helper`: by `user_id` the row is upserted (an id
+ * with no row yet gets one), by `user_email` the first user with that email is updated, or a new user
+ * with a fresh id is created.
+ */
 async function updateUser(m: Mgmt): Promise<Row> {
-  const where: Row = typeof m.body.user_id === "string" ? { user_id: m.body.user_id } : typeof m.body.user_email === "string" ? { user_email: m.body.user_email } : {};
-  if (!Object.keys(where).length) throw badRequest("user_id or user_email is required", "user_id");
-  const cols: Row = { ...userColumns(m.body), updated_at: new Date().toISOString() };
-  delete cols.user_email;
-  if (m.body.user_id !== undefined && m.body.user_email !== undefined) cols.user_email = m.body.user_email;
-  const rows = await m.dbs.db.run((sql) => updateRows(sql, m.dbs.db.schema, U, cols, where));
-  if (!rows.length) throw httpError(404, `User not found: ${JSON.stringify(where)}`);
-  for (const r of rows) m.dbs.invalidate({ kind: "user", id: String(r.user_id) });
-  return { user_id: rows[0]!.user_id, data: rows[0] };
+  const userId = str(m.body.user_id);
+  const email = str(m.body.user_email);
+  checkViewerFields(m);
+  if (!userId && !email) throw authHttpError(400, "Authentication Error, Either user_id or user_email must be provided");
+  if (m.body.user_role !== undefined && !isAdmin(m.auth)) throw authHttpError(403, "Only proxy admins can modify user roles.");
+  const s = m.dbs.db.schema;
+  const row = await m.dbs.db.run((sql) =>
+    sql.begin(async (tx) => {
+      const [existing] = userId
+        ? await selectRows(tx, U, { user_id: userId })
+        : await tx.unsafe<Array<{ r: Row }>>(`SELECT row_to_json(t.*) AS r FROM "${U}" t WHERE user_email = $1 ORDER BY created_at NULLS LAST LIMIT 1`, [email!]).then((r) => r.map((x) => x.r));
+      checkUpdateTarget(m, existing);
+      const cols: Row = { ...userColumns(m.body), updated_at: new Date().toISOString() };
+      if (existing) {
+        if (!userId) delete cols.user_email;
+        return (await updateRows(tx, s, U, cols, { user_id: String(existing.user_id) }))[0]!;
+      }
+      const id = userId ?? crypto.randomUUID();
+      await tx.unsafe(`INSERT INTO "${U}" (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [id]);
+      return (await updateRows(tx, s, U, { ...cols, user_email: email ?? null }, { user_id: id }))[0]!;
+    }),
+  );
+  m.dbs.invalidate({ kind: "user", id: String(row.user_id) });
+  return { user_id: row.user_id, data: row };
 }
 
 async function deleteUsers(m: Mgmt): Promise<Row> {
@@ -100,6 +140,6 @@ async function deleteUsers(m: Mgmt): Promise<Row> {
 export function registerUserRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
   route(app, rt, dbs, "post", "/user/new", newUser, { admin: true });
   route(app, rt, dbs, "get", "/user/info", userInfo);
-  route(app, rt, dbs, "post", "/user/update", updateUser, { admin: true });
+  route(app, rt, dbs, "post", "/user/update", updateUser);
   route(app, rt, dbs, "post", "/user/delete", deleteUsers, { admin: true });
 }
