@@ -1,5 +1,5 @@
 import type { Logger } from "../log.ts";
-import { QueuedSink } from "./hub.ts";
+import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
@@ -70,7 +70,7 @@ function fittedMessage(call: LoggedCall): string {
 /** Each StandardLoggingPayload as one Datadog log (`message` is its JSON), sent gzip'd to the logs intake v2. */
 export class DatadogSink extends QueuedSink<string> {
   readonly name = "datadog";
-  protected readonly queue: BatchQueue<string>;
+  protected readonly queue: BatchQueue<Pending<string>>;
 
   constructor(
     readonly filter: EventFilter,
@@ -79,44 +79,43 @@ export class DatadogSink extends QueuedSink<string> {
     log: Logger,
   ) {
     super();
-    this.queue = new BatchQueue<string>({
+    this.queue = new BatchQueue<Pending<string>>({
       name: "datadog",
       batchSize: o.batchSize,
       flushMs: o.flushMs,
       flushBytes: MAX_REQUEST_BYTES,
-      sizeOf: (s) => s.length,
+      sizeOf: pendingSize,
       send: (batch) => this.send(batch),
       stats,
       log,
     });
   }
 
-  accept(call: LoggedCall): void {
+  protected build(call: LoggedCall): string {
     const p = call.payload();
     const tags = [...this.o.baseTags, ...p.request_tags.map((t) => `request_tag:${t}`)];
     const team = p.metadata.user_api_key_team_alias ?? p.metadata.team_alias ?? p.metadata.user_api_key_team_id ?? p.metadata.team_id;
     if (team) tags.push(`team:${team}`);
-    this.queue.push(
-      JSON.stringify({
-        ddsource: this.o.source,
-        ddtags: tags.join(","),
-        hostname: this.o.hostname,
-        message: fittedMessage(call),
-        service: this.o.service,
-        status: call.kind === "failure" ? "error" : "info",
-      }),
-    );
+    return JSON.stringify({
+      ddsource: this.o.source,
+      ddtags: tags.join(","),
+      hostname: this.o.hostname,
+      message: fittedMessage(call),
+      service: this.o.service,
+      status: call.kind === "failure" ? "error" : "info",
+    });
   }
 
-  private async send(batch: string[]): Promise<void> {
+  private async send(batch: Array<Pending<string>>): Promise<void> {
     const headers: Record<string, string> = { "Content-Encoding": "gzip", "Content-Type": "application/json" };
     if (this.o.apiKey) headers["DD-API-KEY"] = this.o.apiKey;
     for (let i = 0; i < batch.length; ) {
       const chunk: string[] = [];
       let bytes = 0;
-      while (i < batch.length && (chunk.length === 0 || bytes + batch[i]!.length < MAX_REQUEST_BYTES)) {
-        bytes += batch[i]!.length;
-        chunk.push(batch[i++]!);
+      while (i < batch.length && (chunk.length === 0 || bytes + this.out(batch[i]!).length < MAX_REQUEST_BYTES)) {
+        const entry = this.out(batch[i++]!);
+        bytes += entry.length;
+        chunk.push(entry);
       }
       await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(`[${chunk.join(",")}]`) as Uint8Array<ArrayBuffer> });
       batch.splice(0, chunk.length);

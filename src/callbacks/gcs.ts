@@ -3,7 +3,7 @@ import { ADC_ENV, defaultCredentials } from "../providers/vertex_ai/adc.ts";
 import { loadCredentials, type GoogleCredentials } from "../providers/vertex_ai/credentials.ts";
 import { accessToken } from "../providers/vertex_ai/token.ts";
 import { deliver, sendAux } from "./http.ts";
-import { keepFailed, QueuedSink } from "./hub.ts";
+import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
 import { envCount, envNumber, type EventFilter } from "./settings.ts";
@@ -41,7 +41,7 @@ export function gcsObjectName(call: LoggedCall): string {
  */
 export class GcsSink extends QueuedSink<GcsObject> {
   readonly name = "gcs_bucket";
-  protected readonly queue: BatchQueue<GcsObject>;
+  protected readonly queue: BatchQueue<Pending<GcsObject>>;
   private readonly base: string;
 
   constructor(
@@ -53,25 +53,30 @@ export class GcsSink extends QueuedSink<GcsObject> {
     super();
     const emulator = env.STORAGE_EMULATOR_HOST;
     this.base = emulator ? (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, "") : "https://storage.googleapis.com";
-    this.queue = new BatchQueue<GcsObject>({
+    this.queue = new BatchQueue<Pending<GcsObject>>({
       name: "gcs_bucket",
       batchSize: envCount(env.GCS_BATCH_SIZE, 2048),
       flushMs: envNumber(env.GCS_FLUSH_INTERVAL, 20) * 1000,
-      sizeOf: (o) => o.json.length,
+      sizeOf: pendingSize,
       send: (batch) => this.upload(batch),
       stats,
       log,
     });
   }
 
-  accept(call: LoggedCall): void {
-    const v = call.dyn?.vars ?? {};
-    const bucket = v.gcs_bucket_name ?? this.env.GCS_BUCKET_NAME;
-    if (!bucket) {
-      this.queue.drop("not_configured");
-      return;
-    }
-    this.queue.push({ bucket, serviceAccount: v.gcs_path_service_account ?? this.env.GCS_PATH_SERVICE_ACCOUNT, name: gcsObjectName(call), json: call.payloadJson() });
+  /** The bucket a call goes to: the key's or team's `gcs_bucket_name`, else GCS_BUCKET_NAME. */
+  private bucketOf(call: LoggedCall): string | undefined {
+    return call.dyn?.vars.gcs_bucket_name ?? this.env.GCS_BUCKET_NAME;
+  }
+
+  override accept(call: LoggedCall): void {
+    if (this.bucketOf(call)) this.queue.push({ call });
+    else this.queue.drop("not_configured");
+  }
+
+  protected build(call: LoggedCall): GcsObject {
+    const sa = call.dyn?.vars.gcs_path_service_account ?? this.env.GCS_PATH_SERVICE_ACCOUNT;
+    return { bucket: this.bucketOf(call)!, serviceAccount: sa, name: gcsObjectName(call), json: call.payloadJson() };
   }
 
   private credentials(path: string | undefined): GoogleCredentials {
@@ -91,9 +96,9 @@ export class GcsSink extends QueuedSink<GcsObject> {
   }
 
   /** GCS has no batch upload: one POST per object; what failed is tried again. */
-  private async upload(batch: GcsObject[]): Promise<void> {
+  private async upload(batch: Array<Pending<GcsObject>>): Promise<void> {
     const results: PromiseSettledResult<unknown>[] = [];
-    for (const o of batch) {
+    for (const o of batch.map((p) => this.out(p))) {
       const { bucket, name } = splitBucket(o.bucket, o.name);
       const url = `${this.base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`;
       results.push(...(await Promise.allSettled([this.headers(o.serviceAccount).then((headers) => deliver(url, { headers, body: o.json }))])));

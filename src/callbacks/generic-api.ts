@@ -1,6 +1,6 @@
 import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import { keepFailed, QueuedSink } from "./hub.ts";
+import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
@@ -49,7 +49,7 @@ export function genericApiOptions(name: string, filter: EventFilter, config: Gat
 export class GenericApiSink extends QueuedSink<string> {
   readonly name: string;
   readonly filter: EventFilter;
-  protected readonly queue: BatchQueue<string>;
+  protected readonly queue: BatchQueue<Pending<string>>;
 
   constructor(
     private readonly o: GenericApiOptions,
@@ -61,28 +61,29 @@ export class GenericApiSink extends QueuedSink<string> {
     this.name = o.name;
     this.filter = o.filter;
     const d = batchDefaults(env);
-    this.queue = new BatchQueue<string>({
+    this.queue = new BatchQueue<Pending<string>>({
       name: o.name,
       batchSize: d.batchSize,
       flushMs: d.flushMs,
-      sizeOf: (s) => s.length,
+      sizeOf: pendingSize,
       send: (batch) => this.send(batch),
       stats,
       log,
     });
   }
 
-  accept(call: LoggedCall): void {
-    this.queue.push(call.payloadJson());
+  protected build(call: LoggedCall): string {
+    return call.payloadJson();
   }
 
-  private async send(batch: string[]): Promise<void> {
+  private async send(batch: Array<Pending<string>>): Promise<void> {
     const { endpoint, headers } = this.o;
+    const jsons = batch.map((p) => this.out(p));
     if (this.o.logFormat !== "single") {
-      const body = this.o.logFormat === "ndjson" ? batch.join("\n") : `[${batch.join(",")}]`;
+      const body = this.o.logFormat === "ndjson" ? jsons.join("\n") : `[${jsons.join(",")}]`;
       await deliver(endpoint, { headers, body });
       return;
     }
-    keepFailed(batch, await Promise.allSettled(batch.map((body) => deliver(endpoint, { headers, body }))));
+    keepFailed(batch, await Promise.allSettled(jsons.map((body) => deliver(endpoint, { headers, body }))));
   }
 }

@@ -90,14 +90,33 @@ export class CallbackHub implements CallSink {
   }
 }
 
-/** A sink that sends through one BatchQueue. */
+/** A call waiting in a sink's queue; what the sink sends for it is built once, when its batch goes out. */
+export interface Pending<T> {
+  call: LoggedCall;
+  out?: T;
+}
+
+/**
+ * A sink that sends through one BatchQueue of calls. Payloads are built when a batch is sent (and
+ * kept across retries), so a call dropped from a full queue costs nothing to serialize.
+ */
 export abstract class QueuedSink<T> implements Sink {
   abstract readonly name: string;
   abstract readonly filter: EventFilter;
   readonly logsContent: boolean = true;
-  protected abstract readonly queue: BatchQueue<T>;
+  protected abstract readonly queue: BatchQueue<Pending<T>>;
 
-  abstract accept(call: LoggedCall): void;
+  /** What this sink sends for one call. */
+  protected abstract build(call: LoggedCall): T;
+
+  protected out(p: Pending<T>): T {
+    p.out ??= this.build(p.call);
+    return p.out;
+  }
+
+  accept(call: LoggedCall): void {
+    this.queue.push({ call });
+  }
 
   flush(): Promise<void> {
     return this.queue.flush();
@@ -107,6 +126,9 @@ export abstract class QueuedSink<T> implements Sink {
     return this.queue.close(deadlineMs);
   }
 }
+
+/** Queue settings every sink shares: byte bounds from the calls' sizes. */
+export const pendingSize = (p: Pending<unknown>) => p.call.size;
 
 /**
  * After per-item deliveries (S3, GCS, one request per log): leaves only the failed items in

@@ -1,6 +1,6 @@
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
-import { QueuedSink } from "./hub.ts";
+import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
@@ -16,11 +16,6 @@ export interface LangfuseProject {
   host: string;
   publicKey: string;
   secretKey: string;
-}
-
-interface QueuedEvent {
-  project: LangfuseProject;
-  json: string;
 }
 
 /** Langfuse rejects batches over 3.5 MB; events are sent in batches under this. */
@@ -179,10 +174,16 @@ function fitted(call: LoggedCall, ev: Obj): string {
   return json;
 }
 
+/** A call's events for one project. */
+interface ProjectEvents {
+  project: LangfuseProject;
+  events: string[];
+}
+
 /** Traces and generations through Langfuse's `/api/public/ingestion` batch API. */
-export class LangfuseSink extends QueuedSink<QueuedEvent> {
+export class LangfuseSink extends QueuedSink<ProjectEvents> {
   readonly name = "langfuse";
-  protected readonly queue: BatchQueue<QueuedEvent>;
+  protected readonly queue: BatchQueue<Pending<ProjectEvents>>;
   private readonly release?: string;
   private readonly defaultTags: string[];
 
@@ -196,42 +197,43 @@ export class LangfuseSink extends QueuedSink<QueuedEvent> {
     super();
     this.release = env.LANGFUSE_RELEASE;
     this.defaultTags = defaultTags ?? [];
-    this.queue = new BatchQueue<QueuedEvent>({
+    this.queue = new BatchQueue<Pending<ProjectEvents>>({
       name: "langfuse",
       batchSize: envCount(env.LANGFUSE_FLUSH_AT, 15),
       flushMs: envNumber(env.LANGFUSE_FLUSH_INTERVAL, 1) * 1000,
       flushBytes: MAX_BATCH_BYTES,
-      sizeOf: (e) => e.json.length,
+      sizeOf: pendingSize,
       send: (batch) => this.send(batch),
       stats,
       log,
     });
   }
 
-  accept(call: LoggedCall): void {
-    const project = langfuseProject(call, this.env);
-    if (!project) {
-      this.queue.drop("not_configured");
-      return;
-    }
-    for (const ev of langfuseEvents(call, { release: this.release, defaultTags: this.defaultTags })) this.queue.push({ project, json: fitted(call, ev) });
+  override accept(call: LoggedCall): void {
+    if (langfuseProject(call, this.env)) this.queue.push({ call });
+    else this.queue.drop("not_configured");
   }
 
-  private async send(batch: QueuedEvent[]): Promise<void> {
-    const groups = new Map<string, QueuedEvent[]>();
-    for (const e of batch) {
-      const k = `${e.project.host}\u0000${e.project.publicKey}\u0000${e.project.secretKey}`;
-      (groups.get(k) ?? groups.set(k, []).get(k)!).push(e);
+  protected build(call: LoggedCall): ProjectEvents {
+    return { project: langfuseProject(call, this.env)!, events: langfuseEvents(call, { release: this.release, defaultTags: this.defaultTags }).map((ev) => fitted(call, ev)) };
+  }
+
+  private async send(batch: Array<Pending<ProjectEvents>>): Promise<void> {
+    const groups = new Map<string, { project: LangfuseProject; events: string[] }>();
+    for (const p of batch) {
+      const { project, events } = this.out(p);
+      const k = `${project.host}\u0000${project.publicKey}\u0000${project.secretKey}`;
+      (groups.get(k) ?? groups.set(k, { project, events: [] }).get(k)!).events.push(...events);
     }
-    for (const events of groups.values()) {
-      const { host, publicKey, secretKey } = events[0]!.project;
+    for (const { project, events } of groups.values()) {
+      const { host, publicKey, secretKey } = project;
       const auth = `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`;
       for (let i = 0; i < events.length; ) {
         const chunk: string[] = [];
         let bytes = 0;
-        while (i < events.length && (chunk.length === 0 || bytes + events[i]!.json.length < MAX_BATCH_BYTES)) {
-          bytes += events[i]!.json.length;
-          chunk.push(events[i++]!.json);
+        while (i < events.length && (chunk.length === 0 || bytes + events[i]!.length < MAX_BATCH_BYTES)) {
+          bytes += events[i]!.length;
+          chunk.push(events[i++]!);
         }
         const meta = JSON.stringify({ batch_size: chunk.length, sdk_integration: "litellm", sdk_name: "litellm-rust", sdk_version: VERSION, public_key: publicKey });
         const text = await deliver(`${host}/api/public/ingestion`, {

@@ -69,41 +69,46 @@ export function withoutKeyInfo(p: StandardLoggingPayload): StandardLoggingPayloa
 
 const MIN_SECRET = 8;
 const SECRET_NAME = /api_?key|secret|token|password|credential|private_key/i;
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * Credentials the gateway holds (master and salt keys, provider keys and secrets of every
- * deployment, credential_list values, secret-named env vars), replaced in every serialized payload
- * before it leaves: provider error messages sometimes quote the key they were given.
+ * deployment, credential_list values, secret-named env vars): provider error messages sometimes
+ * quote the key they were given, and nothing of these may leave in a log payload.
  */
-export class SecretScrubber {
-  private pattern: RegExp | null = null;
+export function gatewaySecrets(config: GatewayConfig, deployments: Deployment[]): string[] {
+  const found = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === "string" && v.length >= MIN_SECRET) found.add(v);
+  };
+  add(config.masterKey);
+  add(config.saltKey);
+  for (const [name, v] of Object.entries(config.env)) if (SECRET_NAME.test(name)) add(v);
+  for (const cred of config.credentials.values()) for (const [k, v] of Object.entries(cred)) if (SECRET_NAME.test(k)) add(v);
+  for (const d of deployments) {
+    add(d.target.apiKey);
+    for (const [k, v] of Object.entries(d.target.params)) if (SECRET_NAME.test(k)) add(v);
+    for (const [k, v] of Object.entries(d.target.extraHeaders ?? {})) if (/auth|key|token/i.test(k)) add(v.replace(/^(Bearer|Basic)\s+/i, ""));
+  }
+  return [...found];
+}
 
-  learn(config: GatewayConfig, deployments: Deployment[]): void {
-    const found = new Set<string>();
-    const add = (v: unknown) => {
-      if (typeof v === "string" && v.length >= MIN_SECRET) {
-        found.add(v);
-        const json = JSON.stringify(v).slice(1, -1);
-        if (json !== v) found.add(json);
-      }
-    };
-    add(config.masterKey);
-    add(config.saltKey);
-    for (const [name, v] of Object.entries(config.env)) if (SECRET_NAME.test(name)) add(v);
-    for (const cred of config.credentials.values()) for (const [k, v] of Object.entries(cred)) if (SECRET_NAME.test(k)) add(v);
-    for (const d of deployments) {
-      add(d.target.apiKey);
-      for (const [k, v] of Object.entries(d.target.params)) if (SECRET_NAME.test(k)) add(v);
-      for (const [k, v] of Object.entries(d.target.extraHeaders ?? {})) if (/auth|key|token/i.test(k)) add(v.replace(/^(Bearer|Basic)\s+/i, ""));
+/** Replaces the gateway's credentials (raw and JSON-escaped) in serialized payloads before they leave. */
+export class SecretScrubber {
+  private secrets: string[] = [];
+
+  use(values: string[]): void {
+    const all = new Set<string>();
+    for (const v of values) {
+      all.add(v);
+      const json = JSON.stringify(v).slice(1, -1);
+      if (json !== v) all.add(json);
     }
-    this.pattern = found.size ? new RegExp([...found].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g") : null;
+    this.secrets = [...all].sort((a, b) => b.length - a.length);
   }
 
   scrub(text: string): string {
-    const p = this.pattern;
-    if (!p) return text;
-    p.lastIndex = 0;
-    return p.test(text) ? text.replace(p, (m) => (m.length >= 16 ? `${m.slice(0, 3)}***` : "***")) : text;
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.replaceAll(s, s.length >= 16 ? `${s.slice(0, 3)}***` : "***");
+    return out;
   }
 }

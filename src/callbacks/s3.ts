@@ -3,7 +3,7 @@ import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { AWS_CHAIN_ENV, resolveAwsCredentials } from "../providers/aws/credentials.ts";
 import { sendAux } from "./http.ts";
-import { keepFailed, QueuedSink } from "./hub.ts";
+import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
@@ -51,7 +51,7 @@ export function s3Params(config: GatewayConfig): Params | string {
 /** StandardLoggingPayloads as JSON objects in an S3-compatible bucket (Bun's S3 client), one object per call. */
 export class S3Sink extends QueuedSink<S3Object> {
   readonly name = "s3";
-  protected readonly queue: BatchQueue<S3Object>;
+  protected readonly queue: BatchQueue<Pending<S3Object>>;
   private readonly region: string;
 
   constructor(
@@ -64,11 +64,11 @@ export class S3Sink extends QueuedSink<S3Object> {
     super();
     this.region = str(p.s3_region_name) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
     const d = batchDefaults(env);
-    this.queue = new BatchQueue<S3Object>({
+    this.queue = new BatchQueue<Pending<S3Object>>({
       name: "s3",
       batchSize: num(p.s3_batch_size) ?? d.s3BatchSize,
       flushMs: (num(p.s3_flush_interval) ?? d.s3FlushMs / 1000) * 1000,
-      sizeOf: (o) => o.json.length,
+      sizeOf: pendingSize,
       send: (batch) => this.upload(batch),
       stats,
       log,
@@ -78,14 +78,14 @@ export class S3Sink extends QueuedSink<S3Object> {
     }
   }
 
-  accept(call: LoggedCall): void {
+  protected build(call: LoggedCall): S3Object {
     const p = call.payload();
     const parts: string[] = [];
     if (flag(this.p.s3_use_team_prefix) && p.metadata.user_api_key_team_alias) parts.push(p.metadata.user_api_key_team_alias);
     if (flag(this.p.s3_use_key_prefix) && p.metadata.user_api_key_alias) parts.push(p.metadata.user_api_key_alias);
     const prefix = parts.length ? `${parts.join("/")}/` : "";
     const start = call.rec.req.startMs;
-    this.queue.push({ key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), json: call.payloadJson() });
+    return { key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), json: call.payloadJson() };
   }
 
   /** Credentials as LiteLLM's S3 logger gets them: the s3_aws_* params, else AWS's default chain. */
@@ -120,11 +120,11 @@ export class S3Sink extends QueuedSink<S3Object> {
   }
 
   /** One PUT per object (S3 has no batch put), a few at a time; what failed is tried again. */
-  private async upload(batch: S3Object[]): Promise<void> {
+  private async upload(batch: Array<Pending<S3Object>>): Promise<void> {
     const client = await this.client();
     const results: PromiseSettledResult<unknown>[] = [];
     for (let i = 0; i < batch.length; i += UPLOAD_CONCURRENCY) {
-      const slice = batch.slice(i, i + UPLOAD_CONCURRENCY);
+      const slice = batch.slice(i, i + UPLOAD_CONCURRENCY).map((p) => this.out(p));
       results.push(...(await Promise.allSettled(slice.map((o) => client.write(o.key, o.json, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` })))));
     }
     keepFailed(batch, results);

@@ -2,30 +2,48 @@ import type { AttrValue, SpanData, SpanEvent, TraceBatchInfo } from "./span.ts";
 
 /**
  * The protobuf encoding of OTLP's `ExportTraceServiceRequest` (opentelemetry-proto, trace/v1),
- * written by hand: only the fields the gateway sets. Nested messages are encoded into their own
- * buffer first, then written length-prefixed.
+ * written by hand: only the fields the gateway sets. Small fields go into a scratch buffer; large
+ * byte strings and nested messages are kept as parts and joined once in `finish`, so a long
+ * attribute (a prompt) is copied once however deep it sits.
  */
 class Writer {
-  private buf = new Uint8Array(256);
-  private len = 0;
-  private readonly view = () => new DataView(this.buf.buffer, this.buf.byteOffset);
+  private readonly parts: Uint8Array[] = [];
+  private buf = new Uint8Array(128);
+  private pos = 0;
+  /** Bytes written so far. */
+  length = 0;
 
   private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+    if (this.pos + n <= this.buf.length) return;
+    this.seal();
+    this.buf = new Uint8Array(Math.max(128, n));
+  }
+
+  /** Moves the scratch bytes into the parts. */
+  private seal(): void {
+    if (!this.pos) return;
+    this.parts.push(this.buf.subarray(0, this.pos));
+    this.buf = this.buf.subarray(this.pos);
+    this.pos = 0;
+  }
+
+  private view(n: number): DataView {
+    this.room(n);
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, n);
+    this.pos += n;
+    this.length += n;
+    return v;
   }
 
   varint(v: number): void {
     this.room(10);
     while (v > 0x7f) {
-      this.buf[this.len++] = (v & 0x7f) | 0x80;
+      this.buf[this.pos++] = (v & 0x7f) | 0x80;
+      this.length++;
       v = Math.floor(v / 128);
     }
-    this.buf[this.len++] = v;
+    this.buf[this.pos++] = v;
+    this.length++;
   }
 
   private tag(field: number, wire: number): void {
@@ -35,9 +53,15 @@ class Writer {
   bytes(field: number, b: Uint8Array): void {
     this.tag(field, 2);
     this.varint(b.length);
-    this.room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    if (b.length > 64) {
+      this.seal();
+      this.parts.push(b);
+    } else {
+      this.room(b.length);
+      this.buf.set(b, this.pos);
+      this.pos += b.length;
+    }
+    this.length += b.length;
   }
 
   string(field: number, s: string): void {
@@ -45,7 +69,12 @@ class Writer {
   }
 
   message(field: number, w: Writer): void {
-    this.bytes(field, w.finish());
+    this.tag(field, 2);
+    this.varint(w.length);
+    this.seal();
+    w.seal();
+    this.parts.push(...w.parts);
+    this.length += w.length;
   }
 
   uint(field: number, v: number): void {
@@ -66,35 +95,39 @@ class Writer {
     let n = BigInt.asUintN(64, BigInt(v));
     this.room(10);
     while (n > 0x7fn) {
-      this.buf[this.len++] = Number(n & 0x7fn) | 0x80;
+      this.buf[this.pos++] = Number(n & 0x7fn) | 0x80;
+      this.length++;
       n >>= 7n;
     }
-    this.buf[this.len++] = Number(n);
+    this.buf[this.pos++] = Number(n);
+    this.length++;
   }
 
   double(field: number, v: number): void {
     this.tag(field, 1);
-    this.room(8);
-    this.view().setFloat64(this.len, v, true);
-    this.len += 8;
+    this.view(8).setFloat64(0, v, true);
   }
 
   fixed64(field: number, v: bigint): void {
     this.tag(field, 1);
-    this.room(8);
-    this.view().setBigUint64(this.len, v, true);
-    this.len += 8;
+    this.view(8).setBigUint64(0, v, true);
   }
 
   fixed32(field: number, v: number): void {
     this.tag(field, 5);
-    this.room(4);
-    this.view().setUint32(this.len, v, true);
-    this.len += 4;
+    this.view(4).setUint32(0, v, true);
   }
 
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    this.seal();
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 

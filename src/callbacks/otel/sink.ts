@@ -1,6 +1,6 @@
 import type { Logger } from "../../log.ts";
 import { VERSION } from "../../version.ts";
-import { QueuedSink } from "../hub.ts";
+import { pendingSize, QueuedSink, type Pending } from "../hub.ts";
 import { deliver } from "../http.ts";
 import type { LoggedCall } from "../logged-call.ts";
 import { BatchQueue, type QueueStats } from "../queue.ts";
@@ -112,10 +112,10 @@ export function otelOptions(env: Env, contentOff: boolean): OtelOptions | string
 }
 
 /** Spans of every call, exported in batches as the OTel SDK's BatchSpanProcessor does. */
-export class OtelSink extends QueuedSink<SpanData> {
+export class OtelSink extends QueuedSink<SpanData[]> {
   readonly name = "otel";
   override readonly logsContent: boolean;
-  protected readonly queue: BatchQueue<SpanData>;
+  protected readonly queue: BatchQueue<Pending<SpanData[]>>;
 
   constructor(
     readonly filter: EventFilter,
@@ -125,20 +125,21 @@ export class OtelSink extends QueuedSink<SpanData> {
   ) {
     super();
     this.logsContent = o.withContent;
-    this.queue = new BatchQueue<SpanData>({
+    // The SDK's limits count spans; a call has three or more.
+    this.queue = new BatchQueue<Pending<SpanData[]>>({
       name: "otel",
-      batchSize: o.batchSize,
+      batchSize: Math.max(1, Math.floor(o.batchSize / 3)),
       flushMs: o.delayMs,
-      maxItems: o.maxQueue,
-      sizeOf: (s) => 512 + s.attributes.reduce((n, [k, v]) => n + k.length + (typeof v === "string" ? v.length : 16), 0),
-      send: (batch) => this.export(batch),
+      maxItems: Math.max(1, Math.floor(o.maxQueue / 3)),
+      sizeOf: pendingSize,
+      send: (batch) => this.export(batch.flatMap((p) => this.out(p))),
       stats,
       log,
     });
   }
 
-  accept(call: LoggedCall): void {
-    for (const s of spansOf(call, { attributeLimit: this.o.attributeLimit, withContent: this.o.withContent })) this.queue.push(s);
+  protected build(call: LoggedCall): SpanData[] {
+    return spansOf(call, { attributeLimit: this.o.attributeLimit, withContent: this.o.withContent });
   }
 
   private async export(spans: SpanData[]): Promise<void> {

@@ -25,6 +25,7 @@ const span: SpanData = {
     ["llm.is_streaming", true],
     ["gen_ai.response.finish_reasons", ["stop", "length"]],
     ["unicode", "héllo ✓"],
+    ["gen_ai.input.messages", `[${"\"prompt ✓ \"".repeat(20_000)}]`],
   ],
   events: [{ name: "exception", timeMs: 1767323047000, attributes: [["exception.type", "RateLimitError"]] }],
   status: { code: 2, message: "rate limited" },
@@ -50,6 +51,7 @@ describe("OTLP trace request encoding", () => {
       "llm.is_streaming": true,
       "gen_ai.response.finish_reasons": ["stop", "length"],
       unicode: "héllo ✓",
+      "gen_ai.input.messages": `[${"\"prompt ✓ \"".repeat(20_000)}]`,
     });
     expect(s!.events).toEqual([{ name: "exception", timeNs: 1767323047000000000n, attributes: { "exception.type": "RateLimitError" } }]);
     expect(s!.status).toEqual({ code: 2, message: "rate limited" });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { disabledCallbacks, dynamicLogging } from "../../../src/callbacks/dynamic.ts";
 import { LoggedCall } from "../../../src/callbacks/logged-call.ts";
 import { loggingId, standardLoggingPayload } from "../../../src/callbacks/payload.ts";
-import { REDACTED, redactResponse, SecretScrubber } from "../../../src/callbacks/redact.ts";
+import { gatewaySecrets, REDACTED, redactResponse, SecretScrubber } from "../../../src/callbacks/redact.ts";
 import { s3ObjectKey } from "../../../src/callbacks/s3.ts";
 import type { GatewayConfig } from "../../../src/config/index.ts";
 import { encryptValue } from "../../../src/db/secrets.ts";
@@ -76,7 +76,7 @@ describe("StandardLoggingPayload", () => {
   test("credentials the gateway holds are masked in serialized payloads", () => {
     const s = new SecretScrubber();
     const config = { masterKey: "sk-master-0123456789", saltKey: undefined, env: { OPENAI_API_KEY: "sk-openai-abcdefghijklmnop", PATH: "/usr/bin:/bin" }, credentials: new Map([["c", { api_key: "cred-key-12345678" }]]) } as unknown as GatewayConfig;
-    s.learn(config, [{ target: { apiKey: "sk-ant-provider-key-999", apiBase: "", params: { aws_secret_access_key: "AWSSECRET12345" }, extraHeaders: { Authorization: "Bearer hdr-token-123456" } } } as never]);
+    s.use(gatewaySecrets(config, [{ target: { apiKey: "sk-ant-provider-key-999", apiBase: "", params: { aws_secret_access_key: "AWSSECRET12345" }, extraHeaders: { Authorization: "Bearer hdr-token-123456" } } } as never]));
     const out = s.scrub("Incorrect API key provided: sk-openai-abcdefghijklmnop / sk-ant-provider-key-999 / AWSSECRET12345 / cred-key-12345678 / hdr-token-123456 / sk-master-0123456789 /usr/bin:/bin");
     for (const secret of ["sk-openai-abcdefghijklmnop", "sk-ant-provider-key-999", "AWSSECRET12345", "cred-key-12345678", "hdr-token-123456", "sk-master-0123456789"]) expect(out).not.toContain(secret);
     expect(out).toContain("sk-***");

@@ -1,0 +1,24 @@
+import type { DynamicContext } from "./dynamic.ts";
+import type { LoggingPolicy } from "./logged-call.ts";
+import type { SinkPlan } from "./plans.ts";
+import type { DropReason } from "./queue.ts";
+import type { CallSnapshot } from "./snapshot.ts";
+
+/** Messages from the gateway to its logging worker. */
+export type ToWorker =
+  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean } }
+  | { t: "secrets"; values: string[] }
+  | { t: "call"; s: CallSnapshot }
+  | { t: "flush"; id: number }
+  | { t: "close"; deadlineMs: number };
+
+/** Delivery counts since the last report, and queue lengths now. */
+export interface StatsReport {
+  sent: Array<[string, number]>;
+  dropped: Array<[string, DropReason, number]>;
+  errors: Array<[string, number]>;
+  queued: Array<[string, number]>;
+}
+
+/** Messages from the logging worker back to the gateway. */
+export type FromWorker = { t: "stats"; stats: StatsReport } | { t: "flushed"; id: number } | { t: "closed" };
