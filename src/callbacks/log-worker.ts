@@ -1,7 +1,7 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import type { QueueStats } from "./queue.ts";
-import { snapshotOf } from "./snapshot.ts";
+import { ship } from "./snapshot.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 /** In the compiled binary the worker is an extra entrypoint, addressed from the bundle's root. */
@@ -41,7 +41,9 @@ export class LogWorker {
   }
 
   record(rec: CallRecord): void {
-    this.post({ t: "call", s: snapshotOf(rec) });
+    const { meta, raw, chunks } = ship(rec);
+    this.post({ t: "call", meta, raw, streamed: !!chunks });
+    if (chunks) this.post(chunks);
   }
 
   secrets(values: string[]): void {

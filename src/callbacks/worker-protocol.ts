@@ -2,13 +2,15 @@ import type { DynamicContext } from "./dynamic.ts";
 import type { LoggingPolicy } from "./logged-call.ts";
 import type { SinkPlan } from "./plans.ts";
 import type { DropReason } from "./queue.ts";
-import type { CallSnapshot } from "./snapshot.ts";
+import type { Shipped } from "./snapshot.ts";
 
 /** Messages from the gateway to its logging worker. */
 export type ToWorker =
   | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean } }
   | { t: "secrets"; values: string[] }
-  | { t: "call"; s: CallSnapshot }
+  | ({ t: "call"; streamed: boolean } & Omit<Shipped, "chunks">)
+  /** The streamed answer of the call posted just before (sent on its own: see `Shipped`). */
+  | Uint8Array
   | { t: "flush"; id: number }
   | { t: "close"; deadlineMs: number };
 

@@ -94,8 +94,16 @@ const report = () => {
 };
 setInterval(report, REPORT_EVERY_MS);
 
+/** A call whose streamed answer is the next message. */
+let awaitingAnswer: { meta: string; raw: string } | undefined;
+
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
+  if (m instanceof Uint8Array) {
+    if (awaitingAnswer) hub?.record(restoreRecord({ ...awaitingAnswer, chunks: m }));
+    awaitingAnswer = undefined;
+    return;
+  }
   switch (m.t) {
     case "init": {
       const log = new Logger(m.log.json, m.log.debug);
@@ -106,7 +114,8 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       scrubber.use(m.values);
       break;
     case "call":
-      hub?.record(restoreRecord(m.s));
+      if (m.streamed) awaitingAnswer = { meta: m.meta, raw: m.raw };
+      else hub?.record(restoreRecord(m));
       break;
     case "flush":
       await hub?.flush();
