@@ -3,12 +3,14 @@ import { ADC_ENV, defaultCredentials } from "../providers/vertex_ai/adc.ts";
 import { loadCredentials, type GoogleCredentials } from "../providers/vertex_ai/credentials.ts";
 import { accessToken } from "../providers/vertex_ai/token.ts";
 import { deliver, sendAux } from "./http.ts";
-import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
 import { envCount, envNumber, type EventFilter } from "./settings.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const UPLOAD_CONCURRENCY = 8;
 
 interface GcsObject {
   bucket: string;
@@ -97,12 +99,11 @@ export class GcsSink extends QueuedSink<GcsObject> {
 
   /** GCS has no batch upload: one POST per object; what failed is tried again. */
   private async upload(batch: Array<Pending<GcsObject>>): Promise<void> {
-    const results: PromiseSettledResult<unknown>[] = [];
-    for (const o of batch.map((p) => this.out(p))) {
+    await deliverEach(batch, UPLOAD_CONCURRENCY, async (p) => {
+      const o = this.out(p);
       const { bucket, name } = splitBucket(o.bucket, o.name);
       const url = `${this.base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-      results.push(...(await Promise.allSettled([this.headers(o.serviceAccount).then((headers) => deliver(url, { headers, body: o.json }))])));
-    }
-    keepFailed(batch, results);
+      await deliver(url, { headers: await this.headers(o.serviceAccount), body: o.json });
+    });
   }
 }

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
@@ -78,12 +78,12 @@ export class GenericApiSink extends QueuedSink<string> {
 
   private async send(batch: Array<Pending<string>>): Promise<void> {
     const { endpoint, headers } = this.o;
-    const jsons = batch.map((p) => this.out(p));
     if (this.o.logFormat !== "single") {
+      const jsons = batch.map((p) => this.out(p));
       const body = this.o.logFormat === "ndjson" ? jsons.join("\n") : `[${jsons.join(",")}]`;
       await deliver(endpoint, { headers, body });
       return;
     }
-    keepFailed(batch, await Promise.allSettled(jsons.map((body) => deliver(endpoint, { headers, body }))));
+    await deliverEach(batch, 16, (p) => deliver(endpoint, { headers, body: this.out(p) }));
   }
 }

@@ -131,10 +131,22 @@ export abstract class QueuedSink<T> implements Sink {
 export const pendingSize = (p: Pending<unknown>) => p.call.size;
 
 /**
- * After per-item deliveries (S3, GCS, one request per log): leaves only the failed items in
- * `batch`, so a retry does not send the delivered ones again, and throws the first failure.
+ * Per-item deliveries (S3, GCS, one request per log), `concurrency` at a time. When a whole round
+ * fails the backend is taken to be down and the rest wait for the retry instead of each trying on
+ * its own. Afterwards only the failed items stay in `batch` (a retry does not resend the delivered
+ * ones) and the first failure is thrown.
  */
-export function keepFailed<T>(batch: T[], results: PromiseSettledResult<unknown>[]): void {
+export async function deliverEach<T>(batch: T[], concurrency: number, send: (item: T) => Promise<unknown>): Promise<void> {
+  const results: PromiseSettledResult<unknown>[] = [];
+  for (let i = 0; i < batch.length; i += concurrency) {
+    const round = await Promise.allSettled(batch.slice(i, i + concurrency).map(send));
+    results.push(...round);
+    if (round.every((r) => r.status === "rejected")) {
+      const reason = (round[0] as PromiseRejectedResult).reason as unknown;
+      while (results.length < batch.length) results.push({ status: "rejected", reason });
+      break;
+    }
+  }
   const failed = batch.filter((_, i) => results[i]!.status === "rejected");
   if (!failed.length) return;
   const first = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as unknown;

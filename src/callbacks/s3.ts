@@ -3,7 +3,7 @@ import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { AWS_CHAIN_ENV, resolveAwsCredentials } from "../providers/aws/credentials.ts";
 import { sendAux } from "./http.ts";
-import { keepFailed, pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
@@ -122,11 +122,9 @@ export class S3Sink extends QueuedSink<S3Object> {
   /** One PUT per object (S3 has no batch put), a few at a time; what failed is tried again. */
   private async upload(batch: Array<Pending<S3Object>>): Promise<void> {
     const client = await this.client();
-    const results: PromiseSettledResult<unknown>[] = [];
-    for (let i = 0; i < batch.length; i += UPLOAD_CONCURRENCY) {
-      const slice = batch.slice(i, i + UPLOAD_CONCURRENCY).map((p) => this.out(p));
-      results.push(...(await Promise.allSettled(slice.map((o) => client.write(o.key, o.json, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` })))));
-    }
-    keepFailed(batch, results);
+    await deliverEach(batch, UPLOAD_CONCURRENCY, (p) => {
+      const o = this.out(p);
+      return client.write(o.key, o.json, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` });
+    });
   }
 }

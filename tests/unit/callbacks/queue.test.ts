@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { deliverEach } from "../../../src/callbacks/hub.ts";
 import { BatchQueue, SendError, type DropReason, type QueueStats } from "../../../src/callbacks/queue.ts";
 import { Logger } from "../../../src/log.ts";
 
@@ -107,5 +108,22 @@ describe("BatchQueue", () => {
     expect(c.dropped.get("shutdown")).toBe(1);
     q.push(3);
     expect(c.dropped.get("shutdown")).toBe(2);
+  });
+});
+
+describe("deliverEach", () => {
+  test("keeps only the failed items for the retry; a round where everything fails stops the rest (backend down)", async () => {
+    const items = [1, 2, 3, 4, 5, 6];
+    const tried: number[] = [];
+    await expect(deliverEach(items, 2, async (i) => (tried.push(i), i % 2 === 0 ? Promise.reject(new Error(`no ${i}`)) : undefined))).rejects.toThrow("no 2");
+    expect(items).toEqual([2, 4, 6]);
+    const down = [1, 2, 3, 4, 5, 6];
+    const attempts: number[] = [];
+    await expect(deliverEach(down, 2, async (i) => (attempts.push(i), Promise.reject(new SendError("ECONNREFUSED", true))))).rejects.toThrow("ECONNREFUSED");
+    expect(attempts).toEqual([1, 2]);
+    expect(down).toEqual([1, 2, 3, 4, 5, 6]);
+    const ok = [1, 2, 3];
+    await deliverEach(ok, 2, async () => undefined);
+    expect(ok).toEqual([1, 2, 3]);
   });
 });
