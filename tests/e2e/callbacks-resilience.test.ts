@@ -129,6 +129,37 @@ describe("logging backends down, stalled or refusing", () => {
     }
   }, 30_000);
 
+  test("turn_off_message_logging and redact_user_api_key_info: payloads keep their shape, never the prompt, the answer or the key's details", async () => {
+    const hook = await startWebhook();
+    const gw = await startGateway({
+      config: {
+        model_list: [{ model_name: "gpt", litellm_params: { model: "openai/gpt-4o", api_base: `${fake.url}/v1`, api_key: "sk-x-upstream" } }],
+        litellm_settings: { callbacks: ["generic_api"], turn_off_message_logging: true, redact_user_api_key_info: true },
+        general_settings: { master_key: MASTER },
+      },
+      env: { GENERIC_LOGGER_ENDPOINT: hook.url, DEFAULT_FLUSH_INTERVAL_SECONDS: "0.1" },
+    });
+    try {
+      const r = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt", stream: true, messages: [{ role: "user", content: "top secret prompt" }] }),
+      });
+      const streamed = await r.text();
+      const [p] = await hook.waitFor((rs) => rs.flatMap((x) => JSON.parse(x.text) as Array<Record<string, unknown>>));
+      expect(p!.messages).toEqual([{ role: "user", content: "redacted-by-litellm" }]);
+      expect(p!.response).toEqual({ text: "redacted-by-litellm" });
+      expect(JSON.stringify(p)).not.toContain("top secret prompt");
+      expect(streamed).toContain("Hello");
+      expect(JSON.stringify(p)).not.toContain("Hello from the fake");
+      expect(Object.keys(p!.metadata as object).filter((k) => k.startsWith("user_api_key"))).toEqual([]);
+      expect(p!.total_tokens).toBeGreaterThan(0);
+    } finally {
+      await gw.stop();
+      await hook.stop();
+    }
+  });
+
   test("x-litellm-disable-callbacks keeps a call out of the named callbacks", async () => {
     const hook = await startWebhook();
     const gw = await startGateway({
