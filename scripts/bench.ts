@@ -106,7 +106,10 @@ async function main(): Promise<number> {
   for (const p of [floor.proc, nginx?.proc, portkey?.proc, lr.proc, base?.proc]) if (p) idleRss.set(p, rssMiB(p.pids()));
   const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench"));
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
-  if (base) candidates.push({ ...litellmSubjects(base.proc, base.port)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
+  if (base) {
+    const baseKey = "note" in db ? undefined : await generateKey(base.port, "bench-baseline");
+    candidates.push({ ...litellmSubjects(base.proc, base.port, baseKey)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
+  }
   if (!opts.skip.has("translate")) {
     const why = await probe(translate!.target("zero", false));
     if (why) translate!.note = `translation route n/a (Anthropic client on an OpenAI deployment answered ${why})`;

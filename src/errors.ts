@@ -1,6 +1,9 @@
+import { secrets } from "./redaction.ts";
+
 /**
  * The one error type of the gateway. Endpoints render it in the client's protocol
- * (OpenAI or Anthropic JSON) in one place: `src/http/error-response.ts`.
+ * (OpenAI or Anthropic JSON) in one place: `src/http/error-response.ts`. Its message never carries a
+ * configured credential (an upstream quoting the key it was sent): those are masked here.
  */
 export class GatewayError extends Error {
   readonly status: number;
@@ -15,7 +18,7 @@ export class GatewayError extends Error {
     message: string,
     opts: { type?: string; param?: string | null; headers?: Record<string, string>; kind?: ErrorKind } = {},
   ) {
-    super(message);
+    super(secrets.redact(message));
     this.name = "GatewayError";
     this.status = status;
     this.kind = opts.kind ?? kindForStatus(status);

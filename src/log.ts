@@ -1,3 +1,5 @@
+import { secrets } from "./redaction.ts";
+
 export type Level = "debug" | "info" | "warn" | "error";
 
 const SECRET_FIELD = /(key|token|secret|password|authorization)/i;
@@ -20,15 +22,20 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-/** Start-up notes and request logs; JSON lines with `json_logs: true` / `JSON_LOGS=1`. Never prints secrets. */
+/** Start-up notes and request logs; JSON lines with `json_logs: true` / `JSON_LOGS=1`. Never prints secrets (see `redaction.ts`). */
 export class Logger {
   constructor(
     private readonly json = false,
     readonly debugEnabled = false,
-    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    private readonly out: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
     /** `--detailed_debug`: per-request upstream traces, secrets redacted. */
     readonly traceEnabled = false,
   ) {}
+
+  /** Every line, whatever it holds, has the gateway's configured credentials masked. */
+  private write(line: string): void {
+    this.out(secrets.redact(line));
+  }
 
   log(level: Level, msg: string, fields?: Record<string, unknown>): void {
     if (level === "debug" && !this.debugEnabled) return;

@@ -2,12 +2,15 @@
 import { parseArgs, USAGE, UsageError } from "./cli/args.ts";
 import { raiseFetchLimit } from "./cli/fetch-limit.ts";
 import { launch } from "./cli/launch.ts";
+import { statusline } from "./cli/statusline.ts";
 import { isWorker, runWorkers } from "./cli/workers.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { isClosedSocketWrite } from "./db/driver-guard.ts";
+import { secrets } from "./redaction.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "statusline") return statusline(argv.slice(1));
   if (argv[0] === "claude" || argv[0] === "codex") return launch(argv[0], argv.slice(1));
   let args;
   try {
@@ -47,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGHUP", () => gw.reload());
     process.on("uncaughtException", (e) => {
       if (isClosedSocketWrite(e)) return gw.services.log.warn("database connection closed under a pending write; the driver reconnects", { error: e.message });
-      process.stderr.write(`litellm-rust: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`litellm-rust: fatal: ${secrets.redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
       process.exit(1);
     });
     return -1;

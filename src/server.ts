@@ -16,8 +16,11 @@ import { createApp } from "./http/app.ts";
 import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
+import { learnConfigSecrets } from "./redaction.ts";
 import { GatewayMetrics } from "./metrics/gateway-metrics.ts";
-import { RedisLink } from "./redis.ts";
+import { registerSessionMetrics } from "./metrics/session-metrics.ts";
+import { LiveSessions } from "./sessions/live.ts";
+import { redactUrl, RedisLink } from "./redis.ts";
 import { buildRouter, type Deployment } from "./router/index.ts";
 import { RedisRouterState } from "./router/redis-state.ts";
 import { RouterState } from "./router/state.ts";
@@ -30,6 +33,8 @@ export interface Services {
   log: Logger;
   state: RouterState;
   metrics: GatewayMetrics;
+  /** Coding sessions seen by this instance (session budgets, `/metrics`). */
+  sessions: LiveSessions;
   redis?: RedisLink;
   /** Extra sinks (spend writer, ...) fed every finished call. */
   sinks: CallSink[];
@@ -63,6 +68,7 @@ export interface RunningGateway {
 export function buildRuntime(config: GatewayConfig, services: Services): Runtime {
   const { log } = services;
   const built = buildRouter(config, services.deployments, services.state);
+  learnConfigSecrets(config, built.deployments);
   for (const w of built.warnings) log.warn(w);
   const auth = new Authenticator({ masterKey: config.masterKey, customHeader: config.general.litellm_key_header_name ?? undefined, scoped: services.scoped });
   const runtime: Runtime = {
@@ -104,19 +110,11 @@ function attachCallbacks(config: GatewayConfig, services: Services, dbConnected?
   services.onShutdown.push(() => cb.close());
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}
-
 async function connectRedis(config: GatewayConfig, services: Services): Promise<void> {
   if (!config.redisUrl) return;
-  const redis = new RedisLink(config.redisUrl);
+  const redis = new RedisLink(config.redisUrl, services.log);
   services.redis = redis;
-  try {
-    await redis.client.connect();
-  } catch (e) {
-    services.log.warn(`redis at ${redactUrl(config.redisUrl)} unreachable at start; retrying in the background`, { error: (e as Error).message });
-  }
+  await redis.connect();
   services.onShutdown.push(async () => redis.close());
 }
 
@@ -129,6 +127,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     log,
     state,
     metrics: new GatewayMetrics(() => state),
+    sessions: new LiveSessions(),
     sinks: [],
     onShutdown: [],
     routes: [],
@@ -137,6 +136,8 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     onRuntime: [],
     scoped: new ScopedKeys(),
   };
+  services.sinks.push(services.sessions);
+  registerSessionMetrics(services.metrics, services.sessions);
   await connectRedis(config, services);
   const dbs = await attachDatabase(config, services, () => runtime);
   attachCallbacks(config, services, dbs && (() => dbs.db.connected));
@@ -174,12 +175,12 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     runtime = buildRuntime(config, services);
   }
   if (services.redis) {
-    await new RedisRouterState(services.redis, log).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
+    await new RedisRouterState(services.redis).attach(state, runtime.router.groups.allDeployments().map((d) => d.id));
     log.info(`router cooldowns and rpm/tpm counters shared through redis at ${redactUrl(config.redisUrl!)}`);
     services.metrics.gauge("litellm_rust_redis_up", "1 when Redis answers", [], () => [[{}, services.redis!.healthy ? 1 : 0]]);
   }
 
-  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render() }));
+  services.routes.push(lazyUiRoutes({ db: dbs?.db, state, metrics: () => services.metrics.render(), redis: services.redis, onInvalidate: dbs?.onInvalidate }));
   const app = createApp(() => runtime, {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { countSpendRows, createBenchDb, generateKey, seed, type BenchDb } from "./database.ts";
 import { ms, num, table } from "./report.ts";
 import { Results } from "./results.ts";
+import { sessionApiLatency } from "./sessions-scale.ts";
 import { c50, serial, type ShapeCtx } from "./shapes.ts";
 import { litellmConfig, litellmSubjects, startLitellm, type ScenarioOpts, type Subject } from "./subjects.ts";
 
@@ -16,7 +17,7 @@ export const SEED_SPEND_ROWS = 1_000_000;
  */
 export async function dbScale(opts: ScenarioOpts): Promise<string> {
   const dbs: BenchDb[] = [];
-  const gws: Array<{ label: string; db: BenchDb; subject: Subject; served: number; seeded: number; stop: () => Promise<void> }> = [];
+  const gws: Array<{ label: string; db: BenchDb; subject: Subject; port: number; served: number; seeded: number; stop: () => Promise<void> }> = [];
   const r = new Results();
   try {
     for (const [tag, keys, rows] of [["empty", 0, 0], ["large", SEED_KEYS, SEED_SPEND_ROWS]] as const) {
@@ -32,7 +33,7 @@ export async function dbScale(opts: ScenarioOpts): Promise<string> {
       }
       const key = await generateKey(port, `bench-${tag}`);
       const subject = { ...litellmSubjects(proc, port, key)[0]!, id: `db-${tag}` as Subject["id"], label: rows ? `${num(keys)} keys, ${num(rows)} spend rows` : "empty database" };
-      gws.push({ label: subject.label, db, subject, served: 0, seeded: rows, stop: () => proc.stop(20_000) });
+      gws.push({ label: subject.label, db, subject, port, served: 0, seeded: rows, stop: () => proc.stop(20_000) });
     }
     for (const g of gws) g.served += (await c50.run(g.subject, { ...opts.ctx, d: { ...opts.ctx.d, c50S: 2 } })).requests ?? 0;
     for (let round = 1; round <= opts.rounds; round++) {
@@ -46,6 +47,8 @@ export async function dbScale(opts: ScenarioOpts): Promise<string> {
         opts.log(`db round ${round}/${opts.rounds} ${g.label.padEnd(34)} p50 ${ms(s.p50!)}, ${num(c.rps ?? 0)} req/s`);
       }
     }
+    const large = gws[gws.length - 1]!;
+    const sessions = await sessionApiLatency(large.port, large.db.url, large.seeded, opts.log);
     const rows: string[][] = [];
     for (const g of gws) {
       await g.stop();
@@ -62,7 +65,11 @@ export async function dbScale(opts: ScenarioOpts): Promise<string> {
     return `${table(["database", "added p50 (virtual key)", "added p99", "req/s at 50 concurrent", "CPU µs / req", "spend rows written / requests answered"], rows)}
 
 Rows are counted after the gateway's shutdown flush. "Answered" counts what wrk saw complete; when a
-wrk run stops, up to 50 requests are still in flight, are served, and are logged too.`;
+wrk run stops, up to 50 requests are still in flight, are served, and are logged too.
+
+### Coding sessions at ${num(large.seeded)} spend rows
+
+${sessions}`;
   } finally {
     for (const g of gws) await g.stop();
     for (const db of dbs) await db.drop();

@@ -26,6 +26,16 @@ export function adminRoute<T>(rt: () => Runtime, target: () => T) {
 
 export const param = (c: Context, name: string) => c.req.param(name) ?? "";
 
+/** `?limit=` of a list: 1 to 500, 50 when absent or not a number. */
+export const listLimit = (v: string | undefined) => Math.max(1, Math.min(Math.floor(Number(v ?? 50)) || 50, 500));
+
+/** A query parameter that must be a positive integer (a version, a sequence number). */
+export function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw new GatewayError(400, `${name} must be a positive integer`, { type: "invalid_request_error", param: name });
+  return n;
+}
+
 /** The request body as a JSON object; an empty body is `{}`. */
 export async function jsonObject(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text();

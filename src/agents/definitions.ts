@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config/index.ts";
 import { ConfigError } from "../config/error.ts";
 import type { AgentEntry } from "../config/schema.ts";
 import type { SandboxProviderName } from "./sandbox/types.ts";
+import { DEFAULT_REPLAY_WINDOW_S, DEFAULT_TOLERANCE_S, type WebhookSettings } from "./webhook.ts";
 
 /** An agent from the `agents:` list, validated and with defaults applied at boot. */
 export interface AgentDef {
@@ -14,7 +15,7 @@ export interface AgentDef {
   prompt: string;
   sandbox: SandboxProviderName;
   schedule?: { cron: string; timezone?: string };
-  webhookSecret?: string;
+  webhook?: WebhookSettings;
   timeoutMs: number;
   maxTurns?: number;
   maxBudget?: number;
@@ -28,6 +29,12 @@ export interface AgentDef {
 }
 
 const DEFAULT_TIMEOUT_S = 1800;
+
+/** A delivery id is remembered at least as long as a timestamp is accepted, so a replay inside the tolerance is always caught. */
+function webhookSettings(w: NonNullable<AgentEntry["webhook"]>): WebhookSettings {
+  const toleranceS = w.timestamp_tolerance ?? DEFAULT_TOLERANCE_S;
+  return { secret: w.secret, toleranceMs: toleranceS * 1000, replayWindowMs: Math.max(w.replay_window ?? DEFAULT_REPLAY_WINDOW_S, 2 * toleranceS) * 1000 };
+}
 
 export function slugify(name: string): string {
   return name
@@ -76,7 +83,7 @@ export function agentDefinitions(config: GatewayConfig, modelExists: (m: string)
       prompt: a.prompt ?? "",
       sandbox: a.sandbox ?? defaultSandbox,
       schedule,
-      webhookSecret: a.webhook?.secret,
+      webhook: a.webhook ? webhookSettings(a.webhook) : undefined,
       timeoutMs: (a.timeout ?? DEFAULT_TIMEOUT_S) * 1000,
       maxTurns: a.max_turns ?? undefined,
       maxBudget: a.max_budget ?? undefined,

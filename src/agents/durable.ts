@@ -16,7 +16,7 @@ import { MemoryMemoryStore } from "./memory/store.ts";
 import { PostgresMemoryStore } from "./memory/store-pg.ts";
 import type { RunContext, RunHooks } from "./runner.ts";
 import type { AgentRuntime } from "./runtime.ts";
-import { recordSessionState, restoreSession } from "./sessions/restore.ts";
+import { restoreSession, saveSessionState } from "./sessions/restore.ts";
 import { registerSessionRoutes } from "./sessions/routes.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions/store.ts";
 import { PostgresSessionStore } from "./sessions/store-pg.ts";
@@ -70,6 +70,7 @@ export class DurableAgents {
   }
 
   private async prune(): Promise<void> {
+    await this.vault.learn().catch((e: Error) => this.log.warn("vault values for redaction not refreshed", { error: e.message }));
     try {
       const n = await this.artifacts.prune(await this.sessions.stateRuns());
       if (n) this.log.info(`artifact retention removed ${n} artifacts`);
@@ -88,7 +89,8 @@ export class DurableAgents {
 
   /**
    * Before Claude: secrets (so later steps know what to redact), the session's saved state, memory.
-   * After Claude, before the kill: memory back, artifacts out, then the session's state moves on.
+   * After Claude, before the kill: memory back, artifacts out, then the session's state moves on (or
+ * the turn and the session record why it could not).
    * A collect step never throws: the run's outcome is Claude's, and the sandbox must still be killed.
    * A run adopted after a restart learns its secrets' values again (to keep redacting them) and
    * which memory it started from.
@@ -102,8 +104,11 @@ export class DurableAgents {
       },
       collect: async (ctx) => {
         await this.step(ctx, "memory save", () => saveMemory(ctx, this.memory));
-        await this.step(ctx, "artifact collection", () => collectArtifacts(ctx, this.artifacts));
-        await this.step(ctx, "session state save", () => recordSessionState(ctx, this.sessions, this.artifacts));
+        const collected = await collectArtifacts(ctx, this.artifacts).catch((e: Error) => {
+          this.log.warn("run artifact collection failed", { run_id: ctx.run.run_id, error: e.message });
+          return e;
+        });
+        await saveSessionState(ctx, this.sessions, this.artifacts, collected);
         void this.artifacts.maybePrune(() => this.sessions.stateRuns()).catch(() => {});
       },
       reattach: async (ctx) => {

@@ -2,10 +2,10 @@ import type { Context, Hono } from "hono";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
 import type { Runtime } from "../runtime.ts";
-import { adminRoute, jsonObject, optionalString, param } from "./api-auth.ts";
+import { adminRoute, listLimit, jsonObject, optionalString, param } from "./api-auth.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { TERMINAL_STATES, type RunEvent } from "./types.ts";
-import { promptWithPayload, verifySignature } from "./webhook.ts";
+import { checkDelivery, promptWithPayload } from "./webhook.ts";
 
 const KEEPALIVE_MS = 15_000;
 const POLL_MS = 500;
@@ -27,7 +27,7 @@ function agentView(agents: AgentRuntime, id: string) {
     sandbox: a.sandbox,
     schedule: a.schedule ?? null,
     next_run_at: agents.nextRun(a.id)?.toISOString() ?? null,
-    webhook: !!a.webhookSecret,
+    webhook: !!a.webhook,
     timeout: a.timeoutMs / 1000,
     max_turns: a.maxTurns ?? null,
     max_budget: a.maxBudget ?? null,
@@ -119,15 +119,27 @@ export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => 
       const a = agents();
       const agent = a.agent(param(c, "id"));
       const raw = new Uint8Array(await c.req.arrayBuffer());
-      if (!agent.webhookSecret || !verifySignature(agent.webhookSecret, raw, c.req.header("x-hub-signature-256"))) {
-        throw new GatewayError(401, "invalid or missing X-Hub-Signature-256", { type: "auth_error" });
+      const check = agent.webhook ? checkDelivery(agent.webhook, raw, (h) => c.req.header(h)) : { ok: false as const, reason: `agent ${agent.id} has no webhook` };
+      if (!check.ok) throw new GatewayError(401, check.reason, { type: "auth_error" });
+      const runId = crypto.randomUUID();
+      const window = agent.webhook!.replayWindowMs;
+      const original = await a.store.claimDelivery(agent.id, check.replayKey, runId, window);
+      if (original) {
+        const seen = await a.store.get(original);
+        return Response.json({ run_id: original, status: seen?.status ?? "queued", event_url: `/api/runs/${original}/events`, replayed: true });
       }
-      const payload = new TextDecoder().decode(raw);
-      const run = await a.trigger(agent.id, {
-        trigger: "webhook",
-        prompt: promptWithPayload(agent.prompt, payload),
-        metadata: { webhook_event: c.req.header("x-github-event") ?? null, delivery: c.req.header("x-github-delivery") ?? null },
-      });
+      let run;
+      try {
+        run = await a.trigger(agent.id, {
+          trigger: "webhook",
+          runId,
+          prompt: promptWithPayload(agent.prompt, new TextDecoder().decode(raw)),
+          metadata: { webhook_event: c.req.header("x-github-event") ?? null, delivery: check.deliveryId, webhook_scheme: check.scheme },
+        });
+      } catch (e) {
+        await a.store.releaseDelivery(agent.id, check.replayKey, runId).catch(() => {});
+        throw e;
+      }
       return Response.json({ run_id: run.run_id, status: run.status, event_url: `/api/runs/${run.run_id}/events` }, { status: 202 });
     } catch (e) {
       return errorResponse(e, "openai");
@@ -137,7 +149,7 @@ export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => 
   app.get(
     "/api/runs",
     guarded(async (c, a) => {
-      const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+      const limit = listLimit(c.req.query("limit"));
       const runs = await a.store.list({ agent_id: c.req.query("agent_id"), status: c.req.query("status"), limit });
       return Response.json({ data: runs });
     }),

@@ -35,6 +35,10 @@ export interface RunContext {
   resume: boolean;
   /** The run's cancel / timeout signal, for the hooks' own sandbox commands. */
   signal: AbortSignal;
+  /** Claude Code was started in this sandbox (so the conversation may have moved on). */
+  claudeRan: boolean;
+  /** Fields a collect hook adds to the run's final record. */
+  outcome: Partial<Run>;
 }
 
 export interface RunnerDeps {
@@ -136,8 +140,10 @@ async function followClaude(
     num_turns: final?.numTurns ?? null,
     result: final?.result ? redactAll(final.result, f.secrets()) : null,
     gateway_spend: f.run.gateway_spend + deps.gatewaySpend(id),
+    ...f.ctx.outcome,
   });
-  await f.emit(ok ? "run.completed" : "run.failed", { status, exit_code: exitCode, error, total_cost_usd: final?.totalCostUsd ?? null, gateway_spend: done?.gateway_spend ?? 0 });
+  const stateError = f.ctx.outcome.session_state_error;
+  await f.emit(ok ? "run.completed" : "run.failed", { status, exit_code: exitCode, error, total_cost_usd: final?.totalCostUsd ?? null, gateway_spend: done?.gateway_spend ?? 0, ...(stateError ? { session_state_error: stateError } : {}) });
   return done!;
 }
 
@@ -162,8 +168,9 @@ async function recordFailure(
   }
   await f.chain().catch(() => {});
   await f.endKey().catch(() => {});
-  const done = await f.set({ status, error: message, ended_at: new Date().toISOString(), gateway_spend: f.run.gateway_spend + deps.gatewaySpend(f.run.run_id) });
-  await f.emit("run.failed", { status, error: message });
+  const done = await f.set({ status, error: message, ended_at: new Date().toISOString(), gateway_spend: f.run.gateway_spend + deps.gatewaySpend(f.run.run_id), ...f.ctx?.outcome });
+  const stateError = f.ctx?.outcome.session_state_error;
+  await f.emit("run.failed", { status, error: message, ...(stateError ? { session_state_error: stateError } : {}) });
   return done!;
 }
 
@@ -191,7 +198,7 @@ export async function reattachRun(deps: RunnerDeps, run: Run, agent: AgentDef, s
   const secrets: string[] = [];
   const w = eventWriter(deps, run.run_id, () => secrets);
   const set = (patch: Partial<Run>) => deps.store.update(run.run_id, patch);
-  const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false, signal };
+  const ctx: RunContext = { run, agent, sandbox, env: {}, redact: secrets, emit: w.emit, resume: false, signal, claudeRan: true, outcome: {} };
   const hash = run.metadata.run_key_hash;
   const endKey = async () => {
     if (typeof hash === "string") await deps.keys.revokeHash(hash);
@@ -239,7 +246,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     await set({ sandbox_id: sandbox.id, sandbox_provider: sandbox.provider });
     await emit("sandbox.created", { sandbox_id: sandbox.id, provider: sandbox.provider });
 
-    ctx = { run, agent, sandbox, env: {}, redact: [], emit, resume, signal };
+    ctx = { run, agent, sandbox, env: {}, redact: [], emit, resume, signal, claudeRan: false, outcome: {} };
     const mkdirs = await sandbox.run(`mkdir -p ${WORKSPACE}`, { signal });
     if (mkdirs.exitCode !== 0) throw new Error("could not create the workspace in the sandbox");
     if (agent.repo) {
@@ -262,6 +269,7 @@ export async function executeRun(deps: RunnerDeps, run: Run, agent: AgentDef, si
     if (leaked.length) throw new Error(`refusing to start: ${leaked.map(([k]) => k).join(", ")} would carry the gateway's master or provider key into the sandbox`);
 
     await set({ status: "running", claude_session_id: run.claude_session_id, metadata: { ...run.metadata, run_key_hash: key.hash } });
+    ctx.claudeRan = true;
     return await followClaude(deps, { run, agent, sandbox, ctx, emit, set, secrets: () => secrets, chain, endKey }, (o) =>
       sandbox!.run(
         claudeCommand({

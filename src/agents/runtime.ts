@@ -101,6 +101,7 @@ export class AgentRuntime implements CallSink {
       sandbox_provider: null,
       sandbox_id: null,
       session_id: o.sessionId ?? null,
+      session_state_error: null,
       instance_id: this.instanceId,
       heartbeat_at: new Date().toISOString(),
       metadata: { ...o.metadata, ...(o.resume ? { resume: true } : {}) },

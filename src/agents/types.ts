@@ -29,6 +29,8 @@ export interface Run {
   sandbox_id: string | null;
   /** Durable session this run belongs to (issue 7), if any. */
   session_id: string | null;
+  /** Why this session turn's state (transcript, workspace) was not saved; null when saved or not a session turn. */
+  session_state_error: string | null;
   instance_id: string;
   heartbeat_at: string | null;
   metadata: Record<string, unknown>;
@@ -42,6 +44,8 @@ export type RunEventType =
   | "output.delta"
   | "output.stderr"
   | "session.restored"
+  | "session.saved"
+  | "session.save_failed"
   | "memory.loaded"
   | "memory.saved"
   | "artifacts.saved"

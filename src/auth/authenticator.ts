@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
 import { extractApiKey, maskKey } from "./extract.ts";
 import { hashToken } from "./hash.ts";
+import type { SessionOfCall } from "../sessions/identity.ts";
 import type { ScopedKeys } from "./scoped-keys.ts";
 import { OPEN_AUTH, type AuthContext } from "./types.ts";
 
@@ -14,11 +15,15 @@ export interface RequestFacts {
   /** End-user id from the body (`user`), for end-user budgets. */
   endUser?: string;
   isLLMRoute: boolean;
+  /** The coding session of an LLM call, read only when a per-session limit applies. */
+  session?: () => SessionOfCall | undefined;
 }
 
 /** Virtual-key checks backed by the LiteLLM database (see `src/auth/virtual-keys.ts`). */
 export interface VirtualKeyChecker {
   authenticate(rawKey: string, hash: string, facts: RequestFacts): Promise<AuthContext>;
+  /** The master key's call with its end user's budget and rate limits applied. */
+  masterWithEndUser?(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext>;
 }
 
 export const authError = (message: string, type = "auth_error", status = 401) =>
@@ -61,7 +66,8 @@ export class Authenticator {
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
     const digest = createHash("sha256").update(key).digest();
     if (timingSafeEqual(digest, this.masterDigest)) {
-      return { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+      const master: AuthContext = { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+      return this.opts.virtualKeys?.masterWithEndUser ? this.opts.virtualKeys.masterWithEndUser(master, facts) : master;
     }
     if (!key.startsWith("sk-")) {
       throw authError(

@@ -86,6 +86,7 @@ export class InvalidationBus {
 
   async connect(redis: RedisLink): Promise<void> {
     this.redis = redis;
+    redis.onBackUp(() => this.cache.apply({ kind: "all" }));
     try {
       await redis.subscribe(CHANNEL, (message) => {
         try {
@@ -95,12 +96,13 @@ export class InvalidationBus {
         }
       });
     } catch (e) {
-      this.log.warn("redis not reachable: auth cache invalidations stay local to this instance", { error: (e as Error).message });
+      redis.health.failed("auth cache invalidations (subscribe; kept local to this instance)", e);
     }
   }
 
   invalidate(inv: Invalidation): void {
     this.cache.apply(inv);
-    this.redis?.client.publish(CHANNEL, JSON.stringify(inv)).catch((e: Error) => this.log.warn("redis publish failed", { error: e.message }));
+    const redis = this.redis;
+    redis?.client.publish(CHANNEL, JSON.stringify(inv)).catch((e: Error) => redis.health.failed("auth cache invalidation (publish; applied on this instance only)", e));
   }
 }

@@ -11,9 +11,16 @@ export function limitDescriptors(rec: KeyRecord, endUser: EndUserRecord | null, 
   if (rec.team && rec.userId && rec.member?.budget) {
     out.push({ name: "team_member", value: `${rec.team.id}:${rec.userId}`, rpm: rec.member.budget.rpm, tpm: rec.member.budget.tpm });
   }
-  if (endUser?.budget) out.push({ name: "end_user", value: endUser.id, rpm: endUser.budget.rpm, tpm: endUser.budget.tpm });
+  if (endUser) out.push(...endUserDescriptors(endUser));
   const modelRpm = num(obj(rec.metadata.model_rpm_limit)[model]);
   const modelTpm = num(obj(rec.metadata.model_tpm_limit)[model]);
   if (modelRpm !== undefined || modelTpm !== undefined) out.push({ name: "model_per_key", value: `${rec.token}:${model}`, rpm: modelRpm, tpm: modelTpm });
   return out.filter(hasLimits);
+}
+
+/** The end user's own rpm/tpm limits (its budget row). */
+export function endUserDescriptors(endUser: EndUserRecord): LimitDescriptor[] {
+  if (!endUser.budget) return [];
+  const d: LimitDescriptor = { name: "end_user", value: endUser.id, rpm: endUser.budget.rpm, tpm: endUser.budget.tpm };
+  return hasLimits(d) ? [d] : [];
 }

@@ -17,7 +17,29 @@ export const ROUTE_GROUPS: Record<string, string[]> = {
     "/models",
     "/v1/models",
     "/v1/models/*",
+    "/images/generations",
+    "/v1/images/generations",
+    "/images/edits",
+    "/v1/images/edits",
+    "/audio/transcriptions",
+    "/v1/audio/transcriptions",
+    "/audio/speech",
+    "/v1/audio/speech",
+    "/moderations",
+    "/v1/moderations",
+    "/rerank",
+    "/v1/rerank",
+    "/v2/rerank",
+    "/files",
+    "/files/*",
+    "/v1/files",
+    "/v1/files/*",
+    "/batches",
+    "/batches/*",
+    "/v1/batches",
+    "/v1/batches/*",
   ],
+  mapped_pass_through_routes: ["/anthropic/*", "/bedrock/*", "/vertex_ai/*", "/vertex-ai/*", "/gemini/*", "/azure/*", "/openai/*", "/cohere/*", "/mistral/*", "/vllm/*"],
   anthropic_routes: ["/v1/messages", "/v1/messages/count_tokens"],
   info_routes: [
     "/key/info",
@@ -68,7 +90,7 @@ export const ROUTE_GROUPS: Record<string, string[]> = {
     "/global/spend/*",
   ],
 };
-ROUTE_GROUPS.llm_api_routes = [...ROUTE_GROUPS.openai_routes!, ...ROUTE_GROUPS.anthropic_routes!];
+ROUTE_GROUPS.llm_api_routes = [...ROUTE_GROUPS.openai_routes!, ...ROUTE_GROUPS.anthropic_routes!, ...ROUTE_GROUPS.mapped_pass_through_routes!];
 
 const matches = (pattern: string, route: string) =>
   pattern === route || (pattern.includes("*") && new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^?]*")}$`).test(route));

@@ -27,6 +27,8 @@ export interface AuthContext {
   metadata?: Record<string, unknown>;
   /** End-user id of the request (body `user`), for spend attribution. */
   endUserId?: string;
+  /** The end user's `allowed_model_region`: routing keeps to deployments of that `region_name`. */
+  allowedModelRegion?: string;
   /** Virtual keys: the key's spend and limits, for `x-litellm-key-*` response headers. */
   keyLimits?: { spend: () => number; maxBudget?: number; tpmLimit?: number; rpmLimit?: number };
   /** Rate-limit counters this request holds (released and charged with tokens when the call ends). */

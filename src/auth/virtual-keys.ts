@@ -9,7 +9,7 @@ import { budgetExceeded, checkCommonBudgets, checkEndUserBudget, checkKeyBudget,
 import { abbreviateKey } from "./hash.ts";
 import type { AuthCache } from "./key-cache.ts";
 import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
-import { limitDescriptors } from "./limit-descriptors.ts";
+import { endUserDescriptors, limitDescriptors } from "./limit-descriptors.ts";
 import { checkKeyModel, checkTeamModel, checkUserModel, type ModelCatalog } from "./model-access.ts";
 import { checkAllowedRoutes } from "./routes.ts";
 import type { AuthContext } from "./types.ts";
@@ -30,6 +30,8 @@ export interface VirtualKeyDeps {
   modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
   /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
   globalBudget?: { max: number; spend(): number };
+  /** Per-session limits (`src/sessions/budget.ts`). */
+  sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<void> | undefined };
   log: Logger;
 }
 
@@ -104,6 +106,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       checkUserModel(rec, m, catalog);
     }
     if (budgets) checkCommonBudgets(rec);
+    const sessionCheck = budgets && facts.route !== COUNT_TOKENS ? this.d.sessionBudgets?.check(rec, facts.session) : undefined;
+    if (sessionCheck) await sessionCheck;
     let endUser: EndUserRecord | null = null;
     if (facts.endUser && facts.isLLMRoute) {
       endUser = await this.endUserRecord(facts.endUser);
@@ -131,14 +135,33 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       key: rec,
       metadata: rec.metadata,
       endUserId: facts.endUser,
+      allowedModelRegion: endUser?.allowedModelRegion,
       keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
     };
-    const limited = facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
-    if (limited) {
+    if (this.limited(facts, catalog)) {
       const descriptors = limitDescriptors(rec, endUser, facts.model!);
       if (descriptors.length) ctx.rateLimits = { descriptors, status: await this.d.limiter.acquire(descriptors) };
     }
     return ctx;
+  }
+
+  /**
+   * LiteLLM reads the end user (body `user`) before it tells the master key apart, so the master key's
+   * calls meet that end user's budget and rate limits too (`get_end_user_object`, the v3 limiter).
+   */
+  async masterWithEndUser(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext> {
+    if (!facts.endUser || !facts.isLLMRoute) return ctx;
+    const endUser = await this.endUserRecord(facts.endUser);
+    const out: AuthContext = { ...ctx, endUserId: facts.endUser, allowedModelRegion: endUser?.allowedModelRegion };
+    if (!endUser) return out;
+    if (!(facts.model && this.d.isZeroCost(facts.model))) checkEndUserBudget(endUser);
+    const descriptors = this.limited(facts, this.d.catalog()) ? endUserDescriptors(endUser) : [];
+    if (descriptors.length) out.rateLimits = { descriptors, status: await this.d.limiter.acquire(descriptors) };
+    return out;
+  }
+
+  private limited(facts: RequestFacts, catalog: ModelCatalog): boolean {
+    return facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
   }
 
   /** The cached record; a stale one is returned at once and refreshed in the background. */

@@ -1,5 +1,6 @@
 import type { KeyRecord } from "../auth/key-record.ts";
 import type { LLMRequest } from "../gateway/types.ts";
+import { sessionIdOf as codingSessionId } from "../sessions/identity.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -20,16 +21,15 @@ const GENERIC_SESSION_HEADER = /^x-[a-z0-9-]+-session-id$/;
 const SESSION_VALUE = /^[A-Za-z0-9_-]{8,}$/;
 
 /**
- * LiteLLM's session id: `x-litellm-session-id` / `x-litellm-trace-id`, the body's
- * `litellm_session_id` / `litellm_trace_id`, a vendor `x-<name>-session-id` header (Claude Code's
- * `x-claude-code-session-id`), then `metadata.session_id` / `metadata.trace_id`.
+ * The session id LiteLLM logs: the gateway's coding-session id (`x-litellm-session-id` /
+ * `x-litellm-trace-id`, `litellm_session_id` / `litellm_trace_id`, Claude Code's and Codex's
+ * session headers), another vendor's `x-<name>-session-id` header, then `metadata.session_id` /
+ * `metadata.trace_id`.
  */
 export function sessionIdOf(req: LLMRequest, meta: Obj = requestMetadata(req)): string | undefined {
-  const h = req.headers;
-  const explicit = h.get("x-litellm-session-id") ?? h.get("x-litellm-trace-id");
-  if (explicit) return explicit;
-  for (const k of ["litellm_session_id", "litellm_trace_id"] as const) if (typeof req.body[k] === "string" && req.body[k]) return req.body[k] as string;
-  for (const [k, v] of h) if (GENERIC_SESSION_HEADER.test(k) && k !== "x-litellm-session-id" && SESSION_VALUE.test(v)) return v;
+  const known = codingSessionId(req.headers, req.body);
+  if (known) return known;
+  for (const [k, v] of req.headers) if (GENERIC_SESSION_HEADER.test(k) && SESSION_VALUE.test(v)) return v;
   for (const k of ["session_id", "trace_id"]) if (typeof meta[k] === "string" && meta[k]) return meta[k] as string;
   return undefined;
 }

@@ -28,7 +28,10 @@ export const USAGE = `Usage: litellm-rust [options]
        litellm-rust claude [args...]   run Claude Code against a gateway
        litellm-rust codex [args...]    run Codex against a gateway
          (--gateway-url URL --gateway-key KEY, or LITELLM_RUST_URL / LITELLM_RUST_API_KEY, or
-          saved in ~/.config/litellm-rust/launcher.json on first use; --reset forgets them)
+          saved in ~/.config/litellm-rust/launcher.json on first use; --reset forgets them;
+          claude also gets a status line with the session's gateway cost unless --no-statusline)
+       litellm-rust statusline         Claude Code status-line command: the session's cost, tokens,
+                                       cache hit rate and routed model, read from the gateway
 
 Options:
   -c, --config PATH     LiteLLM config.yaml to load

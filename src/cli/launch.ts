@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { selfCommand } from "./self.ts";
 
 /** Where a gateway is and the key to use, for `litellm-rust claude` / `litellm-rust codex`. */
 export interface LaunchSettings {
@@ -18,24 +19,27 @@ interface Parsed {
   url?: string;
   key?: string;
   reset: boolean;
+  /** Claude Code's status line shows the session's gateway figures (off with --no-statusline). */
+  statusline: boolean;
   rest: string[];
 }
 
 /** Takes our own flags out of the argument list; everything else goes to the tool untouched. */
 export function parseLaunchArgs(argv: string[]): Parsed {
-  const out: Parsed = { reset: false, rest: [] };
+  const out: Parsed = { reset: false, statusline: true, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith("--gateway-") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     if (flag === "--gateway-url") out.url = inline ?? argv[++i];
     else if (flag === "--gateway-key") out.key = inline ?? argv[++i];
     else if (a === "--reset") out.reset = true;
+    else if (a === "--no-statusline") out.statusline = false;
     else out.rest.push(a);
   }
   return out;
 }
 
-function readSaved(path: string): Partial<LaunchSettings> {
+export function readSaved(path: string): Partial<LaunchSettings> {
   if (!existsSync(path)) return {};
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Partial<LaunchSettings>;
@@ -84,15 +88,23 @@ export async function resolveSettings(p: Parsed, env: Record<string, string | un
   return s;
 }
 
+const shellQuote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+
+/** Claude Code's `statusLine` setting running `litellm-rust statusline` (refreshed every 10 s, as spend is written in batches). */
+export function statusLineSettings(self: string[] = selfCommand(["statusline"])): string {
+  return JSON.stringify({ statusLine: { type: "command", command: self.map(shellQuote).join(" "), refreshInterval: 10 } });
+}
+
 /** The command line and environment that point a tool at the gateway. */
-export function launchCommand(tool: "claude" | "codex", s: LaunchSettings, rest: string[], env: Record<string, string | undefined>) {
+export function launchCommand(tool: "claude" | "codex", s: LaunchSettings, rest: string[], env: Record<string, string | undefined>, opts: { statusline?: boolean } = {}) {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
   if (tool === "claude") {
     delete childEnv.ANTHROPIC_API_KEY;
     childEnv.ANTHROPIC_BASE_URL = s.url;
     childEnv.ANTHROPIC_AUTH_TOKEN = s.key;
-    return { cmd: [env.LITELLM_RUST_CLAUDE_BIN || "claude", ...rest], env: childEnv };
+    const own = opts.statusline !== false && !rest.some((a) => a === "--settings" || a.startsWith("--settings="));
+    return { cmd: [env.LITELLM_RUST_CLAUDE_BIN || "claude", ...(own ? ["--settings", statusLineSettings()] : []), ...rest], env: childEnv };
   }
   childEnv.LITELLM_RUST_API_KEY = s.key;
   const provider = `model_providers.litellm-rust={name="litellm-rust",base_url="${s.url}/v1",wire_api="responses",env_key="LITELLM_RUST_API_KEY"}`;
@@ -109,7 +121,7 @@ export async function launch(tool: "claude" | "codex", argv: string[], env: Reco
     process.stderr.write(`litellm-rust: ${(e as Error).message}\n`);
     return 2;
   }
-  const { cmd, env: childEnv } = launchCommand(tool, settings, parsed.rest, env);
+  const { cmd, env: childEnv } = launchCommand(tool, settings, parsed.rest, env, { statusline: parsed.statusline });
   let child;
   try {
     child = Bun.spawn(cmd, { env: childEnv, stdin: "inherit", stdout: "inherit", stderr: "inherit" });

@@ -28,6 +28,10 @@ export interface GatewayConfig {
   /** Top-level `callback_settings`: named generic API loggers. */
   callbackSettings: CallbackSettingsInput;
   credentials: Map<string, Record<string, unknown>>;
+  /** LiteLLM's `default_vertex_config`: the project, location and credentials `/vertex_ai/*` pass-through uses. */
+  defaultVertexConfig?: Record<string, unknown>;
+  /** LiteLLM's `files_settings`: per-provider credentials for `/v1/files` and `/v1/batches`. */
+  filesSettings: Array<Record<string, unknown>>;
   masterKey?: string;
   databaseUrl?: string;
   redisUrl?: string;
@@ -94,6 +98,8 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
     agents: c.agents ?? [],
     callbackSettings: c.callback_settings ?? {},
     credentials,
+    defaultVertexConfig: c.default_vertex_config ?? undefined,
+    filesSettings: c.files_settings ?? [],
     masterKey: general.master_key ?? env.LITELLM_MASTER_KEY ?? undefined,
     databaseUrl: general.database_url ?? env.DATABASE_URL ?? undefined,
     redisUrl: redisUrl ?? undefined,

@@ -60,6 +60,7 @@ export const LitellmParamsSchema = v.looseObject({
   aws_secret_access_key: o(str),
   aws_session_token: o(str),
   aws_region_name: o(str),
+  region_name: o(str),
   aws_bedrock_runtime_endpoint: o(str),
   aws_profile_name: o(str),
   aws_role_name: o(str),
@@ -190,7 +191,7 @@ export const AgentSchema = v.looseObject({
   sandbox: o(v.picklist(["e2b", "daytona"])),
   schedule: o(v.union([str, v.looseObject({ cron: str, timezone: o(str) })])),
   timezone: o(str),
-  webhook: o(v.looseObject({ secret: str })),
+  webhook: o(v.looseObject({ secret: str, timestamp_tolerance: o(v.pipe(num, v.minValue(1))), replay_window: o(v.pipe(num, v.minValue(0))) })),
   timeout: o(num),
   max_turns: o(int),
   max_budget: o(num),
@@ -203,8 +204,20 @@ export const AgentSchema = v.looseObject({
   memory_file: o(str),
 });
 
+/** LiteLLM's `general_settings.pass_through_endpoints` entry: a route of this gateway forwarded to `target`. */
+export const PassThroughEndpointSchema = v.looseObject({
+  path: str,
+  target: str,
+  headers: o(headerMap),
+  forward_headers: o(bool),
+  include_subpath: o(bool),
+  auth: o(bool),
+  cost_per_request: o(num),
+});
+
 export const GeneralSettingsSchema = v.looseObject({
   master_key: o(str),
+  pass_through_endpoints: o(v.array(PassThroughEndpointSchema)),
   database_url: o(str),
   database_connection_pool_limit: o(int),
   database_connection_timeout: o(num),
@@ -281,6 +294,8 @@ export const GeneralSettingsSchema = v.looseObject({
 });
 
 export const ConfigSchema = v.looseObject({
+  default_vertex_config: o(v.record(v.string(), v.unknown())),
+  files_settings: o(v.array(v.record(v.string(), v.unknown()))),
   model_list: o(v.array(ModelEntrySchema)),
   litellm_settings: o(LitellmSettingsSchema),
   router_settings: o(RouterSettingsSchema),

@@ -12,6 +12,8 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "credential_list",
     "agents",
     "callback_settings",
+    "default_vertex_config",
+    "files_settings",
   ]),
   model_list: new Set(["model_name", "litellm_params", "model_info"]),
   litellm_params: new Set([
@@ -19,7 +21,9 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "stream_timeout", "max_retries", "num_retries", "rpm", "tpm", "weight", "order", "max_parallel_requests",
     "cooldown_time", "extra_headers", "mock_response", "input_cost_per_token", "output_cost_per_token",
     "cache_read_input_token_cost", "cache_creation_input_token_cost", "drop_params", "litellm_credential_name",
-    "tags", "use_in_pass_through",
+    "input_cost_per_second", "output_cost_per_second", "input_cost_per_pixel", "output_cost_per_image", "input_cost_per_character",
+    "input_cost_per_query", "input_cost_per_token_batches", "output_cost_per_token_batches",
+    "tags", "use_in_pass_through", "region_name",
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
     "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_role_name", "aws_session_name",
     "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id", "vertex_project", "vertex_location", "vertex_credentials", "model_id",
@@ -31,6 +35,8 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "id", "mode", "base_model", "access_groups", "max_tokens", "max_input_tokens", "max_output_tokens",
     "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
     "cache_creation_input_token_cost", "db_model", "description", "team_id",
+    "input_cost_per_pixel", "output_cost_per_image", "input_cost_per_character", "input_cost_per_query",
+    "input_cost_per_token_batches", "output_cost_per_token_batches",
   ]),
   router_settings: new Set([
     "routing_strategy", "num_retries", "max_fallbacks", "timeout", "stream_timeout", "retry_after",
@@ -49,7 +55,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "default_team_settings",
   ]),
   general_settings: new Set([
-    "master_key", "database_url", "database_connection_pool_limit", "database_connection_timeout",
+    "master_key", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
     "allow_requests_on_db_unavailable", "store_model_in_db", "db_model_poll_interval_seconds", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
     "disable_spend_updates", "disable_reset_budget", "max_request_size_mb", "litellm_key_header_name",
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",

@@ -1,7 +1,9 @@
 import postgres, { type Sql } from "postgres";
 import type { Logger } from "../log.ts";
 import { schemaStatements } from "./ddl.ts";
+import { DDL_LOCK } from "./own-tables.ts";
 import { SchemaInfo } from "./introspect.ts";
+import { serializeJson, serializeText } from "./pg-safe.ts";
 
 export interface DbOptions {
   url: string;
@@ -32,12 +34,24 @@ export function isConnectionError(e: unknown): boolean {
   return e instanceof DbUnavailableError;
 }
 
+/**
+ * An error caused by the values a statement was given, which the same values will raise again:
+ * SQLSTATE class 22 (data exception: bad text for a type, out of range, invalid JSON), 23 (integrity
+ * constraint: foreign key, unique, not null, check) and 54 (program limit: index row too large).
+ */
+export function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return (e as Error)?.name === "PostgresError" && typeof code === "string" && /^(22|23|54)/.test(code);
+}
+
 export class DbUnavailableError extends Error {
   constructor(message = "database not reachable") {
     super(message);
     this.name = "DbUnavailableError";
   }
 }
+
+const textType = (oid: number) => ({ to: oid, from: [oid], serialize: serializeText, parse: (s: string) => s });
 
 /** `timestamp(3) without time zone` holds UTC in LiteLLM's tables. */
 export function utcDate(v: unknown): Date | undefined {
@@ -77,6 +91,13 @@ export class Database {
           serialize: (d: Date | string) => (d instanceof Date ? d.toISOString().replace("Z", "") : d),
           parse: (s: string) => utcDate(s) ?? s,
         },
+        // Every string parameter (and text[] element) passes pgText: U+0000 and lone surrogates can
+        // reach any statement from a client and would fail it (see pg-safe.ts).
+        text: textType(25),
+        varchar: textType(1043),
+        bpchar: textType(1042),
+        unknown: textType(0),
+        json: { to: 114, from: [114, 3802], serialize: serializeJson, parse: (s: string) => JSON.parse(s) },
       },
     });
   }
@@ -95,10 +116,13 @@ export class Database {
   private async init(): Promise<void> {
     let info = await SchemaInfo.read(this.sql);
     if (info.empty) {
-      await this.sql.begin(async (tx) => {
+      const created = await this.sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${DDL_LOCK})`;
+        if (!(await SchemaInfo.read(tx as unknown as Sql)).empty) return false;
         for (const stmt of schemaStatements()) await tx.unsafe(stmt);
+        return true;
       });
-      this.log.info("created LiteLLM's tables in the empty database");
+      if (created) this.log.info("created LiteLLM's tables in the empty database");
       info = await SchemaInfo.read(this.sql);
     }
     this.info = info;

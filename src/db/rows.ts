@@ -1,6 +1,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import type { Row } from "../auth/key-record.ts";
 import type { SchemaInfo } from "./introspect.ts";
+import { pgJson } from "./pg-safe.ts";
 
 type Exec = Sql | TransactionSql;
 
@@ -14,7 +15,6 @@ function columnsFor(s: SchemaInfo, table: string, data: Row): string[] {
   );
 }
 
-const jsonOf = (data: Row) => JSON.stringify(data, (_k, v) => (v instanceof Date ? v.toISOString() : v));
 
 /**
  * Inserts one row; values are converted by Postgres from JSON (`jsonb_populate_record`), so arrays
@@ -24,7 +24,7 @@ export async function insertRow(x: Exec, s: SchemaInfo, table: string, data: Row
   const cols = columnsFor(s, table, data).map(q).join(", ");
   const rows = await x.unsafe<Array<{ r: Row }>>(
     `INSERT INTO ${q(table)} AS t (${cols}) SELECT ${cols} FROM jsonb_populate_record(NULL::${q(table)}, $1::text::jsonb) RETURNING row_to_json(t.*) AS r`,
-    [jsonOf(data)],
+    [pgJson(data)],
   );
   return rows[0]!.r;
 }
@@ -34,7 +34,7 @@ export async function updateRows(x: Exec, s: SchemaInfo, table: string, data: Ro
   const cols = columnsFor(s, table, data);
   const keys = Object.keys(where);
   const cond = keys.map((k, i) => `t.${q(k)} = $${i + 2}`).join(" AND ");
-  const params = [jsonOf(data), ...keys.map((k) => where[k] as string)];
+  const params = [pgJson(data), ...keys.map((k) => where[k] as string)];
   if (cols.length === 0) return selectRows(x, table, where);
   const list = cols.map(q).join(", ");
   const set = cols.length === 1 ? `${list} = (SELECT ${list} FROM src)` : `(${list}) = (SELECT ${list} FROM src)`;

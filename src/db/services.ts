@@ -11,6 +11,7 @@ import { MemoryRateLimiter } from "../limits/memory.ts";
 import { RedisRateLimiter } from "../limits/redis.ts";
 import type { RateLimiter } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
+import { Counter } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { managementRoutes } from "../http/management/index.ts";
 import type { RedisLink } from "../redis.ts";
@@ -20,8 +21,9 @@ import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
 import { spendSink } from "../spend/sink.ts";
+import { SpendJournal } from "../spend/journal.ts";
 import { SpillStore } from "../spend/spill.ts";
-import { SpendTracker } from "../spend/tracker.ts";
+import { SpendTracker, type RepairCounters } from "../spend/tracker.ts";
 import { SpendWriter } from "../spend/writer.ts";
 import { GlobalSpend } from "../spend/global-spend.ts";
 import { ModelBudgetBook } from "../spend/model-budgets.ts";
@@ -29,6 +31,9 @@ import { Database } from "./client.ts";
 import { dbModelsStamp } from "./db-model-store.ts";
 import { loadDbModels, storeModelInDb } from "./db-models.ts";
 import { KeyQueries } from "./key-queries.ts";
+import { SessionBudgets } from "../sessions/budget.ts";
+import { LiveSessions } from "../sessions/live.ts";
+import { CodingSessionStore } from "../sessions/store.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
@@ -43,6 +48,8 @@ export interface DbServices {
   keys: VirtualKeyAuth;
   sink: CallSink;
   tracker: SpendTracker;
+  /** The coding-sessions rollup table. */
+  sessions: CodingSessionStore;
   /** Models stored in the database (`store_model_in_db`), as last read. */
   models: Deployment[];
   /** Re-reads the database models and hands them to `onModels` (after a model write, or when the poll sees a change). */
@@ -50,6 +57,10 @@ export interface DbServices {
   onModels?: (models: Deployment[]) => void;
   config: GatewayConfig;
   invalidate(i: Invalidation): void;
+  /** Told of every invalidation this instance makes (after the caches): e.g. ending UI sessions of a blocked key. */
+  onInvalidate: Array<(i: Invalidation) => void | Promise<void>>;
+  /** Resolves once the work the invalidations made so far started (`onInvalidate` hooks) is done. */
+  settled(): Promise<void>;
   /** Writes every queued spend event now. */
   flush(): Promise<void>;
   /** Flushes spend (what cannot be written stays on disk), stops the jobs, closes the pool. */
@@ -85,7 +96,13 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
     services.routes.push(managementRoutes(undefined));
     return undefined;
   }
-  const dbs = await startDbServices(config, services.log, rt, services.redis);
+  const repaired = services.metrics.registry.register(new Counter("litellm_rust_spend_rows_repaired_total", "Spend rows written repaired after Postgres refused them as they were", []));
+  const quarantined = services.metrics.registry.register(
+    new Counter("litellm_rust_spend_rows_quarantined_total", "Spend rows Postgres refused even repaired, kept in the spill directory's quarantine.jsonl", []),
+  );
+  repaired.inc({}, 0);
+  quarantined.inc({}, 0);
+  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions, { repaired: () => repaired.inc(), quarantined: () => quarantined.inc() });
   services.routes.push(managementRoutes(dbs));
   services.sinks.push(dbs.sink);
   services.health.push(() => dbs.health());
@@ -99,7 +116,7 @@ export async function attachDatabase(config: GatewayConfig, services: Services, 
   return dbs;
 }
 
-export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink): Promise<DbServices> {
+export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions(), counters?: RepairCounters): Promise<DbServices> {
   const g = config.general;
   const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
   await db.start();
@@ -108,13 +125,15 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   let limiter: RateLimiter = new MemoryRateLimiter();
   if (redis) {
     await bus.connect(redis);
-    limiter = new RedisRateLimiter(redis.client, log);
+    limiter = new RedisRateLimiter(redis);
   }
   const book = new SpendBook();
   const catalog = catalogOf(rt);
   const maxBudget = config.litellm.max_budget ?? undefined;
   const global = maxBudget ? new GlobalSpend(db, log) : undefined;
   const modelBudgets = new ModelBudgetBook(db, log);
+  const sessions = new CodingSessionStore(db, log);
+  void db.whenReady().then(() => sessions.ensure());
   const keys = new VirtualKeyAuth({
     db,
     queries: new KeyQueries(db),
@@ -130,13 +149,19 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
     globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    sessionBudgets: new SessionBudgets(live, (id, key) => sessions.stored(id, key), log),
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const tracker = new SpendTracker(new SpendWriter(db, { spendLogs: g.disable_spend_logs !== true, errorLogs: g.disable_error_logs !== true }), spill, book, log, {
+  const journal = new SpendJournal(spill.dir, log);
+  const tracker = new SpendTracker(new SpendWriter(db, {
+      spendLogs: g.disable_spend_logs !== true,
+      errorLogs: g.disable_error_logs !== true,
+      alsoInTransaction: [(tx, fresh) => sessions.rollup(tx, fresh)],
+    }), spill, journal, book, log, {
     intervalMs: Math.max(50, (g.proxy_batch_write_at ?? Number(config.env.PROXY_BATCH_WRITE_AT ?? 10)) * 1000),
     maxBuffered: MAX_BUFFERED_EVENTS,
-  });
+  }, counters);
   if (spill.pendingFiles) log.info(`${spill.pendingFiles} spend spill files from an earlier run will be written`, { spill_dir: spill.dir });
   tracker.start();
   const stopReset = g.disable_reset_budget
@@ -154,12 +179,14 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   const models = modelsOn ? await readModels().catch((e: Error) => (log.warn("database models not loaded", { error: e.message }), [])) : [];
   let modelPoll: ReturnType<typeof setInterval> | undefined;
 
+  const pendingHooks = new Set<Promise<void>>();
   const dbs: DbServices = {
     db,
     cache,
     book,
     keys,
     tracker,
+    sessions,
     models,
     async reloadModels() {
       dbs.models = await readModels();
@@ -171,7 +198,19 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
       tpmTokens: g.token_rate_limit_type ?? "output",
     })),
-    invalidate: (i) => bus.invalidate(i),
+    invalidate(i) {
+      bus.invalidate(i);
+      for (const f of dbs.onInvalidate) {
+        const p = f(i);
+        if (!p) continue;
+        const tracked: Promise<void> = p.finally(() => pendingHooks.delete(tracked));
+        pendingHooks.add(tracked);
+      }
+    },
+    onInvalidate: [],
+    settled: async () => {
+      while (pendingHooks.size) await Promise.allSettled([...pendingHooks]);
+    },
     flush: () => tracker.flush(),
     async close() {
       clearInterval(pinger);

@@ -11,6 +11,8 @@ import { readWithTimeout, sendUpstream } from "../upstream.ts";
 import { translatedResponses } from "./responses-memory.ts";
 import { passthroughBody } from "./body.ts";
 import { captureChunk, startAttempt, traceparentOf } from "./observe.ts";
+import { multipartBytes } from "./multipart.ts";
+import { answerUsage } from "./units.ts";
 import { prepend, relayStream, type StreamOutcome } from "./relay.ts";
 import type { LLMRequest } from "./types.ts";
 import { rateLimitHeaders, streamOpeningError, upstreamError } from "./upstream-error.ts";
@@ -27,7 +29,7 @@ export interface Completion {
 export interface AttemptResult {
   status: number;
   headers: Record<string, string>;
-  body: string | ReadableStream<Uint8Array>;
+  body: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
   upstreamModel: string;
   upstreamMs: number;
   /** Known at once for JSON answers; for streams after the last byte. */
@@ -107,20 +109,24 @@ async function attemptOnce(
   };
   // Defaults reach a translated request through the translator, in the upstream's own form; a chat
   // upstream also takes the ones the translator has no field for (seed, penalties) as they are.
-  const bodyText = tr
-    ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
-    : passthroughBody(req.rawBody, req.body, {
-        upstreamModel,
-        upstreamProtocol: protocol,
-        stream: req.stream,
-        defaults: d.defaultBodyParams,
-        dropMetadata: protocol === "openai-chat",
-      });
+  const form = req.multipart ? await multipartBytes(req.multipart, upstreamModel) : undefined;
+  const bodyText = form
+    ? form.body
+    : tr
+      ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
+      : passthroughBody(req.rawBody, req.body, {
+          upstreamModel,
+          upstreamProtocol: protocol,
+          stream: req.stream,
+          defaults: d.defaultBodyParams,
+          dropMetadata: protocol === "openai-chat",
+        });
   const target = { ...d.target, model: upstreamModel };
   const upstreamReq = await provider.buildRequest(target, protocol, bodyText, {
     stream: req.stream,
     clientHeaders: req.headers,
     query: req.query,
+    contentType: form?.contentType,
     send: (aux) => sendUpstream(aux, req.signal, aux.timeoutMs ?? timeouts.timeoutMs),
   });
 
@@ -136,7 +142,7 @@ async function attemptOnce(
     throw upstreamError(d, res.status, text, res.headers);
   }
   const headers = rateLimitHeaders(res.headers);
-  const rt = provider.responseTransform;
+  const rt = provider.responseTransformFor ? provider.responseTransformFor(protocol) : provider.responseTransform;
   const contentType = res.headers.get("content-type") ?? "";
   const isStream = contentType.includes("text/event-stream") || (!!rt?.streamContentType && contentType.includes(rt.streamContentType));
 
@@ -191,6 +197,7 @@ async function attemptOnce(
     };
   }
 
+  if (!isStream && contentType && !contentType.includes("json")) return rawAnswer(req, res, headers, upstreamModel, t0, info);
   const text = await res.text();
   const upstreamMs = performance.now() - t0;
   info.release();
@@ -203,12 +210,12 @@ async function attemptOnce(
   let out = text;
   if (parsed && (rt?.json || tr)) {
     let j = parsed;
-    if (rt?.json) j = rt.json(j, upstreamModel) as Record<string, unknown>;
+    if (rt?.json) j = rt.json(j, upstreamModel, req.body) as Record<string, unknown>;
     if (tr) j = tr.response(j, ctx);
     out = JSON.stringify(j);
     parsed = j;
   }
-  const usage = usageFromBody(parsed);
+  const usage = answerUsage(req, parsed);
   const responseId = typeof parsed?.id === "string" ? parsed.id : undefined;
   if (seen?.obs.chunks) seen.obs.responseText = out;
   const endMs = Date.now();
@@ -220,6 +227,24 @@ async function attemptOnce(
     upstreamMs,
     usage,
     done: Promise.resolve({ usage, responseId, endMs, firstChunkMs: endMs }),
+  };
+}
+
+/** An answer that is not JSON (speech audio, a transcript as text or subtitles): relayed as bytes with its own type. */
+async function rawAnswer(req: LLMRequest, res: Response, headers: Record<string, string>, upstreamModel: string, t0: number, info: AttemptInfo): Promise<AttemptResult> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const upstreamMs = performance.now() - t0;
+  info.release();
+  const usage = answerUsage(req, undefined);
+  const endMs = Date.now();
+  return {
+    status: res.status,
+    headers: { ...headers, "content-type": res.headers.get("content-type") ?? "application/octet-stream" },
+    body: bytes,
+    upstreamModel,
+    upstreamMs,
+    usage,
+    done: Promise.resolve({ usage, endMs, firstChunkMs: endMs }),
   };
 }
 

@@ -9,6 +9,7 @@ export const LITELLM_ONLY_FIELDS = [
   "mock_testing_rate_limit_error",
   "mock_testing_context_window_fallbacks",
   "mock_testing_content_policy_fallbacks",
+  "mock_timeout",
   "context_window_fallback_dict",
   "litellm_metadata",
   "caching",
@@ -57,7 +58,7 @@ export interface BodyPlan {
  * change; a lone model rename is a text splice; anything else re-serializes once.
  */
 export function passthroughBody(raw: string, body: Record<string, unknown>, plan: BodyPlan): string {
-  const needsUsage = plan.stream && plan.upstreamProtocol === "openai-chat" && body.stream_options === undefined;
+  const needsUsage = plan.stream && (plan.upstreamProtocol === "openai-chat" || plan.upstreamProtocol === "openai-completions") && body.stream_options === undefined;
   const needsDefaults = plan.defaults && Object.keys(plan.defaults).some((k) => body[k] === undefined);
   const strip = hasLiteLLMFields(body) || (plan.dropMetadata && "metadata" in body);
   const rename = body.model !== plan.upstreamModel;

@@ -23,6 +23,14 @@ function timeoutsFor(rt: Runtime, req: LLMRequest, d: Deployment): Timeouts {
   };
 }
 
+/** `x-litellm-timeout`: the timeout the call ran with, in seconds as Python prints a float. */
+function timeoutHeader(rt: Runtime, req: LLMRequest, d: Deployment): Record<string, string> {
+  const ms = timeoutsFor(rt, req, d).timeoutMs;
+  if (ms === undefined) return {};
+  const s = ms / 1000;
+  return { "x-litellm-timeout": Number.isInteger(s) ? s.toFixed(1) : String(s) };
+}
+
 export function invalidModel(model: string): GatewayError {
   return new GatewayError(
     400,
@@ -37,8 +45,29 @@ function clientFallbacks(body: Record<string, unknown>): string[] | undefined {
   return f.map((x) => (typeof x === "string" ? x : (x as { model?: string })?.model)).filter((x): x is string => !!x);
 }
 
+/** `model: "a,b"` on a chat call: LiteLLM's `abatch_completion` (checked before model names, as LiteLLM does). */
+function batchModels(req: LLMRequest): string[] | undefined {
+  if (req.callType !== "acompletion" || req.stream || !req.model.includes(",")) return undefined;
+  const models = req.model.split(",").map((m) => m.trim()).filter(Boolean);
+  return models.length > 1 ? models : undefined;
+}
+
+/** One call per model, concurrently; the answer is the list of their responses (the first failure fails it). */
+async function runBatch(rt: Runtime, req: LLMRequest, models: string[]): Promise<Response> {
+  const answers = await Promise.all(
+    models.map(async (model) => {
+      const body = { ...req.body, model };
+      const r = await runLLMCall(rt, { ...req, model, body, rawBody: JSON.stringify(body), callId: crypto.randomUUID() });
+      return r.json();
+    }),
+  );
+  return Response.json(answers);
+}
+
 /** Runs an LLM call through the router and returns the client's response; records it when done. */
 export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
+  const batch = batchModels(req);
+  if (batch) return runBatch(rt, req, batch);
   const resolved = rt.router.resolve(req.model);
   if (!resolved) {
     const err = invalidModel(req.model);
@@ -54,12 +83,18 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   try {
     routed = await rt.router.execute<AttemptResult>(
       resolved,
-      { numRetries, clientFallbacks: clientFallbacks(req.body) },
+      {
+        numRetries,
+        clientFallbacks: clientFallbacks(req.body),
+        allowedModelRegion: req.auth.allowedModelRegion,
+        mockRateLimitError: req.body.mock_testing_rate_limit_error === true,
+      },
       (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
   } catch (e) {
     const err = asGatewayError(e);
     err.headers["x-litellm-call-id"] = req.callId;
+    if (tried) Object.assign(err.headers, timeoutHeader(rt, req, tried));
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
     throw err;
   }
@@ -72,6 +107,8 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = d.target.apiBase.split("?")[0]!;
   headers["x-litellm-attempted-retries"] = String(routed.retries);
   headers["x-litellm-attempted-fallbacks"] = String(routed.fallbacks);
+  headers["x-litellm-max-retries"] = String(routed.maxRetries);
+  Object.assign(headers, timeoutHeader(rt, req, d));
   headers["x-litellm-version"] = VERSION;
   const totalMs = performance.now() - req.startPerf;
   headers["x-litellm-response-duration-ms"] = totalMs.toFixed(3);

@@ -84,7 +84,7 @@ async function probe(d: Deployment, groups: ModelGroups, auth: AuthContext): Pro
   });
   const call = attempt(req, d, { ...resolved, deployments: [d] }, { resolved, release: () => {} }, { timeoutMs })
     .then(async (r) => {
-      if (typeof r.body !== "string") await r.body.cancel();
+      if (r.body instanceof ReadableStream) await r.body.cancel();
       return r.status >= 400 ? `upstream answered ${r.status}` : undefined;
     })
     .catch((e: unknown) => (e instanceof GatewayError ? e.message : (e as Error).message));

@@ -3,6 +3,7 @@ import type { GatewayError } from "../errors.ts";
 import type { Protocol } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import type { CallObservation } from "./observe.ts";
+import type { MultipartBody } from "./multipart.ts";
 import type { Usage } from "./usage.ts";
 
 /** One LLM call as the endpoint parsed it. */
@@ -13,12 +14,17 @@ export interface LLMRequest {
   route: string;
   body: Record<string, unknown>;
   rawBody: string;
+  /** A multipart upload (`/v1/audio/transcriptions`, `/v1/images/edits`): its form, re-encoded upstream with the model renamed. */
+  multipart?: MultipartBody;
   model: string;
   stream: boolean;
   headers: Headers;
   query: string;
   signal: AbortSignal;
+  /** The gateway's own id of this call: the spend row's key, never chosen by the client. */
   callId: string;
+  /** The client's `x-litellm-call-id`, kept in the spend row's metadata only. */
+  clientCallId?: string;
   startMs: number;
   startPerf: number;
   auth: AuthContext;

@@ -6,6 +6,19 @@ export interface Usage {
   cacheReadTokens: number;
   cacheCreationTokens: number;
   reasoningTokens: number;
+  /** What the non-token APIs bill (images, seconds of audio, characters, search units). */
+  units?: BillableUnits;
+}
+
+/** LiteLLM prices images per pixel or image, transcription per second, speech per character, rerank per search unit. */
+export interface BillableUnits {
+  images?: number;
+  /** `1024x1024`; with `quality` it picks the per-pixel price (DALL·E). */
+  size?: string;
+  quality?: string;
+  seconds?: number;
+  characters?: number;
+  searchUnits?: number;
 }
 
 export const emptyUsage = (): Usage => ({

@@ -2,6 +2,9 @@ import { Hono } from "hono";
 import type { Runtime } from "../runtime.ts";
 import { registerInfoRoutes } from "./info-routes.ts";
 import { registerLLMRoutes } from "./llm-routes.ts";
+import { registerFilesRoutes } from "./files-routes.ts";
+import { registerMediaRoutes } from "./media-routes.ts";
+import { registerPassthroughRoutes } from "./passthrough-routes.ts";
 
 export interface AppOptions {
   health?: () => Record<string, unknown>;
@@ -13,6 +16,9 @@ export interface AppOptions {
 export function createApp(rt: () => Runtime, opts: AppOptions = {}): Hono {
   const app = new Hono();
   registerLLMRoutes(app, rt);
+  registerMediaRoutes(app, rt);
+  registerFilesRoutes(app, rt);
+  registerPassthroughRoutes(app, rt);
   registerInfoRoutes(app, rt, opts.health);
   for (const ext of opts.extend ?? []) ext(app, rt);
   app.notFound(() => Response.json({ detail: "Not Found" }, { status: 404 }));

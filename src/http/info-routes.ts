@@ -16,8 +16,8 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
   const alive = () => Response.json("I'm alive!");
   app.get("/health/liveliness", alive);
   app.get("/health/liveness", alive);
-  app.get("/health/readiness", () => {
-    const extra = health();
+  const readiness = (detail: Record<string, unknown> = {}) => {
+    const { status, ...extra } = health();
     return Response.json(
       {
         status: "healthy",
@@ -25,12 +25,25 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
         cache: null,
         litellm_version: VERSION,
         success_callbacks: [],
+        ...detail,
         last_updated: new Date().toISOString(),
         ...extra,
       },
-      // LiteLLM answers 503 when its database health check fails.
-      { status: extra.status === "unhealthy" ? 503 : 200 },
+      // LiteLLM answers 503 when its database health check fails (its body still says "healthy").
+      { status: status === "unhealthy" ? 503 : 200 },
     );
+  };
+  app.get("/health/readiness", () => readiness());
+  /** LiteLLM's authenticated readiness diagnostics (any valid key). */
+  app.get("/health/readiness/details", async (c) => {
+    const runtime = rt();
+    try {
+      await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
+      const debug = runtime.log.debugEnabled;
+      return readiness({ use_aiohttp_transport: false, log_level: debug ? "DEBUG" : "INFO", is_detailed_debug: debug });
+    } catch (e) {
+      return errorResponse(e, "openai");
+    }
   });
   app.get("/health", async (c) => {
     const runtime = rt();

@@ -8,8 +8,9 @@ import type { Protocol } from "../providers/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, shapeFor } from "./error-response.ts";
 import { clientIp, readJsonBody } from "./parse.ts";
+import { sessionOfCall } from "../sessions/identity.ts";
 
-interface Endpoint {
+export interface Endpoint {
   protocol: Protocol;
   callType: string;
 }
@@ -45,6 +46,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
     fallbackModels: fallbackModels(body),
     endUser,
     isLLMRoute: true,
+    session: () => sessionOfCall(headers, body),
   });
   const url = c.req.url;
   const q = url.indexOf("?");
@@ -60,7 +62,8 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
     headers,
     query: q >= 0 ? url.slice(q) : "",
     signal: c.req.raw.signal,
-    callId: headers.get("x-litellm-call-id") ?? crypto.randomUUID(),
+    callId: crypto.randomUUID(),
+    clientCallId: headers.get("x-litellm-call-id") ?? undefined,
     startMs,
     startPerf,
     auth,
@@ -68,7 +71,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   };
 }
 
-function handler(rt: () => Runtime, ep: Endpoint) {
+export function handler(rt: () => Runtime, ep: Endpoint) {
   return async (c: Context) => {
     const runtime = rt();
     try {

@@ -1,7 +1,5 @@
-import type { RedisClient } from "bun";
 import { GatewayError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { REDIS_PREFIX } from "../redis.ts";
+import { REDIS_PREFIX, type RedisLink } from "../redis.ts";
 import { MemoryRateLimiter } from "./memory.ts";
 import { evaluate, windowStart, WINDOW_S, type Counts, type LimitDescriptor, type LimitStatus, type RateLimiter } from "./types.ts";
 
@@ -32,10 +30,11 @@ const base = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 export class RedisRateLimiter implements RateLimiter {
   private readonly fallback = new MemoryRateLimiter();
 
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly link: RedisLink) {}
+
+  private get redis() {
+    return this.link.client;
+  }
 
   async acquire(descs: LimitDescriptor[]): Promise<LimitStatus> {
     const now = Date.now();
@@ -50,7 +49,7 @@ export class RedisRateLimiter implements RateLimiter {
     try {
       raw = (await this.redis.send("EVAL", [ACQUIRE, String(keys.length), ...keys, ...args])) as number[];
     } catch (e) {
-      this.log.warn("redis rate limiter unavailable; counting in memory", { error: (e as Error).message });
+      this.link.health.failed("rate limits (counted in memory)", e);
       return this.fallback.acquire(descs);
     }
     const counts: Counts[] = descs.map((_, i) => ({ requests: raw[1 + 3 * i]!, tokens: raw[2 + 3 * i]!, parallel: raw[3 + 3 * i]! }));

@@ -1,3 +1,12 @@
+import type { RequestBytes } from "./types.ts";
+
+const utf8 = new TextDecoder();
+
+/** A request body the provider must rewrite, as an object. */
+export function parseBody(body: RequestBytes): Record<string, unknown> {
+  return JSON.parse(typeof body === "string" ? body : utf8.decode(body)) as Record<string, unknown>;
+}
+
 /** Joins a base URL and a path without doubling or dropping the slash; keeps a query on the base. */
 export function joinUrl(base: string, path: string): string {
   const q = base.indexOf("?");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LitellmParams, ModelEntry, ModelInfo } from "../config/schema.ts";
 import { getProvider } from "../providers/registry.ts";
+import { unusable } from "../providers/unsupported.ts";
 import type { Provider, Target } from "../providers/types.ts";
 
 /** Request parameters that `litellm_params` may set as defaults for every call to a deployment. */
@@ -119,12 +120,16 @@ export function buildDeployments(
       else p = { ...cred, ...p } as LitellmParams;
     }
     const split = splitProviderModel(p.model, p.custom_llm_provider);
-    const provider = split && getProvider(split.provider);
-    if (!split || !provider) {
-      warnings.push(
-        `model_list[${index}] (${entry.model_name}): skipped, no supported provider for litellm_params.model "${p.model}"`,
-      );
-      return;
+    let provider = split && getProvider(split.provider);
+    const known = !!provider;
+    if (!provider) {
+      const where = p.custom_llm_provider ? `model_list[${index}].litellm_params.custom_llm_provider` : `model_list[${index}].litellm_params.model`;
+      const named = split?.provider ?? (p.model.includes("/") ? p.model.slice(0, p.model.indexOf("/")) : undefined);
+      const reason = named
+        ? `provider "${named}" is not supported by this gateway (${where} = "${p.custom_llm_provider ?? p.model}")`
+        : `LLM Provider NOT provided: ${where} = "${p.model}" names no provider; write it as "<provider>/<model>"`;
+      warnings.push(`model_list[${index}] (${entry.model_name}): ${reason}; the model is listed and its calls fail with this reason`);
+      provider = unusable(named ?? "", reason);
     }
     const info = (entry.model_info ?? {}) as ModelInfo;
     let id = info.id ?? defaultDeploymentId(entry);
@@ -135,9 +140,11 @@ export function buildDeployments(
     seenIds.add(id);
     const params = withEnvParams(p as Record<string, unknown>, provider, env);
     const apiBase = p.api_base ?? firstEnv(env, provider.env?.apiBase) ?? provider.apiBaseFor?.(params) ?? provider.defaultApiBase;
-    if (!apiBase && p.mock_response === undefined) {
-      warnings.push(`model_list[${index}] (${entry.model_name}): skipped, provider "${provider.name}" needs litellm_params.api_base`);
-      return;
+    if (!apiBase && p.mock_response === undefined && known) {
+      const hint = provider.env?.apiBase?.length ? `, or ${provider.env.apiBase.join(" / ")}` : "";
+      const reason = `provider "${provider.name}" needs an api_base (model_list[${index}].litellm_params.api_base${hint})`;
+      warnings.push(`model_list[${index}] (${entry.model_name}): ${reason}; the model is listed and its calls fail with this reason`);
+      provider = unusable(provider.name, reason);
     }
     const defaults: Record<string, unknown> = {};
     for (const k of DEFAULT_BODY_PARAMS) {
@@ -150,7 +157,7 @@ export function buildDeployments(
       litellmModel: p.model,
       providerName: provider.name,
       provider,
-      upstreamModel: split.model,
+      upstreamModel: split?.model ?? p.model,
       target: {
         apiBase: apiBase ?? "",
         apiKey: p.api_key ?? firstEnv(env, provider.env?.apiKey),

@@ -42,6 +42,7 @@ export function routerSettings(config: GatewayConfig): RouterSettings {
     fallbacks: fallbackTable(r.fallbacks ?? l.fallbacks, r.default_fallbacks ?? l.default_fallbacks),
     contextWindowFallbacks: fallbackTable(r.context_window_fallbacks ?? l.context_window_fallbacks),
     contentPolicyFallbacks: fallbackTable(r.content_policy_fallbacks ?? l.content_policy_fallbacks),
+    preCallChecks: r.enable_pre_call_checks ?? false,
   };
 }
 

@@ -1,5 +1,4 @@
 import { REDIS_PREFIX, type RedisLink } from "../redis.ts";
-import type { Logger } from "../log.ts";
 import type { RouterState, SharedState } from "./state.ts";
 
 const COOLDOWN_CHANNEL = `${REDIS_PREFIX}router:cooldown`;
@@ -29,10 +28,7 @@ return n`;
  * (admission is a Lua script), and allowed_fails counters.
  */
 export class RedisRouterState implements SharedState {
-  constructor(
-    private readonly redis: RedisLink,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly redis: RedisLink) {}
 
   async attach(state: RouterState, deploymentIds: string[]): Promise<void> {
     state.shared = this;
@@ -51,7 +47,7 @@ export class RedisRouterState implements SharedState {
     const c = this.redis.client;
     c.send("SET", [cooldownKey(id), String(untilMs), "PX", String(ttl)])
       .then(() => c.publish(COOLDOWN_CHANNEL, `${id} ${untilMs}`))
-      .catch((e) => this.log.warn("redis: cooldown not shared", { error: (e as Error).message }));
+      .catch((e) => this.redis.health.failed("router cooldown (not shared)", e));
   }
 
   async admit(id: string, minute: number, rpm: number | undefined, tpm: number | undefined) {
@@ -59,7 +55,7 @@ export class RedisRouterState implements SharedState {
       const r = (await this.redis.client.send("EVAL", [ADMIT, "1", usageKey(id, minute), String(rpm ?? -1), String(tpm ?? -1)])) as number[];
       return { ok: r[0] === 1, requests: Number(r[1]), tokens: Number(r[2]) };
     } catch (e) {
-      this.log.warn("redis: rpm/tpm check failed, using local counts", { error: (e as Error).message });
+      this.redis.health.failed("router rpm/tpm (local counts)", e);
       return { ok: true, requests: 0, tokens: 0 };
     }
   }

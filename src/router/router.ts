@@ -20,12 +20,18 @@ export interface RouterSettings {
   fallbacks: Map<string, string[]>;
   contextWindowFallbacks: Map<string, string[]>;
   contentPolicyFallbacks: Map<string, string[]>;
+  /** `enable_pre_call_checks`: deployments outside the caller's `allowed_model_region` are skipped. */
+  preCallChecks?: boolean;
 }
 
 export interface CallOptions {
   numRetries?: number;
   /** Client-side `fallbacks` from the request body; they take precedence over configured ones. */
   clientFallbacks?: string[];
+  /** The end user's `allowed_model_region`. */
+  allowedModelRegion?: string;
+  /** `mock_testing_rate_limit_error`: the first try fails with a RateLimitError before any deployment is called. */
+  mockRateLimitError?: boolean;
 }
 
 export interface AttemptInfo {
@@ -40,6 +46,8 @@ export interface Routed<T> {
   resolved: Resolved;
   retries: number;
   fallbacks: number;
+  /** The retries the answering deployment allowed (`x-litellm-max-retries`). */
+  maxRetries: number;
 }
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -67,6 +75,7 @@ export class Router {
   ): Promise<Routed<T>> {
     const counters = { retries: 0, fallbacks: 0 };
     try {
+      if (opts.mockRateLimitError) this.mockRateLimitError(resolved, opts, counters);
       const out = await this.withRetries(resolved, opts, attempt, counters);
       return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
     } catch (first) {
@@ -90,6 +99,16 @@ export class Router {
       last.headers["x-litellm-attempted-fallbacks"] = String(counters.fallbacks);
       throw last;
     }
+  }
+
+  /** LiteLLM raises the mock error inside its retry loop: retried when the group allows retries, else the fallbacks see it. */
+  private mockRateLimitError(resolved: Resolved, opts: CallOptions, counters: { retries: number }): void {
+    const allowed = opts.numRetries ?? resolved.deployments[0]?.maxRetries ?? this.settings.numRetries;
+    if (allowed > 0) {
+      counters.retries++;
+      return;
+    }
+    throw new GatewayError(429, `This is a mock exception for model=${resolved.group}, to trigger a rate limit error.`, { kind: "RateLimitError" });
   }
 
   private fallbackChain(resolved: Resolved, kind: ErrorKind, opts: CallOptions): string[] {
@@ -122,16 +141,29 @@ export class Router {
     );
   }
 
+  /** LiteLLM's pre-call region check (`is_region_allowed`): only deployments whose `region_name` is the allowed one. */
+  private inRegion(resolved: Resolved, region: string | undefined): Resolved {
+    if (!region || !this.settings.preCallChecks) return resolved;
+    const deployments = resolved.deployments.filter((d) => d.params.region_name === region);
+    if (deployments.length) return { ...resolved, deployments };
+    throw new GatewayError(
+      429,
+      `No deployments available for selected model, Try again in ${this.settings.cooldownTimeS} seconds. Passed model=${resolved.requested}. pre-call-checks=True, allowed_model_region=${region}`,
+      { kind: "RateLimitError", type: "None" },
+    );
+  }
+
   private healthyCount(resolved: Resolved, tried: Set<string>): number {
     return healthyDeployments(resolved.deployments, this.state).filter((d) => !tried.has(d.id)).length;
   }
 
   private async withRetries<T>(
-    resolved: Resolved,
+    group: Resolved,
     opts: CallOptions,
     attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
     counters: { retries: number; fallbacks: number },
-  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved }> {
+  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved; maxRetries: number }> {
+    const resolved = this.inRegion(group, opts.allowedModelRegion);
     const tried = new Set<string>();
     let maxRetries: number | undefined;
     for (let n = 0; ; n++) {
@@ -154,7 +186,7 @@ export class Router {
       try {
         const result = await attempt(d, { resolved, release });
         this.state.recordSuccess(d.id, performance.now() - started);
-        return { result, deployment: d, resolved };
+        return { result, deployment: d, resolved, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
       } catch (e) {
         release();
         const err = asGatewayError(e);

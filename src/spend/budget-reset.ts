@@ -1,5 +1,6 @@
 import type { Invalidation } from "../auth/key-cache.ts";
 import type { Database } from "../db/client.ts";
+import { pgJson } from "../db/pg-safe.ts";
 import type { Logger } from "../log.ts";
 import type { EntityKey, SpendBook } from "./book.ts";
 import { nextResetAt } from "./duration.ts";
@@ -31,7 +32,7 @@ export async function resetBudgets(db: Database, book: SpendBook, invalidate: (i
       sql.unsafe(
         `UPDATE "${t.table}" t SET spend = 0, budget_reset_at = x.next::timestamp, updated_at = CURRENT_TIMESTAMP
          FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, next text) WHERE t."${t.pk}" = x.id`,
-        [JSON.stringify(rows)],
+        [pgJson(rows)],
       ),
     );
     for (const r of rows) book.reset(`${t.book}:${r.id}` as EntityKey);

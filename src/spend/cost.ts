@@ -1,6 +1,7 @@
 import type { calcPrice as CalcPrice } from "@pydantic/genai-prices";
 import type { Deployment } from "../router/deployment.ts";
-import type { Usage } from "../gateway/usage.ts";
+import type { BillableUnits, Usage } from "../gateway/usage.ts";
+import { UNIT_PRICES, type UnitPrice } from "./unit-prices.ts";
 
 /**
  * Prices come from the price data embedded in the binary (`@pydantic/genai-prices`, a maintained
@@ -86,7 +87,7 @@ export function unitPrices(d: Deployment, upstreamModel: string, promptTokens = 
   const base = d.info.base_model ?? upstreamModel;
   const rates = ratesFor(d.providerName, base);
   const p = d.pricing;
-  const input = p.input ?? perToken(rates?.input, promptTokens);
+  const input = p.input ?? perToken(rates?.input, promptTokens) ?? UNIT_PRICES[bareModel(base)]?.input_cost_per_token;
   const output = p.output ?? perToken(rates?.output, promptTokens);
   return {
     input: input ?? 0,
@@ -97,9 +98,60 @@ export function unitPrices(d: Deployment, upstreamModel: string, promptTokens = 
   };
 }
 
+const bareModel = (model: string) => model.slice(model.lastIndexOf("/") + 1);
+
+const priceNum = (v: unknown): number | undefined => {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+};
+
+/** A unit price set on the deployment (`litellm_params`, then `model_info`), as LiteLLM lets a config override its map. */
+function configured(d: Deployment, field: keyof UnitPrice | "input_cost_per_token_batches" | "output_cost_per_token_batches"): number | undefined {
+  return priceNum((d.params as Record<string, unknown>)[field]) ?? priceNum((d.info as Record<string, unknown>)[field]);
+}
+
+/** `1024x1024` → `1024-x-1024`, LiteLLM's key form; DALL·E 3 defaults to standard quality. */
+function imagePriceKey(model: string, units: BillableUnits): string[] {
+  const size = (units.size ?? "1024x1024").replace("x", "-x-");
+  const quality = units.quality === "hd" || units.quality === "high" ? "hd" : "standard";
+  return [`${quality}/${size}/${model}`, `${size}/${model}`, model];
+}
+
+/**
+ * LiteLLM's cost of an image, audio or rerank call: images × pixels × price per pixel (or price
+ * per image), seconds × price per second, characters × price per character, search units × price
+ * per query. Undefined when the model has no such price (its tokens are priced instead).
+ */
+function unitCost(d: Deployment, upstreamModel: string, units: BillableUnits): number | undefined {
+  const model = bareModel(d.info.base_model ?? upstreamModel);
+  const table = (key: string) => UNIT_PRICES[key];
+  if (units.images !== undefined) {
+    const perImage = configured(d, "output_cost_per_image");
+    if (perImage !== undefined) return perImage * units.images;
+    const [w, h] = (units.size ?? "1024x1024").split("x").map(Number);
+    const perPixel = configured(d, "input_cost_per_pixel") ?? imagePriceKey(model, units).map(table).find((p) => p?.input_cost_per_pixel !== undefined)?.input_cost_per_pixel;
+    return perPixel !== undefined && w && h ? perPixel * w * h * units.images : undefined;
+  }
+  if (units.seconds !== undefined) {
+    const perSecond = d.pricing.inputPerSecond ?? table(model)?.input_cost_per_second;
+    return perSecond !== undefined ? perSecond * units.seconds : undefined;
+  }
+  if (units.characters !== undefined) {
+    const perChar = configured(d, "input_cost_per_character") ?? table(model)?.input_cost_per_character;
+    return perChar !== undefined ? perChar * units.characters : undefined;
+  }
+  if (units.searchUnits !== undefined) {
+    const perQuery = configured(d, "input_cost_per_query") ?? table(model)?.input_cost_per_query;
+    return perQuery !== undefined ? perQuery * units.searchUnits : undefined;
+  }
+  return undefined;
+}
+
 /** LiteLLM's `generic_cost_per_token`: uncached prompt + cache read + cache creation + completion. */
 export function costOf(d: Deployment, upstreamModel: string, u: Usage | undefined, durationMs = 0): number {
   if (!u) return 0;
+  const units = u.units && unitCost(d, upstreamModel, u.units);
+  if (units !== undefined) return units;
   if (d.pricing.inputPerSecond !== undefined || d.pricing.outputPerSecond !== undefined) {
     const s = durationMs / 1000;
     return (d.pricing.inputPerSecond ?? 0) * s + (d.pricing.outputPerSecond ?? 0) * s;
@@ -112,4 +164,15 @@ export function costOf(d: Deployment, upstreamModel: string, u: Usage | undefine
 /** Both prices explicitly set to 0: LiteLLM skips budget checks for such models. */
 export function isZeroCost(d: Deployment): boolean {
   return d.pricing.input === 0 && d.pricing.output === 0;
+}
+
+/**
+ * LiteLLM's `batch_cost_calculator`: a finished batch's tokens at the deployment's
+ * `input_cost_per_token_batches` / `output_cost_per_token_batches`, else half the regular prices.
+ */
+export function batchCostOf(d: Deployment, model: string, u: Usage): number {
+  const regular = unitPrices(d, model, u.promptTokens);
+  const input = configured(d, "input_cost_per_token_batches") ?? regular.input / 2;
+  const output = configured(d, "output_cost_per_token_batches") ?? regular.output / 2;
+  return u.promptTokens * input + u.completionTokens * output;
 }

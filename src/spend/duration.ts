@@ -5,12 +5,19 @@ export function parseDuration(s: string): { n: number; unit: "s" | "m" | "h" | "
   return { n: Number(m[1]), unit: m[2] as "s" | "m" | "h" | "d" | "w" | "mo" };
 }
 
-/** Milliseconds of a duration (a month counted as 30 days), for key `duration` → `expires`. */
-export function durationMs(s: string): number | undefined {
+/** The latest time a JavaScript Date (and so an ISO timestamp) can hold. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Milliseconds of a duration (a month counted as 30 days), for key `duration` → `expires`;
+ * undefined when it would end past the last representable date.
+ */
+export function durationMs(s: string, now = Date.now()): number | undefined {
   const d = parseDuration(s);
   if (!d) return undefined;
   const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, mo: 30 * 86400e3 }[d.unit];
-  return d.n * unit;
+  const ms = d.n * unit;
+  return now + ms <= MAX_TIME_MS ? ms : undefined;
 }
 
 const DAY = 86400e3;
@@ -28,6 +35,11 @@ const firstOfMonth = (t: Date, plus: number) => Date.UTC(t.getUTCFullYear(), t.g
  * other `Nd` today's midnight + N days.
  */
 export function nextResetAt(duration: string, now = new Date()): Date | undefined {
+  const at = resetTime(duration, now);
+  return at && Number.isFinite(at.getTime()) ? at : undefined;
+}
+
+function resetTime(duration: string, now: Date): Date | undefined {
   const d = parseDuration(duration);
   if (!d || d.n <= 0) return undefined;
   const t = now.getTime();

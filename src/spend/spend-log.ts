@@ -1,6 +1,7 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { strs } from "../auth/key-record.ts";
+import { clientOf, sessionIdOf, type ClientInfo } from "../sessions/identity.ts";
 
 /** One `LiteLLM_SpendLogs` row, with LiteLLM's column names (times as ISO UTC strings). */
 export interface SpendLogRow {
@@ -60,21 +61,30 @@ export interface SpendEvent {
   cacheCreationTokens: number;
   /** The route, written to the daily tables' `endpoint`. */
   endpoint: string;
+  /** The coding session the call belongs to (an explicit session id), for the sessions rollup. */
+  session?: { id: string; client: ClientInfo };
 }
 
 const MAX_PROMPT_CHARS = 1000;
+/** Client JSON kept in a row is cut below this nesting (the journal, jsonb and every walk stay safe). */
+const MAX_STORED_DEPTH = 64;
+const TOO_DEEP = "[nested too deeply]";
+
+/** Client JSON as stored: nesting cut at `MAX_STORED_DEPTH`; with `cut`, long strings as LiteLLM keeps them. */
+function stored(v: unknown, cut: boolean, depth = 0): unknown {
+  if (typeof v === "string") return cut ? truncate(v) : v;
+  if (!v || typeof v !== "object") return v;
+  if (depth >= MAX_STORED_DEPTH) return TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => stored(x, cut, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, stored(x, cut, depth + 1)]));
+}
 
 /** LiteLLM keeps 35% of the head and 65% of the tail of long strings it stores. */
-function truncate(v: unknown): unknown {
-  if (typeof v === "string") {
-    if (v.length <= MAX_PROMPT_CHARS) return v;
-    const head = Math.floor(MAX_PROMPT_CHARS * 0.35);
-    const tail = MAX_PROMPT_CHARS - head;
-    return `${v.slice(0, head)}...${v.slice(-tail)}`;
-  }
-  if (Array.isArray(v)) return v.map(truncate);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, truncate(x)]));
-  return v;
+function truncate(v: string): string {
+  if (v.length <= MAX_PROMPT_CHARS) return v;
+  const head = Math.floor(MAX_PROMPT_CHARS * 0.35);
+  const tail = MAX_PROMPT_CHARS - head;
+  return `${v.slice(0, head)}...${v.slice(-tail)}`;
 }
 
 function tagsOf(rec: CallRecord): string[] {
@@ -89,13 +99,13 @@ function spendLogsMetadata(rec: CallRecord): unknown {
   const h = rec.req.headers.get("x-litellm-spend-logs-metadata");
   if (h) {
     try {
-      return JSON.parse(h);
+      return stored(JSON.parse(h), false);
     } catch {
       return null;
     }
   }
   const meta = rec.req.body.metadata as Record<string, unknown> | undefined;
-  return meta?.spend_logs_metadata ?? null;
+  return stored(meta?.spend_logs_metadata ?? null, false);
 }
 
 /** The call's optional parameters (temperature, max_tokens, stream, …): scalars only, never content. */
@@ -128,6 +138,8 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
   const u = rec.usage;
   const iso = (ms: number) => new Date(ms).toISOString();
   const apiKey = auth.apiKeyHash ?? "";
+  const client = clientOf(req.headers);
+  const sessionId = sessionIdOf(req.headers, req.body);
   const additional: Record<string, unknown> = {};
   if (u?.cacheReadTokens) additional.cache_read_input_tokens = u.cacheReadTokens;
   if (u?.cacheCreationTokens) additional.cache_creation_input_tokens = u.cacheCreationTokens;
@@ -147,6 +159,8 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     attempted_retries: rec.retries,
     attempted_fallbacks: rec.fallbacks,
     litellm_call_id: req.callId,
+    ...(req.clientCallId !== undefined && { client_call_id: req.clientCallId }),
+    client,
   };
   if (rec.error) {
     metadata.error_information = {
@@ -157,11 +171,6 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     };
   }
   const endUser = auth.endUserId ?? (typeof req.body.user === "string" ? req.body.user : undefined);
-  const session =
-    req.headers.get("x-litellm-session-id") ??
-    (typeof req.body.litellm_session_id === "string" ? req.body.litellm_session_id : undefined) ??
-    (typeof req.body.litellm_trace_id === "string" ? req.body.litellm_trace_id : undefined) ??
-    req.callId;
   const row: SpendLogRow = {
       request_id: rec.responseId ?? req.callId,
       call_type: req.callType,
@@ -186,10 +195,10 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       team_id: auth.teamId ?? null,
       end_user: endUser ?? null,
       requester_ip_address: req.clientIp ?? null,
-      messages: opts.storePrompts ? truncate(req.body.messages ?? req.body.input ?? {}) : {},
+      messages: opts.storePrompts ? stored(req.body.messages ?? req.body.input ?? {}, true) : {},
       response: {},
-      proxy_server_request: opts.storePrompts ? truncate(req.body) : {},
-      session_id: session,
+      proxy_server_request: opts.storePrompts ? stored(req.body, true) : {},
+      session_id: sessionId ?? req.callId,
       status: rec.status,
       organization_id: auth.orgId ?? null,
       request_duration_ms: Math.max(0, Math.round(rec.endMs - req.startMs)),
@@ -200,5 +209,6 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     cacheReadTokens: u?.cacheReadTokens ?? 0,
     cacheCreationTokens: u?.cacheCreationTokens ?? 0,
     endpoint: req.route,
+    session: sessionId ? { id: sessionId, client } : undefined,
   };
 }

@@ -1,9 +1,30 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { SpendEvent } from "./spend-log.ts";
 
 const PREFIX = "spend-";
 const SUFFIX = ".jsonl";
+export const QUARANTINE_FILE = "quarantine.jsonl";
+
+/** A spill file's name: replayed in name order, oldest first. */
+export const spillName = (tag: string) => `${PREFIX}${Date.now().toString().padStart(15, "0")}-${tag}${SUFFIX}`;
+
+/**
+ * JSON lines of events. An event that cannot be serialized (it never comes from `spendEventFor`,
+ * which bounds client JSON) is left out and counted, so it never blocks the others.
+ */
+export function jsonLines(events: SpendEvent[]): { text: string; skipped: number } {
+  let text = "";
+  let skipped = 0;
+  for (const ev of events) {
+    try {
+      text += `${JSON.stringify(ev)}\n`;
+    } catch {
+      skipped++;
+    }
+  }
+  return { text, skipped };
+}
 
 /**
  * Spend events that could not be written to Postgres, kept on disk as JSON lines until they are.
@@ -17,19 +38,21 @@ export class SpillStore {
     mkdirSync(dir, { recursive: true });
   }
 
-  append(events: SpendEvent[]): string | undefined {
-    if (events.length === 0) return undefined;
-    const name = `${PREFIX}${Date.now().toString().padStart(15, "0")}-${process.pid}-${this.seq++}${SUFFIX}`;
+  /** Writes events to a new spill file; returns how many could not be serialized. */
+  append(events: SpendEvent[]): number {
+    if (events.length === 0) return 0;
+    const lines = jsonLines(events);
+    const name = spillName(`${process.pid}-${this.seq++}`);
     const tmp = join(this.dir, `.${name}.tmp`);
     const fd = openSync(tmp, "w");
     try {
-      writeSync(fd, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      writeSync(fd, lines.text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, join(this.dir, name));
-    return name;
+    return lines.skipped;
   }
 
   files(): string[] {
@@ -57,6 +80,23 @@ export class SpillStore {
     } catch {
       /* already replayed by another instance sharing the directory */
     }
+  }
+
+  /**
+   * An event no repair could write, kept as one JSON line in `quarantine.jsonl` (`at`, `error`,
+   * `event`) for an operator; nothing reads the file back.
+   */
+  quarantine(ev: SpendEvent, error: string): string {
+    const path = join(this.dir, QUARANTINE_FILE);
+    const at = new Date().toISOString();
+    let line: string;
+    try {
+      line = JSON.stringify({ at, error, event: ev });
+    } catch (e) {
+      line = JSON.stringify({ at, error, request_id: String(ev.row?.request_id), unserializable: (e as Error).message });
+    }
+    appendFileSync(path, `${line}\n`);
+    return path;
   }
 
   get pendingFiles(): number {

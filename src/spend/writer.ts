@@ -1,5 +1,6 @@
 import type { TransactionSql } from "postgres";
 import type { Database } from "../db/client.ts";
+import { pgJson } from "../db/pg-safe.ts";
 import type { SchemaInfo } from "../db/introspect.ts";
 import { dailyRows, sumIncrements, type DailyKind, type DailyRow } from "./increments.ts";
 import type { SpendEvent } from "./spend-log.ts";
@@ -29,6 +30,8 @@ export interface WriteOptions {
   spendLogs: boolean;
   /** `LiteLLM_ErrorLogs` rows for failed calls (off with `disable_error_logs`). */
   errorLogs: boolean;
+  /** Further writes in the same transaction, given the events that were new (the coding-sessions rollup). */
+  alsoInTransaction?: Array<(tx: TransactionSql, fresh: SpendEvent[]) => Promise<void>>;
 }
 
 /**
@@ -54,6 +57,7 @@ export class SpendWriter {
         for (const d of DAILY) {
           if (s.hasTable(d.table)) await this.upsertDaily(tx, s, d.table, d.entity, dailyRows(fresh, d.kind));
         }
+        for (const step of this.opts.alsoInTransaction ?? []) await step(tx, fresh);
         return fresh;
       }),
     );
@@ -68,7 +72,7 @@ export class SpendWriter {
     const inserted = await tx.unsafe<Array<{ request_id: string }>>(
       `INSERT INTO "LiteLLM_SpendLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_SpendLogs", $1::text::jsonb)
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
-      [JSON.stringify(rows)],
+      [pgJson(rows)],
     );
     const ids = new Set(inserted.map((r) => r.request_id));
     return [...unique.values()].filter((e) => ids.has(e.row.request_id));
@@ -82,13 +86,13 @@ export class SpendWriter {
     await tx.unsafe(
       `INSERT INTO "LiteLLM_ErrorLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_ErrorLogs", $1::text::jsonb)
        ON CONFLICT (request_id) DO NOTHING`,
-      [JSON.stringify(rows)],
+      [pgJson(rows)],
     );
   }
 
   private async applyIncrements(tx: TransactionSql, s: SchemaInfo, events: SpendEvent[]): Promise<void> {
     const inc = sumIncrements(events);
-    const payload = (m: Map<string, number>) => JSON.stringify([...m].map(([id, v]) => ({ id, v })));
+    const payload = (m: Map<string, number>) => pgJson([...m].map(([id, v]) => ({ id, v })));
     const update = async (table: string, pk: string, m: Map<string, number>) => {
       if (m.size === 0 || !s.has(table, "spend")) return;
       await tx.unsafe(
@@ -108,7 +112,7 @@ export class SpendWriter {
       await tx.unsafe(
         `UPDATE "LiteLLM_TeamMembership" t SET spend = t.spend + x.v FROM jsonb_to_recordset($1::text::jsonb) AS x(team text, "user" text, v float8)
          WHERE t.team_id = x.team AND t.user_id = x."user"`,
-        [JSON.stringify(rows)],
+        [pgJson(rows)],
       );
     }
     if (inc.endUser.size && s.has("LiteLLM_EndUserTable", "spend")) {
@@ -159,7 +163,7 @@ export class SpendWriter {
        u AS (UPDATE ${q(table)} t SET ${sets} FROM x WHERE ${match} RETURNING x.k)
        INSERT INTO ${q(table)} (${insertCols.map(q).join(", ")})
        SELECT ${insertVals.join(", ")} FROM x WHERE x.k NOT IN (SELECT k FROM u)`,
-      [JSON.stringify(payload)],
+      [pgJson(payload)],
     );
   }
 }

@@ -5,6 +5,7 @@ import type { RouterState } from "../router/state.ts";
 import type { Runtime } from "../runtime.ts";
 import type { GatewayApi } from "./api.ts";
 import type { Flash, Sealer, Session } from "./session.ts";
+import type { UiSessionStore } from "./session-store.ts";
 
 /** What the UI reads besides the gateway's own API: the database (aggregates), router state, metrics. */
 export interface UiDeps {
@@ -12,6 +13,8 @@ export interface UiDeps {
   state: RouterState;
   /** Prometheus text of `/metrics` (totals since start, for the overview without a database). */
   metrics: () => string;
+  /** Where sessions are on record (logout, key block/delete and role changes end them). */
+  sessions: UiSessionStore;
 }
 
 export type Form = Record<string, string | File | Array<string | File>>;

@@ -1,14 +1,7 @@
 import { utcDate } from "../db/client.ts";
+import { usd } from "../spend/figures.ts";
 
-/** Dollars with enough digits that a single cheap request is not shown as $0.00. */
-export function money(v: unknown): string {
-  const n = typeof v === "number" ? v : Number(v);
-  if (!Number.isFinite(n)) return "–";
-  if (n === 0) return "$0";
-  const abs = Math.abs(n);
-  if (abs >= 1) return `$${n.toFixed(2)}`;
-  return `$${n.toPrecision(3).replace(/0+$/, "").replace(/\.$/, "")}`;
-}
+export const money = (v: unknown): string => usd(typeof v === "number" ? v : Number(v));
 
 export function count(v: unknown): string {
   const n = typeof v === "number" ? v : Number(v);

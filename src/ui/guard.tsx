@@ -8,6 +8,7 @@ import { ApiError, GatewayApi } from "./api.ts";
 import { safeNext, type Form, type UiEnv } from "./context.ts";
 import { Page } from "./layout.tsx";
 import { clearSession, readSession, sealerFor, setFlash, takeFlash, type Flash } from "./session.ts";
+import type { SessionCheck, UiSessionStore } from "./session-store.ts";
 
 /** The route the login check runs as: a key that may not read its own info has no business here. */
 export const LOGIN_ROUTE = "/key/info";
@@ -73,10 +74,11 @@ export function rejected(c: Context, status: number, title: string, message: str
 }
 
 /**
- * Every /ui page past the login: a valid sealed session whose key still authenticates (a blocked,
- * expired or deleted key ends the session), and on POST a matching CSRF token from a same-site page.
+ * Every /ui page past the login: a valid sealed session that is still on record (logout, a blocked
+ * or deleted key and a role change remove it, on every instance) and whose key still authenticates
+ * (an expired key ends it too), and on POST a matching CSRF token from a same-site page.
  */
-export function requireViewer(app: Hono, rt: () => Runtime): MiddlewareHandler<UiEnv> {
+export function requireViewer(app: Hono, rt: () => Runtime, sessions: UiSessionStore): MiddlewareHandler<UiEnv> {
   return async (c, next) => {
     const runtime = rt();
     const sealer = sealerFor(runtime.config.masterKey);
@@ -90,10 +92,22 @@ export function requireViewer(app: Hono, rt: () => Runtime): MiddlewareHandler<U
       return c.redirect(`/ui/login?${q}`, 303);
     };
     if (!session) return toLogin();
+    let check: SessionCheck;
+    try {
+      check = await sessions.check(session.sid);
+    } catch (e) {
+      runtime.log.warn("ui session could not be checked", { error: (e as Error).message });
+      return rejected(c, 503, "Sessions unavailable", "Your session cannot be checked right now (its store is unreachable). Try again shortly.");
+    }
+    if (!check.live) {
+      clearSession(c);
+      return toLogin(check.reason);
+    }
     let auth: AuthContext;
     try {
       auth = await authenticateKey(runtime, session.key);
     } catch (e) {
+      await sessions.end(session.sid).catch(() => {});
       clearSession(c);
       return toLogin(e instanceof GatewayError ? e.message : "Your key is no longer accepted.");
     }

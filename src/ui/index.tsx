@@ -7,10 +7,11 @@ import { html, rejected, requireViewer, securityHeaders } from "./guard.tsx";
 import { Page } from "./layout.tsx";
 import { registerAgents } from "./pages/agents.tsx";
 import { registerKeys } from "./pages/keys.tsx";
-import { registerLogin, registerLogout } from "./pages/login.tsx";
+import { registerFormLogin, registerLogin, registerLogout } from "./pages/login.tsx";
 import { registerModels } from "./pages/models.tsx";
 import { registerOverview } from "./pages/overview.tsx";
 import { registerRuns } from "./pages/runs.tsx";
+import { registerSessions } from "./pages/sessions.tsx";
 import { registerSpend } from "./pages/spend.tsx";
 import { registerTeams } from "./pages/teams.tsx";
 import { registerUsers } from "./pages/users.tsx";
@@ -25,7 +26,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
   ui.use("*", securityHeaders);
   ui.get("/assets/:file", (c) => assetResponse(c.req.path) ?? c.text("Not found", 404));
   registerLogin(mod);
-  ui.use("*", requireViewer(app, rt));
+  ui.use("*", requireViewer(app, rt, deps.sessions));
   registerLogout(mod);
   registerOverview(mod);
   registerKeys(mod);
@@ -33,6 +34,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
   registerUsers(mod);
   registerModels(mod);
   registerSpend(mod);
+  registerSessions(mod);
   registerAgents(mod);
   registerRuns(mod);
   ui.all("*", (c) =>
@@ -51,6 +53,7 @@ export function mountUi(mount: Hono, app: Hono, rt: () => Runtime, deps: UiDeps)
     rt().log.error("ui page failed", { path: c.req.path, error: e.message });
     return rejected(c, 500, "Something went wrong", "The page could not be rendered; the gateway log has the details.");
   });
+  registerFormLogin(mount, rt, deps);
   mount.get("/ui/", (c) => c.redirect("/ui", 301));
   mount.route("/ui", ui);
 }

@@ -11,6 +11,7 @@ const NAV: Array<{ id: string; href: string; label: string; admin?: boolean }> =
   { id: "users", href: "/ui/users", label: "Users" },
   { id: "models", href: "/ui/models", label: "Models" },
   { id: "spend", href: "/ui/spend", label: "Spend logs" },
+  { id: "sessions", href: "/ui/sessions", label: "Sessions" },
   { id: "agents", href: "/ui/agents", label: "Agents", admin: true },
   { id: "runs", href: "/ui/runs", label: "Runs", admin: true },
 ];

@@ -1,4 +1,5 @@
 import type { Database } from "../db/client.ts";
+import { Where } from "../db/where.ts";
 import type { Row } from "./format.ts";
 
 const S = `"LiteLLM_SpendLogs"`;
@@ -18,19 +19,6 @@ export interface LogFilter {
   status?: string;
   from?: string;
   to?: string;
-}
-
-class Where {
-  readonly conds: string[] = [];
-  readonly params: unknown[] = [];
-  add(sqlText: string, v: unknown): this {
-    this.params.push(v);
-    this.conds.push(sqlText.replaceAll("?", `$${this.params.length}`));
-    return this;
-  }
-  get text(): string {
-    return this.conds.length ? `WHERE ${this.conds.join(" AND ")}` : "";
-  }
 }
 
 function scoped(scope: Scope): Where {

@@ -86,7 +86,7 @@ describe.each(backends)("session turns (%s)", (backend) => {
     await store.init();
     const now = new Date().toISOString();
     const id = `s-${backend}`;
-    await store.create({ session_id: id, agent_id: "a", title: null, claude_session_id: crypto.randomUUID(), state_run_id: null, active_run_id: null, turns: 0, created_at: now, updated_at: now });
+    await store.create({ session_id: id, agent_id: "a", title: null, claude_session_id: crypto.randomUUID(), state_run_id: null, state_error: null, active_run_id: null, turns: 0, created_at: now, updated_at: now });
     const claims = await Promise.all([store.claimTurn(id, 0, "run-a"), store.claimTurn(id, 0, "run-b")]);
     expect(claims.filter(Boolean).length).toBe(1);
     const winner = claims[0] ? "run-a" : "run-b";
@@ -95,6 +95,15 @@ describe.each(backends)("session turns (%s)", (backend) => {
     expect(await store.claimTurn(id, 0, "run-c")).toBe(true);
     await store.setState(id, "run-c");
     expect(await store.stateRuns()).toContain("run-c");
+    await store.setStateError(id, "turn 2 could not save");
+    expect(await store.get(id)).toMatchObject({ state_run_id: "run-c", state_error: "turn 2 could not save" });
+    expect(await store.claimTurn(id, 1, "run-d")).toBe(true);
+    expect(await store.get(id)).toMatchObject({ state_run_id: "run-c", state_error: "turn 2 could not save" });
+    expect(await store.claimTurn(id, 2, "run-e", true)).toBe(true);
+    expect(await store.get(id)).toMatchObject({ turns: 3, active_run_id: "run-e", state_run_id: null, state_error: null });
+    await store.setStateError(id, "again");
+    await store.setState(id, "run-e");
+    expect(await store.get(id)).toMatchObject({ state_run_id: "run-e", state_error: null });
     expect(await store.delete(id)).toBe(true);
     expect(await store.get(id)).toBeUndefined();
   });

@@ -29,6 +29,7 @@ beforeAll(async () => {
       agent_claude_path: CLAUDE,
       e2b_sandbox_params: { e2b_api_key: "e2b-test-key", e2b_api_url: e2b.url, e2b_sandbox_url: e2b.url },
       agent_memory_max_bytes: 2048,
+      artifact_max_bytes: 150_000,
     },
     agents: [
       { name: "Chat", model: "claude-agent", timeout: 60 },
@@ -178,4 +179,93 @@ describe("agent memory", () => {
     expect((await api(gw, MASTER, "GET", "/api/agents/chat/memory")).body).toMatchObject({ version: 0, content: "" });
     expect((await api(gw, MASTER, "GET", "/api/agents/nope/memory")).status).toBe(404);
   });
+});
+
+async function turn(sid: string, body: Record<string, unknown>) {
+  const r = await api(gw, MASTER, "POST", `/api/sessions/${sid}/messages`, body);
+  expect(r.status).toBe(202);
+  return waitForRun(gw, MASTER, String(r.body.run_id), ["succeeded", "failed", "cancelled", "timed_out"]);
+}
+
+async function eventsOf(runId: unknown) {
+  return readRunEvents(gw, MASTER, String(runId));
+}
+
+describe("session state that cannot be saved fails loudly", () => {
+  test("a turn whose workspace cannot be saved says so; the next turn is refused with the reason until the caller starts over", async () => {
+    const sid = String((await api(gw, MASTER, "POST", "/api/sessions", { agent_id: "chat" })).body.session_id);
+
+    const run1 = await turn(sid, { prompt: "USE_BASH `echo KIWI-7 > notes.txt`" });
+    expect(run1).toMatchObject({ status: "succeeded", session_state_error: null });
+    const saved = (await eventsOf(run1.run_id)).find((e) => e.event === "session.saved")!;
+    expect(saved.data).toMatchObject({ session_id: sid });
+    expect(Number(saved.data.workspace_bytes)).toBeGreaterThan(0);
+
+    const run2 = await turn(sid, { prompt: "USE_BASH `head -c 400000 /dev/urandom > big.bin`" });
+    expect(run2.status).toBe("succeeded");
+    expect(String(run2.session_state_error)).toMatch(/^turn 2 \(run [0-9a-f-]+\) could not save the session's state: the workspace: larger than artifact_max_bytes \(\d+ > 150000\)$/);
+    const events2 = await eventsOf(run2.run_id);
+    const failed = events2.find((e) => e.event === "session.save_failed")!;
+    expect(failed.data).toMatchObject({ session_id: sid, error: run2.session_state_error, session_continues: false });
+    expect(events2.at(-1)).toMatchObject({ event: "run.completed", data: { session_state_error: run2.session_state_error } });
+    expect(events2.some((e) => e.event === "session.saved")).toBe(false);
+
+    const view = (await api(gw, MASTER, "GET", `/api/sessions/${sid}`)).body;
+    expect(view).toMatchObject({ state_run_id: run1.run_id, state_error: run2.session_state_error, turns: 2 });
+    expect((view.runs as Array<Record<string, unknown>>)[1]).toMatchObject({ run_id: run2.run_id, session_state_error: run2.session_state_error });
+
+    const refused = await api(gw, MASTER, "POST", `/api/sessions/${sid}/messages`, { prompt: "ECHO_HISTORY please" });
+    expect(refused.status).toBe(409);
+    const message = String((refused.body.error as { message: string }).message);
+    expect(message).toContain(String(run2.session_state_error));
+    expect(message).toContain('"start_over": true');
+    expect((await api(gw, MASTER, "POST", `/api/sessions/${sid}/messages`, { prompt: "x", start_over: "yes" })).status).toBe(400);
+    const after = (await api(gw, MASTER, "GET", `/api/sessions/${sid}`)).body;
+    expect(after).toMatchObject({ turns: 2, state_error: run2.session_state_error });
+    expect((after.runs as unknown[]).length).toBe(2);
+
+    const before = llm.requests.length;
+    const run3 = await turn(sid, { prompt: "ECHO_HISTORY please", start_over: true });
+    expect(run3).toMatchObject({ status: "succeeded", session_state_error: null });
+    expect(run3.metadata).toMatchObject({ session_turn: 3, start_over: true });
+    const calls = llm.requests.slice(before).filter((r) => r.path === "/v1/messages" && messagesText(r).includes("ECHO_HISTORY"));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(messagesText(calls[0]!)).not.toContain("KIWI-7");
+    const events3 = await eventsOf(run3.run_id);
+    expect(events3.some((e) => e.event === "session.restored")).toBe(false);
+    expect(events3.some((e) => e.event === "session.saved")).toBe(true);
+    const tar = await fetch(`${gw.url}/api/runs/${run3.run_id}/artifacts/workspace.tar.gz`, { headers: { authorization: `Bearer ${MASTER}` } });
+    const files = await tarEntries(new Uint8Array(await tar.arrayBuffer()));
+    expect(files.has("./notes.txt")).toBe(false);
+    expect((await api(gw, MASTER, "GET", `/api/sessions/${sid}`)).body).toMatchObject({ state_run_id: run3.run_id, state_error: null, turns: 3 });
+  }, 120_000);
+
+  test("a cancelled turn is reported unsaved and the session continues from the turn before it", async () => {
+    const sid = String((await api(gw, MASTER, "POST", "/api/sessions", { agent_id: "chat" })).body.session_id);
+    const run1 = await turn(sid, { prompt: "USE_BASH `echo MANGO-3 > notes.txt`" });
+    expect(run1.status).toBe("succeeded");
+
+    llm.control({ delayMs: 20_000 });
+    let cancelled: Record<string, unknown>;
+    try {
+      const r = await api(gw, MASTER, "POST", `/api/sessions/${sid}/messages`, { prompt: "say something slowly" });
+      await waitForRun(gw, MASTER, String(r.body.run_id), ["running"]);
+      await Bun.sleep(500);
+      expect((await api(gw, MASTER, "POST", `/api/runs/${r.body.run_id}/cancel`)).body.status).toBe("cancelled");
+      cancelled = (await api(gw, MASTER, "GET", `/api/runs/${r.body.run_id}`)).body;
+    } finally {
+      llm.reset();
+    }
+    expect(String(cancelled.session_state_error)).toMatch(/^turn 2 \(run [0-9a-f-]+\) ended \(cancelled\) before the session's state was saved; the session continues from its previous state$/);
+    const failed = (await eventsOf(cancelled.run_id)).find((e) => e.event === "session.save_failed")!;
+    expect(failed.data).toMatchObject({ session_continues: true });
+    expect((await api(gw, MASTER, "GET", `/api/sessions/${sid}`)).body).toMatchObject({ state_run_id: run1.run_id, state_error: null });
+
+    const before = llm.requests.length;
+    const run3 = await turn(sid, { prompt: "ECHO_HISTORY please" });
+    expect(run3).toMatchObject({ status: "succeeded", session_state_error: null });
+    const calls = llm.requests.slice(before).filter((r) => r.path === "/v1/messages" && messagesText(r).includes("ECHO_HISTORY"));
+    expect(messagesText(calls[0]!)).toContain("MANGO-3");
+    expect(messagesText(calls[0]!)).not.toContain("say something slowly");
+  }, 120_000);
 });

@@ -83,8 +83,10 @@ describe("durable agent runs (Postgres)", () => {
       "litellm_rust_agent_run_events",
       "litellm_rust_agent_runs",
       "litellm_rust_agent_sessions",
+      "litellm_rust_coding_sessions",
       "litellm_rust_cron_ticks",
       "litellm_rust_vault_secrets",
+      "litellm_rust_webhook_deliveries",
     ]);
     await second.stop();
   }, 120_000);

@@ -227,11 +227,14 @@ describe("spend tracking on a database the gateway created", () => {
       body: JSON.stringify({ model: "gpt-test", temperature: 0.5, messages: [{ role: "user", content: "a secret prompt" }] }),
     });
     expect(r.status).toBe(500);
-    const row = await rowFor("failed-call-1");
+    const callId = r.headers.get("x-litellm-call-id")!;
+    expect(callId).not.toBe("failed-call-1");
+    const row = await rowFor(callId);
     expect(row.status).toBe("failure");
     expect(row.spend).toBe(0);
     expect(row.metadata.error_information).toBeTruthy();
-    const [err] = await db.sql`SELECT * FROM "LiteLLM_ErrorLogs" WHERE request_id = 'failed-call-1'`;
+    expect(row.metadata.client_call_id).toBe("failed-call-1");
+    const [err] = await db.sql`SELECT * FROM "LiteLLM_ErrorLogs" WHERE request_id = ${callId}`;
     expect(err!.model_group).toBe("gpt-test");
     expect(err!.status_code).toBe("500");
     expect(err!.exception_type).toBe("InternalServerError");
@@ -242,5 +245,31 @@ describe("spend tracking on a database the gateway created", () => {
     expect(JSON.stringify(err)).not.toContain("a secret prompt");
     expect(JSON.stringify(err)).not.toContain("sk-");
     expect(err!.startTime.getTime()).toBeLessThanOrEqual(err!.endTime.getTime());
+  });
+
+  test("calls sharing a client-chosen x-litellm-call-id each get their own row and count once each", async () => {
+    const k = await admin("/key/generate", { key_alias: "shared-call-id" });
+    const hash = String(k.token);
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${gw.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json", "x-litellm-call-id": "same-id" },
+        body: JSON.stringify({ model: "gpt-test", input: `text number ${i}` }),
+      });
+      expect(r.status).toBe(200);
+      ids.add(r.headers.get("x-litellm-call-id")!);
+    }
+    expect(ids.size).toBe(5);
+    expect(ids.has("same-id")).toBe(false);
+    const rows = await waitFor(async () => {
+      const rs = await db.sql<Row[]>`SELECT * FROM "LiteLLM_SpendLogs" WHERE api_key = ${hash}`;
+      return rs.length === 5 && rs;
+    }, 10_000, "5 spend rows");
+    expect(new Set(rows.map((r) => r.request_id))).toEqual(ids);
+    for (const r of rows) expect(r.metadata.client_call_id).toBe("same-id");
+    const total = rows.reduce((a, r) => a + r.spend, 0);
+    expect(total).toBeGreaterThan(0);
+    await waitFor(async () => Math.abs((await spendOf("LiteLLM_VerificationToken", "token", hash)) - total) < 1e-12, 10_000, "key spend = sum of 5 rows");
   });
 });

@@ -59,6 +59,8 @@ export interface FakeControl {
   record?: boolean;
   /** Chat streams also report usage in their first chunk (as vLLM's continuous usage stats do). */
   usageFirst?: boolean;
+  /** Serve only these model ids; any other gets the provider's 404 for an unknown model, as the real APIs answer. */
+  knownModels?: string[];
 }
 
 export interface FakeLLM {
@@ -163,6 +165,12 @@ function shellTool(body: Record<string, unknown>, fallback: ToolPlan): ToolPlan 
   if (names.has("Bash")) return { name: "Bash", input: { command: "echo hello", description: "Print hello" } };
   if (names.has("exec_command")) return { name: "exec_command", input: { cmd: "echo hello" } };
   return fallback;
+}
+
+function unknownModel(path: string, model: string): Response {
+  if (path.includes("/messages")) return Response.json({ type: "error", error: { type: "not_found_error", message: `model: ${model}` } }, { status: 404 });
+  const message = `The model \`${model}\` does not exist or you do not have access to it.`;
+  return Response.json({ error: { message, type: "invalid_request_error", param: null, code: "model_not_found" } }, { status: 404 });
 }
 
 function splitText(text: string, chunks?: number): string[] {
@@ -367,6 +375,8 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     hostname: "127.0.0.1",
     idleTimeout: 0,
     maxRequestBodySize: 256 * 1024 * 1024,
+    // A request the fake cannot handle (a body nested too deeply to walk) is refused as a provider would.
+    error: (e) => Response.json({ error: { message: `fake: request not understood: ${e.message}`, type: "invalid_request_error" } }, { status: 400 }),
     async fetch(req) {
       const url = new URL(req.url);
       const path = url.pathname;
@@ -400,6 +410,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
         const fb = ctl.failBody ?? (isAnthropic ? { type: "error", error: { type: "api_error", message: `fake failure ${ctl.failStatus}` } } : { error: { message: `fake failure ${ctl.failStatus}`, type: "server_error", code: null } });
         return Response.json(fb, { status: ctl.failStatus, headers: ctl.failHeaders });
       }
+      if (ctl.knownModels && typeof body.model === "string" && !ctl.knownModels.includes(body.model)) return unknownModel(path, body.model);
       if (path.endsWith("/messages/count_tokens")) return Response.json({ input_tokens: Math.ceil(text.length / 4) });
       if (path.endsWith("/messages")) return anthropic(body, req, rec);
       if (path.endsWith("/chat/completions")) return chat(body, req, rec);

@@ -15,6 +15,12 @@ export function globWord(pattern: string): string | undefined {
   return pattern.replace(/[^*?[\]]/g, (ch) => `\\${ch}`);
 }
 
+/** What a collection saved, and what it left behind with the reason. */
+export interface Collected {
+  saved: ArtifactMeta[];
+  skipped: Array<{ path: string; reason: string }>;
+}
+
 interface Found {
   files: Array<{ size: number; path: string }>;
   transcript?: { size: number; path: string };
@@ -57,7 +63,7 @@ function parseListing(out: string): Found {
  * (relative to the workspace), Claude's transcript and a workspace tarball. Vault secrets are
  * masked in every byte that leaves the sandbox.
  */
-export async function collectArtifacts(ctx: RunContext, artifacts: Artifacts): Promise<void> {
+export async function collectArtifacts(ctx: RunContext, artifacts: Artifacts): Promise<Collected> {
   const { sandbox, run, agent } = ctx;
   const max = artifacts.limits.maxBytes;
   const skipped: Array<{ path: string; reason: string }> = [];
@@ -91,4 +97,5 @@ export async function collectArtifacts(ctx: RunContext, artifacts: Artifacts): P
     artifacts: saved.map((a) => ({ path: a.path, size: a.size, content_type: a.content_type, storage: a.storage })),
     ...(skipped.length ? { skipped } : {}),
   });
+  return { saved, skipped };
 }

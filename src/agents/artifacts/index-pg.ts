@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../../db/own-tables.ts";
 import type { ArtifactIndex, ArtifactMeta, PruneOptions } from "./types.ts";
 
 const DDL = [
@@ -35,7 +36,7 @@ export class PostgresArtifactIndex implements ArtifactIndex {
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    for (const stmt of DDL) await this.sql.unsafe(stmt);
+    await createTables(this.sql, DDL);
   }
 
   async put(meta: ArtifactMeta, inline?: Uint8Array): Promise<void> {

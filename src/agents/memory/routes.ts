@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
-import { adminRoute, jsonObject, notFound, optionalString, param } from "../api-auth.ts";
+import { adminRoute, jsonObject, notFound, optionalString, param, positiveInt } from "../api-auth.ts";
 import type { AgentRuntime } from "../runtime.ts";
 import type { AgentMemory } from "./memory.ts";
 import type { MemoryEntry } from "./store.ts";
@@ -30,7 +30,7 @@ export function registerMemoryRoutes(app: Hono, rt: () => Runtime, agents: () =>
     guarded(async (c, a) => {
       const { agentId, scope } = target(c, a);
       const v = c.req.query("version");
-      const entry = v ? await memory.version(agentId, scope, Number(v)) : await memory.current(agentId, scope);
+      const entry = v ? await memory.version(agentId, scope, positiveInt(v, "version")) : await memory.current(agentId, scope);
       if (v && !entry) throw notFound("memory version", v);
       return Response.json({ ...view(agentId, scope, entry), max_bytes: memory.limits.maxBytes, versions: await memory.versions(agentId, scope) });
     }),

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../../db/own-tables.ts";
 import type { MemoryEntry, MemoryStore, MemoryVersion, NewMemory } from "./store.ts";
 
 const DDL = [
@@ -26,7 +27,7 @@ export class PostgresMemoryStore implements MemoryStore {
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    for (const stmt of DDL) await this.sql.unsafe(stmt);
+    await createTables(this.sql, DDL);
   }
 
   async latest(agentId: string, scope: string): Promise<MemoryEntry | undefined> {

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
-import { adminRoute, jsonObject, notFound, optionalString, param, requiredString } from "../api-auth.ts";
+import { adminRoute, listLimit, jsonObject, notFound, optionalString, param, requiredString } from "../api-auth.ts";
 import type { AgentMemory } from "../memory/memory.ts";
 import type { AgentRuntime } from "../runtime.ts";
 import { TERMINAL_STATES, type Run } from "../types.ts";
@@ -19,6 +19,7 @@ const runSummary = (r: Run) => ({
   prompt: r.prompt,
   result: r.result,
   error: r.error,
+  session_state_error: r.session_state_error ?? null,
   created_at: r.created_at,
   ended_at: r.ended_at,
   total_cost_usd: r.total_cost_usd,
@@ -32,11 +33,25 @@ async function activeRun(a: AgentRuntime, s: Session): Promise<Run | "claimed" |
   return Date.now() - Date.parse(s.updated_at) < STALE_CLAIM_MS ? "claimed" : undefined;
 }
 
-async function startTurn(a: AgentRuntime, sessions: SessionStore, s: Session, prompt: string): Promise<Run> {
+const stateLost = (s: Session) =>
+  new GatewayError(409, `session ${s.session_id} cannot continue: ${s.state_error}. Send the message again with "start_over": true to begin a new conversation in a fresh workspace`, {
+    type: "conflict_error",
+    param: "start_over",
+  });
+
+function startOverFlag(body: Record<string, unknown>): boolean {
+  const v = body.start_over;
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") throw new GatewayError(400, "start_over must be a boolean", { type: "invalid_request_error", param: "start_over" });
+  return v;
+}
+
+async function startTurn(a: AgentRuntime, sessions: SessionStore, s: Session, prompt: string, startOver = false): Promise<Run> {
   const active = await activeRun(a, s);
   if (active) throw busy(s, active === "claimed" ? s.active_run_id! : active.run_id);
+  if (s.state_error && !startOver) throw stateLost(s);
   const runId = crypto.randomUUID();
-  if (!(await sessions.claimTurn(s.session_id, s.turns, runId))) throw busy(s, "(another message)");
+  if (!(await sessions.claimTurn(s.session_id, s.turns, runId, startOver))) throw busy(s, "(another message)");
   try {
     return await a.trigger(s.agent_id, {
       trigger: "session",
@@ -44,8 +59,8 @@ async function startTurn(a: AgentRuntime, sessions: SessionStore, s: Session, pr
       runId,
       sessionId: s.session_id,
       claudeSessionId: s.claude_session_id,
-      resume: s.state_run_id !== null,
-      metadata: { session_turn: s.turns + 1 },
+      resume: s.state_run_id !== null && !startOver,
+      metadata: { session_turn: s.turns + 1, ...(startOver ? { start_over: true } : {}) },
     });
   } catch (e) {
     await sessions.releaseTurn(s.session_id, runId);
@@ -77,6 +92,7 @@ export function registerSessionRoutes(app: Hono, rt: () => Runtime, agents: () =
         title: optionalString(body, "title") ?? null,
         claude_session_id: crypto.randomUUID(),
         state_run_id: null,
+        state_error: null,
         active_run_id: null,
         turns: 0,
         created_at: now,
@@ -91,16 +107,18 @@ export function registerSessionRoutes(app: Hono, rt: () => Runtime, agents: () =
   app.post(
     "/api/sessions/:id/messages",
     guarded(async (c, a) => {
-      const prompt = requiredString(await jsonObject(c), "prompt");
+      const body = await jsonObject(c);
+      const prompt = requiredString(body, "prompt");
+      const startOver = startOverFlag(body);
       const s = await load(param(c, "id"));
-      return Response.json(accepted(s, await startTurn(a, sessions, s, prompt)), { status: 202 });
+      return Response.json(accepted(s, await startTurn(a, sessions, s, prompt, startOver)), { status: 202 });
     }),
   );
 
   app.get(
     "/api/sessions",
     guarded(async (c) => {
-      const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+      const limit = listLimit(c.req.query("limit"));
       return Response.json({ data: await sessions.list({ agent_id: c.req.query("agent_id"), limit }) });
     }),
   );

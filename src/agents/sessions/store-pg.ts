@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../../db/own-tables.ts";
 import type { Session, SessionStore } from "./store.ts";
 
 const DDL = [
@@ -13,6 +14,7 @@ const DDL = [
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
   )`,
+  `ALTER TABLE litellm_rust_agent_sessions ADD COLUMN IF NOT EXISTS state_error text`,
   `CREATE INDEX IF NOT EXISTS litellm_rust_agent_sessions_agent_idx ON litellm_rust_agent_sessions (agent_id, updated_at DESC)`,
 ];
 
@@ -23,7 +25,7 @@ export class PostgresSessionStore implements SessionStore {
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    for (const stmt of DDL) await this.sql.unsafe(stmt);
+    await createTables(this.sql, DDL);
   }
 
   async create(s: Session): Promise<void> {
@@ -43,9 +45,11 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map(toSession);
   }
 
-  async claimTurn(id: string, turns: number, runId: string): Promise<boolean> {
+  async claimTurn(id: string, turns: number, runId: string, startOver = false): Promise<boolean> {
     const rows = await this.sql`
-      UPDATE litellm_rust_agent_sessions SET turns = turns + 1, active_run_id = ${runId}, updated_at = now()
+      UPDATE litellm_rust_agent_sessions SET turns = turns + 1, active_run_id = ${runId}, updated_at = now(),
+        state_run_id = CASE WHEN ${startOver} THEN NULL ELSE state_run_id END,
+        state_error = CASE WHEN ${startOver} THEN NULL ELSE state_error END
       WHERE session_id = ${id} AND turns = ${turns} RETURNING session_id`;
     return rows.length === 1;
   }
@@ -57,7 +61,11 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async setState(id: string, runId: string): Promise<void> {
-    await this.sql`UPDATE litellm_rust_agent_sessions SET state_run_id = ${runId}, updated_at = now() WHERE session_id = ${id}`;
+    await this.sql`UPDATE litellm_rust_agent_sessions SET state_run_id = ${runId}, state_error = NULL, updated_at = now() WHERE session_id = ${id}`;
+  }
+
+  async setStateError(id: string, error: string): Promise<void> {
+    await this.sql`UPDATE litellm_rust_agent_sessions SET state_error = ${error}, updated_at = now() WHERE session_id = ${id}`;
   }
 
   async delete(id: string): Promise<boolean> {

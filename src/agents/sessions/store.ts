@@ -7,6 +7,8 @@ export interface Session {
   claude_session_id: string;
   /** The run whose saved transcript and workspace the next turn starts from. */
   state_run_id: string | null;
+  /** Why the last turn's state could not be saved: the next turn is refused until the caller starts over. */
+  state_error: string | null;
   /** The run of the latest turn (in progress or done). */
   active_run_id: string | null;
   turns: number;
@@ -19,11 +21,16 @@ export interface SessionStore {
   create(s: Session): Promise<void>;
   get(id: string): Promise<Session | undefined>;
   list(filter: { agent_id?: string; limit?: number }): Promise<Session[]>;
-  /** Takes the next turn for `runId` if the session is still at `turns` (one message at a time, across instances). */
-  claimTurn(id: string, turns: number, runId: string): Promise<boolean>;
+  /**
+   * Takes the next turn for `runId` if the session is still at `turns` (one message at a time, across
+   * instances); `startOver` also forgets the saved state and its error.
+   */
+  claimTurn(id: string, turns: number, runId: string, startOver?: boolean): Promise<boolean>;
   /** Gives a claimed turn back when its run could not be created. */
   releaseTurn(id: string, runId: string): Promise<void>;
+  /** The run whose transcript and workspace the next turn starts from (clears any state error). */
   setState(id: string, runId: string): Promise<void>;
+  setStateError(id: string, error: string): Promise<void>;
   delete(id: string): Promise<boolean>;
   /** Runs holding some session's saved state (kept by artifact retention). */
   stateRuns(): Promise<string[]>;
@@ -51,10 +58,11 @@ export class MemorySessionStore implements SessionStore {
       .map((s) => ({ ...s }));
   }
 
-  async claimTurn(id: string, turns: number, runId: string): Promise<boolean> {
+  async claimTurn(id: string, turns: number, runId: string, startOver = false): Promise<boolean> {
     const s = this.sessions.get(id);
     if (!s || s.turns !== turns) return false;
     Object.assign(s, { turns: turns + 1, active_run_id: runId, updated_at: new Date().toISOString() });
+    if (startOver) Object.assign(s, { state_run_id: null, state_error: null });
     return true;
   }
 
@@ -65,7 +73,12 @@ export class MemorySessionStore implements SessionStore {
 
   async setState(id: string, runId: string): Promise<void> {
     const s = this.sessions.get(id);
-    if (s) Object.assign(s, { state_run_id: runId, updated_at: new Date().toISOString() });
+    if (s) Object.assign(s, { state_run_id: runId, state_error: null, updated_at: new Date().toISOString() });
+  }
+
+  async setStateError(id: string, error: string): Promise<void> {
+    const s = this.sessions.get(id);
+    if (s) Object.assign(s, { state_error: error, updated_at: new Date().toISOString() });
   }
 
   async delete(id: string): Promise<boolean> {

@@ -1,12 +1,16 @@
 import { TERMINAL_STATES, type Run, type RunEvent, type RunEventType } from "../types.ts";
 import type { RunStore } from "./types.ts";
 
+/** Webhook deliveries remembered without a database; past this the oldest are forgotten first. */
+const MAX_DELIVERIES = 100_000;
+
 /** Runs in memory: the gateway without a database. Lost on restart (the start-up log says so). */
 export class MemoryRunStore implements RunStore {
   readonly durable = false;
   private readonly runs = new Map<string, Run>();
   private readonly eventLog = new Map<string, RunEvent[]>();
   private readonly ticks = new Set<string>();
+  private readonly deliveries = new Map<string, { runId: string; at: number }>();
 
   async init(): Promise<void> {}
 
@@ -52,6 +56,25 @@ export class MemoryRunStore implements RunStore {
     if (this.ticks.has(key)) return false;
     this.ticks.add(key);
     return true;
+  }
+
+  async claimDelivery(agentId: string, key: string, runId: string, windowMs: number): Promise<string | undefined> {
+    const now = Date.now();
+    const k = `${agentId}\u0000${key}`;
+    const seen = this.deliveries.get(k);
+    if (seen && now - seen.at < windowMs) return seen.runId;
+    this.deliveries.delete(k);
+    this.deliveries.set(k, { runId, at: now });
+    for (const [old, d] of this.deliveries) {
+      if (this.deliveries.size <= MAX_DELIVERIES && now - d.at < windowMs) break;
+      this.deliveries.delete(old);
+    }
+    return undefined;
+  }
+
+  async releaseDelivery(agentId: string, key: string, runId: string): Promise<void> {
+    const k = `${agentId}\u0000${key}`;
+    if (this.deliveries.get(k)?.runId === runId) this.deliveries.delete(k);
   }
 
   async touch(instanceId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../../db/own-tables.ts";
 import type { Run, RunEvent, RunEventType } from "../types.ts";
 import type { RunStore } from "./types.ts";
 
@@ -31,6 +32,7 @@ const DDL = [
     heartbeat_at timestamptz,
     metadata jsonb NOT NULL DEFAULT '{}'::jsonb
   )`,
+  `ALTER TABLE litellm_rust_agent_runs ADD COLUMN IF NOT EXISTS session_state_error text`,
   `CREATE INDEX IF NOT EXISTS litellm_rust_agent_runs_agent_idx ON litellm_rust_agent_runs (agent_id, created_at DESC)`,
   `CREATE INDEX IF NOT EXISTS litellm_rust_agent_runs_status_idx ON litellm_rust_agent_runs (status)`,
   `CREATE TABLE IF NOT EXISTS litellm_rust_agent_run_events (
@@ -48,12 +50,23 @@ const DDL = [
     claimed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agent_id, tick_at)
   )`,
+  `CREATE TABLE IF NOT EXISTS litellm_rust_webhook_deliveries (
+    agent_id text NOT NULL,
+    delivery_key text NOT NULL,
+    run_id text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, delivery_key)
+  )`,
+  `CREATE INDEX IF NOT EXISTS litellm_rust_webhook_deliveries_at_idx ON litellm_rust_webhook_deliveries (received_at)`,
 ];
+
+/** Deliveries older than every agent's window are deleted at most this often. */
+const DELIVERY_PRUNE_MS = 10 * 60_000;
 
 const COLUMNS = [
   "run_id", "agent_id", "status", "trigger", "prompt", "created_at", "started_at", "ended_at", "exit_code", "error",
   "claude_session_id", "total_cost_usd", "usage", "num_turns", "result", "gateway_spend", "sandbox_provider",
-  "sandbox_id", "session_id", "instance_id", "heartbeat_at", "metadata",
+  "sandbox_id", "session_id", "session_state_error", "instance_id", "heartbeat_at", "metadata",
 ] as const;
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
@@ -73,11 +86,12 @@ function toRun(row: Record<string, unknown>): Run {
 export class PostgresRunStore implements RunStore {
   readonly durable = true;
   private readonly seqs = new Map<string, number>();
+  private prunedAt = 0;
 
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    for (const stmt of DDL) await this.sql.unsafe(stmt);
+    await createTables(this.sql, DDL);
   }
 
   async create(run: Run): Promise<void> {
@@ -143,6 +157,29 @@ export class PostgresRunStore implements RunStore {
       INSERT INTO litellm_rust_cron_ticks (agent_id, tick_at, run_id) VALUES (${agentId}, ${tickAt}, ${runId})
       ON CONFLICT DO NOTHING RETURNING run_id`;
     return rows.length === 1;
+  }
+
+  async claimDelivery(agentId: string, key: string, runId: string, windowMs: number): Promise<string | undefined> {
+    if (Date.now() - this.prunedAt > DELIVERY_PRUNE_MS) {
+      this.prunedAt = Date.now();
+      await this.sql`DELETE FROM litellm_rust_webhook_deliveries WHERE received_at < now() - make_interval(secs => ${windowMs / 1000})`;
+    }
+    // An expired row is taken over in the same statement, so two instances never both start a run.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [row] = await this.sql`
+        INSERT INTO litellm_rust_webhook_deliveries (agent_id, delivery_key, run_id) VALUES (${agentId}, ${key}, ${runId})
+        ON CONFLICT (agent_id, delivery_key) DO UPDATE SET run_id = EXCLUDED.run_id, received_at = now()
+          WHERE litellm_rust_webhook_deliveries.received_at < now() - make_interval(secs => ${windowMs / 1000})
+        RETURNING run_id`;
+      if (row) return undefined;
+      const [seen] = await this.sql`SELECT run_id FROM litellm_rust_webhook_deliveries WHERE agent_id = ${agentId} AND delivery_key = ${key}`;
+      if (seen) return String(seen.run_id);
+    }
+    throw new Error(`webhook delivery ${key} could not be recorded`);
+  }
+
+  async releaseDelivery(agentId: string, key: string, runId: string): Promise<void> {
+    await this.sql`DELETE FROM litellm_rust_webhook_deliveries WHERE agent_id = ${agentId} AND delivery_key = ${key} AND run_id = ${runId}`;
   }
 
   async touch(instanceId: string): Promise<void> {

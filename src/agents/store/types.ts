@@ -13,6 +13,13 @@ export interface RunStore {
   events(runId: string, afterSeq: number): Promise<RunEvent[]>;
   /** Claims a cron tick for an agent: true for exactly one caller across every instance. */
   claimTick(agentId: string, tickAt: Date, runId: string): Promise<boolean>;
+  /**
+   * Records a webhook delivery (by its replay key) as starting `runId`: undefined for the first
+   * caller across every instance within `windowMs`, else the run the first delivery started.
+   */
+  claimDelivery(agentId: string, key: string, runId: string, windowMs: number): Promise<string | undefined>;
+  /** Forgets a claimed delivery whose run could not be created. */
+  releaseDelivery(agentId: string, key: string, runId: string): Promise<void>;
   /** Runs left in non-terminal states (for reconciliation after a restart). */
   unfinished(): Promise<Run[]>;
   /** Marks every unfinished run of an instance as alive now. */

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createTables } from "../../db/own-tables.ts";
 
 /** A vault row: the value only as ciphertext (LiteLLM's `v3:gcm:` AES-256-GCM format). */
 export interface SecretRow {
@@ -61,13 +62,13 @@ export class PostgresSecretRows implements SecretRows {
   constructor(private readonly sql: Sql) {}
 
   async init(): Promise<void> {
-    await this.sql.unsafe(`CREATE TABLE IF NOT EXISTS litellm_rust_vault_secrets (
+    await createTables(this.sql, [`CREATE TABLE IF NOT EXISTS litellm_rust_vault_secrets (
       name text PRIMARY KEY,
       value text NOT NULL,
       description text,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
-    )`);
+    )`]);
   }
 
   async upsert(name: string, ciphertext: string, description: string | null): Promise<SecretRow> {

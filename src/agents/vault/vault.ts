@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { decryptValue, encryptValue } from "../../db/secrets.ts";
 import { GatewayError } from "../../errors.ts";
+import { secrets } from "../../redaction.ts";
 import { litellmCredentials, type Credential, type SecretRows } from "./store.ts";
 
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -35,8 +36,22 @@ export class Vault {
     private readonly configCredentials: Map<string, Record<string, unknown>>,
   ) {}
 
-  init(): Promise<void> {
-    return this.rows.init();
+  async init(): Promise<void> {
+    await this.rows.init();
+    await this.learn();
+  }
+
+  /**
+   * Every value the vault can reveal (own rows, LiteLLM's stored credentials), masked from this
+   * instance's error messages and logs; refreshed at start, on every change here and by `DurableAgents`' timer.
+   */
+  async learn(): Promise<void> {
+    const values: string[] = [];
+    if (this.key) for (const r of await this.rows.list()) values.push(decryptValue(r.ciphertext, this.key) ?? "");
+    for (const c of await this.credentials()) {
+      for (const v of Object.values(c.values)) if (typeof v === "string") values.push(this.key ? (decryptValue(v, this.key) ?? v) : v);
+    }
+    secrets.set("vault", values);
   }
 
   private get cipherKey(): string {
@@ -48,11 +63,14 @@ export class Vault {
     if (!SECRET_NAME.test(name)) throw new GatewayError(400, "name must be an environment variable name (letters, digits, _; not starting with a digit)", { type: "invalid_request_error", param: "name" });
     if (!value) throw new GatewayError(400, "value is required", { type: "invalid_request_error", param: "value" });
     const row = await this.rows.upsert(name, encryptValue(value, this.cipherKey), description);
+    await this.learn().catch(() => {});
     return { name: row.name, description: row.description, source: "vault", created_at: row.created_at, updated_at: row.updated_at };
   }
 
   async delete(name: string): Promise<boolean> {
-    return this.rows.delete(name);
+    const gone = await this.rows.delete(name);
+    await this.learn().catch(() => {});
+    return gone;
   }
 
   private async credentials(name?: string): Promise<Array<Credential & { source: SecretInfo["source"] }>> {

@@ -6,7 +6,8 @@ import { isConnectionError } from "../../db/client.ts";
 import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
-import { errorResponse } from "../error-response.ts";
+import { asGatewayError, errorResponse } from "../error-response.ts";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../json-depth.ts";
 
 /** One management call: who asks, what they sent, and the database services. */
 export interface Mgmt {
@@ -26,6 +27,9 @@ export const httpError = (status: number, message: string, param: string | null 
 
 export const badRequest = (message: string, param: string | null = null) => new GatewayError(400, message, { type: "bad_request_error", param });
 
+/** A field of the wrong type: 422, as FastAPI answers a pydantic validation error. */
+export const invalidType = (message: string, param: string | null = null) => new GatewayError(422, message, { type: "bad_request_error", param });
+
 export const isAdmin = isProxyAdmin;
 
 export const requireAdmin = requireProxyAdmin;
@@ -39,6 +43,7 @@ async function readBody(c: Context): Promise<Row> {
   if (c.req.method === "GET" || c.req.method === "HEAD") return {};
   const text = await c.req.text();
   if (!text.trim()) return {};
+  if (nestedDeeperThan(text)) throw badRequest(`Invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     const v = JSON.parse(text) as unknown;
     if (v && typeof v === "object" && !Array.isArray(v)) return v as Row;
@@ -70,13 +75,16 @@ export function route(
       if (!dbs) throw NO_DB();
       const body = await readBody(c);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
+      await dbs.settled();
       return result instanceof Response ? result : Response.json(result);
     } catch (e) {
       if (!(e instanceof GatewayError) && isConnectionError(e)) {
         return errorResponse(new GatewayError(500, `Database not reachable: ${(e as Error).message}`, { type: "internal_server_error" }), "openai");
       }
-      if (!(e instanceof GatewayError)) runtime.log.warn("management call failed", { route: c.req.path, error: (e as Error).message });
-      return errorResponse(e instanceof GatewayError ? e : httpError(500, (e as Error).message), "openai");
+      const err = asGatewayError(e);
+      if (e instanceof GatewayError || err.status < 500) return errorResponse(err, "openai");
+      runtime.log.warn("management call failed", { route: c.req.path, error: err.message });
+      return errorResponse(httpError(500, err.message), "openai");
     }
   });
 }

@@ -9,6 +9,7 @@ import { registerOrganizationRoutes } from "./organizations.ts";
 import { registerSpendRoutes } from "./spend.ts";
 import { registerTeamRoutes } from "./teams.ts";
 import { registerUserRoutes } from "./users.ts";
+import { registerCodingSessionRoutes } from "../../sessions/routes.ts";
 
 /** LiteLLM's management API; without a database every data route answers "No connected db.". */
 export function managementRoutes(dbs: DbServices | undefined) {
@@ -21,5 +22,6 @@ export function managementRoutes(dbs: DbServices | undefined) {
     registerSpendRoutes(app, rt, dbs);
     registerModelRoutes(app, rt);
     registerModelWriteRoutes(app, rt, dbs);
+    registerCodingSessionRoutes(app, rt, dbs);
   };
 }

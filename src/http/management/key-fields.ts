@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { obj, type Row } from "../../auth/key-record.ts";
 import { durationMs, nextResetAt } from "../../spend/duration.ts";
-import { badRequest } from "./context.ts";
+import { badRequest, invalidType } from "./context.ts";
 
 /** Fields of `GenerateKeyRequest` / `UpdateKeyRequest` stored as columns of the same name. */
 const DIRECT = [
@@ -71,7 +71,7 @@ export function keyColumns(body: Row, current?: Row): Row {
     out.metadata = meta;
   }
   for (const f of ["max_budget", "tpm_limit", "rpm_limit", "max_parallel_requests", "spend"]) {
-    if (out[f] !== undefined && out[f] !== null && !isNumber(out[f])) throw badRequest(`${f} must be a number`, f);
+    if (out[f] !== undefined && out[f] !== null && !isNumber(out[f])) throw invalidType(`${f} must be a number`, f);
   }
   return out;
 }

@@ -154,9 +154,10 @@ async function updateKey(m: Mgmt): Promise<Row> {
   const row = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       await assertUniqueAlias(tx, cols.key_alias, hash);
-      return (await updateRows(tx, s, T, cols, { token: hash }))[0]!;
+      return (await updateRows(tx, s, T, cols, { token: hash }))[0];
     }),
   );
+  if (!row) throw httpError(404, `Key not found: ${passed}`);
   m.dbs.invalidate({ kind: "key", id: hash });
   return { ...presentKey(row, await budgetById(m, row.budget_id)), key: passed };
 }
@@ -268,9 +269,10 @@ async function regenerateKey(m: Mgmt): Promise<Row> {
   const row = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       await copyToDeleted(tx, s, T, "LiteLLM_DeletedVerificationToken", "token", [oldHash], deletedBy(m));
-      return (await updateRows(tx, s, T, fields, { token: oldHash }))[0]!;
+      return (await updateRows(tx, s, T, fields, { token: oldHash }))[0];
     }),
   );
+  if (!row) throw httpError(404, `Key not found: ${passed}`);
   m.dbs.invalidate({ kind: "key", id: oldHash });
   m.dbs.invalidate({ kind: "key", id: newHash });
   return { ...presentKey(row, await budgetById(m, row.budget_id), true), key: raw, token_id: newHash };

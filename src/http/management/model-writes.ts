@@ -9,6 +9,7 @@ import { decryptParams } from "../../db/secrets.ts";
 import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import { buildDeployments } from "../../router/deployment.ts";
+import { unusableReason } from "../../providers/unsupported.ts";
 import type { Runtime } from "../../runtime.ts";
 import { isAdmin, route, type Mgmt } from "./context.ts";
 import {
@@ -40,7 +41,9 @@ function validateEntry(m: Mgmt, entry: Row): void {
     throw new GatewayError(422, `${path}: ${issue.message}`, { type: "bad_request_error", param: path });
   }
   const built = buildDeployments([parsed.output], m.dbs.config.env, m.dbs.config.credentials);
-  if (!built.deployments.length) throw new GatewayError(400, built.warnings[0] ?? "model not supported", { type: "bad_request_error", param: "litellm_params.model" });
+  const d = built.deployments[0];
+  const unusable = d && unusableReason(d.provider);
+  if (!d || unusable) throw new GatewayError(400, unusable ?? built.warnings[0] ?? "model not supported", { type: "bad_request_error", param: "litellm_params.model" });
 }
 
 /** `litellm_params` without `None` values, as LiteLLM's pydantic models drop them. */

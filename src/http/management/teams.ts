@@ -4,6 +4,7 @@ import { num, obj, str, type Row } from "../../auth/key-record.ts";
 import type { SchemaInfo } from "../../db/introspect.ts";
 import { deleteIn, insertRow, selectIn, selectRows, updateRows } from "../../db/rows.ts";
 import type { DbServices } from "../../db/services.ts";
+import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { nextResetAt } from "../../spend/duration.ts";
 import { copyToDeleted } from "../../db/deleted-copies.ts";
@@ -67,11 +68,9 @@ async function memberBudget(tx: TransactionSql, s: SchemaInfo, by: string, maxBu
   return String(b.budget_id);
 }
 
-/** `members_with_roles` and the legacy `admins` / `members` columns, written together. */
+/** `members_with_roles` only: LiteLLM leaves the legacy `admins` / `members` columns as the request set them. */
 async function writeRoles(tx: TransactionSql, s: SchemaInfo, teamId: string, roles: Member[]): Promise<Row> {
-  const admins = roles.filter((r) => r.role === "admin" && r.user_id).map((r) => r.user_id!);
-  const members = roles.map((r) => r.user_id).filter(Boolean);
-  return (await updateRows(tx, s, T, { members_with_roles: roles, admins, members, updated_at: new Date().toISOString() }, { team_id: teamId }))[0]!;
+  return (await updateRows(tx, s, T, { members_with_roles: roles, updated_at: new Date().toISOString() }, { team_id: teamId }))[0]!;
 }
 
 /** Adds members to a team: `members_with_roles`, the user rows (upserted) and memberships. */
@@ -109,7 +108,7 @@ async function newTeam(m: Mgmt): Promise<Row> {
         const mt = await insertRow(tx, s, "LiteLLM_ModelTable", { aliases: m.body.model_aliases, created_by: by, updated_by: by });
         cols.model_id = mt.id;
       }
-      const team = await insertRow(tx, s, T, { ...cols, team_id: teamId, members_with_roles: [] });
+      const team = await insertRow(tx, s, T, { admins: [], members: [], ...cols, team_id: teamId, members_with_roles: [] });
       return (await addMembers(tx, s, team, members, by)).team;
     }),
   );
@@ -180,23 +179,37 @@ function rejectDuplicates(team: Row, body: Row, members: Member[]): Member[] {
 }
 
 /** `/team/member_add`: a proxy admin or the team's admin adds members (LiteLLM's order of checks). */
-async function memberAdd(m: Mgmt): Promise<Row> {
-  const teamId = str(m.body.team_id);
+async function memberAdd(m: Mgmt, body: Row = m.body): Promise<Row> {
+  const teamId = str(body.team_id);
   if (!teamId) throw proxyHttpError(400, { error: "No team id passed in" });
-  const members = membersOf(m.body.member);
+  const members = membersOf(body.member);
   if (!members.length) throw proxyHttpError(400, { error: "No member/members passed in" });
   const team = await loadTeam(m, teamId);
   if (!team) throw proxyHttpError(404, { error: `Team not found for team_id=${teamId}` });
-  const fresh = rejectDuplicates(team, m.body, members);
+  const fresh = rejectDuplicates(team, body, members);
   requireTeamAdmin(m, team, "/team/member_add");
   const r = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       const [locked] = await tx.unsafe<Array<{ r: Row }>>(`SELECT row_to_json(t.*) AS r FROM "${T}" t WHERE team_id = $1 FOR UPDATE`, [teamId]);
-      return addMembers(tx, m.dbs.db.schema, locked?.r ?? team, fresh, actor(m), num(m.body.max_budget_in_team));
+      return addMembers(tx, m.dbs.db.schema, locked?.r ?? team, fresh, actor(m), num(body.max_budget_in_team));
     }),
   );
   m.dbs.invalidate({ kind: "team", id: teamId });
+  for (const u of r.users) m.dbs.invalidate({ kind: "user", id: String(u.user_id) });
   return { ...r.team, updated_users: r.users, updated_team_memberships: r.memberships };
+}
+
+/**
+ * LiteLLM's `_add_user_to_team` for `/user/new {team_id}`: `team_member_add` as the caller, whose
+ * refusals (no such team, already a member, not the team's admin) are logged and the user kept.
+ */
+export async function addUserToTeam(m: Mgmt, teamId: string, member: Member): Promise<void> {
+  try {
+    await memberAdd(m, { team_id: teamId, member });
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    m.rt.log.debug("/user/new: user not added to team", { team_id: teamId, error: e.message });
+  }
 }
 
 /** The team and the member a `/team/member_delete` or `/team/member_update` body names, after LiteLLM's checks. */
@@ -300,7 +313,7 @@ export function registerTeamRoutes(app: Hono, rt: () => Runtime, dbs: DbServices
   route(app, rt, dbs, "get", "/team/info", teamInfo);
   route(app, rt, dbs, "post", "/team/update", updateTeam, { admin: true });
   route(app, rt, dbs, "post", "/team/delete", deleteTeams, { admin: true });
-  route(app, rt, dbs, "post", "/team/member_add", memberAdd);
+  route(app, rt, dbs, "post", "/team/member_add", (m) => memberAdd(m));
   route(app, rt, dbs, "post", "/team/member_delete", memberDelete);
   route(app, rt, dbs, "post", "/team/member_update", memberUpdate);
   route(app, rt, dbs, "get", "/team/list", listTeams);

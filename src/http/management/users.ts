@@ -8,6 +8,7 @@ import { routeForbidden } from "../../auth/management-access.ts";
 import { badRequest, httpError, isAdmin, list, route, type Mgmt } from "./context.ts";
 import { authHttpError } from "./litellm-errors.ts";
 import { generateKey } from "./keys.ts";
+import { addUserToTeam } from "./teams.ts";
 
 const U = "LiteLLM_UserTable";
 
@@ -48,8 +49,10 @@ async function newUser(m: Mgmt): Promise<Row> {
   const s = m.dbs.db.schema;
   const user = await m.dbs.db.run((sql) => insertRow(sql, s, U, { user_role: "internal_user", ...userColumns(m.body), user_id: userId }));
   if (m.body.auto_create_key === false) return { ...user, key: null };
+  const teamId = str(m.body.team_id);
   const keyBody: Row = {
     user_id: userId,
+    team_id: teamId,
     models: strs(m.body.models),
     key_alias: m.body.key_alias,
     duration: m.body.duration,
@@ -57,7 +60,40 @@ async function newUser(m: Mgmt): Promise<Row> {
     metadata: m.body.key_metadata,
   };
   const key = await generateKey(m, keyBody);
+  if (teamId) await addUserToTeam(m, teamId, { role: "user", user_id: userId, user_email: str(m.body.user_email) ?? null });
   return { ...key, ...user, key: key.key, token: key.token, key_name: key.key_name, expires: key.expires };
+}
+
+/**
+ * LiteLLM's `/user/info` teams: the teams whose `members_with_roles` name the user, each with the
+ * user's memberships (budget row included) and the team's keys, then the other teams of the user's
+ * `teams`; sorted by alias.
+ */
+async function teamsOfUser(m: Mgmt, userId: string, user: Row | undefined): Promise<Row[]> {
+  return m.dbs.db.run(async (sql) => {
+    const member = await sql.unsafe<Array<{ r: Row }>>(
+      `SELECT row_to_json(t.*) AS r FROM "LiteLLM_TeamTable" t WHERE jsonb_typeof(t.members_with_roles) = 'array' AND t.members_with_roles @> jsonb_build_array(jsonb_build_object('user_id', $1::text))`,
+      [userId],
+    );
+    const memberIds = member.map((x) => String(x.r.team_id));
+    const memberships = m.dbs.db.schema.hasTable("LiteLLM_TeamMembership")
+      ? await sql.unsafe<Array<{ r: Row }>>(
+          `SELECT to_jsonb(tm.*) || jsonb_build_object('litellm_budget_table', (SELECT row_to_json(b.*) FROM "LiteLLM_BudgetTable" b WHERE b.budget_id = tm.budget_id)) AS r
+           FROM "LiteLLM_TeamMembership" tm WHERE tm.user_id = $1 AND tm.team_id = ANY($2::text[])`,
+          [userId, memberIds],
+        )
+      : [];
+    const keys = await selectIn(sql, "LiteLLM_VerificationToken", "team_id", memberIds);
+    for (const k of keys) delete k.token;
+    const listed = member.map(({ r: t }) => ({
+      ...t,
+      team_memberships: memberships.map((x) => x.r).filter((x) => x.team_id === t.team_id),
+      keys: keys.filter((k) => k.team_id === t.team_id),
+    }));
+    const others = await selectIn(sql, "LiteLLM_TeamTable", "team_id", strs(user?.teams).filter((id) => !memberIds.includes(id)));
+    const alias = (t: Row) => str(t.team_alias) ?? "";
+    return [...listed, ...others].sort((a, b) => (alias(a) < alias(b) ? -1 : alias(a) > alias(b) ? 1 : 0));
+  });
 }
 
 async function userInfo(m: Mgmt): Promise<Row> {
@@ -69,7 +105,7 @@ async function userInfo(m: Mgmt): Promise<Row> {
   const [user] = await m.dbs.db.run((sql) => selectRows(sql, U, { user_id: userId }));
   const keys = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_VerificationToken", { user_id: userId }));
   if (!user && keys.length === 0) throw httpError(404, `User ${userId} not found`);
-  const teams = await m.dbs.db.run((sql) => selectIn(sql, "LiteLLM_TeamTable", "team_id", strs(user?.teams)));
+  const teams = await teamsOfUser(m, userId, user);
   for (const k of keys) delete k.token;
   return { user_id: userId, user_info: user ?? null, keys, teams };
 }

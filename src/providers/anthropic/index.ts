@@ -1,4 +1,5 @@
-import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -36,6 +37,9 @@ export const anthropic: Provider = {
     }
     const query = protocol === "anthropic-messages" && ctx.query.includes("beta=true") ? "?beta=true" : "";
     return { url: messagesUrl(t.apiBase, protocol) + query, method: "POST", headers: anthropicHeaders(t, ctx.clientHeaders), body };
+  },
+  passthrough(t: Target, call: PassthroughCall): UpstreamRequest {
+    return passthroughRequest(passthroughUrl(t.apiBase, call.path, call.query), call, forwardedHeaders(call, t, t.apiKey ? { "x-api-key": t.apiKey } : {}));
   },
   errorMessage: upstreamErrorMessage,
 };

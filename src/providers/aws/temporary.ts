@@ -1,3 +1,4 @@
+import { secrets } from "../../redaction.ts";
 import type { AwsCredentials } from "../bedrock/sigv4.ts";
 
 export interface TemporaryCredentials extends AwsCredentials {
@@ -29,5 +30,6 @@ export async function cachedCredentials(key: string, load: () => Promise<Tempora
   }
   const got = await p;
   cache.set(key, { creds: got, refreshAt: refreshAt(got) });
+  secrets.set(`aws:${key}`, [got.secretAccessKey, got.sessionToken]);
   return got;
 }

@@ -1,5 +1,5 @@
 import { resolveAwsCredentials } from "../aws/credentials.ts";
-import type { BuildContext, Target } from "../types.ts";
+import type { BuildContext, RequestBytes, Target } from "../types.ts";
 import { signV4 } from "./sigv4.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
@@ -18,8 +18,15 @@ export function bedrockUrl(t: Target, operation: string): string {
 }
 
 /** Bedrock API key (bearer) when `api_key` is set, else SigV4 with credentials from LiteLLM's AWS chain. */
-export async function bedrockHeaders(t: Target, url: string, body: string, accept: string, send: BuildContext["send"]): Promise<Record<string, string>> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept };
+export async function bedrockHeaders(
+  t: Target,
+  url: string,
+  body: RequestBytes,
+  accept: string,
+  send: BuildContext["send"],
+  base: Record<string, string> = { "content-type": "application/json" },
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { ...base, accept };
   if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
   if (t.apiKey) return { ...headers, authorization: `Bearer ${t.apiKey}` };
   const region = regionOf(t);

@@ -1,4 +1,6 @@
-import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { GatewayError } from "../../errors.ts";
+import { forwardedHeaders } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { AWS_CHAIN_ENV } from "../aws/credentials.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { bedrockHeaders, bedrockUrl } from "./auth.ts";
@@ -36,7 +38,34 @@ export function invokeBody(body: string, betaHeader: string | null): string {
   return JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...(b.length ? { anthropic_beta: b } : {}), ...rest });
 }
 
-const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "errorMessage"> = {
+/** The runtime operations LiteLLM's `/bedrock/model/{modelId}/{action}` forwards. */
+const ACTIONS = new Set(["invoke", "invoke-with-response-stream", "converse", "converse-stream", "count-tokens"]);
+
+/** `/model/{id}/{action}` → the action, or undefined for any other path. */
+export function bedrockAction(path: string): { modelId: string; action: string } | undefined {
+  const m = /^\/model\/(.+)\/([a-z-]+)$/.exec(path);
+  if (!m || !ACTIONS.has(m[2]!)) return undefined;
+  return { modelId: decodeURIComponent(m[1]!), action: m[2]! };
+}
+
+/**
+ * LiteLLM's `/bedrock/*`: the client's body (Claude Code's invoke body, a Converse body) sent
+ * unchanged to the runtime, signed with the gateway's AWS credentials (or its Bedrock API key).
+ * `t.model` is the model id to call: the client's, or the deployment's when it named a config model.
+ */
+async function bedrockPassthrough(t: Target, call: PassthroughCall, ctx: BuildContext): Promise<UpstreamRequest> {
+  const op = bedrockAction(call.path);
+  if (!op) throw new GatewayError(404, `Bedrock pass-through serves /model/{modelId}/{${[...ACTIONS].join("|")}}; got ${call.path}`, { type: "not_found_error" });
+  const url = bedrockUrl(t, op.action) + call.query;
+  const body = call.body ?? new Uint8Array(0);
+  const forwarded = forwardedHeaders(call, { ...t, extraHeaders: undefined }, {});
+  const headers = await bedrockHeaders(t, url, body, call.headers.get("accept") ?? "application/json", ctx.send, {
+    "content-type": forwarded["content-type"] ?? "application/json",
+  });
+  return { url, method: "POST", headers, body };
+}
+
+const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "errorMessage" | "passthrough"> = {
   name: "bedrock",
   env: {
     apiKey: ["AWS_BEARER_TOKEN_BEDROCK"],
@@ -63,6 +92,7 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
   },
   exceptionName: "BedrockException",
   errorMessage: upstreamErrorMessage,
+  passthrough: bedrockPassthrough,
 };
 
 /** Anthropic models through invoke / invoke-with-response-stream: Claude Code works unchanged. */

@@ -1,4 +1,5 @@
-import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { chatToGemini } from "./request.ts";
 import { geminiToChat } from "./response.ts";
@@ -38,6 +39,13 @@ export const gemini: Provider = {
     if (t.apiKey) headers["x-goog-api-key"] = t.apiKey;
     if (t.extraHeaders) Object.assign(headers, t.extraHeaders);
     return { url: modelsUrl(t.apiBase, t.model, ctx.stream), method: "POST", headers, body: geminiBody(protocol, body, "gemini") };
+  },
+  /** LiteLLM's `/gemini/*`: the client's `key` (its virtual key) is dropped; the gateway's Gemini key goes in `x-goog-api-key`. */
+  passthrough(t: Target, call: PassthroughCall): UpstreamRequest {
+    const q = new URLSearchParams(call.query);
+    q.delete("key");
+    const query = q.size ? `?${q}` : "";
+    return passthroughRequest(passthroughUrl(t.apiBase, call.path, query), call, forwardedHeaders(call, t, t.apiKey ? { "x-goog-api-key": t.apiKey } : {}));
   },
   errorMessage: upstreamErrorMessage,
   responseTransform: geminiResponses,

@@ -49,9 +49,21 @@ export function mockResponse(protocol: Protocol, body: Record<string, unknown>, 
       return stream ? responsesStream(text, model, input, output) : Response.json(responsesJson(text, model, input, output));
     case "openai-embeddings":
       return Response.json(embeddings(body, model, input));
+    case "openai-completions":
+      return completions(text, model, input, output, stream);
     default:
       return stream ? chatStream(text, model, input, output) : Response.json(chatJson(text, model, input, output));
   }
+}
+
+/** LiteLLM's mock for `/v1/completions`: a `text_completion`, streamed as text chunks when asked. */
+function completions(text: string, model: string, input: number, output: number, stream: boolean): Response {
+  const base = { id: `cmpl-${rid()}`, object: "text_completion", created: Math.floor(Date.now() / 1000), model };
+  const usage = { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
+  if (!stream) return Response.json({ ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: "stop" }], usage });
+  const events = words(text).map((w) => sseEvent({ ...base, choices: [{ text: w, index: 0, logprobs: null, finish_reason: null }] }));
+  events.push(sseEvent({ ...base, choices: [{ text: "", index: 0, logprobs: null, finish_reason: "stop" }] }), sseEvent({ ...base, choices: [], usage }), "data: [DONE]\n\n");
+  return new Response(sseStream(events), { headers: SSE_HEADERS });
 }
 
 function chatJson(text: string, model: string, input: number, output: number) {

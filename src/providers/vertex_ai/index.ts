@@ -1,6 +1,7 @@
 import { GatewayError } from "../../errors.ts";
 import { geminiBody, geminiMethod, geminiResponses } from "../gemini/index.ts";
-import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import { forwardedHeaders, passthroughRequest } from "../passthrough.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 import { loadCredentials, type GoogleCredentials } from "./credentials.ts";
 import { ADC_ENV, defaultCredentials } from "./adc.ts";
@@ -58,7 +59,22 @@ async function headersFor(t: Target, ctx: BuildContext): Promise<{ headers: Reco
   return { headers, project: projectOf(t, a) };
 }
 
-const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "errorMessage"> = {
+/**
+ * LiteLLM's `/vertex_ai/*`: the client's path (`/v1/projects/{p}/locations/{l}/...`) sent to the
+ * location's endpoint (or the configured `api_base`) with the gateway's OAuth token; streamed
+ * generateContent is asked as SSE, as LiteLLM does.
+ */
+async function vertexPassthrough(t: Target, call: PassthroughCall, ctx: BuildContext): Promise<UpstreamRequest> {
+  const a = await auth(t, ctx);
+  const loc = /\/locations\/([^/]+)\//.exec(call.path)?.[1] ?? location(t);
+  const base = str(t.params.api_base) ? t.apiBase : common.apiBaseFor!({ vertex_location: loc })!;
+  let query = call.query;
+  if (/:streamGenerateContent$/.test(call.path) && !/[?&]alt=/.test(query)) query = query ? `${query}&alt=sse` : "?alt=sse";
+  const url = `${base.replace(/\/+$/, "")}${call.path}${query}`;
+  return passthroughRequest(url, call, forwardedHeaders(call, t, { authorization: `Bearer ${a.token}` }));
+}
+
+const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "errorMessage" | "passthrough"> = {
   name: "vertex_ai",
   env: {
     params: {
@@ -74,6 +90,7 @@ const common: Pick<Provider, "name" | "env" | "apiBaseFor" | "exceptionName" | "
   },
   exceptionName: "VertexAIException",
   errorMessage: upstreamErrorMessage,
+  passthrough: vertexPassthrough,
 };
 
 /** Claude on Vertex: the Messages API with the model in the URL and `anthropic_version` in the body. */

@@ -1,4 +1,5 @@
 import { GatewayError } from "../../errors.ts";
+import { secrets } from "../../redaction.ts";
 import type { UpstreamRequest } from "../types.ts";
 import type { AuthorizedUser, GoogleCredentials, ServiceAccount } from "./credentials.ts";
 import { signJwt } from "./jwt.ts";
@@ -84,6 +85,7 @@ export async function accessToken(c: GoogleCredentials, send: (r: UpstreamReques
   }
   const fresh = await p;
   tokens.set(key, fresh);
+  secrets.set(`google:${key}`, [fresh.token]);
   return fresh.token;
 }
 

@@ -6,6 +6,7 @@ import { field, fields, numberField, type Form, type UiContext, type UiModule, t
 import { count, num, str, strs, type Row } from "../format.ts";
 import { html, mutate } from "../guard.tsx";
 import { Csrf, Page } from "../layout.tsx";
+import { SessionLimitFields, sessionLimitsBody } from "./sessions.tsx";
 
 const PAGE_SIZE = 25;
 
@@ -84,6 +85,9 @@ export const KeyTable: FC<{ keys: Row[]; viewer: Viewer; back: string; teams?: M
                   <a class="button small" href={`/ui/spend?key=${encodeURIComponent(token)}`}>
                     Logs
                   </a>
+                  <a class="button small" href={`/ui/sessions?key=${encodeURIComponent(token)}`}>
+                    Sessions
+                  </a>
                   <Action action="/ui/keys/regenerate" csrf={viewer.csrf} label="Regenerate" fields={{ token, back }} confirm={`Regenerate ${name}? The current key stops working at once.`} />
                   {viewer.admin && (
                     <Action action="/ui/keys/block" csrf={viewer.csrf} label={k.blocked === true ? "Unblock" : "Block"} fields={{ token, back, blocked: k.blocked === true ? "0" : "1" }} />
@@ -111,6 +115,7 @@ const CreateKey: FC<{ viewer: Viewer; models: string[]; teams: Array<[string, st
         <Select label="Expires after" name="duration" options={DURATIONS} />
         <Field label="RPM limit" name="rpm_limit" type="number" min="0" />
         <Field label="TPM limit" name="tpm_limit" type="number" min="0" />
+        <SessionLimitFields />
         {teams.length > 0 && <Select label="Team" name="team_id" options={[["", "No team"], ...teams]} />}
         {viewer.admin && <Field label="Owner user id" name="user_id" hint="Empty: no owner" />}
       </div>
@@ -193,7 +198,7 @@ export function registerKeys({ ui }: UiModule): void {
 
   ui.post("/keys", (c: UiContext) =>
     mutate(c, "/ui/keys", async () => {
-      const r = await c.get("viewer").api.post<Row>("/key/generate", keyBody(c.get("form")));
+      const r = await c.get("viewer").api.post<Row>("/key/generate", { ...keyBody(c.get("form")), ...sessionLimitsBody(c.get("form"), false) });
       return { kind: "ok", message: `Key ${str(r.key_alias) ?? str(r.key_name) ?? ""} created`, secret: String(r.key) };
     }),
   );

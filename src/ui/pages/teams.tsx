@@ -6,6 +6,7 @@ import { count, num, obj, str, strs, type Row } from "../format.ts";
 import { html, mutate } from "../guard.tsx";
 import { Csrf, Page } from "../layout.tsx";
 import { modelNames } from "./keys.tsx";
+import { SessionLimitFields, sessionLimitsBody } from "./sessions.tsx";
 
 interface Member {
   role: string;
@@ -120,6 +121,7 @@ const TeamDetail: FC<{ v: Viewer; info: Row; budgets: Map<string, Row>; models: 
               <Csrf token={v.csrf} />
               <div class="form-grid">
                 <LimitFields row={t} />
+                <SessionLimitFields row={t} />
               </div>
               <div class="form-row">
                 <Checks name="models" legend="Models (none checked = keep)" options={models} checked={strs(t.models)} />
@@ -238,6 +240,7 @@ export function registerTeams({ ui }: UiModule): void {
                 <div class="form-grid">
                   <Field label="Team name" name="team_alias" required />
                   <LimitFields />
+                  <SessionLimitFields />
                 </div>
                 <div class="form-row">
                   <Checks name="models" legend="Models (none checked = all)" options={models} />
@@ -295,14 +298,14 @@ export function registerTeams({ ui }: UiModule): void {
 
   ui.post("/teams", (c: UiContext) =>
     mutate(c, "/ui/teams", async () => {
-      const r = await c.get("viewer").api.post<Row>("/team/new", { team_alias: field(c.get("form"), "team_alias"), ...limitsBody(c.get("form")) });
+      const r = await c.get("viewer").api.post<Row>("/team/new", { team_alias: field(c.get("form"), "team_alias"), ...limitsBody(c.get("form")), ...sessionLimitsBody(c.get("form"), false) });
       return `Team ${str(r.team_alias) ?? String(r.team_id)} created`;
     }),
   );
   const teamPath = (c: UiContext) => `/ui/teams/${encodeURIComponent(c.req.param("id") ?? "")}`;
   ui.post("/teams/:id/update", (c: UiContext) =>
     mutate(c, teamPath(c), async () => {
-      await c.get("viewer").api.post("/team/update", { team_id: c.req.param("id"), ...limitsBody(c.get("form")) });
+      await c.get("viewer").api.post("/team/update", { team_id: c.req.param("id"), ...limitsBody(c.get("form")), ...sessionLimitsBody(c.get("form"), true) });
       return "Team updated";
     }),
   );

@@ -104,7 +104,10 @@ const UserDetail: FC<{ v: Viewer; info: Row; models: string[] }> = ({ v, info, m
       </div>
       <section class="panel">
         <h2>
-          Keys <a class="small" href={withQuery("/ui/keys", { user: v.admin ? id : undefined })}>manage</a>
+          Keys <a class="small" href={withQuery("/ui/keys", { user: v.admin ? id : undefined })}>manage</a> ·{" "}
+          <a class="small" href={withQuery("/ui/sessions", { user: id })}>
+            sessions
+          </a>
         </h2>
         {keys.length ? (
           <table class="stack">

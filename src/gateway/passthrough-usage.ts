@@ -1,0 +1,102 @@
+import { EventStreamDecoder } from "../providers/bedrock/event-stream.ts";
+import { scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
+
+type Obj = Record<string, unknown>;
+const HEAD = 8 * 1024;
+const TAIL = 32 * 1024;
+const dec = new TextDecoder();
+
+/** Gemini's `usageMetadata` as the usage fields the gateway reads. */
+function fromGemini(m: Obj): Obj {
+  const n = (v: unknown) => (typeof v === "number" ? v : 0);
+  return { prompt_tokens: n(m.promptTokenCount), completion_tokens: n(m.candidatesTokenCount) + n(m.thoughtsTokenCount), prompt_tokens_details: { cached_tokens: n(m.cachedContentTokenCount) } };
+}
+
+/** Every `"usageMetadata":{…}` object whole inside `text` (Gemini, Vertex Gemini). */
+function geminiUsage(text: string): Obj[] {
+  return scanUsageObjects(text.replaceAll('"usageMetadata"', '"usage"')).filter((u) => "promptTokenCount" in u || "candidatesTokenCount" in u).map(fromGemini);
+}
+
+/** Usage objects in the text of an answer: OpenAI/Anthropic `usage`, Gemini `usageMetadata`. */
+export function usageObjectsIn(text: string): Obj[] {
+  const direct = scanUsageObjects(text).filter((u) => !("promptTokenCount" in u));
+  return direct.length ? direct : geminiUsage(text);
+}
+
+/** Anthropic events inside Bedrock's event-stream chunks, and Converse `metadata` events: their usage. */
+function bedrockUsage(payload: Uint8Array, eventType: unknown): Obj[] {
+  const o = JSON.parse(dec.decode(payload)) as Obj;
+  if (eventType === "metadata") {
+    const u = (o.usage ?? {}) as Obj;
+    return [{ input_tokens: u.inputTokens, output_tokens: u.outputTokens, cache_read_input_tokens: u.cacheReadInputTokens ?? 0, cache_creation_input_tokens: u.cacheWriteInputTokens ?? 0 }];
+  }
+  if (typeof o.bytes !== "string") return [];
+  return scanUsageObjects(Buffer.from(o.bytes, "base64").toString("utf8"));
+}
+
+/**
+ * Relays an answer's bytes unchanged and reads its usage at the end: from head and tail windows of
+ * text (JSON, SSE), or by decoding AWS event-stream frames (Bedrock streams). `onEnd` runs once,
+ * when the body ends, fails, or the client goes away.
+ */
+export function tappedBody(
+  body: ReadableStream<Uint8Array>,
+  eventStream: boolean,
+  onEnd: (usage: Usage | undefined, error: Error | undefined, headText: string) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const objs: Obj[] = [];
+  const frames = eventStream ? new EventStreamDecoder() : undefined;
+  const head: Uint8Array[] = [];
+  let headLen = 0;
+  const tail: Uint8Array[] = [];
+  let tailLen = 0;
+  let ended = false;
+  const end = (error?: Error) => {
+    if (ended) return;
+    ended = true;
+    const headText = frames ? "" : dec.decode(Buffer.concat(head));
+    if (!frames) {
+      objs.push(...usageObjectsIn(headText));
+      if (tail.length) objs.push(...usageObjectsIn(dec.decode(Buffer.concat(tail))));
+    }
+    onEnd(usageFromObjects(objs), error, headText);
+  };
+  const observe = (chunk: Uint8Array) => {
+    if (frames) {
+      try {
+        for (const m of frames.push(chunk)) if (m.headers[":message-type"] === "event") objs.push(...bedrockUsage(m.payload, m.headers[":event-type"]));
+      } catch {
+        /* not event-stream after all: usage stays unknown */
+      }
+    } else if (headLen < HEAD) {
+      head.push(chunk);
+      headLen += chunk.byteLength;
+    } else {
+      tail.push(chunk);
+      tailLen += chunk.byteLength;
+      while (tail.length > 1 && tailLen - tail[0]!.byteLength >= TAIL) tailLen -= tail.shift()!.byteLength;
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          end();
+          c.close();
+          return;
+        }
+        observe(value);
+        c.enqueue(value);
+      } catch (e) {
+        end(e as Error);
+        c.error(e);
+      }
+    },
+    cancel(reason) {
+      end(new Error(String(reason ?? "client cancelled")));
+      return reader.cancel(reason);
+    },
+  });
+}
