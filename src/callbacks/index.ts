@@ -12,7 +12,6 @@ import type { DynamicContext } from "./dynamic.ts";
 import { LogWorker } from "./log-worker.ts";
 import { callObserver } from "./observer.ts";
 import { logsContent, planSinks } from "./plans.ts";
-import { gatewaySecrets } from "./redact.ts";
 
 /** Answers kept per call for the logs, at most (longer streams are logged cut). */
 const CAPTURE_LIMIT = 4 * 1024 * 1024;
@@ -34,7 +33,7 @@ export interface Callbacks {
   sink: CallSink;
   /** Start-up lines: what runs, what does not. */
   notes: string[];
-  /** A runtime was built (boot, reload, database models): learn its deployments' credentials. */
+  /** A runtime was built (boot, reload, database models): alerts name its deployments. */
   onRuntime(deployments: Deployment[]): void;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -102,7 +101,6 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
     },
     notes,
     onRuntime(deployments) {
-      worker?.secrets(gatewaySecrets(config, deployments));
       monitor?.setDeployments(deployments);
     },
     async flush() {

@@ -1,5 +1,6 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
+import { secrets } from "../redaction.ts";
 import type { QueueStats } from "./queue.ts";
 import { ship } from "./snapshot.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
@@ -16,6 +17,7 @@ export class LogWorker {
   private nextFlush = 0;
   private readonly waiting = new Map<number, () => void>();
   private closed?: () => void;
+  private secretsVersion = -1;
 
   constructor(init: Extract<ToWorker, { t: "init" }>, stats: QueueStats, log: Logger) {
     this.w = new Worker(workerUrl());
@@ -41,13 +43,13 @@ export class LogWorker {
   }
 
   record(rec: CallRecord): void {
+    if (secrets.version !== this.secretsVersion) {
+      this.secretsVersion = secrets.version;
+      this.post({ t: "secrets", values: secrets.values() });
+    }
     const { meta, raw, chunks } = ship(rec);
     this.post({ t: "call", meta, raw, streamed: !!chunks });
     if (chunks) this.post(chunks);
-  }
-
-  secrets(values: string[]): void {
-    this.post({ t: "secrets", values });
   }
 
   flush(): Promise<void> {

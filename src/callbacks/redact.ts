@@ -1,5 +1,4 @@
-import type { GatewayConfig } from "../config/index.ts";
-import type { Deployment } from "../router/deployment.ts";
+import { maskSecret } from "../redaction.ts";
 import type { StandardLoggingMetadata, StandardLoggingPayload } from "./payload.ts";
 
 type Obj = Record<string, unknown>;
@@ -67,48 +66,22 @@ export function withoutKeyInfo(p: StandardLoggingPayload): StandardLoggingPayloa
   return { ...p, metadata };
 }
 
-const MIN_SECRET = 8;
-const SECRET_NAME = /api_?key|secret|token|password|credential|private_key/i;
-
 /**
- * Credentials the gateway holds (master and salt keys, provider keys and secrets of every
- * deployment, credential_list values, secret-named env vars): provider error messages sometimes
- * quote the key they were given, and nothing of these may leave in a log payload.
+ * Masks, in serialized payloads before they leave, every credential the gateway holds: the values
+ * of `src/redaction.ts` (config and deployments' keys, the vault, credential chains' tokens), sent
+ * to the logging worker as they change. A substring search per secret: on large payloads (whole
+ * prompts) far cheaper than one regular expression of every secret.
  */
-export function gatewaySecrets(config: GatewayConfig, deployments: Deployment[]): string[] {
-  const found = new Set<string>();
-  const add = (v: unknown) => {
-    if (typeof v === "string" && v.length >= MIN_SECRET) found.add(v);
-  };
-  add(config.masterKey);
-  add(config.saltKey);
-  for (const [name, v] of Object.entries(config.env)) if (SECRET_NAME.test(name)) add(v);
-  for (const cred of config.credentials.values()) for (const [k, v] of Object.entries(cred)) if (SECRET_NAME.test(k)) add(v);
-  for (const d of deployments) {
-    add(d.target.apiKey);
-    for (const [k, v] of Object.entries(d.target.params)) if (SECRET_NAME.test(k)) add(v);
-    for (const [k, v] of Object.entries(d.target.extraHeaders ?? {})) if (/auth|key|token/i.test(k)) add(v.replace(/^(Bearer|Basic)\s+/i, ""));
-  }
-  return [...found];
-}
-
-/** Replaces the gateway's credentials (raw and JSON-escaped) in serialized payloads before they leave. */
 export class SecretScrubber {
   private secrets: string[] = [];
 
   use(values: string[]): void {
-    const all = new Set<string>();
-    for (const v of values) {
-      all.add(v);
-      const json = JSON.stringify(v).slice(1, -1);
-      if (json !== v) all.add(json);
-    }
-    this.secrets = [...all].sort((a, b) => b.length - a.length);
+    this.secrets = [...values].sort((a, b) => b.length - a.length);
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.replaceAll(s, s.length >= 16 ? `${s.slice(0, 3)}***` : "***");
+    for (const s of this.secrets) if (out.includes(s)) out = out.replaceAll(s, maskSecret(s));
     return out;
   }
 }

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { disabledCallbacks, dynamicLogging } from "../../../src/callbacks/dynamic.ts";
 import { LoggedCall } from "../../../src/callbacks/logged-call.ts";
 import { loggingId, standardLoggingPayload } from "../../../src/callbacks/payload.ts";
-import { gatewaySecrets, REDACTED, redactResponse, SecretScrubber } from "../../../src/callbacks/redact.ts";
+import { REDACTED, redactResponse, SecretScrubber } from "../../../src/callbacks/redact.ts";
+import { learnConfigSecrets, secrets } from "../../../src/redaction.ts";
 import { s3ObjectKey } from "../../../src/callbacks/s3.ts";
 import type { GatewayConfig } from "../../../src/config/index.ts";
 import { encryptValue } from "../../../src/db/secrets.ts";
@@ -73,14 +74,17 @@ describe("StandardLoggingPayload", () => {
     expect(redactResponse({ type: "message", content: [{ type: "text", text: "x" }] })).toEqual({ text: REDACTED });
   });
 
-  test("credentials the gateway holds are masked in serialized payloads", () => {
+  test("credentials the gateway holds (src/redaction.ts's set) are masked in serialized payloads", () => {
+    const config = { masterKey: "sk-master-0123456789", saltKey: undefined, general: {}, litellm: {}, router: {}, agents: [], env: { OPENAI_API_KEY: "sk-openai-abcdefghijklmnop", PATH: "/usr/bin:/bin" }, credentials: new Map([["c", { api_key: "cred-key-12345678" }]]) } as unknown as GatewayConfig;
+    learnConfigSecrets(config, [{ target: { apiKey: "sk-ant-provider-key-999", apiBase: "", params: { aws_secret_access_key: "AWSSECRET12345" } } } as never]);
+    secrets.set("vault", ["vault-value-abcdef"]);
     const s = new SecretScrubber();
-    const config = { masterKey: "sk-master-0123456789", saltKey: undefined, env: { OPENAI_API_KEY: "sk-openai-abcdefghijklmnop", PATH: "/usr/bin:/bin" }, credentials: new Map([["c", { api_key: "cred-key-12345678" }]]) } as unknown as GatewayConfig;
-    s.use(gatewaySecrets(config, [{ target: { apiKey: "sk-ant-provider-key-999", apiBase: "", params: { aws_secret_access_key: "AWSSECRET12345" }, extraHeaders: { Authorization: "Bearer hdr-token-123456" } } } as never]));
-    const out = s.scrub("Incorrect API key provided: sk-openai-abcdefghijklmnop / sk-ant-provider-key-999 / AWSSECRET12345 / cred-key-12345678 / hdr-token-123456 / sk-master-0123456789 /usr/bin:/bin");
-    for (const secret of ["sk-openai-abcdefghijklmnop", "sk-ant-provider-key-999", "AWSSECRET12345", "cred-key-12345678", "hdr-token-123456", "sk-master-0123456789"]) expect(out).not.toContain(secret);
+    s.use(secrets.values());
+    const out = s.scrub(JSON.stringify({ error: "Incorrect API key provided: sk-openai-abcdefghijklmnop / sk-ant-provider-key-999 / AWSSECRET12345 / cred-key-12345678 / sk-master-0123456789 /usr/bin:/bin", tool_result: "echo vault-value-abcdef" }));
+    for (const secret of ["sk-openai-abcdefghijklmnop", "sk-ant-provider-key-999", "AWSSECRET12345", "cred-key-12345678", "sk-master-0123456789", "vault-value-abcdef"]) expect(out).not.toContain(secret);
     expect(out).toContain("sk-***");
     expect(out).toContain("/usr/bin:/bin");
+    expect(JSON.parse(out).tool_result).toBe("echo vau***");
   });
 
   test("object keys and logging ids: LiteLLM's layout", () => {
