@@ -30,6 +30,7 @@ const cmd = [
   "build",
   "--compile",
   "--minify",
+  "--keep-names",
   "--sourcemap",
   "--splitting",
   ...(target ? [`--target=${target}`] : []),

@@ -116,10 +116,56 @@ export function secretsIn(value: unknown, out: string[] = [], secretField = fals
   return out;
 }
 
+/** An endpoint as the gateway shows it (response headers, spend rows): without its query and user info. */
+export function publicApiBase(url: string): string {
+  const q = url.indexOf("?");
+  const base = q < 0 ? url : url.slice(0, q);
+  const at = base.indexOf("@");
+  if (at < 0) return base;
+  const scheme = base.indexOf("://");
+  return scheme >= 0 && scheme < at && !base.slice(scheme + 3, at).includes("/") ? base.slice(0, scheme + 3) + base.slice(at + 1) : base;
+}
+
+const ERROR_KEY = Buffer.from('"error"');
+const indexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: Uint8Array) => number;
+const TYPE_BEFORE = /"type"\s*:\s*$/;
+
+/** `"error"` as a key whose value is an object or a message, or as `"type": "error"` (not `"error": null`). */
+function isErrorToken(buf: Buffer, at: number): boolean {
+  let j = at + ERROR_KEY.length;
+  while (buf[j] === 0x20) j++;
+  if (buf[j] === 0x3a) {
+    j++;
+    while (buf[j] === 0x20) j++;
+    if (buf[j] === 0x7b || buf[j] === 0x22) return true;
+  }
+  return TYPE_BEFORE.test(buf.toString("latin1", Math.max(0, at - 12), at));
+}
+
+/**
+ * A chunk of a stream on its way to the client, with the credentials in its error events masked:
+ * the upstream's own mid-stream errors (OpenAI `{"error": {…}}`, Anthropic and Responses
+ * `"type": "error"`) and the ones the gateway translates from them. Other chunks cost one byte
+ * search and are returned as they are.
+ */
+export function redactStreamChunk(chunk: Uint8Array): Uint8Array {
+  if (indexOf.call(chunk, ERROR_KEY) < 0) return chunk;
+  const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let at = buf.indexOf(ERROR_KEY);
+  while (at >= 0 && !isErrorToken(buf, at)) at = buf.indexOf(ERROR_KEY, at + ERROR_KEY.length);
+  if (at < 0 || !secrets.size) return chunk;
+  const text = buf.toString("utf8");
+  const masked = secrets.redact(text);
+  return masked === text ? chunk : Buffer.from(masked);
+}
+
 /** The process-wide set: config and deployments at every runtime build, the vault and credential chains as they learn values. */
 export const secrets = new SecretRedactor();
 
-/** At every runtime build (boot, reload, database models changed): the config's credentials and every deployment's. */
+/**
+ * At every runtime build (boot, reload, database models changed): the config's credentials and every
+ * deployment's. An agent's `secrets` names vault entries (their values join when a run reads them).
+ */
 export function learnConfigSecrets(config: GatewayConfig, deployments: Deployment[]): void {
   secrets.set(
     "config",
@@ -132,7 +178,7 @@ export function learnConfigSecrets(config: GatewayConfig, deployments: Deploymen
       litellm_settings: config.litellm,
       router_settings: config.router,
       credential_list: config.credentials,
-      agents: config.agents,
+      agents: config.agents.map(({ secrets: _names, ...agent }) => agent),
       env: config.env,
     }),
   );

@@ -1,12 +1,22 @@
 import { GatewayError } from "../errors.ts";
+import type { TeamScope } from "../router/model-groups.ts";
 import type { KeyRecord } from "./key-record.ts";
+import { isProxyAdmin } from "./management-access.ts";
+import type { AuthContext } from "./types.ts";
 
 /** What model access needs from the router: groups, aliases and access groups. */
 export interface ModelCatalog {
   /** The model group a requested name resolves to (exact, alias, id, wildcard). */
   groupOf(model: string): string | undefined;
   accessGroupModels(group: string): string[];
+  /** The teams a group belongs to when only team deployments serve it. */
+  teamsOf(group: string): ReadonlySet<string> | undefined;
+  /** The name a team gave its model (`team_public_model_name`), else the group's own. */
+  publicName(group: string): string;
 }
+
+/** Which team deployments a caller may reach: its key's team; a proxy admin without a team also reaches a single team's model. */
+export const teamScope = (a: AuthContext): TeamScope => ({ teamId: a.teamId, admin: isProxyAdmin(a) });
 
 const ALL = new Set(["*", "all-proxy-models"]);
 
@@ -65,12 +75,19 @@ export function checkUserModel(rec: KeyRecord, model: string, catalog: ModelCata
   );
 }
 
-/** Narrows `/v1/models` to what the key (and its team, or its owner for personal keys) may call. */
+/**
+ * Narrows `/v1/models` and `/model/info` to what the key (and its team, or its owner for personal keys)
+ * may call. A model only team deployments serve is listed for that team's keys alone, and checked
+ * against the team's lists by the name the team gave it (`team_public_model_name`).
+ */
 export function visibleModels(rec: KeyRecord, names: string[], catalog: ModelCatalog): string[] {
   return names.filter((n) => {
-    const keyOk = rec.models.includes("all-team-models") || listAllows(rec.models, n, catalog, rec.teamModelAliases);
-    const teamOk = !rec.team || listAllows(rec.team.models, n, catalog, rec.teamModelAliases);
-    const userOk = !rec.user || !!rec.team || (!rec.user.models.includes("no-default-models") && listAllows(rec.user.models, n, catalog));
+    const owners = catalog.teamsOf(n);
+    if (owners && (!rec.teamId || !owners.has(rec.teamId))) return false;
+    const name = owners ? catalog.publicName(n) : n;
+    const keyOk = rec.models.includes("all-team-models") || listAllows(rec.models, name, catalog, rec.teamModelAliases);
+    const teamOk = !rec.team || listAllows(rec.team.models, name, catalog, rec.teamModelAliases);
+    const userOk = !rec.user || !!rec.team || (!rec.user.models.includes("no-default-models") && listAllows(rec.user.models, name, catalog));
     return keyOk && teamOk && userOk;
   });
 }

@@ -97,6 +97,8 @@ export const ModelInfoSchema = v.looseObject({
   cache_read_input_token_cost: o(num),
   cache_creation_input_token_cost: o(num),
   db_model: o(bool),
+  /** Only the credentials in `litellm_params`: no provider env vars (set on models a non-admin wrote). */
+  own_credentials_only: o(bool),
 });
 
 export const ModelEntrySchema = v.looseObject({

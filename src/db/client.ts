@@ -41,8 +41,11 @@ export function isConnectionError(e: unknown): boolean {
  */
 export function isDataError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  return (e as Error)?.name === "PostgresError" && typeof code === "string" && /^(22|23|54)/.test(code);
+  return isPostgresError(e) && typeof code === "string" && /^(22|23|54)/.test(code);
 }
+
+/** An error the server sent (by class, not by `name`: the minified binary renames the class). */
+export const isPostgresError = (e: unknown): e is InstanceType<typeof postgres.PostgresError> => e instanceof postgres.PostgresError;
 
 export class DbUnavailableError extends Error {
   constructor(message = "database not reachable") {

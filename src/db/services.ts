@@ -81,6 +81,8 @@ function catalogOf(rt: () => Runtime): ModelCatalog {
   return {
     groupOf: (m) => rt().router.resolve(m)?.group,
     accessGroupModels: (g) => rt().router.groups.accessGroupModels(g),
+    teamsOf: (g) => rt().router.groups.teamsOf(g),
+    publicName: (g) => rt().router.groups.publicName(g),
   };
 }
 

@@ -2,6 +2,8 @@ import { GatewayError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import { asGatewayError } from "../router/router.ts";
 import { keyHeaders } from "../auth/key-headers.ts";
+import { publicApiBase } from "../redaction.ts";
+import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
 import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
@@ -68,7 +70,8 @@ async function runBatch(rt: Runtime, req: LLMRequest, models: string[]): Promise
 export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
   const batch = batchModels(req);
   if (batch) return runBatch(rt, req, batch);
-  const resolved = rt.router.resolve(req.model);
+  const scope = teamScope(req.auth);
+  const resolved = rt.router.resolve(req.model, scope);
   if (!resolved) {
     const err = invalidModel(req.model);
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0 });
@@ -88,6 +91,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
         clientFallbacks: clientFallbacks(req.body),
         allowedModelRegion: req.auth.allowedModelRegion,
         mockRateLimitError: req.body.mock_testing_rate_limit_error === true,
+        scope,
       },
       (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
     );
@@ -104,7 +108,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   headers["x-litellm-call-id"] = req.callId;
   headers["x-litellm-model-id"] = d.id;
   headers["x-litellm-model-group"] = routed.resolved.group;
-  if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = d.target.apiBase.split("?")[0]!;
+  if (d.target.apiBase && d.mockResponse === undefined) headers["x-litellm-model-api-base"] = publicApiBase(d.target.apiBase);
   headers["x-litellm-attempted-retries"] = String(routed.retries);
   headers["x-litellm-attempted-fallbacks"] = String(routed.fallbacks);
   headers["x-litellm-max-retries"] = String(routed.maxRetries);

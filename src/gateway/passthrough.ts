@@ -1,6 +1,7 @@
 import { GatewayError } from "../errors.ts";
 import type { PassthroughCall, Provider, Target } from "../providers/types.ts";
 import { buildDeployments, type Deployment } from "../router/deployment.ts";
+import { servesTeam } from "../router/model-groups.ts";
 import type { Runtime } from "../runtime.ts";
 import { costOf } from "../spend/cost.ts";
 import { sendUpstream } from "../upstream.ts";
@@ -32,12 +33,13 @@ const synthetic = new WeakMap<Runtime, Map<string, Deployment>>();
 
 /**
  * LiteLLM's pass-through credentials (`PassthroughEndpointRouter`): a deployment of the provider
- * marked `use_in_pass_through: true` (for Vertex, the one whose project and location match), else
+ * marked `use_in_pass_through: true` (for Vertex, the one whose project and location match; never a
+ * team's deployment, which serves its team only), else
  * the provider's settings from env vars LiteLLM reads (and, for Vertex, `default_vertex_config`),
  * resolved once per runtime like any `model_list` entry.
  */
 export function passthroughDeployment(rt: Runtime, provider: string, match: (d: Deployment) => boolean = () => true): Deployment {
-  const marked = rt.router.groups.allDeployments().find((d) => d.providerName === provider && d.params.use_in_pass_through === true && match(d));
+  const marked = rt.router.groups.allDeployments().find((d) => d.providerName === provider && d.params.use_in_pass_through === true && servesTeam(d, undefined) && match(d));
   if (marked) return marked;
   let cache = synthetic.get(rt);
   if (!cache) synthetic.set(rt, (cache = new Map()));

@@ -1,3 +1,4 @@
+import { redactStreamChunk } from "../redaction.ts";
 import { scanFirstId, scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
 
 const HEAD_BYTES = 8 * 1024;
@@ -73,7 +74,7 @@ export function relayStream(
     {
       async pull(controller) {
         if (pending) {
-          controller.enqueue(pending);
+          controller.enqueue(redactStreamChunk(pending));
           pending = undefined;
           return;
         }
@@ -85,7 +86,7 @@ export function relayStream(
             return;
           }
           observe(value);
-          controller.enqueue(value);
+          controller.enqueue(redactStreamChunk(value));
         } catch (e) {
           const err = e instanceof Error ? e : new Error(String(e));
           try {

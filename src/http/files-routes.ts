@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { teamScope } from "../auth/model-access.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import { decodeId, encodeId } from "../gateway/file-ids.ts";
 import { passthroughDeployment } from "../gateway/passthrough.ts";
@@ -7,6 +8,7 @@ import { usageFromObjects, type Usage } from "../gateway/usage.ts";
 import { AZURE_DEFAULT_API_VERSION } from "../providers/azure/index.ts";
 import type { PassthroughCall, UpstreamRequest } from "../providers/types.ts";
 import { buildDeployments, type Deployment } from "../router/deployment.ts";
+import type { TeamScope } from "../router/model-groups.ts";
 import type { Runtime } from "../runtime.ts";
 import { batchCostOf } from "../spend/cost.ts";
 import { sendUpstream } from "../upstream.ts";
@@ -48,9 +50,9 @@ const files = new WeakMap<Runtime, Map<string, Deployment>>();
  * (`model`, or the one inside an encoded id), else `files_settings` for the provider, else the
  * provider's env vars.
  */
-function deploymentFor(rt: Runtime, provider: string, model: string | undefined): Deployment {
+function deploymentFor(rt: Runtime, provider: string, model: string | undefined, scope: TeamScope): Deployment {
   if (model) {
-    const d = rt.router.resolve(model)?.deployments.find((x) => x.provider.passthrough && (x.providerName === "openai" || x.providerName === "azure"));
+    const d = rt.router.resolve(model, scope)?.deployments.find((x) => x.provider.passthrough && (x.providerName === "openai" || x.providerName === "azure"));
     if (!d) throw badRequest(`model=${model} is not an OpenAI or Azure model of this gateway; files and batches are routed by a config model name`, "model");
     return d;
   }
@@ -115,9 +117,10 @@ function batchUsage(jsonl: string): { usage?: Usage; model?: string } {
 }
 
 interface Prepared {
-  d: Deployment;
   model?: string;
-  call: PassthroughCall;
+  /** The upstream call, once the caller is known and the deployment chosen for it. */
+  callFor(d: Deployment): PassthroughCall;
+  provider: string;
 }
 
 async function prepare(rt: Runtime, c: Context, op: Op): Promise<Prepared> {
@@ -149,10 +152,12 @@ async function prepare(rt: Runtime, c: Context, op: Op): Promise<Prepared> {
   }
   const model = decoded?.model ?? named ?? query.get("model") ?? c.req.header("x-litellm-model") ?? undefined;
   for (const k of LITELLM_FIELDS) query.delete(k);
-  const d = deploymentFor(rt, provider ?? "openai", model);
   const apiPath = op.path.replace(":id", encodeURIComponent(decoded?.id ?? id ?? ""));
-  const at = addressed(d, apiPath, query);
-  return { d, model, call: { method: op.method, path: at.path, query: at.query, headers: new Headers({ "content-type": type, accept: "application/json" }), body } };
+  const callFor = (d: Deployment): PassthroughCall => {
+    const at = addressed(d, apiPath, query);
+    return { method: op.method, path: at.path, query: at.query, headers: new Headers({ "content-type": type, accept: "application/json" }), body };
+  };
+  return { model, callFor, provider: provider ?? "openai" };
 }
 
 function upstreamOf(d: Deployment, call: PassthroughCall, req: LLMRequest): Promise<UpstreamRequest> {
@@ -178,8 +183,11 @@ function handler(rt: () => Runtime, op: Op) {
   return async (c: Context) => {
     const runtime = rt();
     try {
-      const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: true });
-      const { d, model, call } = await prepare(runtime, c, op);
+      const prepared = await prepare(runtime, c, op);
+      const model = prepared.model;
+      const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, model, isLLMRoute: true });
+      const d = deploymentFor(runtime, prepared.provider, model, teamScope(auth));
+      const call = prepared.callFor(d);
       const req = plainRequest(c, op.callType, model ?? "", auth, "openai-chat");
       const t0 = performance.now();
       const res = await sendUpstream(await upstreamOf(d, call, req), req.signal, d.timeoutMs ?? runtime.router.settings.timeoutMs);

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { KeyRecord } from "../auth/key-record.ts";
-import { aliasedModel } from "../auth/model-access.ts";
+import { aliasedModel, teamScope } from "../auth/model-access.ts";
 import { GatewayError } from "../errors.ts";
 import { invalidModel, runLLMCall } from "../gateway/call.ts";
 import type { LLMRequest } from "../gateway/types.ts";
@@ -86,7 +86,7 @@ export function handler(rt: () => Runtime, ep: Endpoint) {
 
 /** `/v1/messages/count_tokens`: asked of Anthropic upstreams, estimated locally for the others. */
 async function countTokens(rt: Runtime, req: LLMRequest): Promise<Response> {
-  const resolved = rt.router.resolve(req.model);
+  const resolved = rt.router.resolve(req.model, teamScope(req.auth));
   if (!resolved) throw invalidModel(req.model);
   const d = resolved.deployments[0]!;
   if (d.provider.native.has("anthropic-count-tokens") && d.mockResponse === undefined) return runLLMCall(rt, req);

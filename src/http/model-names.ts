@@ -1,3 +1,4 @@
+import { isProxyAdmin } from "../auth/management-access.ts";
 import type { AuthContext } from "../auth/types.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Deployment } from "../router/deployment.ts";
@@ -40,16 +41,29 @@ export function accessGroupNames(groups: ModelGroups): string[] {
   return [...new Set(groups.allDeployments().flatMap((d) => d.accessGroups))];
 }
 
+/** A model only team deployments serve is listed for that team (and a proxy admin without a team), as the router serves it. */
+export function teamMayList(auth: AuthContext, groups: ModelGroups, name: string): boolean {
+  const owners = groups.teamsOf(name);
+  if (!owners) return true;
+  return auth.teamId ? owners.has(auth.teamId) : isProxyAdmin(auth);
+}
+
 export interface ListOptions {
   returnWildcardRoutes?: boolean;
   includeAccessGroups?: boolean;
   onlyAccessGroups?: boolean;
 }
 
-/** The names `/v1/models` lists for a caller: model groups and aliases, wildcard routes replaced by their known models. */
+/**
+ * The names `/v1/models` lists for a caller: model groups and aliases, wildcard routes replaced by
+ * their known models; a team's own models by the name the team gave them.
+ */
 export function listedModelNames(runtime: Runtime, auth: AuthContext, opts: ListOptions = {}): string[] {
   const groups = runtime.router.groups;
-  const filter = (names: string[]) => (runtime.modelFilter ? runtime.modelFilter(auth, names) : names);
+  const filter = (all: string[]) => {
+    const names = all.filter((n) => teamMayList(auth, groups, n));
+    return runtime.modelFilter ? runtime.modelFilter(auth, names) : names;
+  };
   if (opts.onlyAccessGroups) return filter(accessGroupNames(groups));
   const routes = wildcardRoutes(groups);
   const names = [
@@ -58,5 +72,7 @@ export function listedModelNames(runtime: Runtime, auth: AuthContext, opts: List
     ...(opts.returnWildcardRoutes ? routes.keys() : []),
     ...[...routes.values()].flat(),
   ];
-  return filter([...new Set(names)]);
+  const team = auth.teamId;
+  const named = filter([...new Set(names)]).map((n) => (team && groups.teamsOf(n)?.has(team) ? groups.publicName(n) : n));
+  return [...new Set(named)];
 }

@@ -1,13 +1,15 @@
 import type { Context, Hono } from "hono";
+import { teamScope } from "../auth/model-access.ts";
 import { OPEN_AUTH } from "../auth/types.ts";
 import { GatewayError } from "../errors.ts";
+import { invalidModel } from "../gateway/call.ts";
 import { passthroughDeployment, planFor, runPassthrough, type PassthroughPlan } from "../gateway/passthrough.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 import { bedrockAction } from "../providers/bedrock/index.ts";
 import { customEndpoint } from "../providers/custom-passthrough.ts";
 import type { PassthroughCall, Protocol } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
-import { upstreamModelFor } from "../router/model-groups.ts";
+import { upstreamModelFor, type TeamScope } from "../router/model-groups.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, type ErrorShape } from "./error-response.ts";
 import { clientIp } from "./parse.ts";
@@ -15,8 +17,8 @@ import { clientIp } from "./parse.ts";
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
 /** A config model the path names (LiteLLM's router-model pass-through), with its deployment for the provider. */
-function routerModel(rt: Runtime, name: string, provider: string): { d: Deployment; model: string; group: string } | undefined {
-  const resolved = rt.router.resolve(name);
+function routerModel(rt: Runtime, name: string, provider: string, scope?: TeamScope): { d: Deployment; model: string; group: string } | undefined {
+  const resolved = rt.router.resolve(name, scope);
   const d = resolved?.deployments.find((x) => x.providerName === provider);
   return resolved && d ? { d, model: upstreamModelFor(d, resolved), group: resolved.group } : undefined;
 }
@@ -24,8 +26,11 @@ function routerModel(rt: Runtime, name: string, provider: string): { d: Deployme
 interface RouteSpec {
   prefix: string;
   shape: ErrorShape;
-  /** The credentials to use and the model the call names; `checked` is a config model the key must be allowed. */
-  plan(rt: Runtime, call: PassthroughCall): PassthroughPlan & { checked?: string };
+  /**
+   * The credentials to use and the model the call names; `checked` is a config model the key must be
+   * allowed, and with the caller's `scope` only a deployment its team may use.
+   */
+  plan(rt: Runtime, call: PassthroughCall, scope?: TeamScope): PassthroughPlan & { checked?: string };
   /** Where the client put its virtual key, when not in LiteLLM's usual headers (Gemini's `?key=`). */
   keyOf?(c: Context): string | undefined;
 }
@@ -54,9 +59,9 @@ const ROUTES: RouteSpec[] = [
   {
     prefix: "/azure",
     shape: "openai",
-    plan(rt, call) {
+    plan(rt, call, scope) {
       for (const part of call.path.split("/").filter(Boolean)) {
-        const hit = routerModel(rt, decodeURIComponent(part), "azure");
+        const hit = routerModel(rt, decodeURIComponent(part), "azure", scope);
         if (hit) return { ...planFor(hit.d, hit.model, hit.group), checked: decodeURIComponent(part) };
       }
       return planFor(passthroughDeployment(rt, "azure"));
@@ -65,9 +70,9 @@ const ROUTES: RouteSpec[] = [
   {
     prefix: "/bedrock",
     shape: "anthropic",
-    plan(rt, call) {
+    plan(rt, call, scope) {
       const op = bedrockAction(call.path);
-      const hit = op && routerModel(rt, op.modelId, "bedrock");
+      const hit = op && routerModel(rt, op.modelId, "bedrock", scope);
       if (op && hit) return { ...planFor(hit.d, hit.model, hit.group), checked: op.modelId };
       return planFor(passthroughDeployment(rt, "bedrock"), op?.modelId ?? "");
     },
@@ -124,10 +129,12 @@ function providerRoute(rt: () => Runtime, spec: RouteSpec) {
     const runtime = rt();
     try {
       const call = await callOf(c, c.req.path.slice(spec.prefix.length), runtime.maxBodyBytes);
-      const plan = spec.plan(runtime, call);
+      const named = spec.plan(runtime, call);
       const key = spec.keyOf?.(c);
       const headers = key ? new Headers({ authorization: `Bearer ${key}` }) : c.req.raw.headers;
-      const auth = await runtime.auth.authenticate(headers, { route: c.req.path, model: plan.checked, isLLMRoute: true });
+      const auth = await runtime.auth.authenticate(headers, { route: c.req.path, model: named.checked, isLLMRoute: true });
+      const plan = named.checked ? spec.plan(runtime, call, teamScope(auth)) : named;
+      if (named.checked && plan.checked !== named.checked) throw invalidModel(named.checked);
       const req = plainRequest(c, "pass_through_endpoint", plan.modelGroup ?? plan.model ?? "", auth, spec.shape === "anthropic" ? "anthropic-messages" : "openai-chat");
       return await runPassthrough(runtime, req, call, plan);
     } catch (e) {

@@ -138,7 +138,8 @@ export function buildDeployments(
       id = `${id}-${index}`;
     }
     seenIds.add(id);
-    const params = withEnvParams(p as Record<string, unknown>, provider, env);
+    const ownOnly = info.own_credentials_only === true;
+    const params = ownOnly ? (p as Record<string, unknown>) : withEnvParams(p as Record<string, unknown>, provider, env);
     const apiBase = p.api_base ?? firstEnv(env, provider.env?.apiBase) ?? provider.apiBaseFor?.(params) ?? provider.defaultApiBase;
     if (!apiBase && p.mock_response === undefined && known) {
       const hint = provider.env?.apiBase?.length ? `, or ${provider.env.apiBase.join(" / ")}` : "";
@@ -160,7 +161,7 @@ export function buildDeployments(
       upstreamModel: split?.model ?? p.model,
       target: {
         apiBase: apiBase ?? "",
-        apiKey: p.api_key ?? firstEnv(env, provider.env?.apiKey),
+        apiKey: p.api_key ?? (ownOnly ? undefined : firstEnv(env, provider.env?.apiKey)),
         apiVersion: p.api_version ?? firstEnv(env, provider.env?.apiVersion),
         organization: p.organization ?? undefined,
         extraHeaders: p.extra_headers ?? undefined,

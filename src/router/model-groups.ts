@@ -1,3 +1,4 @@
+import { GatewayError } from "../errors.ts";
 import type { Deployment } from "./deployment.ts";
 import { splitProviderModel } from "./deployment.ts";
 
@@ -13,6 +14,13 @@ export interface Resolved {
   pinned?: boolean;
 }
 
+/** Whose request a resolution serves: team-scoped deployments (`model_info.team_id`) answer only their team. */
+export interface TeamScope {
+  teamId?: string;
+  /** A proxy admin without a team may call a model that only teams' deployments serve (LiteLLM's exception). */
+  admin?: boolean;
+}
+
 interface Pattern {
   name: string;
   re: RegExp;
@@ -21,6 +29,35 @@ interface Pattern {
 }
 
 const META = /[.*+?^${}()|[\]\\]/g;
+
+const teamOf = (d: Deployment) => (typeof d.info.team_id === "string" && d.info.team_id ? d.info.team_id : undefined);
+
+/** A deployment without a team serves everyone; a team's deployment serves that team. */
+export function servesTeam(d: Deployment, teamId: string | undefined): boolean {
+  const t = teamOf(d);
+  return t === undefined || t === teamId;
+}
+
+/**
+ * LiteLLM's `filter_team_based_models`: a deployment of a team serves only that team's requests. A
+ * proxy admin without a team reaches a model served only by one team's deployments. Stricter than
+ * LiteLLM: a deployment addressed by its id is filtered too (LiteLLM passes a pinned deployment through).
+ */
+function forTeam(r: Resolved, scope: TeamScope): Resolved | undefined {
+  const owners = new Set(r.deployments.map(teamOf));
+  if (scope.admin && !scope.teamId && !owners.has(undefined)) {
+    if (owners.size > 1) {
+      throw new GatewayError(400, `Model name '${r.requested}' matches deployments from multiple teams. Specify the deployment ID directly to disambiguate.`, {
+        type: "invalid_request_error",
+        param: "model",
+        kind: "BadRequestError",
+      });
+    }
+    return r;
+  }
+  const kept = r.deployments.filter((d) => servesTeam(d, scope.teamId));
+  return kept.length ? { ...r, deployments: kept } : undefined;
+}
 
 function patternFor(name: string): RegExp {
   const body = name
@@ -36,6 +73,11 @@ export class ModelGroups {
   private readonly byId = new Map<string, Deployment>();
   private readonly patterns: Pattern[] = [];
   private readonly aliases = new Map<string, { target: string; hidden: boolean }>();
+  /** Groups with at least one team deployment (the only ones a scope narrows). */
+  private readonly scoped = new Set<string>();
+  /** Groups served only by team deployments: the teams that may see and call them. */
+  private readonly owners = new Map<string, ReadonlySet<string>>();
+  private readonly teamNames = new Map<string, string>();
 
   constructor(deployments: Deployment[], aliases: Record<string, string | { model: string; hidden?: boolean | null }> = {}) {
     const patternMap = new Map<string, Deployment[]>();
@@ -45,6 +87,15 @@ export class ModelGroups {
       const list = into.get(d.modelName);
       if (list) list.push(d);
       else into.set(d.modelName, [d]);
+    }
+    for (const [name, list] of [...this.exact, ...patternMap]) {
+      const teams = list.map(teamOf);
+      if (teams.every((t) => t === undefined)) continue;
+      this.scoped.add(name);
+      if (teams.includes(undefined)) continue;
+      this.owners.set(name, new Set(teams as string[]));
+      const given = list[0]!.info.team_public_model_name;
+      if (typeof given === "string" && given && list.every((d) => d.info.team_public_model_name === given)) this.teamNames.set(name, given);
     }
     for (const [name, list] of patternMap) {
       const metaCount = (name.match(META) ?? []).length;
@@ -57,7 +108,24 @@ export class ModelGroups {
     }
   }
 
-  resolve(model: string): Resolved | undefined {
+  /** The group (and deployments) a name reaches; with a scope, only the deployments that scope may use. */
+  resolve(model: string, scope?: TeamScope): Resolved | undefined {
+    const r = this.lookup(model);
+    if (!r || !scope || !this.scoped.has(r.group)) return r;
+    return forTeam(r, scope);
+  }
+
+  /** The teams a group belongs to when only team deployments serve it (hidden from everyone else). */
+  teamsOf(group: string): ReadonlySet<string> | undefined {
+    return this.owners.get(group);
+  }
+
+  /** The name a team gave the model it owns (`model_info.team_public_model_name`), else the group's own. */
+  publicName(group: string): string {
+    return this.teamNames.get(group) ?? group;
+  }
+
+  private lookup(model: string): Resolved | undefined {
     const alias = this.aliases.get(model);
     const name = alias ? alias.target : model;
     const exact = this.exact.get(name);

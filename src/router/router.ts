@@ -1,6 +1,6 @@
 import { GatewayError, type ErrorKind } from "../errors.ts";
 import type { Deployment } from "./deployment.ts";
-import type { ModelGroups, Resolved } from "./model-groups.ts";
+import type { ModelGroups, Resolved, TeamScope } from "./model-groups.ts";
 import { backoffSeconds, cooldownRequired, isRetryableStatus, policyValue } from "./policy.ts";
 import type { RouterState } from "./state.ts";
 import { chooseDeployment, healthyDeployments, type PickOptions, type RoutingStrategy } from "./strategy.ts";
@@ -32,6 +32,8 @@ export interface CallOptions {
   allowedModelRegion?: string;
   /** `mock_testing_rate_limit_error`: the first try fails with a RateLimitError before any deployment is called. */
   mockRateLimitError?: boolean;
+  /** The caller's team: fallbacks reach only deployments it may use. */
+  scope?: TeamScope;
 }
 
 export interface AttemptInfo {
@@ -64,8 +66,8 @@ export class Router {
     private readonly pickOptions: PickOptions = {},
   ) {}
 
-  resolve(model: string): Resolved | undefined {
-    return this.groups.resolve(model);
+  resolve(model: string, scope?: TeamScope): Resolved | undefined {
+    return this.groups.resolve(model, scope);
   }
 
   async execute<T>(
@@ -84,7 +86,7 @@ export class Router {
       const chain = this.fallbackChain(resolved, err.kind, opts);
       let last = err;
       for (const name of chain.slice(0, this.settings.maxFallbacks)) {
-        const fb = this.groups.resolve(name);
+        const fb = this.groups.resolve(name, opts.scope);
         if (!fb || fb.group === resolved.group) continue;
         counters.fallbacks++;
         try {

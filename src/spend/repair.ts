@@ -1,4 +1,4 @@
-import { isConnectionError, isDataError } from "../db/client.ts";
+import { isConnectionError, isDataError, isPostgresError } from "../db/client.ts";
 import { pgJson } from "../db/pg-safe.ts";
 import type { SpendEvent } from "./spend-log.ts";
 
@@ -23,7 +23,7 @@ export class WriteTimeout extends Error {
  */
 export function isRowError(e: unknown): boolean {
   if (isConnectionError(e) || e instanceof WriteTimeout) return false;
-  return (e as Error)?.name !== "PostgresError" || isDataError(e);
+  return !isPostgresError(e) || isDataError(e);
 }
 
 const cut = (s: string) => (s.length > MAX_ID_CHARS ? s.slice(0, MAX_ID_CHARS) : s);

@@ -1,6 +1,7 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { strs } from "../auth/key-record.ts";
+import { publicApiBase } from "../redaction.ts";
 import { clientOf, sessionIdOf, type ClientInfo } from "../sessions/identity.ts";
 
 /** One `LiteLLM_SpendLogs` row, with LiteLLM's column names (times as ISO UTC strings). */
@@ -186,7 +187,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       model_id: rec.deployment?.id ?? "",
       model_group: rec.modelGroup ?? req.model,
       custom_llm_provider: rec.deployment?.providerName ?? "",
-      api_base: rec.deployment?.target.apiBase.split("?")[0] ?? "",
+      api_base: rec.deployment ? publicApiBase(rec.deployment.target.apiBase) : "",
       user: auth.userId ?? "",
       metadata,
       cache_hit: "False",

@@ -37,8 +37,9 @@ test("keys, users and teams past budget_reset_at get spend 0 and their next rese
       return rows[0]!.spend === 0 && rows;
     }, 10_000, "key reset");
     expect(k!.budget_reset_at.toISOString()).toBe(tomorrowMidnight.toISOString());
-    expect((await db.sql`SELECT spend FROM "LiteLLM_UserTable" WHERE user_id = 'u'`)[0]!.spend).toBe(0);
-    expect((await db.sql`SELECT spend FROM "LiteLLM_TeamTable" WHERE team_id = 't'`)[0]!.spend).toBe(0);
+    // The job resets keys, users and teams one table after the other.
+    await waitFor(async () => (await db.sql`SELECT spend FROM "LiteLLM_UserTable" WHERE user_id = 'u'`)[0]!.spend === 0, 10_000, "user reset");
+    await waitFor(async () => (await db.sql`SELECT spend FROM "LiteLLM_TeamTable" WHERE team_id = 't'`)[0]!.spend === 0, 10_000, "team reset");
     expect((await db.sql`SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = ${sha256("sk-not-due-0002")}`)[0]!.spend).toBe(9);
     expect((await chat(gw.url, "sk-reset-me-0001", { model: "gpt-test" })).status).toBe(200);
     expect((await chat(gw.url, "sk-not-due-0002", { model: "gpt-test" })).body.error!.type).toBe("budget_exceeded");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeLLM, type FakeLLM } from "../fakes/llm.ts";
 import { startGateway, type GatewayProcess } from "../helpers/gateway.ts";
-import { chat, sha256 } from "../helpers/litellm-db.ts";
+import { chat, sha256, waitFor } from "../helpers/litellm-db.ts";
 import { createTestDb, loadLiteLLMSchema, type TestDb } from "../helpers/pg.ts";
 
 /**
@@ -13,27 +13,63 @@ const MASTER = "sk-perm-master-0001";
 const SALT = "salt-for-the-permissions-test";
 
 type Json = Record<string, unknown>;
-type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer";
+type Who = "internal" | "viewer" | "member" | "otherTeam" | "adminViewer" | "orgAdmin" | "expired" | "blocked" | "routesOnly" | "allModels" | "teamAll" | "teamAdmin" | "uiCookie" | "uiAlice";
 interface Outcome {
   status: number;
   type: string;
   message: string;
 }
 
-const U = { root: "root-admin-00", alice: "alice-user-01", vera: "vera-viewer-02", bob: "bob-other-03", pav: "pav-admview-04", tadmin: "tadmin-team-05", victim: "victim-user-06" };
+const U = {
+  root: "root-admin-00",
+  alice: "alice-user-01",
+  vera: "vera-viewer-02",
+  bob: "bob-other-03",
+  pav: "pav-admview-04",
+  tadmin: "tadmin-team-05",
+  victim: "victim-user-06",
+  carol: "carol-allmodels-07",
+  dave: "dave-teamc-08",
+  olga: "olga-orgadmin-09",
+};
 
 /** Raw keys, made in `beforeAll`. */
 const K: Record<string, string> = {};
 
-/** The callers: an internal user, an internal viewer, a team member who is not team admin, a key of another team, an admin viewer. */
+/** LiteLLM's `_mask_user_id`: six characters, stars, two characters. */
+const mask = (id: string) => `${id.slice(0, 6)}${"*".repeat(id.length - 8)}${id.slice(-2)}`;
+
+/**
+ * The callers: an internal user, an internal viewer, a team member who is not team admin, a key of
+ * another team, an admin viewer, the org admin of another organization, and keys that are expired,
+ * blocked, or limited to the LLM routes by `allowed_routes`.
+ */
 const WHO: Record<Who, { key: () => string; user: string; role: string; masked: string }> = {
-  internal: { key: () => K.alice!, user: U.alice, role: "internal_user", masked: "alice-*****01" },
-  viewer: { key: () => K.vera!, user: U.vera, role: "internal_user_viewer", masked: "vera-v******02" },
-  member: { key: () => K.aliceTeam!, user: U.alice, role: "internal_user", masked: "alice-*****01" },
-  otherTeam: { key: () => K.bob!, user: U.bob, role: "internal_user", masked: "bob-ot****03" },
+  internal: { key: () => K.alice!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  viewer: { key: () => K.vera!, user: U.vera, role: "internal_user_viewer", masked: mask(U.vera) },
+  member: { key: () => K.aliceTeam!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  otherTeam: { key: () => K.bob!, user: U.bob, role: "internal_user", masked: mask(U.bob) },
   adminViewer: { key: () => K.pav!, user: U.pav, role: "proxy_admin_viewer", masked: "" },
+  orgAdmin: { key: () => K.olga!, user: U.olga, role: "internal_user", masked: mask(U.olga) },
+  expired: { key: () => K.aliceExpired!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  blocked: { key: () => K.aliceBlocked!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  routesOnly: { key: () => K.aliceLLMOnly!, user: U.alice, role: "internal_user", masked: mask(U.alice) },
+  allModels: { key: () => K.carol!, user: U.carol, role: "internal_user", masked: mask(U.carol) },
+  teamAll: { key: () => K.daveTeam!, user: U.dave, role: "internal_user", masked: mask(U.dave) },
+  teamAdmin: { key: () => K.tadmin!, user: U.tadmin, role: "internal_user", masked: mask(U.tadmin) },
+  /** The admin's UI session cookie (sealed, no key) sent to the API by someone else. */
+  uiCookie: { key: () => `cookie:${K.adminUiCookie!}`, user: U.root, role: "proxy_admin", masked: mask(U.root) },
+  /** An internal user's UI session on the UI's pages. */
+  uiAlice: { key: () => `cookie:${K.aliceUiCookie!}`, user: U.alice, role: "internal_user", masked: mask(U.alice) },
 };
-const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer"];
+const ALL: Who[] = ["internal", "viewer", "member", "otherTeam", "adminViewer", "orgAdmin", "expired", "blocked", "routesOnly"];
+
+/** Keys refused before any route's own check, whatever the route: the same answer on every row. */
+const REFUSED_FIRST: Partial<Record<Who, (route: string) => Outcome>> = {
+  blocked: () => out(401, "auth_error", "Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin."),
+  routesOnly: (route) => out(401, "auth_error", `Only allowed to call routes: ['llm_api_routes']. Tried to call route: ${route}`),
+  expired: () => out(400, "expired_key", "Authentication Error - Expired Key."),
+};
 
 const out = (status: number, type: string, message: string): Outcome => ({ status, type, message });
 const viewerDenied = (path: string) => out(403, "auth_error", `user not allowed to access this route, role= proxy_admin_viewer. Trying to access: ${path}`);
@@ -147,6 +183,171 @@ const CASES: Case[] = [
     }),
   ),
 
+  // ── a team admin's model reaches only public endpoints and authenticates with its own credential ──
+  ...(
+    [
+      ["api_base", "http://127.0.0.1:9/v1", "127.0.0.1 resolves to 127.0.0.1 (loopback)"],
+      ["api_base", "http://169.254.169.254/latest/meta-data", "169.254.169.254 resolves to 169.254.169.254 (link-local)"],
+      ["api_base", "http://[::ffff:a9fe:a9fe]/v1", "::ffff:a9fe:a9fe resolves to ::ffff:a9fe:a9fe (link-local)"],
+      ["api_base", "http://10.0.0.7:8080/v1", "10.0.0.7 resolves to 10.0.0.7 (private)"],
+      ["api_base", "http://0x7f.1:4000/v1", "127.0.0.1 resolves to 127.0.0.1 (loopback)"],
+      ["base_url", "http://localhost:4000", "localhost resolves to"],
+      ["api_base", "file:///etc/passwd", "scheme file is not allowed"],
+    ] as const
+  ).map(
+    ([field, url, why]): Case => ({
+      title: `a team model with ${field} ${url}`,
+      path: "/model/new",
+      body: () => ({ model_name: "team-ssrf", litellm_params: { model: "openai/gpt-upstream", [field]: url, api_key: "sk-team-own" }, model_info: { team_id: "team-a" } }),
+      as: ["teamAdmin"],
+      expect: () => out(400, "validation_error", `${field}='${url}' is rejected by the SSRF guard (${why}`),
+    }),
+  ),
+  {
+    title: "a team Bedrock model with aws_bedrock_runtime_endpoint and aws_sts_endpoint on private hosts",
+    path: "/model/new",
+    body: () => ({
+      model_name: "team-bedrock",
+      litellm_params: { model: "bedrock/anthropic.claude-3-haiku", aws_access_key_id: "AKIATEAM", aws_secret_access_key: "team-secret-0001", aws_bedrock_runtime_endpoint: "http://192.168.0.10" },
+      model_info: { team_id: "team-a" },
+    }),
+    as: ["teamAdmin"],
+    expect: () => out(400, "validation_error", "aws_bedrock_runtime_endpoint='http://192.168.0.10' is rejected by the SSRF guard (192.168.0.10 resolves to 192.168.0.10 (private))"),
+  },
+  {
+    title: "a team Vertex AI model whose credentials send the token request to a private host",
+    path: "/model/new",
+    body: () => ({
+      model_name: "team-vertex",
+      litellm_params: { model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", vertex_credentials: JSON.stringify({ type: "authorized_user", refresh_token: "r", client_id: "c", client_secret: "s", token_uri: "http://100.100.100.200/token" }) },
+      model_info: { team_id: "team-a" },
+    }),
+    as: ["teamAdmin"],
+    expect: () => out(400, "validation_error", "vertex_credentials.token_uri='http://100.100.100.200/token' is rejected by the SSRF guard (100.100.100.200 resolves to 100.100.100.200 (shared address space))"),
+  },
+  ...(
+    [
+      [{ model: "openai/gpt-upstream", api_key: "sk-team-own", "env:AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.2/creds" }, 403, "auth_error", "Only proxy admins can read the gateway's environment on a model (env:AWS_CONTAINER_CREDENTIALS_FULL_URI)."],
+      [{ model: "bedrock/anthropic.claude-3-haiku", api_key: "team-bearer", aws_profile_name: "production" }, 403, "auth_error", "Only proxy admins can use the gateway's AWS profiles (aws_profile_name) on a model."],
+      [{ model: "bedrock/anthropic.claude-3-haiku", aws_secret_access_key: "team-secret-0001", aws_role_name: "arn:aws:iam::1:role/admin" }, 403, "auth_error", "aws_role_name on a team model needs the team's own"],
+      [{ model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", vertex_credentials: "/var/run/secrets/gcp/service-account.json" }, 403, "auth_error", "vertex_credentials on a team model must be the credentials JSON, not a path on the gateway."],
+      [{ model: "openai/gpt-upstream", aws_secret_access_key: "not-an-openai-key" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "bedrock/anthropic.claude-3-haiku", aws_secret_access_key: "team-secret-0001" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "vertex_ai/gemini-2.0-flash", vertex_project: "p", api_key: "not-a-vertex-credential" }, 400, "validation_error", "Team-scoped models must provide their own credential"],
+      [{ model: "openai/gpt-upstream", api_key: "sk-team-own", use_in_pass_through: true }, 403, "auth_error", "Only proxy admins can give a model's credentials to the pass-through routes (use_in_pass_through)."],
+    ] as Array<[Json, number, string, string]>
+  ).map(
+    ([litellm_params, status, type, message]): Case => ({
+      title: `a team model that would authenticate with the gateway's own identity: ${Object.keys(litellm_params).filter((k) => k !== "model").join(", ")} (stricter)`,
+      path: "/model/new",
+      body: () => ({ model_name: "team-borrowed", litellm_params, model_info: { team_id: "team-a" } }),
+      as: ["teamAdmin"],
+      expect: () => out(status, type, message),
+    }),
+  ),
+  ...[
+    { method: "POST", path: () => "/model/update", body: () => ({ model_info: { id: ids.teamModelId }, litellm_params: { api_base: "http://169.254.169.254/v1" } }) },
+    { method: "PATCH", path: () => `/model/${ids.teamModelId}/update`, body: () => ({ litellm_params: { api_base: "http://169.254.169.254/v1", api_key: "sk-team-own" } }) },
+    { method: "PATCH", path: () => `/model/${ids.teamModelId}/update`, body: () => ({ litellm_params: { aws_profile_name: "production" } }) },
+  ].map(
+    (c, i): Case => ({
+      title: `${c.method} a team model to an internal host or the gateway's credentials (${i + 1})`,
+      method: c.method,
+      path: c.path,
+      body: c.body,
+      as: ["teamAdmin"],
+      expect: () =>
+        i === 2
+          ? out(403, "auth_error", "Only proxy admins can use the gateway's AWS profiles (aws_profile_name) on a model.")
+          : out(400, "validation_error", "api_base='http://169.254.169.254/v1' is rejected by the SSRF guard (169.254.169.254 resolves to 169.254.169.254 (link-local)). Add the host to litellm_settings.user_url_allowed_hosts to allow it."),
+    }),
+  ),
+
+  // ── an org admin runs the teams of its own organization only (org-1), within its models and budget ──
+  ...(
+    [
+      ["/team/new", { team_alias: "o2-team", organization_id: "org-2" }],
+      ["/team/update", { team_id: "team-o2", max_budget: 1 }],
+      ["/team/update", { team_id: "team-a", organization_id: "org-1" }],
+      ["/team/update", { team_id: "team-o1", organization_id: "org-2" }],
+      ["/team/delete", { team_ids: ["team-o1", "team-o2"] }],
+    ] as Array<[string, Json]>
+  ).map(
+    ([path, body]): Case => ({
+      title: `${path} on a team outside one's organization ${JSON.stringify(body)}`,
+      path,
+      body: () => body,
+      as: ["orgAdmin"],
+      expect: onlyAdmin(path),
+    }),
+  ),
+  ...(
+    [
+      [{ organization_id: null }, "Only a proxy admin can take a team out of its organization."],
+      [{ blocked: false }, "Only a proxy admin can unblock a team."],
+      [{ router_settings: { fallbacks: [] } }, "Only a proxy admin can set router_settings on a team."],
+      [{ model_aliases: { "gpt-test": "secret-model" } }, "Only a proxy admin can set model_aliases on a team."],
+      [{ metadata: { allowed_passthrough_routes: ["/anthropic"] } }, "Only a proxy admin can set metadata.allowed_passthrough_routes on a team."],
+      [{ models: ["gpt-test", "secret-model"] }, "Team models=['secret-model'] are not in the models of organization=org-1 (['gpt-test', 'other-gpt'])."],
+      [{ models: [] }, "Team has access to all proxy models, but organization=org-1 does not."],
+      [{ max_budget: 1000 }, "Team has max_budget 1000 that is greater than the organization's max_budget 100."],
+      [{ max_budget: null }, "Team max_budget cannot be lifted: organization=org-1 has max_budget 100."],
+    ] as Array<[Json, string]>
+  ).map(
+    ([fields, message]): Case => ({
+      title: `/team/update of one's organization's team beyond it: ${JSON.stringify(fields)} (stricter)`,
+      path: "/team/update",
+      body: () => ({ team_id: fields.blocked === false ? "team-o1-blocked" : "team-o1", ...fields }),
+      as: ["orgAdmin"],
+      expect: () => out(403, "auth_error", `{'error': ${message.includes("'") ? `"${message}"` : `'${message}'`}}`),
+    }),
+  ),
+  {
+    title: "/team/new in one's organization with every model (stricter)",
+    path: "/team/new",
+    body: () => ({ team_alias: "o1-all", organization_id: "org-1" }),
+    as: ["orgAdmin"],
+    expect: () => out(403, "auth_error", "{'error': 'Team has access to all proxy models, but organization=org-1 does not.'}"),
+  },
+  {
+    title: "/team/member_add on a team of another organization",
+    path: "/team/member_add",
+    body: () => ({ team_id: "team-o2", member: { role: "admin", user_id: U.olga } }),
+    as: ["orgAdmin"],
+    expect: () => ownerOnly(403, gen, "Call not allowed. User not proxy admin OR team admin. route=/team/member_add, team_id=team-o2"),
+  },
+  {
+    title: "read another organization's team",
+    method: "GET",
+    path: "/team/info?team_id=team-o2",
+    as: ["orgAdmin"],
+    expect: () => out(403, "auth_error", `{'error': 'User=${U.olga} not authorized to access this team=team-o2'}`),
+  },
+  {
+    title: "read another organization through the deprecated POST /organization/info naming one's own (stricter: LiteLLM reads only organization_id)",
+    path: "/organization/info",
+    body: () => ({ organization_id: "org-1", organizations: ["org-1", "org-2"] }),
+    as: ["orgAdmin"],
+    expect: () => out(401, "auth_error", "You do not have a role within the selected organization. Passed organization_id: org-2."),
+  },
+  ...(
+    [
+      ["GET", "/organization/info?organization_id=org-2", undefined],
+      ["POST", "/organization/member_add", { organization_id: "org-2", member: { role: "org_admin", user_id: U.olga } }],
+      ["PATCH", "/organization/member_update", { organization_id: "org-2", user_id: U.olga, role: "org_admin" }],
+      ["DELETE", "/organization/member_delete", { organization_id: "org-2", user_id: U.olga }],
+    ] as Array<[string, string, Json | undefined]>
+  ).map(
+    ([method, path, body]): Case => ({
+      title: `${method} ${path} of another organization`,
+      method,
+      path,
+      body: body && (() => body),
+      as: ["orgAdmin"],
+      expect: () => out(401, "auth_error", "You do not have a role within the selected organization. Passed organization_id: org-2."),
+    }),
+  ),
+
   // ── /key/generate: only for oneself, team keys by permission, never beyond one's limits ──
   {
     title: "generate a key for the admin user (self-promotion)",
@@ -158,13 +359,13 @@ const CASES: Case[] = [
     title: "generate a key in team-a",
     path: "/key/generate",
     body: () => ({ team_id: "team-a" }),
-    expect: keyRoute("/key/generate", (w) => (alice(w) ? memberPermission("/key/generate", "team-a") : out(400, gen, `User=${U.bob} not assigned to team=team-a`))),
+    expect: keyRoute("/key/generate", (w) => (alice(w) ? memberPermission("/key/generate", "team-a") : out(400, gen, `User=${WHO[w].user} not assigned to team=team-a`))),
   },
   {
     title: "generate a key in team-b",
     path: "/key/generate",
     body: () => ({ team_id: "team-b" }),
-    expect: keyRoute("/key/generate", (w) => (alice(w) ? out(400, gen, `User=${U.alice} not assigned to team=team-b`) : memberPermission("/key/generate", "team-b"))),
+    expect: keyRoute("/key/generate", (w) => (w === "otherTeam" ? memberPermission("/key/generate", "team-b") : out(400, gen, `User=${WHO[w].user} not assigned to team=team-b`))),
   },
   {
     title: "generate a key in a team that does not exist (stricter)",
@@ -188,6 +389,7 @@ const CASES: Case[] = [
       [{ organization_id: "org-1" }, "Only a proxy admin can set organization_id on a key."],
       [{ metadata: { allowed_passthrough_routes: ["/anthropic"] } }, "Only a proxy admin can change metadata.allowed_passthrough_routes on a key."],
       [{ temp_budget_increase: 100, temp_budget_expiry: "2099-01-01" }, "Only a proxy admin can change metadata.temp_budget_increase on a key."],
+      [{ metadata: { logging: [{ callback_name: "langfuse", callback_vars: { langfuse_host: "http://169.254.169.254" } }] } }, "Only a proxy admin can change metadata.logging on a key."],
       [{ aliases: { "gpt-test": "secret-model" } }, "aliases may only point at models this key can call; secret-model is not in the models of user="],
     ] as Array<[Json, string]>
   ).map(
@@ -244,6 +446,7 @@ const CASES: Case[] = [
       [{ permissions: { get_spend_routes: true } }, "Only a proxy admin can set permissions on a key."],
       [{ metadata: {} }, "Only a proxy admin can change metadata.guardrails on a key."],
       [{ guardrails: [] }, "Only a proxy admin can change metadata.guardrails on a key."],
+      [{ metadata: { guardrails: ["pii"], callback_settings: { callbacks: ["langfuse"], callback_vars: { langfuse_host: "http://10.0.0.1" } } } }, "Only a proxy admin can change metadata.callback_settings on a key."],
       [{ model_rpm_limit: { "gpt-test": 1000 } }, "metadata.model_rpm_limit for gpt-test may only go down (was 5)."],
       [{ duration: null }, "Only a proxy admin can extend a key's expiry"],
       [{ duration: "365d" }, "Only a proxy admin can extend a key's expiry"],
@@ -328,6 +531,22 @@ const CASES: Case[] = [
     expect: keyRoute("/key/regenerate", (w) => (alice(w) ? memberPermission("/key/regenerate", "team-a") : ownerOnly(403, gen, "You are not authorized to regenerate this key"))),
   },
 
+  // ── a team admin may not take over another user's team key by regenerating it (stricter: LiteLLM lets it) ──
+  ...(
+    [
+      ["a team member's team key", () => K.victimTeam!],
+      ["a proxy admin's team key (would make the team admin a proxy admin)", () => K.rootTeam!],
+    ] as Array<[string, () => string]>
+  ).map(
+    ([what, key]): Case => ({
+      title: `a team admin regenerates ${what}`,
+      path: "/key/regenerate",
+      body: () => ({ key: key() }),
+      as: ["teamAdmin"],
+      expect: () => ownerOnly(403, gen, "Only the owner of a key or a proxy admin can regenerate a key that belongs to a user: its new secret would act as that user."),
+    }),
+  ),
+
   // ── /key/delete: owners and their team's admins ──
   { title: "delete another user's key", path: "/key/delete", body: () => ({ keys: [K.victim] }), expect: keyRoute("/key/delete", () => ownerOnly(403, gen, "You are not authorized to delete this key")) },
   { title: "delete by another user's alias", path: "/key/delete", body: () => ({ key_aliases: ["victim-alias"] }), expect: keyRoute("/key/delete", () => ownerOnly(403, gen, "You are not authorized to delete this key")) },
@@ -345,14 +564,14 @@ const CASES: Case[] = [
     title: "read team-b's info (members, keys)",
     method: "GET",
     path: "/team/info?team_id=team-b",
-    as: ["internal", "viewer", "member"],
+    as: ["internal", "viewer", "member", "orgAdmin"],
     expect: (w) => out(403, "auth_error", `{'error': 'User=${WHO[w].user} not authorized to access this team=team-b'}`),
   },
   {
     title: "read the admin user's info",
     method: "GET",
     path: `/user/info?user_id=${U.root}`,
-    as: ["internal", "viewer", "member", "otherTeam"],
+    as: ["internal", "viewer", "member", "otherTeam", "orgAdmin"],
     expect: (w) => out(403, "auth_error", `key not allowed to access this user's info. user_id=${U.root}, key's user_id=${WHO[w].user}`),
   },
 
@@ -379,19 +598,224 @@ const CASES: Case[] = [
   ),
 ];
 
-const ids = { session: "" };
+const ids = { session: "", teamModel: "", teamModelId: "", teamAzure: "" };
+
+/**
+ * Reads and LLM calls that could reveal or reach what belongs to others: route × role → status, and
+ * strings the answer must not contain (other teams' models, provider keys, key hashes, other users' spend).
+ */
+interface Seen {
+  status: number;
+  type?: string;
+  message?: string;
+  hides?: string[];
+  shows?: string[];
+}
+interface Probe {
+  title: string;
+  method?: string;
+  path: string | (() => string);
+  body?: () => Json | FormData;
+  as: Who[];
+  /** Waits for what the probe reads (a spend row written by the batch writer). */
+  before?: () => Promise<unknown>;
+  expect: (w: Who) => Seen;
+}
+
+const OUTSIDERS: Who[] = ["allModels", "teamAll", "adminViewer", "otherTeam"];
+const teamModelSecrets = () => [ids.teamModel, ids.teamModelId, "team-a-secret", "sk-team-a-provider-key"];
+const invalidModel = (model: string): Seen => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${model}.` });
+
+const LEAKY = ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003"];
+
+/** A `/v1/files` upload naming a config model (whose deployment's credentials the upload would use). */
+const upload = (model: string) => () => {
+  const f = new FormData();
+  f.set("purpose", "batch");
+  f.set("model", model);
+  f.set("file", new Blob(['{"custom_id":"1"}']), "in.jsonl");
+  return f;
+};
+
+const PROBES: Probe[] = [
+  // ── pass-through and files routes use a model's credentials only for keys that may call it ──
+  {
+    title: "Azure pass-through to another team's model (its credentials)",
+    path: () => `/azure/openai/deployments/${ids.teamAzure}/chat/completions?api-version=2024-02-01`,
+    body: () => ({ messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => ({ status: 400, type: "invalid_request_error", message: `Invalid model name passed in model=${ids.teamAzure}.` }),
+  },
+  {
+    title: "/v1/files upload through another team's model (its credentials)",
+    path: "/v1/files",
+    body: () => upload(ids.teamAzure)(),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => ({ status: 400, message: `model=${ids.teamAzure} is not an OpenAI or Azure model of this gateway` }),
+  },
+  {
+    title: "/v1/files upload through a model the key may not call",
+    path: "/v1/files",
+    body: () => upload("secret-model")(),
+    as: ["internal", "member", "otherTeam"],
+    expect: (w) =>
+      w === "internal"
+        ? { status: 401, type: "user_model_access_denied", message: "User not allowed to access model." }
+        : { status: 401, type: "team_model_access_denied", message: "Team not allowed to access model." },
+  },
+
+  // ── an internal user's UI session shows its own keys, spend and user only ──
+  ...["/ui/keys", "/ui/spend", "/ui/users", "/ui/teams", "/ui", "/ui/agents", "/ui/models"].map(
+    (path): Probe => ({
+      title: `${path} in an internal user's UI session`,
+      method: "GET",
+      path,
+      as: ["uiAlice"],
+      expect: () => ({ status: 200, hides: ["victim-alias", "team-a-service", U.victim, U.bob, sha256(K.bob!), "DEPLOY_TOKEN", "sk-admins-provider-key", ids.teamModel, "Greeter"] }),
+    }),
+  ),
+  {
+    title: "a tampered UI session cookie",
+    method: "GET",
+    path: "/ui/keys",
+    as: ["uiAlice"],
+    before: async () => {
+      K.aliceUiCookie = `${K.aliceUiCookie!.slice(0, -3)}AAA`;
+    },
+    expect: () => ({ status: 200, shows: ["Master key or virtual key"], hides: ["alice-limited"] }),
+  },
+  // ── the admin's UI session cookie is no credential for the API: every route wants a key ──
+  ...[
+    ["GET", "/key/list"],
+    ["GET", `/user/info?user_id=${U.root}`],
+    ["GET", "/team/list"],
+    ["GET", "/spend/logs"],
+    ["GET", "/global/spend/keys"],
+    ["GET", "/model/info"],
+    ["GET", "/health"],
+    ["GET", "/api/vault/secrets"],
+    ["GET", "/api/coding-sessions"],
+    ["POST", "/key/generate"],
+    ["POST", "/user/new"],
+    ["POST", "/model/new"],
+  ].map(
+    ([method, path]): Probe => ({
+      title: `${method} ${path} with the admin's UI cookie and no key`,
+      method,
+      path: path!,
+      body: method === "POST" ? () => ({ user_role: "proxy_admin" }) : undefined,
+      as: ["uiCookie"],
+      expect: () => ({ status: 401, message: "Authentication Error, No api key passed in." }),
+    }),
+  ),
+
+  {
+    title: "a call's x-litellm-model-api-base header without the endpoint's credentials",
+    path: "/v1/chat/completions",
+    body: () => ({ model: "leaky-config", messages: [{ role: "user", content: "hi" }], litellm_session_id: "carol-session-0001" }),
+    as: ["allModels"],
+    expect: () => ({ status: 200, shows: ["x-litellm-model-api-base", "127.0.0.1"], hides: LEAKY }),
+  },
+  {
+    title: "the call's spend row (/spend/logs) without the endpoint's credentials",
+    method: "GET",
+    path: "/spend/logs",
+    as: ["allModels"],
+    before: () => waitFor(async () => (await db.sql`SELECT 1 FROM "LiteLLM_SpendLogs" WHERE model_group = 'leaky-config'`).length > 0, 15_000, "the spend row"),
+    expect: () => ({ status: 200, shows: ["leaky-config", "127.0.0.1"], hides: LEAKY }),
+  },
+
+  {
+    title: "/api/coding-sessions lists another key's session",
+    method: "GET",
+    path: "/api/coding-sessions",
+    as: ["internal", "otherTeam", "teamAdmin", "orgAdmin"],
+    before: () => waitFor(async () => (await db.sql`SELECT 1 FROM litellm_rust_coding_sessions WHERE api_key = ${sha256(K.carol!)}`.catch(() => [])).length > 0, 15_000, "carol's session"),
+    expect: () => ({ status: 200, hides: [sha256(K.carol!), U.carol, "carol-session-0001"] }),
+  },
+  {
+    title: "/api/coding-sessions/{id} of another key's session",
+    method: "GET",
+    path: "/api/coding-sessions/carol-session-0001",
+    as: ["internal", "otherTeam", "teamAdmin", "orgAdmin"],
+    expect: () => ({ status: 404, message: "Coding session not found: carol-session-0001", hides: [sha256(K.carol!)] }),
+  },
+  // ── provider credentials never shown by the model lists, wherever an admin put them (headers, URL user info, URL query) ──
+  ...["/model/info", "/v1/model/info", "/v2/model/info"].map(
+    (path): Probe => ({
+      title: `${path} shows a model's endpoint and headers without their credentials (stricter: LiteLLM drops only the key fields)`,
+      method: "GET",
+      path,
+      as: ["allModels", "teamAll", "adminViewer"],
+      expect: () => ({ status: 200, shows: ["leaky-config", "visible-header", "region=eu"], hides: ["header-secret-0001", "basic-pass-secret-0002", "query-key-secret-0003", "sk-admins-provider-key"] }),
+    }),
+  ),
+
+  // ── an org admin sees the teams and organizations it administers, not others ──
+  { title: "/team/list", method: "GET", path: "/team/list", as: ["orgAdmin"], expect: () => ({ status: 200, shows: ["team-o1"], hides: ["team-o2", "team-a", "team-b"] }) },
+  {
+    title: "/organization/list",
+    method: "GET",
+    path: "/organization/list",
+    as: ["orgAdmin", "internal"],
+    expect: (w) =>
+      w === "orgAdmin"
+        ? { status: 200, shows: ["org-1", "team-o1", U.alice], hides: ["org-2", "team-o2"] }
+        : { status: 200, shows: ["org-1", U.alice], hides: ["org-2", "team-o2", "team-o1", U.olga] },
+  },
+
+  // ── a team's model (`/model/new` with model_info.team_id) is callable and listed for that team only ──
+  {
+    title: "call another team's model by its internal name",
+    path: "/v1/chat/completions",
+    body: () => ({ model: ids.teamModel, messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => invalidModel(ids.teamModel),
+  },
+  {
+    title: "call another team's model by its deployment id (stricter: LiteLLM passes a pinned deployment through)",
+    path: "/v1/chat/completions",
+    body: () => ({ model: ids.teamModelId, messages: [{ role: "user", content: "hi" }] }),
+    as: ["allModels", "teamAll", "adminViewer"],
+    expect: () => invalidModel(ids.teamModelId),
+  },
+  ...["/v1/models", "/models?return_wildcard_routes=true", "/model/info", "/v1/model/info", "/v2/model/info", "/model_group/info"].map(
+    (path): Probe => ({
+      title: `${path} lists another team's model`,
+      method: "GET",
+      path,
+      as: [...OUTSIDERS, "member"],
+      expect: (w) =>
+        w === "member"
+          ? { status: 200, shows: [path.includes("model") && path.includes("info") && path !== "/model_group/info" ? ids.teamModel : "team-a-secret"], hides: ["sk-team-a-provider-key"] }
+          : { status: 200, shows: ["gpt-test"], hides: teamModelSecrets() },
+    }),
+  ),
+];
 
 let db: TestDb;
 let fake: FakeLLM;
 let gw: GatewayProcess;
 
-async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } } }> {
+async function call(
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+): Promise<{ status: number; body: Json & { error?: { message: string; type: string; code: string } }; headers: Headers }> {
   const r = await fetch(`${gw.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...(key.startsWith("cookie:") ? { cookie: key.slice(7) } : { authorization: `Bearer ${key}` }), ...(body instanceof FormData ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
   });
-  return { status: r.status, body: (await r.json()) as Json };
+  const text = await r.text();
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch {
+    parsed = { page: text };
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
 }
 const admin = async (path: string, body: Json, method = "POST") => {
   const r = await call(method, path, MASTER, body);
@@ -399,6 +823,20 @@ const admin = async (path: string, body: Json, method = "POST") => {
   return r.body;
 };
 const keyFor = async (body: Json) => String((await admin("/key/generate", body)).key);
+
+/** Logs in to /ui with a key over plain HTTP; returns the session cookie (`name=value`). */
+async function uiLogin(key: string): Promise<string> {
+  const page = await fetch(`${gw.url}/ui/login`);
+  const nonce = /litellm_ui_login=[^;]+/.exec(page.headers.get("set-cookie") ?? "")![0];
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const r = await fetch(`${gw.url}/ui/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: nonce, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ _csrf: csrf, key, next: "/ui" }),
+  });
+  return /litellm_ui_session=[^;]+/.exec(r.headers.get("set-cookie") ?? "")![0];
+}
 
 let snapshotSql = "";
 
@@ -429,11 +867,22 @@ beforeAll(async () => {
         { model_name: "gpt-test", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
         { model_name: "other-gpt", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
         { model_name: "secret-model", litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p" } },
+        {
+          model_name: "leaky-config",
+          litellm_params: {
+            model: "openai/gpt-upstream",
+            api_base: `http://user:basic-pass-secret-0002@127.0.0.1:${fake.port}/v1?key=query-key-secret-0003&region=eu`,
+            api_key: "sk-p",
+            extra_headers: { Authorization: "Bearer header-secret-0001", "X-Trace": "visible-header" },
+          },
+        },
       ],
+      litellm_settings: { user_url_allowed_hosts: [`127.0.0.1:${fake.port}`] },
       general_settings: {
         master_key: MASTER,
         database_url: db.url,
         store_model_in_db: true,
+        proxy_batch_write_at: 0.5,
         e2b_sandbox_params: { e2b_api_key: "e2b-unused", e2b_api_url: "http://127.0.0.1:9", e2b_sandbox_url: "http://127.0.0.1:9" },
       },
       agents: [{ name: "Greeter", model: "gpt-test", prompt: "say hi", secrets: ["DEPLOY_TOKEN"], timeout: 60 }],
@@ -441,7 +890,8 @@ beforeAll(async () => {
   });
   const limits = { max_budget: 20, tpm_limit: 1000, rpm_limit: 100, max_parallel_requests: 5, models: ["gpt-test", "other-gpt"], auto_create_key: false };
   await admin("/user/new", { user_id: U.root, user_role: "proxy_admin", auto_create_key: false });
-  for (const u of [U.alice, U.bob, U.tadmin, U.victim]) await admin("/user/new", { user_id: u, user_role: "internal_user", ...limits });
+  for (const u of [U.alice, U.bob, U.tadmin, U.victim, U.olga]) await admin("/user/new", { user_id: u, user_role: "internal_user", ...limits });
+  for (const u of [U.carol, U.dave]) await admin("/user/new", { user_id: u, user_role: "internal_user", auto_create_key: false });
   await admin("/user/new", { user_id: U.vera, user_role: "internal_user_viewer", ...limits });
   await admin("/user/new", { user_id: U.pav, user_role: "proxy_admin_viewer", auto_create_key: false });
   await admin("/team/new", {
@@ -473,6 +923,32 @@ beforeAll(async () => {
     model_max_budget: { "gpt-test": { budget_limit: 1, time_period: "1d" } },
   });
   K.aliceBlocked = await keyFor({ user_id: U.alice, blocked: true });
+  K.aliceExpired = await keyFor({ user_id: U.alice });
+  await db.sql`UPDATE "LiteLLM_VerificationToken" SET expires = now() - interval '1 hour' WHERE token = ${sha256(K.aliceExpired)}`;
+  K.aliceLLMOnly = await keyFor({ user_id: U.alice, allowed_routes: ["llm_api_routes"] });
+  K.carol = await keyFor({ user_id: U.carol });
+  await admin("/team/new", { team_id: "team-c", members_with_roles: [{ role: "user", user_id: U.dave }] });
+  K.daveTeam = await keyFor({ user_id: U.dave, team_id: "team-c" });
+  for (const org of ["org-1", "org-2"]) await admin("/organization/new", { organization_id: org, organization_alias: org, models: ["gpt-test", "other-gpt"], max_budget: 100 });
+  await admin("/organization/member_add", { organization_id: "org-1", member: { role: "org_admin", user_id: U.olga } });
+  await admin("/organization/member_add", { organization_id: "org-1", member: { role: "internal_user", user_id: U.alice } });
+  await admin("/team/new", { team_id: "team-o1", organization_id: "org-1", models: ["gpt-test"], max_budget: 50 });
+  await admin("/team/new", { team_id: "team-o2", organization_id: "org-2", models: ["gpt-test"], max_budget: 50 });
+  await admin("/team/new", { team_id: "team-o1-blocked", organization_id: "org-1", models: ["gpt-test"], blocked: true });
+  K.olga = await keyFor({ user_id: U.olga });
+  const teamModel = await admin("/model/new", {
+    model_name: "team-a-secret",
+    litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-team-a-provider-key" },
+    model_info: { team_id: "team-a" },
+  });
+  ids.teamModel = String(teamModel.model_name);
+  ids.teamModelId = String(teamModel.model_id);
+  const teamAzure = await admin("/model/new", {
+    model_name: "team-a-azure",
+    litellm_params: { model: "azure/gpt-4o", api_base: fake.url, api_key: "sk-team-a-azure-key", api_version: "2024-02-01" },
+    model_info: { team_id: "team-a" },
+  });
+  ids.teamAzure = String(teamAzure.model_name);
   K.vera = await keyFor({ user_id: U.vera });
   K.pav = await keyFor({ user_id: U.pav });
   K.bob = await keyFor({ user_id: U.bob, team_id: "team-b" });
@@ -480,6 +956,10 @@ beforeAll(async () => {
   K.victim = await keyFor({ user_id: U.victim, key_alias: "victim-alias", max_budget: 1 });
   K.victimTeam = await keyFor({ user_id: U.victim, team_id: "team-a" });
   K.teamService = await keyFor({ team_id: "team-a", key_alias: "team-a-service" });
+  await admin("/team/member_add", { team_id: "team-a", member: { role: "user", user_id: U.root } });
+  K.rootTeam = await keyFor({ user_id: U.root, team_id: "team-a" });
+  K.adminUiCookie = await uiLogin(MASTER);
+  K.aliceUiCookie = await uiLogin(K.alice);
   await admin("/budget/new", { budget_id: "bud-1", max_budget: 1000 });
   await admin("/customer/new", { user_id: "cust-1", max_budget: 1, blocked: true });
   await admin("/api/vault/secrets", { name: "DEPLOY_TOKEN", value: "ghp_secret_value_0001" });
@@ -507,7 +987,7 @@ describe("denied: route × role × field, with LiteLLM's answer and no row chang
       const want: Array<Outcome & { who: Who }> = [];
       for (const who of whos) {
         const r = await call(c.method ?? "POST", path, WHO[who].key(), c.body?.());
-        const w = c.expect(who);
+        const w = REFUSED_FIRST[who]?.(path.split("?")[0]!) ?? c.expect(who);
         const message = r.body.error?.message ?? JSON.stringify(r.body);
         got.push({ who, status: r.status, type: String(r.body.error?.type), message: message.includes(w.message) ? w.message : message });
         want.push({ who, ...w });
@@ -515,6 +995,33 @@ describe("denied: route × role × field, with LiteLLM's answer and no row chang
       expect(got).toEqual(want);
       expect(changedTables(before, await snapshot())).toEqual([]);
     });
+  }
+});
+
+describe("reads and LLM calls: route × role, nothing of others revealed or reached", () => {
+  for (const p of PROBES) {
+    test(`${p.title} (${p.as.join(", ")})`, async () => {
+      await p.before?.();
+      const path = typeof p.path === "function" ? p.path() : p.path;
+      const got: Array<Seen & { who: Who }> = [];
+      const want: Array<Seen & { who: Who }> = [];
+      for (const who of p.as) {
+        const r = await call(p.method ?? "POST", path, WHO[who].key(), p.body?.());
+        const w = p.expect(who);
+        const text = JSON.stringify(r.body) + JSON.stringify(Object.fromEntries(r.headers));
+        const message = r.body.error?.message ?? "";
+        got.push({
+          who,
+          status: r.status,
+          ...(w.type !== undefined ? { type: String(r.body.error?.type) } : {}),
+          ...(w.message !== undefined ? { message: message.includes(w.message) ? w.message : message } : {}),
+          ...(w.hides ? { hides: w.hides.filter((x) => !text.includes(x)) } : {}),
+          ...(w.shows ? { shows: w.shows.filter((x) => text.includes(x)) } : {}),
+        });
+        want.push({ who, ...w });
+      }
+      expect(got).toEqual(want);
+    }, 20_000);
   }
 });
 
@@ -587,10 +1094,10 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     });
     expect(model.status).toBe(200);
     expect(String(model.body.model_name)).toStartWith("model_name_team-a_");
-    expect((model.body.model_info as Json).team_public_model_name).toBe("team-gpt");
+    expect(model.body.model_info).toMatchObject({ team_public_model_name: "team-gpt", own_credentials_only: true });
     const [team] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(team!.models).toContain("team-gpt");
-    expect(team!.aliases).toEqual({ "team-gpt": model.body.model_name });
+    expect(team!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-a-azure": ids.teamAzure, "team-gpt": model.body.model_name });
 
     fake.reset();
     expect((await chat(gw.url, K.tadmin!, { model: "team-gpt" })).status).toBe(200);
@@ -602,15 +1109,33 @@ describe("allowed: owners tighten their own keys, team admins run their team, th
     expect((await call("POST", "/model/delete", K.tadmin!, { id: model.body.model_id })).status).toBe(200);
     const [after] = await db.sql`SELECT t.models, m.aliases FROM "LiteLLM_TeamTable" t JOIN "LiteLLM_ModelTable" m ON m.id = t.model_id WHERE t.team_id = 'team-a'`;
     expect(after!.models).not.toContain("team-gpt");
-    expect(after!.aliases).toEqual({});
+    expect(after!.aliases).toEqual({ "team-a-secret": ids.teamModel, "team-a-azure": ids.teamAzure });
   });
 
-  test("a team admin deletes and regenerates its members' team keys, but updates only its own (as LiteLLM)", async () => {
+  test("an org admin makes, changes, staffs, reads and deletes the teams of its organization within its limits", async () => {
+    const made = await call("POST", "/team/new", K.olga!, { team_id: "o1-new", organization_id: "org-1", models: ["gpt-test"], max_budget: 20 });
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({ team_id: "o1-new", organization_id: "org-1", max_budget: 20 });
+    const upd = await call("POST", "/team/update", K.olga!, { team_id: "team-o1", max_budget: 80, models: ["gpt-test", "other-gpt"], team_alias: "org one" });
+    expect(upd.status).toBe(200);
+    expect(upd.body.data).toMatchObject({ max_budget: 80, team_alias: "org one" });
+    expect((await call("POST", "/team/member_add", K.olga!, { team_id: "team-o1", member: { role: "user", user_id: U.dave } })).status).toBe(200);
+    expect((await call("POST", "/team/member_update", K.olga!, { team_id: "team-o1", user_id: U.dave, role: "admin" })).status).toBe(200);
+    const info = await call("GET", "/team/info?team_id=team-o1", K.olga!);
+    expect(info.status).toBe(200);
+    expect(JSON.stringify(info.body)).toContain(U.dave);
+    expect((await call("POST", "/team/member_delete", K.olga!, { team_id: "team-o1", user_id: U.dave })).status).toBe(200);
+    expect((await call("POST", "/team/delete", K.olga!, { team_ids: ["o1-new"] })).status).toBe(200);
+    expect(await db.sql`SELECT 1 FROM "LiteLLM_TeamTable" WHERE team_id = 'o1-new'`).toHaveLength(0);
+  });
+
+  test("a team admin deletes its members' team keys, regenerates the team's service-account keys, and updates only its own", async () => {
     const memberKey = await keyFor({ user_id: U.victim, team_id: "team-a" });
     expect((await call("POST", "/key/update", K.tadmin!, { key: memberKey, max_budget: 1 })).status).toBe(403);
-    const regen = await call("POST", "/key/regenerate", K.tadmin!, { key: memberKey });
+    const service = await keyFor({ team_id: "team-a" });
+    const regen = await call("POST", "/key/regenerate", K.tadmin!, { key: service });
     expect(regen.status).toBe(200);
-    expect((await call("POST", "/key/delete", K.tadmin!, { keys: [String(regen.body.key)] })).status).toBe(200);
+    expect((await call("POST", "/key/delete", K.tadmin!, { keys: [String(regen.body.key), memberKey] })).status).toBe(200);
   });
 
   test("team members get key rights when the team's member permissions grant them", async () => {

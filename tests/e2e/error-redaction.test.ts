@@ -29,6 +29,30 @@ function credentialOf(req: Request): string {
   return h.get("x-api-key") ?? h.get("api-key") ?? h.get("authorization")?.replace(/^Bearer /, "") ?? "";
 }
 
+/** A stream that starts well and then fails quoting the credential, as an upstream's mid-stream error event does. */
+function midStreamError(anthropic: boolean, message: string): Response {
+  const events = anthropic
+    ? [
+        `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, usage: { input_tokens: 3, output_tokens: 0 } } })}\n\n`,
+        `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "authentication_error", message } })}\n\n`,
+      ]
+    : [
+        `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", model: "gpt-4o", choices: [{ index: 0, delta: { role: "assistant", content: "Hel" } }] })}\n\n`,
+        `data: ${JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code: "invalid_api_key" } })}\n\n`,
+      ];
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for (const e of events) {
+        controller.enqueue(enc.encode(e));
+        await Bun.sleep(30);
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
 beforeAll(async () => {
   db = await createTestDb("lr_redaction");
   await loadLiteLLMSchema(db.sql);
@@ -41,6 +65,7 @@ beforeAll(async () => {
       seen.push(key);
       const anthropic = new URL(req.url).pathname.includes("/messages") || new URL(req.url).pathname.includes("rawPredict");
       const message = `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`;
+      if (new URL(req.url).pathname.startsWith("/midstream")) return midStreamError(anthropic, message);
       return anthropic
         ? Response.json({ type: "error", error: { type: "authentication_error", message } }, { status: 401 })
         : Response.json({ error: { message, type: "invalid_request_error", param: null, code: "invalid_api_key" } }, { status: 401 });
@@ -54,6 +79,8 @@ beforeAll(async () => {
       model_list: [
         { model_name: "gpt-config", litellm_params: { model: "openai/gpt-4o", api_base: `${upstream}/v1`, api_key: CONFIG_KEY } },
         { model_name: "claude-env", litellm_params: { model: "anthropic/claude-sonnet-4-5", api_base: upstream, api_key: "os.environ/ANTHROPIC_API_KEY" } },
+        { model_name: "gpt-midstream", litellm_params: { model: "openai/gpt-4o", api_base: `${upstream}/midstream/v1`, api_key: CONFIG_KEY } },
+        { model_name: "claude-midstream", litellm_params: { model: "anthropic/claude-sonnet-4-5", api_base: `${upstream}/midstream`, api_key: "os.environ/ANTHROPIC_API_KEY" } },
         {
           model_name: "claude-vertex",
           litellm_params: { model: "vertex_ai/claude-sonnet-4-5@20250929", vertex_project: "p", vertex_location: "us-east5", api_base: upstream, vertex_credentials: JSON.stringify(google.oauth.serviceAccount) },
@@ -113,6 +140,29 @@ describe("credentials in upstream errors", () => {
       expect(r.message).not.toContain(CONFIG_KEY);
     }
     expect(seen.at(-1)).toBe(CONFIG_KEY);
+  });
+
+  test("an upstream's error event inside a stream that already started reaches the client masked, relayed or translated", async () => {
+    const cases = [
+      { path: "/v1/chat/completions", model: "gpt-midstream", key: CONFIG_KEY, event: '"error"' },
+      { path: "/v1/messages", model: "claude-midstream", key: ENV_KEY, event: "event: error" },
+      { path: "/v1/messages", model: "gpt-midstream", key: CONFIG_KEY, event: "event: error" },
+      { path: "/v1/chat/completions", model: "claude-midstream", key: ENV_KEY, event: '"error"' },
+      { path: "/v1/responses", model: "claude-midstream", key: ENV_KEY, event: "event: response.failed" },
+    ];
+    for (const c of cases) {
+      const body = c.path === "/v1/responses" ? { model: c.model, input: "hi", stream: true } : { model: c.model, max_tokens: 10, messages: [{ role: "user", content: "hi" }], stream: true };
+      const r = await fetch(`${gw.url}${c.path}`, { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const text = await r.text();
+      expect({ case: c, status: r.status, event: text.includes(c.event), masked: text.includes("Incorrect API key provided: sk-***"), leaked: text.includes(c.key) }).toEqual({
+        case: c,
+        status: 200,
+        event: true,
+        masked: true,
+        leaked: false,
+      });
+      expect(seen.at(-1)).toBe(c.key);
+    }
   });
 
   test("a key read from the environment (os.environ/) is masked in the Anthropic-shaped error", async () => {

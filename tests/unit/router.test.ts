@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { buildRouter } from "../../src/router/index.ts";
-import type { Deployment } from "../../src/router/deployment.ts";
+import { buildDeployments, type Deployment } from "../../src/router/deployment.ts";
 import { upstreamModelFor } from "../../src/router/model-groups.ts";
 import { RouterState } from "../../src/router/state.ts";
 import { writeConfig } from "../helpers/gateway.ts";
@@ -64,6 +64,74 @@ describe("model groups", () => {
     expect(res.group).toBe("anthropic/*");
     expect(upstreamModelFor(res.deployments[0]!, res)).toBe("claude-sonnet-5");
     expect(only.resolve("llama-3")).toBeUndefined();
+  });
+});
+
+describe("team deployments (model_info.team_id)", () => {
+  const team = (name: string, id: string, teamId: string, extra: Record<string, unknown> = {}): Entry => ({
+    model_name: name,
+    litellm_params: { model: "openai/gpt-4o", api_base: "http://127.0.0.1:1" },
+    model_info: { id, team_id: teamId, ...extra },
+  });
+  const r = router([
+    dep("gpt-4o", "openai/gpt-4o", {}, "shared"),
+    team("gpt-4o", "t1-gpt", "t1"),
+    team("model_name_t1_x", "t1-own", "t1", { team_public_model_name: "mine" }),
+    team("both", "both-1", "t1"),
+    team("both", "both-2", "t2"),
+  ]);
+  const ids = (m: string, scope: { teamId?: string; admin?: boolean }) => r.resolve(m, scope)?.deployments.map((d) => d.id);
+
+  test("a team's deployment serves that team's requests only; others get the shared ones or nothing", () => {
+    expect(ids("gpt-4o", { teamId: "t1" })).toEqual(["shared", "t1-gpt"]);
+    expect(ids("gpt-4o", { teamId: "t2" })).toEqual(["shared"]);
+    expect(ids("gpt-4o", {})).toEqual(["shared"]);
+    expect(ids("model_name_t1_x", { teamId: "t1" })).toEqual(["t1-own"]);
+    expect(ids("model_name_t1_x", { teamId: "t2" })).toBeUndefined();
+    expect(ids("t1-own", { teamId: "t2" })).toBeUndefined();
+    expect(r.resolve("model_name_t1_x")?.group).toBe("model_name_t1_x");
+  });
+
+  test("a proxy admin without a team reaches a model only one team serves; two teams are ambiguous", () => {
+    expect(ids("model_name_t1_x", { admin: true })).toEqual(["t1-own"]);
+    expect(ids("gpt-4o", { admin: true })).toEqual(["shared"]);
+    expect(() => r.resolve("both", { admin: true })).toThrow("matches deployments from multiple teams");
+    expect(ids("both", { admin: true, teamId: "t2" })).toEqual(["both-2"]);
+  });
+
+  test("a model a non-admin wrote (own_credentials_only) takes no credentials from the gateway's environment", () => {
+    const env = { AWS_SESSION_TOKEN: "server-session", AWS_ROLE_NAME: "arn:aws:iam::1:role/server", OPENAI_API_KEY: "sk-server-openai" };
+    const entry = (own: boolean, model: string) => ({ model_name: "m", litellm_params: { model, api_base: "https://example.com" }, model_info: own ? { own_credentials_only: true } : {} });
+    const [server, ownBedrock, ownOpenai, serverOpenai] = buildDeployments(
+      [entry(false, "bedrock/anthropic.claude-3-haiku"), entry(true, "bedrock/anthropic.claude-3-haiku"), entry(true, "openai/gpt-4o"), entry(false, "openai/gpt-4o")],
+      env,
+    ).deployments;
+    expect(server!.target.params).toMatchObject({ aws_session_token: "server-session", aws_role_name: "arn:aws:iam::1:role/server" });
+    expect(ownBedrock!.target.params.aws_session_token).toBeUndefined();
+    expect(ownBedrock!.target.params.aws_role_name).toBeUndefined();
+    expect(ownOpenai!.target.apiKey).toBeUndefined();
+    expect(serverOpenai!.target.apiKey).toBe("sk-server-openai");
+  });
+
+  test("fallbacks reach only deployments the caller's team may use", async () => {
+    const seen: string[] = [];
+    const call = (teamId: string) =>
+      r.execute(r.resolve("gpt-4o", { teamId })!, { clientFallbacks: ["model_name_t1_x"], scope: { teamId }, numRetries: 0 }, async (d) => {
+        seen.push(d.id);
+        if (d.id === "shared" || d.id === "t1-gpt") throw new GatewayError(500, "down");
+        return d.id;
+      });
+    await expect(call("t2")).rejects.toThrow("down");
+    expect(seen).toEqual(["shared"]);
+    expect((await call("t1")).result).toBe("t1-own");
+  });
+
+  test("groups only teams serve name their teams and the name the team gave them", () => {
+    expect([...r.groups.teamsOf("model_name_t1_x")!]).toEqual(["t1"]);
+    expect([...r.groups.teamsOf("both")!].sort()).toEqual(["t1", "t2"]);
+    expect(r.groups.teamsOf("gpt-4o")).toBeUndefined();
+    expect(r.groups.publicName("model_name_t1_x")).toBe("mine");
+    expect(r.groups.publicName("both")).toBe("both");
   });
 });
 

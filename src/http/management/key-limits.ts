@@ -23,8 +23,23 @@ const LIMITS = ["max_budget", "tpm_limit", "rpm_limit", "max_parallel_requests"]
 /** Fields that grant access or money: a non-admin leaves them as they are (empty on a new key). */
 const FIXED = ["permissions", "budget_id", "config", "router_settings", "access_group_ids", "object_permission_id", "project_id", "agent_id", "policies"] as const;
 
-/** `metadata` entries LiteLLM acts on that widen what a key may do. */
-const FIXED_METADATA = ["temp_budget_increase", "temp_budget_expiry", "allowed_passthrough_routes", "guardrails", "policies", "disable_global_guardrails", "enforced_params", "prompts", "service_account_id"] as const;
+/**
+ * `metadata` entries LiteLLM acts on that widen what a key may do, or make the gateway call a URL the
+ * owner chose (`logging` / `callback_settings`: per-key logging callbacks with their hosts).
+ */
+export const FIXED_METADATA = [
+  "temp_budget_increase",
+  "temp_budget_expiry",
+  "allowed_passthrough_routes",
+  "guardrails",
+  "policies",
+  "disable_global_guardrails",
+  "enforced_params",
+  "prompts",
+  "service_account_id",
+  "logging",
+  "callback_settings",
+] as const;
 
 /** `metadata` maps of per-model limits: entries may only go down. */
 const METADATA_LIMITS = ["model_rpm_limit", "model_tpm_limit"] as const;

@@ -7,6 +7,8 @@ import { isTeamAdmin, loadTeam, memberMayCall, memberOf } from "./team-access.ts
 const catalogOf = (m: Mgmt): ModelCatalog => ({
   groupOf: (x) => m.rt.router.resolve(x)?.group,
   accessGroupModels: (g) => m.rt.router.groups.accessGroupModels(g),
+  teamsOf: (g) => m.rt.router.groups.teamsOf(g),
+  publicName: (g) => m.rt.router.groups.publicName(g),
 });
 
 /**

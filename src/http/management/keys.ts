@@ -125,6 +125,9 @@ async function checkKeyChange(m: Mgmt, passed: string, current: Row, cols: Row, 
     }
     await checkMemberKeyRoute(m, current, route);
     if (route === "/key/regenerate" && !(await mayModify(m, current))) throw err(403, { error: "You are not authorized to regenerate this key" });
+    if (route === "/key/regenerate" && str(current.user_id) !== undefined && current.user_id !== caller) {
+      throw err(403, { error: "Only the owner of a key or a proxy admin can regenerate a key that belongs to a user: its new secret would act as that user." });
+    }
   }
   let team = str(current.team_id) ? await loadTeam(m, String(current.team_id)) : undefined;
   if (m.body.team_id !== undefined && m.body.team_id !== (current.team_id ?? null)) {

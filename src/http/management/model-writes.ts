@@ -14,9 +14,12 @@ import type { Runtime } from "../../runtime.ts";
 import { isAdmin, route, type Mgmt } from "./context.ts";
 import {
   authorizeModelWrite,
+  checkCredentialSources,
+  checkModelEndpoints,
   checkOwnCredential,
   checkPrivilegedModelFields,
   detailError,
+  movesOrReauthenticates,
   proxyError,
   stripCredentialsOnNewDestination,
   teamOfModel,
@@ -53,6 +56,9 @@ function params(v: unknown): Row {
   return out;
 }
 
+/** A model a non-admin points somewhere or gives credentials to uses only those: no provider env vars. */
+const ownCredentialsOnly = (m: Mgmt): Row => (isAdmin(m.auth) ? {} : { own_credentials_only: true });
+
 const inRouter = (m: Mgmt, id: string) => m.rt.router.groups.allDeployments().some((d) => d.id === id);
 
 /**
@@ -66,12 +72,14 @@ async function addModel(m: Mgmt): Promise<Row> {
   await authorizeModelWrite(m, teamId);
   const litellmParams = params(m.body.litellm_params);
   checkPrivilegedModelFields(m, litellmParams, info);
+  checkCredentialSources(m, litellmParams);
   checkOwnCredential(m, litellmParams, teamId);
+  await checkModelEndpoints(m, litellmParams);
   requireStoreInDb(m);
   const modelId = str(info.id) ?? crypto.randomUUID();
   const publicName = str(m.body.model_name);
   const modelName = teamId && publicName ? internalTeamModelName(teamId) : publicName;
-  const modelInfo = { ...info, id: modelId, ...(teamId && publicName ? { team_public_model_name: publicName } : {}) };
+  const modelInfo = { ...info, id: modelId, ...(teamId && publicName ? { team_public_model_name: publicName } : {}), ...ownCredentialsOnly(m) };
   const entry = { model_name: modelName, litellm_params: litellmParams, model_info: modelInfo };
   validateEntry(m, { ...entry, model_name: m.body.model_name });
   if (await findDbModel(m.dbs.db, modelId)) throw proxyError(400, `Model with id=${modelId} already exists in db`);
@@ -135,13 +143,18 @@ async function updateModel(m: Mgmt, modelId: string | undefined, patch: boolean)
   checkTeamModelUpdate(m, existing, teamId);
   const patchParams = params(m.body.litellm_params);
   checkPrivilegedModelFields(m, patchParams, params(m.body.model_info));
+  checkCredentialSources(m, patchParams);
+  await checkModelEndpoints(m, patchParams);
   requireStoreInDb(m);
   const key = signingKey(m);
   const stored = decryptParams(obj(existing.litellm_params), key);
   const merged = { ...stored, ...patchParams };
   stripCredentialsOnNewDestination(merged, patchParams, stored);
   checkOwnCredential(m, merged, teamId);
-  const info = { ...obj(existing.model_info), ...params(m.body.model_info), id: modelId };
+  const moved = movesOrReauthenticates(patchParams);
+  if (moved) checkCredentialSources(m, merged);
+  const ownOnly = moved || obj(existing.model_info).own_credentials_only === true;
+  const info = { ...obj(existing.model_info), ...params(m.body.model_info), id: modelId, ...(ownOnly ? ownCredentialsOnly(m) : {}) };
   const modelName = teamId ? str(existing.model_name) : (str(m.body.model_name) ?? str(existing.model_name));
   const entry = { model_name: modelName, litellm_params: merged, model_info: info };
   validateEntry(m, entry);

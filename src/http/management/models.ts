@@ -3,17 +3,48 @@ import type { Runtime } from "../../runtime.ts";
 import type { Deployment } from "../../router/deployment.ts";
 import { unitPrices } from "../../spend/cost.ts";
 import type { AuthContext } from "../../auth/types.ts";
+import type { KeyRecord } from "../../auth/key-record.ts";
+import { aliasedModel, teamScope } from "../../auth/model-access.ts";
 import { GatewayError } from "../../errors.ts";
-import { upstreamModelFor } from "../../router/model-groups.ts";
+import { servesTeam, upstreamModelFor } from "../../router/model-groups.ts";
+import { secrets } from "../../redaction.ts";
 import { errorResponse } from "../error-response.ts";
 import { queryFlag } from "../info-routes.ts";
 import { listedModelNames, wildcardRoutes } from "../model-names.ts";
+import { isAdmin } from "./context.ts";
 
-const SECRET = /(key|secret|token|password|credentials)/i;
+const SECRET = /(key|secret|token|password|credential|auth|cookie|sig)/i;
+
+/** A URL without its user info and secret-looking query parameters (`?key=` of Gemini-style endpoints). */
+function withoutUrlSecrets(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (!url.username && !url.password && ![...url.searchParams.keys()].some((k) => SECRET.test(k))) return raw;
+  url.username = "";
+  url.password = "";
+  for (const k of [...url.searchParams.keys()]) if (SECRET.test(k)) url.searchParams.delete(k);
+  return url.toString();
+}
+
+/**
+ * A `litellm_params` value as `/model/info` shows it: header maps without credential headers, URLs
+ * without credentials, and any credential the gateway holds masked (LiteLLM's
+ * `remove_sensitive_info_from_deployment` drops the key fields; headers and URLs are stricter here).
+ */
+function publicValue(v: unknown): unknown {
+  if (typeof v === "string") return secrets.redact(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? withoutUrlSecrets(v) : v);
+  if (Array.isArray(v)) return v.map(publicValue);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => !SECRET.test(k)).map(([k, x]) => [k, publicValue(x)]));
+  return v;
+}
 
 function modelInfo(d: Deployment): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(d.params)) if (!SECRET.test(k) && v !== undefined && v !== null) params[k] = v;
+  for (const [k, v] of Object.entries(d.params)) if (!SECRET.test(k) && v !== undefined && v !== null) params[k] = publicValue(v);
   const prices = unitPrices(d, d.upstreamModel.replace(/\*/g, ""));
   return {
     model_name: d.modelName,
@@ -67,7 +98,9 @@ function groupInfo(name: string, ds: Deployment[], upstream: (d: Deployment) => 
 
 /** The deployments the caller may call, each model group narrowed by the key's access. */
 function visibleDeployments(runtime: Runtime, auth: AuthContext): Deployment[] {
-  const all = runtime.router.groups.allDeployments();
+  const groups = runtime.router.groups;
+  const everyTeam = isAdmin(auth) && !auth.teamId;
+  const all = groups.allDeployments().filter((d) => everyTeam || servesTeam(d, auth.teamId));
   const names = [...new Set(all.map((d) => d.modelName))];
   const allowed = new Set(runtime.modelFilter ? runtime.modelFilter(auth, names) : names);
   return all.filter((d) => allowed.has(d.modelName));
@@ -77,11 +110,11 @@ function visibleDeployments(runtime: Runtime, auth: AuthContext): Deployment[] {
 function modelGroups(runtime: Runtime, auth: AuthContext): Array<Record<string, unknown>> {
   const groups = runtime.router.groups;
   const byName = new Map<string, Deployment[]>();
-  for (const d of groups.allDeployments()) byName.set(d.modelName, [...(byName.get(d.modelName) ?? []), d]);
+  for (const d of visibleDeployments(runtime, auth)) byName.set(d.modelName, [...(byName.get(d.modelName) ?? []), d]);
   const routes = wildcardRoutes(groups);
   const out: Array<Record<string, unknown>> = [];
   for (const name of listedModelNames(runtime, auth, { returnWildcardRoutes: true })) {
-    const expanded = byName.has(name) ? undefined : groups.resolve(name);
+    const expanded = byName.has(name) ? undefined : groups.resolve(aliasedModel(auth.key as KeyRecord | undefined, name), teamScope(auth));
     if (byName.has(name) && !(routes.get(name)?.length)) out.push(groupInfo(name, byName.get(name)!));
     else if (expanded) out.push(groupInfo(name, expanded.deployments, (d) => upstreamModelFor(d, expanded)));
   }

@@ -7,6 +7,8 @@ import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { actor, budgetColumns, createBudget, hasBudgetFields } from "./budgets.ts";
 import { httpError, isAdmin, list, refuse, requireAdmin, route, type Mgmt } from "./context.ts";
+import { adminOrgs } from "./org-access.ts";
+import { memberOf } from "./team-access.ts";
 
 const O = "LiteLLM_OrganizationTable";
 const OM = "LiteLLM_OrganizationMembership";
@@ -109,6 +111,11 @@ async function newOrganization(m: Mgmt): Promise<Row> {
   );
 }
 
+/**
+ * `/organization/list`: admins every organization; others those they belong to. Stricter than
+ * LiteLLM: a member who is not the organization's `org_admin` sees only its own membership and the
+ * teams it is in, not every member and team of the organization.
+ */
 async function listOrganizations(m: Mgmt): Promise<Row[]> {
   const conds: string[] = [];
   const params: unknown[] = [];
@@ -119,7 +126,19 @@ async function listOrganizations(m: Mgmt): Promise<Row[]> {
   if (!isAdmin(m.auth)) {
     conds.push(`o.organization_id IN (SELECT organization_id FROM "${OM}" WHERE user_id = $${params.push(m.auth.userId ?? "")})`);
   }
-  return m.dbs.db.run((sql) => withRelations(sql, conds.length ? `WHERE ${conds.join(" AND ")}` : "", params));
+  const orgs = await m.dbs.db.run((sql) => withRelations(sql, conds.length ? `WHERE ${conds.join(" AND ")}` : "", params));
+  if (isAdmin(m.auth)) return orgs;
+  const administered = await adminOrgs(m);
+  const me = m.auth.userId;
+  return orgs.map((o) =>
+    administered.has(String(o.organization_id))
+      ? o
+      : {
+          ...o,
+          members: (o.members as Row[]).filter((x) => x.user_id === me),
+          teams: (o.teams as Row[]).filter((t) => memberOf(t, me) || t.team_id === m.auth.teamId),
+        },
+  );
 }
 
 async function organizationInfo(m: Mgmt): Promise<Row> {
@@ -133,10 +152,14 @@ async function organizationInfo(m: Mgmt): Promise<Row> {
   return { ...org, object_permission: perm ?? null };
 }
 
-/** The deprecated `POST /organization/info {"organizations": [...]}`. */
+/**
+ * The deprecated `POST /organization/info {"organizations": [...]}`. Stricter than LiteLLM, whose org
+ * RBAC reads only the body's `organization_id`: an org admin reads only organizations it administers.
+ */
 async function organizationInfoList(m: Mgmt): Promise<Row[]> {
   await requireOrgAdmin(m, str(m.body.organization_id));
   const ids = list(m.body.organizations);
+  for (const id of ids) await requireOrgAdmin(m, id);
   if (!ids.length) throw httpError(400, `Specify list of organization id's to query. Passed in=[]`);
   const rows = await m.dbs.db.run((sql) =>
     sql.unsafe<Array<{ r: Row }>>(

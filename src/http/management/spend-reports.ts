@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { hashToken } from "../../auth/hash.ts";
+import { teamScope } from "../../auth/model-access.ts";
 import { num, obj, str, strs, type Row } from "../../auth/key-record.ts";
 import type { ModelEntry } from "../../config/schema.ts";
 import type { DbServices } from "../../db/services.ts";
@@ -146,7 +147,7 @@ const calcError = (message: string) => new GatewayError(400, message, { type: "N
 
 /** A model the router does not serve is priced from the embedded price table, as `completion_cost` does. */
 function pricedModel(m: Mgmt, model: string): { d: Deployment; upstream: string } {
-  const resolved = m.rt.router.resolve(model);
+  const resolved = m.rt.router.resolve(model, teamScope(m.auth));
   if (resolved) {
     const d = resolved.deployments[0]!;
     return { d, upstream: upstreamModelFor(d, resolved) };

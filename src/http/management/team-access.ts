@@ -2,6 +2,7 @@ import { obj, str, strs, type Row } from "../../auth/key-record.ts";
 import { selectRows } from "../../db/rows.ts";
 import { isAdmin, type Mgmt } from "./context.ts";
 import { proxyException, proxyHttpError, py, pyList, pyRepr } from "./litellm-errors.ts";
+import { isOrgAdminForTeam } from "./org-access.ts";
 
 /** One entry of a team's `members_with_roles`. */
 export interface Member {
@@ -76,8 +77,8 @@ export function checkTeamKeyGeneration(m: Mgmt, team: Row, assignedUserId: strin
   memberMayCall(team, caller, route);
 }
 
-/** Proxy admin or admin of this team (LiteLLM's check on `/team/member_*`). */
-export function requireTeamAdmin(m: Mgmt, team: Row, route: string): void {
-  if (isAdmin(m.auth) || isTeamAdmin(team, m.auth.userId)) return;
+/** Proxy admin, admin of this team, or org admin of its organization (LiteLLM's check on `/team/member_*`). */
+export async function requireTeamAdmin(m: Mgmt, team: Row, route: string): Promise<void> {
+  if (isAdmin(m.auth) || isTeamAdmin(team, m.auth.userId) || (await isOrgAdminForTeam(m, team))) return;
   throw proxyHttpError(403, { error: `Call not allowed. User not proxy admin OR team admin. route=${route}, team_id=${py(team.team_id)}` });
 }

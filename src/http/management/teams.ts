@@ -8,8 +8,9 @@ import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { nextResetAt } from "../../spend/duration.ts";
 import { copyToDeleted } from "../../db/deleted-copies.ts";
-import { badRequest, deletedBy, httpError, isAdmin, list, need, route, type Mgmt } from "./context.ts";
+import { badRequest, deletedBy, httpError, isAdmin, list, need, refuse, route, type Mgmt } from "./context.ts";
 import { authHttpError, proxyException, proxyHttpError, py } from "./litellm-errors.ts";
+import { adminOrgs, checkOrgAdminTeamWrite, isOrgAdminForTeam, requireOrgAdminOf } from "./org-access.ts";
 import { loadTeam, memberOf, membersOf, membersRepr, requireTeamAdmin, type Member } from "./team-access.ts";
 import { upsertTeamMember } from "./team-members.ts";
 
@@ -90,8 +91,14 @@ async function addMembers(tx: TransactionSql, s: SchemaInfo, team: Row, members:
   return { team: await writeRoles(tx, s, teamId, roles), users, memberships };
 }
 
-/** `/team/new`: the caller joins as an admin member unless the body lists them (LiteLLM's `new_team`). */
+/**
+ * `/team/new`: the caller joins as an admin member unless the body lists them (LiteLLM's `new_team`).
+ * An org admin makes teams in its organization, within the organization's models and limits.
+ */
 async function newTeam(m: Mgmt): Promise<Row> {
+  const orgId = str(m.body.organization_id);
+  await requireOrgAdminOf(m, orgId);
+  if (orgId) await checkOrgAdminTeamWrite(m, m.body, { ...m.body, team_id: undefined }, orgId);
   const teamId = typeof m.body.team_id === "string" && m.body.team_id ? m.body.team_id : crypto.randomUUID();
   const s = m.dbs.db.schema;
   const by = actor(m);
@@ -123,7 +130,7 @@ async function teamInfo(m: Mgmt): Promise<Row> {
   const [team] = await m.dbs.db.run((sql) => selectRows(sql, T, { team_id: teamId }));
   if (!team) throw httpError(404, `Team not found, passed team_id=${teamId}`);
   const privileged = isAdmin(m.auth) || m.auth.role === "proxy_admin_viewer";
-  if (!privileged && m.auth.teamId !== teamId && !memberOf(team, m.auth.userId)) {
+  if (!privileged && m.auth.teamId !== teamId && !memberOf(team, m.auth.userId) && !(await isOrgAdminForTeam(m, team))) {
     throw authHttpError(403, { error: `User=${py(m.auth.userId)} not authorized to access this team=${teamId}` });
   }
   const keys = await m.dbs.db.run((sql) => selectRows(sql, "LiteLLM_VerificationToken", { team_id: teamId }));
@@ -134,21 +141,34 @@ async function teamInfo(m: Mgmt): Promise<Row> {
   return { team_id: teamId, team_info: { ...team, team_member_budget_table: budget ?? null }, keys, team_memberships: memberships };
 }
 
+/** `/team/update`: proxy admins; an org admin for a team of its organization (moving it only to another it administers). */
 async function updateTeam(m: Mgmt): Promise<Row> {
+  if (!isAdmin(m.auth) && !(await adminOrgs(m)).size) refuse(m);
   const teamId = need(m.body, "team_id");
   const [current] = await m.dbs.db.run((sql) => selectRows(sql, T, { team_id: teamId }));
   if (!current) throw httpError(404, `Team not found, passed team_id=${teamId}`);
+  if (!isAdmin(m.auth)) {
+    await requireOrgAdminOf(m, str(current.organization_id));
+    const orgId = m.body.organization_id === undefined ? str(current.organization_id)! : str(m.body.organization_id);
+    if (!orgId) throw authHttpError(403, { error: "Only a proxy admin can take a team out of its organization." });
+    if (current.blocked === true && m.body.blocked === false) throw authHttpError(403, { error: "Only a proxy admin can unblock a team." });
+    await requireOrgAdminOf(m, orgId);
+    await checkOrgAdminTeamWrite(m, m.body, { ...current, ...m.body }, orgId);
+  }
   const cols = { ...teamColumns(m.body, current), updated_at: new Date().toISOString() };
   const [row] = await m.dbs.db.run((sql) => updateRows(sql, m.dbs.db.schema, T, cols, { team_id: teamId }));
   m.dbs.invalidate({ kind: "team", id: teamId });
   return { team_id: teamId, data: row };
 }
 
+/** `/team/delete`: proxy admins; an org admin for teams of its organization. */
 async function deleteTeams(m: Mgmt): Promise<Row> {
+  if (!isAdmin(m.auth) && !(await adminOrgs(m)).size) refuse(m);
   const ids = list(m.body.team_ids);
   if (!ids.length) throw badRequest("team_ids is required", "team_ids");
   const found = await m.dbs.db.run((sql) => selectIn(sql, T, "team_id", ids));
   if (found.length !== ids.length) throw httpError(404, `Team not found: ${ids.filter((i) => !found.some((f) => f.team_id === i)).join(", ")}`);
+  for (const t of found) await requireOrgAdminOf(m, str(t.organization_id));
   await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       const s = m.dbs.db.schema;
@@ -187,7 +207,7 @@ async function memberAdd(m: Mgmt, body: Row = m.body): Promise<Row> {
   const team = await loadTeam(m, teamId);
   if (!team) throw proxyHttpError(404, { error: `Team not found for team_id=${teamId}` });
   const fresh = rejectDuplicates(team, body, members);
-  requireTeamAdmin(m, team, "/team/member_add");
+  await requireTeamAdmin(m, team, "/team/member_add");
   const r = await m.dbs.db.run((sql) =>
     sql.begin(async (tx) => {
       const [locked] = await tx.unsafe<Array<{ r: Row }>>(`SELECT row_to_json(t.*) AS r FROM "${T}" t WHERE team_id = $1 FOR UPDATE`, [teamId]);
@@ -219,7 +239,7 @@ async function memberTarget(m: Mgmt, route: string): Promise<{ team: Row; teamId
   if (str(m.body.user_id) === undefined && str(m.body.user_email) === undefined) throw proxyHttpError(400, { error: "Either user_id or user_email needs to be passed in" });
   const team = await loadTeam(m, teamId);
   if (!team) throw proxyHttpError(400, { error: `Team id=${teamId} does not exist in db` });
-  requireTeamAdmin(m, team, route);
+  await requireTeamAdmin(m, team, route);
   return { team, teamId };
 }
 
@@ -305,14 +325,16 @@ async function memberUpdate(m: Mgmt): Promise<Row> {
 async function listTeams(m: Mgmt): Promise<Row[]> {
   const teams = await m.dbs.db.run((sql) => selectRows(sql, T, {}, "ORDER BY created_at"));
   if (isAdmin(m.auth)) return teams;
-  return teams.filter((t) => t.team_id === m.auth.teamId || memberOf(t, m.auth.userId));
+  const orgs = await adminOrgs(m);
+  return teams.filter((t) => t.team_id === m.auth.teamId || memberOf(t, m.auth.userId) || orgs.has(String(t.organization_id)));
 }
 
 export function registerTeamRoutes(app: Hono, rt: () => Runtime, dbs: DbServices | undefined): void {
-  route(app, rt, dbs, "post", "/team/new", newTeam, { admin: true });
+  const orgAdmins = { selfManaged: true };
+  route(app, rt, dbs, "post", "/team/new", newTeam, orgAdmins);
   route(app, rt, dbs, "get", "/team/info", teamInfo);
-  route(app, rt, dbs, "post", "/team/update", updateTeam, { admin: true });
-  route(app, rt, dbs, "post", "/team/delete", deleteTeams, { admin: true });
+  route(app, rt, dbs, "post", "/team/update", updateTeam, orgAdmins);
+  route(app, rt, dbs, "post", "/team/delete", deleteTeams, orgAdmins);
   route(app, rt, dbs, "post", "/team/member_add", (m) => memberAdd(m));
   route(app, rt, dbs, "post", "/team/member_delete", memberDelete);
   route(app, rt, dbs, "post", "/team/member_update", memberUpdate);

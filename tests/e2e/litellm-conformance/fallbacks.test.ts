@@ -46,7 +46,7 @@ test("test_chat_completion_with_retries", async () => {
 test("test_chat_completion_with_fallbacks", async () => {
   const r = await chat(MASTER_KEY, "badly-configured-openai-endpoint", WITH_LARGE_TEXT, { fallbacks: ["fake-openai-endpoint-5"] });
   expect(r.headers.get("x-litellm-attempted-fallbacks")).toBe("1");
-});
+}, 60_000);
 
 test("test_chat_completion_with_timeout_from_request", async () => {
   const r = await chat(MASTER_KEY, "fake-openai-endpoint-5", WITH_LARGE_TEXT, { num_retries: 0, mock_timeout: true }, { "x-litellm-timeout": "0.001" });
@@ -67,4 +67,4 @@ test("test_chat_completion_bad_and_good_model", async () => {
     expect(good.every(Boolean)).toBe(true);
   }
   await Promise.allSettled(bad);
-});
+}, 60_000);
