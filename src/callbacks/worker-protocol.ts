@@ -23,4 +23,9 @@ export interface StatsReport {
 }
 
 /** Messages from the logging worker back to the gateway. */
-export type FromWorker = { t: "stats"; stats: StatsReport } | { t: "flushed"; id: number } | { t: "closed" };
+export type FromWorker =
+  | { t: "stats"; stats: StatsReport }
+  /** Calls (and their bytes) taken off the worker's inbox so far: the gateway bounds what is in flight. */
+  | { t: "ack"; calls: number; bytes: number }
+  | { t: "flushed"; id: number }
+  | { t: "closed" };

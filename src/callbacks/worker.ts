@@ -20,6 +20,7 @@ import type { FromWorker, StatsReport, ToWorker } from "./worker-protocol.ts";
 declare const self: Worker;
 
 const REPORT_EVERY_MS = 500;
+const ACK_MS = 20;
 
 /** Counts kept here and reported to the gateway's `/metrics` now and then. */
 class StatsBuffer implements QueueStats {
@@ -96,11 +97,26 @@ setInterval(report, REPORT_EVERY_MS);
 
 /** A call whose streamed answer is the next message. */
 let awaitingAnswer: { meta: string; raw: string } | undefined;
+const taken = { calls: 0, bytes: 0 };
+let ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Counts a call taken off the inbox; the gateway hears of it within ACK_MS. */
+function took(bytes: number): void {
+  taken.calls++;
+  taken.bytes += bytes;
+  ackTimer ??= setTimeout(() => {
+    ackTimer = undefined;
+    post({ t: "ack", ...taken });
+  }, ACK_MS);
+}
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   if (m instanceof Uint8Array) {
-    if (awaitingAnswer) hub?.record(restoreRecord({ ...awaitingAnswer, chunks: m }));
+    if (awaitingAnswer) {
+      hub?.record(restoreRecord({ ...awaitingAnswer, chunks: m }));
+      took(awaitingAnswer.meta.length + awaitingAnswer.raw.length + m.byteLength);
+    }
     awaitingAnswer = undefined;
     return;
   }
@@ -115,7 +131,10 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       break;
     case "call":
       if (m.streamed) awaitingAnswer = { meta: m.meta, raw: m.raw };
-      else hub?.record(restoreRecord(m));
+      else {
+        hub?.record(restoreRecord(m));
+        took(m.meta.length + m.raw.length);
+      }
       break;
     case "flush":
       await hub?.flush();
