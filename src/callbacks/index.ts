@@ -84,8 +84,7 @@ export function startCallbacks(deps: CallbackDeps): Callbacks | undefined {
   setCallObserver(
     callObserver({
       all: global || !!monitor,
-      tracing: plans.some((p) => p.kind === "otel"),
-      forwardTraceparent: l.forward_traceparent_to_llm_provider === true,
+      forwardTraceparent: l.forward_traceparent_to_llm_provider === true && plans.some((p) => p.kind === "otel"),
       captureAll: !contentOff && plans.some((p) => logsContent(p) && (p.filter.success || p.filter.failure)),
       captureFor: (req) => !contentOff && ownLogging(req),
       captureLimit: CAPTURE_LIMIT,

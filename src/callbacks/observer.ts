@@ -1,10 +1,17 @@
 import type { CallObserver, TraceIds } from "../gateway/observe.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Random bytes come from a pool refilled 4 KB at a time (one crypto call per 256 span ids). */
+let pool = new Uint8Array(0);
+let at = 0;
 const hex = (bytes: number): string => {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  if (at + bytes > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(4096));
+    at = 0;
+  }
   let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes; i++) s += HEX[pool[at++]!];
   return s;
 };
 
@@ -36,7 +43,7 @@ export function traceIdsFor(req: LLMRequest): TraceIds {
 export interface ObserverOptions {
   /** Every call is observed (tracing, alerting, a global content sink); else only `captureFor` calls. */
   all: boolean;
-  tracing: boolean;
+  /** Trace ids are needed while the call runs: its attempts send `traceparent` upstream (else the logging worker makes them). */
   forwardTraceparent: boolean;
   /** Keep answers of every call (a global sink logs content). */
   captureAll: boolean;
@@ -49,7 +56,7 @@ export interface ObserverOptions {
 /** The per-attempt hook the logging callbacks install in the gateway core (`src/gateway/observe.ts`). */
 export function callObserver(o: ObserverOptions): CallObserver {
   return {
-    tracing: o.tracing,
+    tracing: o.forwardTraceparent,
     forwardTraceparent: o.forwardTraceparent,
     captureLimit: o.captureLimit,
     capture: (req) => o.captureAll || o.captureFor(req),

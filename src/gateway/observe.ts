@@ -42,7 +42,7 @@ export interface CallObservation {
 
 /** Set at boot by the logging callbacks when something needs per-attempt detail; absent = nothing observes. */
 export interface CallObserver {
-  /** Trace ids for every call (OpenTelemetry). */
+  /** Trace ids while the call runs (for `traceparent` upstream). */
   readonly tracing: boolean;
   /** `litellm_settings.forward_traceparent_to_llm_provider`: the attempt's span goes upstream in `traceparent`. */
   readonly forwardTraceparent: boolean;

@@ -1,6 +1,6 @@
 import type { AttemptRecord, TraceIds } from "../../gateway/observe.ts";
 import type { LoggedCall } from "../logged-call.ts";
-import { traceIdsFor } from "../observer.ts";
+import { newSpanId, traceIdsFor } from "../observer.ts";
 import { requestMetadata, requestTools } from "../request-meta.ts";
 import { SpanKind, StatusCode, type AttrValue, type SpanData } from "./span.ts";
 
@@ -134,7 +134,7 @@ function attemptSpan(call: LoggedCall, t: TraceIds, at: AttemptRecord, i: number
   }
   return {
     traceId: t.traceId,
-    spanId: at.spanId!,
+    spanId: at.spanId ?? newSpanId(),
     parentSpanId: t.requestSpanId,
     flags: t.flags,
     name: ATTEMPT_SPAN,
@@ -182,8 +182,6 @@ export function spansOf(call: LoggedCall, opts: { attributeLimit: number; withCo
         : [],
     },
   ];
-  (rec.req.observed?.attempts ?? []).forEach((at, i) => {
-    if (at.spanId) spans.push(attemptSpan(call, t, at, i, limit));
-  });
+  (rec.req.observed?.attempts ?? []).forEach((at, i) => spans.push(attemptSpan(call, t, at, i, limit)));
   return spans;
 }
