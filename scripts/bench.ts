@@ -96,18 +96,20 @@ async function main(): Promise<number> {
   const db = opts.skip.has("db") ? { note: "database skipped (--skip db)" } : await createBenchDb("main");
   if ("note" in db) results.notes.push(`litellm-rust runs on the master key without a database: ${db.note}`);
   else results.notes.push("litellm-rust authenticates a virtual key from a fresh Postgres database (made with /key/generate) and writes spend logs (batched)");
+  if (opts.keyLimits.length) results.notes.push(`the virtual keys have ${opts.keyLimits.join(" and ")} limits: every call reserves its estimate and settles it`);
+  if (opts.redisUrl) results.notes.push("the gateways share Redis (budgets, rate limits and reservations counted there)");
   const configPath = join(outDir, "litellm-bench.yaml");
-  writeFileSync(configPath, litellmConfig(fakes, "note" in db ? undefined : db.url));
+  writeFileSync(configPath, litellmConfig(fakes, "note" in db ? undefined : db.url, opts.redisUrl));
   const lr = await startLitellm("litellm-rust", gw, configPath, logDir);
   const base = opts.baseline ? await startLitellm("baseline", { cmd: [opts.baseline], label: opts.baseline }, configPath, logDir) : undefined;
   // Idle = started and listening, before any LLM request (the bare proxy's readiness probe is one).
   await Bun.sleep(1000);
   const idleRss = new Map<Proc, number>();
   for (const p of [floor.proc, nginx?.proc, portkey?.proc, lr.proc, base?.proc]) if (p) idleRss.set(p, rssMiB(p.pids()));
-  const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench"));
+  const [litellm, translate] = litellmSubjects(lr.proc, lr.port, "note" in db ? undefined : await generateKey(lr.port, "bench", opts.keyLimits));
   const candidates: Subject[] = [direct, floor, ...(nginx ? [nginx] : []), ...(portkey ? [portkey] : []), litellm!];
   if (base) {
-    const baseKey = "note" in db ? undefined : await generateKey(base.port, "bench-baseline");
+    const baseKey = "note" in db ? undefined : await generateKey(base.port, "bench-baseline", opts.keyLimits);
     candidates.push({ ...litellmSubjects(base.proc, base.port, baseKey)[0]!, id: "baseline", label: `baseline (${opts.baseline})` });
   }
   if (!opts.skip.has("translate")) {
@@ -187,10 +189,10 @@ async function main(): Promise<number> {
     png = sc.png;
     writeFileSync(join(outDir, "config-scale.png"), png);
   }
-  if (!opts.skip.has("db")) {
+  if (!opts.skip.has("db") && !opts.skip.has("dbscale")) {
     log("database scale");
     sections.db = await dbScale({ rounds: opts.quick ? 1 : 2, fakes, direct, gw, ctx, logDir, log });
-  } else sections.db = "Skipped (--skip db).";
+  } else sections.db = "Skipped (--skip db or dbscale).";
   if (!("note" in db)) await db.drop();
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   sections.run = `${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, ${minutes} min; gateway: ${gw.label}; ${env}`;

@@ -45,11 +45,11 @@ export async function createBenchDb(tag: string): Promise<BenchDb | { note: stri
 }
 
 /** A virtual key made through the gateway's own `/key/generate`, as a LiteLLM admin would. */
-export async function generateKey(port: number, alias: string): Promise<string> {
+export async function generateKey(port: number, alias: string, limits: string[] = []): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/key/generate`, {
     method: "POST",
     headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ key_alias: alias }),
+    body: JSON.stringify({ key_alias: alias, ...(limits.includes("budget") ? { max_budget: 1e9 } : {}), ...(limits.includes("tpm") ? { tpm_limit: 1e12 } : {}) }),
   });
   const j = (await res.json()) as { key?: string };
   if (res.status !== 200 || !j.key) throw new Error(`/key/generate answered ${res.status}: ${JSON.stringify(j)}`);

@@ -19,6 +19,10 @@ export interface BenchOptions {
   updateDocs: boolean;
   /** a second gateway binary measured beside the current one (before/after of a change) */
   baseline?: string;
+  /** Limits the bench keys carry (`budget`, `tpm`), so every call is reserved and settled. */
+  keyLimits: string[];
+  /** Redis the gateways share (budgets, rate limits and reservations counted there). */
+  redisUrl?: string;
   /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
   nice: number;
 }
@@ -27,12 +31,15 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
 
   --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
-  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, sinks, db
+  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, sinks, dbscale, db
                      (db: no Postgres; the gateway then runs on the master key alone)
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
   --out DIR          where logs and results.json go (default bench-out/<time>)
   --baseline BIN     also measure another gateway binary (e.g. a build of main) beside this one
+  --key-limits LIST  the virtual keys get limits: comma list of budget (max_budget), tpm (tpm_limit);
+                     every call then reserves and settles
+  --redis URL        the gateways share this Redis (e.g. redis://127.0.0.1:6379)
   --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
                      shared machine disturbs the figures less
   --update-docs      write the tables into docs/benchmarks.md and the chart into docs/
@@ -57,6 +64,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     source: false,
     build: true,
     updateDocs: false,
+    keyLimits: [],
     nice: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +94,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         break;
       case "--baseline":
         o.baseline = next();
+        break;
+      case "--key-limits":
+        o.keyLimits = next().split(",").map((x) => x.trim());
+        break;
+      case "--redis":
+        o.redisUrl = next();
         break;
       case "--nice":
         o.nice = Number(next());

@@ -139,11 +139,11 @@ export async function startPortkey(fakes: Fakes, logDir: string, installDir: str
  * (simple-shuffle), the shipped wildcard routes beside them, a master key, and a LiteLLM database
  * (virtual keys, spend logs) when one is given.
  */
-export function litellmConfig(fakes: Fakes, databaseUrl?: string): string {
+export function litellmConfig(fakes: Fakes, databaseUrl?: string, redisUrl?: string): string {
   const group = (kind: FakeKind) =>
     [1, 2, 3].map((i) => ({
       model_name: `bench-${kind}`,
-      litellm_params: { model: "openai/gpt-bench", api_base: `http://127.0.0.1:${fakes[kind].port}/v1`, api_key: `${FAKE_KEY}-${i}` },
+      litellm_params: { model: "openai/gpt-bench", api_base: `http://127.0.0.1:${fakes[kind].port}/v1`, api_key: `${FAKE_KEY}-${i}`, input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 },
     }));
   return stringify({
     model_list: [
@@ -153,7 +153,7 @@ export function litellmConfig(fakes: Fakes, databaseUrl?: string): string {
       { model_name: "claude-*", litellm_params: { model: "anthropic/claude-*", api_key: "os.environ/ANTHROPIC_API_KEY" } },
       { model_name: "gpt-*", litellm_params: { model: "openai/gpt-*", api_key: "os.environ/OPENAI_API_KEY" } },
     ],
-    router_settings: { routing_strategy: "simple-shuffle", num_retries: 2 },
+    router_settings: { routing_strategy: "simple-shuffle", num_retries: 2, ...(redisUrl ? { redis_url: redisUrl } : {}) },
     general_settings: { master_key: MASTER_KEY, ...(databaseUrl ? { database_url: databaseUrl } : {}) },
   });
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors.ts";
+import type { BudgetLine } from "../limits/types.ts";
 import type { EndUserRecord, KeyRecord } from "./key-record.ts";
 
 /**
@@ -10,6 +11,15 @@ export const BUDGET_EXCEEDED_STATUS = 400;
 
 export function budgetExceeded(message: string): GatewayError {
   return new GatewayError(BUDGET_EXCEEDED_STATUS, message, { type: "budget_exceeded", kind: "BudgetExceededError" });
+}
+
+/**
+ * A call refused because the budget is spent or held by calls in flight: LiteLLM's budget
+ * reservation message (`budget_reservation.py`), where the current cost includes the reservations
+ * and this call's estimate.
+ */
+export function reservationExceeded(entity: string, current: number, max: number): GatewayError {
+  return budgetExceeded(`Budget has been exceeded! ${entity} Current cost: ${current}, Max budget: ${max}`);
 }
 
 const generic = (spend: number, max: number) => `Budget has been exceeded! Current cost: ${spend}, Max budget: ${max}`;
@@ -58,4 +68,31 @@ export function checkEndUserBudget(e: EndUserRecord): void {
 /** Soft budgets only alert (LiteLLM sends a Slack/email alert; this gateway logs once per crossing). */
 export function softBudgetCrossed(rec: KeyRecord): boolean {
   return rec.softBudget !== undefined && rec.spend.value >= rec.softBudget;
+}
+
+/**
+ * The budgets of a key's LLM calls, with the comparisons of the checks above, for the reservation
+ * each call makes before it is forwarded (LiteLLM's `budget_reservation` counters: key, team,
+ * organization, personal user, team member). Fixed for a cached record, so computed once per record.
+ */
+export function keyBudgetLines(rec: KeyRecord): BudgetLine[] {
+  const out: BudgetLine[] = [];
+  if (rec.maxBudget !== undefined) out.push({ id: `key:${rec.token}`, entity: `Key=${rec.token}`, max: rec.maxBudget, spend: rec.spend, atMax: true, shared: true });
+  const team = rec.team;
+  if (team?.maxBudget !== undefined) out.push({ id: `team:${team.id}`, entity: `Team=${team.id}`, max: team.maxBudget, spend: team.spend, atMax: false, shared: true });
+  const org = rec.org;
+  const orgMax = org?.budget?.maxBudget;
+  if (org && orgMax !== undefined && orgMax > 0) out.push({ id: `org:${org.id}`, entity: `Organization=${org.id}`, max: orgMax, spend: org.spend, atMax: true, shared: true });
+  const user = rec.user;
+  if (!team && user?.maxBudget !== undefined) out.push({ id: `user:${user.id}`, entity: `User=${user.id}`, max: user.maxBudget, spend: user.spend, atMax: false, shared: true });
+  const mb = rec.member?.budget?.maxBudget;
+  if (team && user && mb !== undefined) {
+    out.push({ id: `member:${team.id}:${user.id}`, entity: `TeamMember=${user.id}:${team.id}`, max: mb, spend: rec.member!.spend, atMax: true, shared: true });
+  }
+  return out;
+}
+
+export function endUserBudgetLine(e: EndUserRecord): BudgetLine | undefined {
+  const max = e.budget?.maxBudget;
+  return max === undefined ? undefined : { id: `end_user:${e.id}`, entity: `EndUser=${e.id}`, max, spend: e.spend, atMax: false, shared: true };
 }

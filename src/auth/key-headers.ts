@@ -13,5 +13,5 @@ export function keyHeaders(auth: AuthContext, responseCost: number): Record<stri
   if (k.maxBudget !== undefined) h["x-litellm-key-max-budget"] = String(k.maxBudget);
   if (k.tpmLimit !== undefined) h["x-litellm-key-tpm-limit"] = String(k.tpmLimit);
   if (k.rpmLimit !== undefined) h["x-litellm-key-rpm-limit"] = String(k.rpmLimit);
-  return Object.assign(h, rateLimitHeaders(auth.rateLimits?.status));
+  return Object.assign(h, rateLimitHeaders(auth.admission?.status));
 }

@@ -1,4 +1,4 @@
-import type { LimitDescriptor, LimitStatus } from "../limits/types.ts";
+import type { AdmissionPlan, Hold, LimitStatus } from "../limits/types.ts";
 
 export type UserRole =
   | "proxy_admin"
@@ -31,8 +31,8 @@ export interface AuthContext {
   allowedModelRegion?: string;
   /** Virtual keys: the key's spend and limits, for `x-litellm-key-*` response headers. */
   keyLimits?: { spend: () => number; maxBudget?: number; tpmLimit?: number; rpmLimit?: number };
-  /** Rate-limit counters this request holds (released and charged with tokens when the call ends). */
-  rateLimits?: { descriptors: LimitDescriptor[]; status: LimitStatus };
+  /** LLM calls of virtual keys: the budgets and rate limits the call is admitted against, and once admitted its reservation. */
+  admission?: { plan: AdmissionPlan; hold?: Hold; status?: LimitStatus };
 }
 
 export const OPEN_AUTH: AuthContext = { kind: "open", role: "internal_user" };

@@ -1,11 +1,20 @@
 import { isConnectionError, type Database } from "../db/client.ts";
 import type { KeyQueries } from "../db/key-queries.ts";
 import { GatewayError } from "../errors.ts";
-import type { RateLimiter } from "../limits/types.ts";
+import type { BudgetLine } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import type { SpendBook } from "../spend/book.ts";
 import { authError, type RequestFacts, type VirtualKeyChecker } from "./authenticator.ts";
-import { budgetExceeded, checkCommonBudgets, checkEndUserBudget, checkKeyBudget, checkMemberBudgetEarly, softBudgetCrossed } from "./budget-checks.ts";
+import {
+  budgetExceeded,
+  checkCommonBudgets,
+  checkEndUserBudget,
+  checkKeyBudget,
+  checkMemberBudgetEarly,
+  endUserBudgetLine,
+  keyBudgetLines,
+  softBudgetCrossed,
+} from "./budget-checks.ts";
 import { abbreviateKey } from "./hash.ts";
 import type { AuthCache } from "./key-cache.ts";
 import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
@@ -19,7 +28,6 @@ export interface VirtualKeyDeps {
   queries: KeyQueries;
   cache: AuthCache;
   book: SpendBook;
-  limiter: RateLimiter;
   catalog: () => ModelCatalog;
   /** Both prices of the model's deployments explicitly 0: LiteLLM skips budget checks. */
   isZeroCost: (model: string) => boolean;
@@ -30,6 +38,8 @@ export interface VirtualKeyDeps {
   modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
   /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
   globalBudget?: { max: number; spend(): number };
+  /** Whether any tag has a budget (LiteLLM's tag budgets, charged when the call is admitted). */
+  tagBudgets?: { readonly any: boolean };
   /** Per-session limits (`src/sessions/budget.ts`). */
   sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<void> | undefined };
   log: Logger;
@@ -48,6 +58,7 @@ const pyTime = (d: Date) => `${d.toISOString().replace("T", " ").replace("Z", ""
 export class VirtualKeyAuth implements VirtualKeyChecker {
   private readonly inflight = new Map<string, Promise<KeyRecord | null>>();
   private readonly softAlerted = new Set<string>();
+  private readonly keyLines = new WeakMap<KeyRecord, BudgetLine[]>();
 
   constructor(private readonly d: VirtualKeyDeps) {}
 
@@ -139,10 +150,32 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
     };
     if (this.limited(facts, catalog)) {
-      const descriptors = limitDescriptors(rec, endUser, facts.model!);
-      if (descriptors.length) ctx.rateLimits = { descriptors, status: await this.d.limiter.acquire(descriptors) };
+      const limits = limitDescriptors(rec, endUser, facts.model!);
+      const lines = budgets ? this.budgetLines(rec, endUser, facts.model!) : [];
+      const tagged = budgets && !!this.d.tagBudgets?.any;
+      if (limits.length || lines.length || tagged) ctx.admission = { plan: { limits, budgets: lines, tagged } };
     }
     return ctx;
+  }
+
+  /** Every budget a call of this key on `model` is charged to (reserved before it is forwarded). */
+  private budgetLines(rec: KeyRecord, endUser: EndUserRecord | null, model: string): BudgetLine[] {
+    let lines = this.keyLines.get(rec);
+    if (!lines) this.keyLines.set(rec, (lines = keyBudgetLines(rec)));
+    const end = endUser && endUserBudgetLine(endUser);
+    const mb = rec.modelMaxBudget[model];
+    const models = this.d.modelBudgets;
+    const global = this.d.globalBudget;
+    if (!end && !(mb && models) && !(global && global.max > 0)) return lines;
+    const out = end ? [...lines, end] : [...lines];
+    if (mb && models) {
+      const spend = { get value() { return models.spend(rec.token, model, mb.periodMs); } };
+      out.push({ id: `model:${rec.token}:${model}:${mb.periodMs}`, entity: `Key=${rec.token} model=${model}`, max: mb.budgetLimit, spend, atMax: true, shared: false });
+    }
+    if (global && global.max > 0) {
+      out.push({ id: "global", entity: "Proxy=litellm-proxy", max: global.max, spend: { get value() { return global.spend(); } }, atMax: true, shared: false });
+    }
+    return out;
   }
 
   /**
@@ -154,9 +187,13 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     const endUser = await this.endUserRecord(facts.endUser);
     const out: AuthContext = { ...ctx, endUserId: facts.endUser, allowedModelRegion: endUser?.allowedModelRegion };
     if (!endUser) return out;
-    if (!(facts.model && this.d.isZeroCost(facts.model))) checkEndUserBudget(endUser);
-    const descriptors = this.limited(facts, this.d.catalog()) ? endUserDescriptors(endUser) : [];
-    if (descriptors.length) out.rateLimits = { descriptors, status: await this.d.limiter.acquire(descriptors) };
+    const budgets = !(facts.model && this.d.isZeroCost(facts.model));
+    if (budgets) checkEndUserBudget(endUser);
+    if (this.limited(facts, this.d.catalog())) {
+      const limits = endUserDescriptors(endUser);
+      const line = budgets ? endUserBudgetLine(endUser) : undefined;
+      if (limits.length || line) out.admission = { plan: { limits, budgets: line ? [line] : [] } };
+    }
     return out;
   }
 

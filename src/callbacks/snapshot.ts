@@ -49,7 +49,7 @@ export interface CallSnapshot {
   callId: string;
   startMs: number;
   clientIp?: string;
-  auth: Omit<AuthContext, "key" | "keyLimits" | "rateLimits"> & {
+  auth: Pick<AuthContext, "kind" | "apiKeyHash" | "keyAlias" | "keyName" | "userId" | "teamId" | "teamAlias" | "orgId" | "role" | "metadata" | "endUserId"> & {
     key?: { token: string; keyAlias?: string; metadata: Obj; spend: number; maxBudget?: number; softBudget?: number; team?: TeamRef; user?: { id: string; email?: string; spend: number; maxBudget?: number } };
   };
   observed?: { trace?: TraceIds; attempts: Array<Omit<AttemptRecord, "deployment" | "error"> & { deployment: DeploymentRef; error?: ErrorRef }>; responseText?: string; streamed: boolean; truncated?: boolean };
@@ -124,7 +124,8 @@ export function ship(rec: CallRecord): Shipped {
 
 export function snapshotOf(rec: CallRecord): CallSnapshot {
   const { req } = rec;
-  const { key, keyLimits: _l, rateLimits: _r, ...auth } = req.auth;
+  const a = req.auth;
+  const auth = { kind: a.kind, apiKeyHash: a.apiKeyHash, keyAlias: a.keyAlias, keyName: a.keyName, userId: a.userId, teamId: a.teamId, teamAlias: a.teamAlias, orgId: a.orgId, role: a.role, metadata: a.metadata, endUserId: a.endUserId };
   const headers: Array<[string, string]> = [];
   for (const [k, v] of req.headers) if (!CREDENTIAL_HEADERS.has(k)) headers.push([k, v]);
   return {
@@ -137,7 +138,7 @@ export function snapshotOf(rec: CallRecord): CallSnapshot {
     callId: req.callId,
     startMs: req.startMs,
     clientIp: req.clientIp,
-    auth: { ...auth, key: keyRef(key as KeyRecord | undefined) },
+    auth: { ...auth, key: keyRef(a.key as KeyRecord | undefined) },
     observed: observedRef(req.observed),
     deployment: rec.deployment && deploymentRef(rec.deployment),
     modelGroup: rec.modelGroup,

@@ -71,6 +71,16 @@ export class KeyQueries {
     });
   }
 
+  /** Tags of `LiteLLM_TagTable` linked to a budget with a `max_budget` (LiteLLM's tag budgets). */
+  async budgetedTags(): Promise<Array<{ tag_name: string; spend: number; max_budget: number }>> {
+    if (!this.db.schema.has("LiteLLM_TagTable", "budget_id") || !this.db.schema.hasTable("LiteLLM_BudgetTable")) return [];
+    return this.db.run(
+      (sql) => sql<Array<{ tag_name: string; spend: number; max_budget: number }>>`
+        SELECT t.tag_name, t.spend, b.max_budget FROM "LiteLLM_TagTable" t
+        JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id WHERE b.max_budget IS NOT NULL`,
+    );
+  }
+
   async endUser(id: string): Promise<{ e: Row; b: Row | null } | undefined> {
     return this.db.run(async (sql) => {
       if (!this.db.schema.hasTable("LiteLLM_EndUserTable")) return undefined;

@@ -7,9 +7,9 @@ import { visibleModels, type ModelCatalog } from "../auth/model-access.ts";
 import { VirtualKeyAuth } from "../auth/virtual-keys.ts";
 import type { GatewayConfig } from "../config/index.ts";
 import type { CallSink } from "../gateway/types.ts";
-import { MemoryRateLimiter } from "../limits/memory.ts";
-import { RedisRateLimiter } from "../limits/redis.ts";
-import type { RateLimiter } from "../limits/types.ts";
+import { MemoryAdmission } from "../limits/memory.ts";
+import { RedisAdmission } from "../limits/redis.ts";
+import type { Admission } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import { Counter } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
@@ -20,6 +20,9 @@ import type { Services } from "../server.ts";
 import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
+import { CostEstimator } from "../spend/estimate.ts";
+import { Reservations } from "../spend/reservations.ts";
+import { TagBudgets } from "../spend/tag-budgets.ts";
 import { spendSink } from "../spend/sink.ts";
 import { SpendJournal } from "../spend/journal.ts";
 import { SpillStore } from "../spend/spill.ts";
@@ -37,6 +40,8 @@ import { CodingSessionStore } from "../sessions/store.ts";
 
 const DEFAULT_CACHE_TTL_S = 60;
 const MAX_BUFFERED_EVENTS = 50_000;
+/** How often tag budgets (`LiteLLM_TagTable` with a budget) and their spend are re-read. */
+const TAG_BUDGETS_REFRESH_MS = 10_000;
 /** How often an instance looks for models added, changed or deleted by another one (LiteLLM polls every 10 s). */
 const DEFAULT_MODEL_POLL_S = 10;
 
@@ -124,12 +129,18 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   await db.start();
   const cache = new AuthCache((g.user_api_key_cache_ttl ?? DEFAULT_CACHE_TTL_S) * 1000);
   const bus = new InvalidationBus(cache, log);
-  let limiter: RateLimiter = new MemoryRateLimiter();
+  let admission: Admission = new MemoryAdmission();
   if (redis) {
     await bus.connect(redis);
-    limiter = new RedisRateLimiter(redis);
+    admission = new RedisAdmission(redis.client, redis.health);
   }
   const book = new SpendBook();
+  const queries = new KeyQueries(db);
+  const tpmTokens = g.token_rate_limit_type ?? "output";
+  const tags = new TagBudgets(queries, book, log, TAG_BUDGETS_REFRESH_MS);
+  void tags.refresh();
+  const reservations = new Reservations(admission, new CostEstimator(tpmTokens), tpmTokens, tags);
+  book.onReset = (key, spend) => reservations.forget(key, spend);
   const catalog = catalogOf(rt);
   const maxBudget = config.litellm.max_budget ?? undefined;
   const global = maxBudget ? new GlobalSpend(db, log) : undefined;
@@ -138,10 +149,9 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
   void db.whenReady().then(() => sessions.ensure());
   const keys = new VirtualKeyAuth({
     db,
-    queries: new KeyQueries(db),
+    queries,
     cache,
     book,
-    limiter,
     catalog: () => catalog,
     isZeroCost: (m) => {
       const r = rt().router.resolve(m);
@@ -151,6 +161,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
     globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    tagBudgets: tags,
     sessionBudgets: new SessionBudgets(live, (id, key) => sessions.stored(id, key), log),
     log,
   });
@@ -195,10 +206,9 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       dbs.onModels?.(dbs.models);
     },
     config,
-    sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, limiter, {
+    sink: withGlobalSpend(global, modelBudgets, spendSink(tracker, book, reservations, {
       disabled: g.disable_spend_updates === true,
       storePrompts: g.store_prompts_in_spend_logs === true || /^true$/i.test(config.env.STORE_PROMPTS_IN_SPEND_LOGS ?? ""),
-      tpmTokens: g.token_rate_limit_type ?? "output",
     })),
     invalidate(i) {
       bus.invalidate(i);
@@ -209,7 +219,11 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
         pendingHooks.add(tracked);
       }
     },
-    onInvalidate: [],
+    onInvalidate: [
+      (i) => {
+        if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+      },
+    ],
     settled: async () => {
       while (pendingHooks.size) await Promise.allSettled([...pendingHooks]);
     },
@@ -218,6 +232,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       clearInterval(pinger);
       clearInterval(modelPoll);
       global?.stop();
+      reservations.stop();
       stopReset();
       await tracker.close();
       await db.close();
@@ -227,6 +242,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     },
     attach(runtime) {
       runtime.auth.virtualKeys = keys;
+      runtime.admission = reservations;
       runtime.modelFilter = (auth, names) => {
         const rec = auth.key as KeyRecord | undefined;
         return rec ? visibleModels(rec, names, catalog) : names;

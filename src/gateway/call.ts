@@ -77,6 +77,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0 });
     throw err;
   }
+  await rt.admission?.admit(req, resolved);
   const numRetriesHeader = req.headers.get("x-litellm-num-retries");
   const numRetries =
     typeof req.body.num_retries === "number" ? req.body.num_retries : numRetriesHeader ? Number(numRetriesHeader) : undefined;
@@ -100,6 +101,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     err.headers["x-litellm-call-id"] = req.callId;
     if (tried) Object.assign(err.headers, timeoutHeader(rt, req, tried));
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
+    await rt.admission?.released(req);
     throw err;
   }
 

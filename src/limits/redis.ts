@@ -1,79 +1,217 @@
+import type { RedisClient } from "bun";
+import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
-import { REDIS_PREFIX, type RedisLink } from "../redis.ts";
-import { MemoryRateLimiter } from "./memory.ts";
-import { evaluate, windowStart, WINDOW_S, type Counts, type LimitDescriptor, type LimitStatus, type RateLimiter } from "./types.ts";
+import { REDIS_PREFIX } from "../redis.ts";
+import { GRANT_LEASE_MS, Grants } from "./grants.ts";
+import { MemoryAdmission } from "./memory.ts";
+import { ADMIT, APPLY, FORGET, REFILL, RENEW, type Script } from "./redis-scripts.ts";
+import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
-/** Reads every counter, decides, and counts the request only when all descriptors allow it. */
-const ACQUIRE = `
-local w = tonumber(ARGV[1])
-local n = #KEYS / 3
-local out = {1}
-for i = 1, n do
-  local r = tonumber(redis.call('GET', KEYS[3*i-2]) or '0')
-  local t = tonumber(redis.call('GET', KEYS[3*i-1]) or '0')
-  local p = tonumber(redis.call('GET', KEYS[3*i]) or '0')
-  out[#out+1] = r; out[#out+1] = t; out[#out+1] = p
-  local rpm = tonumber(ARGV[3*i-1]); local tpm = tonumber(ARGV[3*i]); local mp = tonumber(ARGV[3*i+1])
-  if (rpm >= 0 and r + 1 > rpm) or (tpm >= 0 and t >= tpm) or (mp >= 0 and p + 1 > mp) then out[1] = 0 end
-end
-if out[1] == 1 then
-  for i = 1, n do
-    redis.call('INCR', KEYS[3*i-2]); redis.call('EXPIRE', KEYS[3*i-2], w * 2)
-    if tonumber(ARGV[3*i+1]) >= 0 then redis.call('INCR', KEYS[3*i]); redis.call('EXPIRE', KEYS[3*i], 3600) end
-  end
-end
-return out`;
+/** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
+const IDLE_MS = 600_000;
+/** The shared spend is seeded again from a freshly read database spend this often, to pick up resets made elsewhere. */
+const RESEED_MS = 600_000;
+/** A local spend read from the database this recently may replace an old shared one. */
+const FRESH_MS = 5_000;
+/** Conversions and settlements are sent together at most this long after the first of a batch. */
+const BATCH_MS = 5;
 
-const base = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
+const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
+const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
+const budgetLeases = (id: string) => `${REDIS_PREFIX}budget:${id}:leases`;
+const parallelLeases = (d: LimitDescriptor) => `${limitBase(d)}:parallel`;
+const tokensKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:tokens`;
 
-/** Counters shared by every instance through Redis (one Lua round trip per limited request). */
-export class RedisRateLimiter implements RateLimiter {
-  private readonly fallback = new MemoryRateLimiter();
+const isFresh = (b: BudgetLine, now: number) => b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
 
-  constructor(private readonly link: RedisLink) {}
+/**
+ * Admission shared by every instance on one Redis: one Lua script checks and reserves budgets and
+ * rate limits atomically; settling is one more script, off the request path. A call limited by
+ * budgets alone, far from their edge, fits in a small share of the budget Redis granted this
+ * instance beforehand: it is admitted at once and its reservation recorded right after, so it does
+ * not wait for Redis. When Redis fails, calls are admitted in this process (and settled where they
+ * were admitted).
+ */
+export class RedisAdmission implements Admission {
+  private readonly fallback: MemoryAdmission;
+  private readonly grants = new Grants();
+  private readonly gid = crypto.randomUUID().slice(0, 12);
+  /** Conversions and settlements waiting for the next batch. */
+  private outbox: { keys: string[]; args: string[] } = { keys: [], args: [] };
+  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
 
-  private get redis() {
-    return this.link.client;
+  constructor(
+    private readonly redis: RedisClient,
+    /** Where Redis failures are reported (one warning per outage, see `RedisHealth`). */
+    private readonly health: { failed(op: string, e?: unknown): void },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.fallback = new MemoryAdmission(now);
   }
 
-  async acquire(descs: LimitDescriptor[]): Promise<LimitStatus> {
-    const now = Date.now();
+  private async run(s: Script, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.redis.send("EVALSHA", [s.sha, String(keys.length), ...keys, ...args]);
+    } catch (e) {
+      if (!String((e as Error).message).includes("NOSCRIPT")) throw e;
+      return this.redis.send("EVAL", [s.text, String(keys.length), ...keys, ...args]);
+    }
+  }
+
+  private failed(e: unknown): void {
+    this.health.failed("budgets and rate limits (counted in this instance)", e);
+  }
+
+  async admit(hold: Hold): Promise<LimitStatus> {
+    const now = this.now();
     const start = windowStart(now);
+    const { budgets, limits } = hold.plan;
+    const grantable = limits.length === 0 && budgets.length > 0;
+    if (grantable && this.grants.take(budgets, hold.est.cost, now)) {
+      hold.redis = true;
+      hold.window = start;
+      this.convert(hold);
+      this.refill(budgets, hold.est.cost, now);
+      return {};
+    }
     const keys: string[] = [];
-    const args: string[] = [String(WINDOW_S)];
-    for (const d of descs) {
-      keys.push(`${base(d)}:${start}:requests`, `${base(d)}:${start}:tokens`, `${base(d)}:max_parallel_requests`);
+    const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(hold.est.cost), String(hold.est.tokens), String(budgets.length)];
+    args.push(grantable ? this.gid : "", String(GRANT_LEASE_MS));
+    // Conversions still queued must reach Redis before a grant is set anew (they count against it).
+    if (grantable) this.flush();
+    const marks = grantable ? budgets.map((b) => this.grants.mark(b.id)) : [];
+    for (const b of budgets) {
+      keys.push(budgetHash(b.id), budgetLeases(b.id));
+      args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
+    }
+    for (const d of limits) {
+      keys.push(`${limitBase(d)}:${start}:requests`, tokensKey(d, start), parallelLeases(d));
       args.push(String(d.rpm ?? -1), String(d.tpm ?? -1), String(d.maxParallel ?? -1));
     }
-    let raw: number[];
+    let raw: Array<number | string>;
     try {
-      raw = (await this.redis.send("EVAL", [ACQUIRE, String(keys.length), ...keys, ...args])) as number[];
+      raw = (await this.run(ADMIT, keys, args)) as Array<number | string>;
     } catch (e) {
-      this.link.health.failed("rate limits (counted in memory)", e);
-      return this.fallback.acquire(descs);
+      this.failed(e);
+      hold.redis = false;
+      return this.fallback.admit(hold);
     }
-    const counts: Counts[] = descs.map((_, i) => ({ requests: raw[1 + 3 * i]!, tokens: raw[2 + 3 * i]!, parallel: raw[3 + 3 * i]! }));
-    const verdict = evaluate(descs, counts, now);
+    hold.redis = true;
+    hold.window = start;
+    const nb = budgets.length;
+    if (raw[0] === 1) {
+      const i = Number(raw[1]) - 1;
+      const b = budgets[i]!;
+      const committed = Number(raw[2 + 2 * i]) + Number(raw[3 + 2 * i]);
+      throw reservationExceeded(b.entity, committed + hold.est.cost, b.max);
+    }
+    const at = 2 + 2 * nb;
+    const counts: Counts[] = limits.map((_, j) => ({ requests: Number(raw[at + 3 * j]), tokens: Number(raw[at + 3 * j + 1]), parallel: Number(raw[at + 3 * j + 2]) }));
+    const verdict = evaluate(limits, counts, now);
     if (verdict instanceof GatewayError) throw verdict;
+    const grantsAt = at + 3 * limits.length;
+    if (grantable) budgets.forEach((b, i) => this.grants.set(b, Number(raw[grantsAt + i]), now, marks[i]!));
     return verdict;
   }
 
-  release(descs: LimitDescriptor[]): void {
-    for (const d of descs) {
-      if (d.maxParallel === undefined) continue;
-      this.redis.send("DECR", [`${base(d)}:max_parallel_requests`]).catch(() => {});
-    }
+  /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
+  private convert(hold: Hold): void {
+    const o = this.outbox;
+    for (const b of hold.plan.budgets) o.keys.push(budgetHash(b.id), budgetLeases(b.id));
+    o.args.push("c", hold.id, String(hold.est.cost), String(hold.plan.budgets.length));
+    this.schedule();
   }
 
-  addTokens(descs: LimitDescriptor[], tokens: number): void {
-    if (tokens <= 0) return;
-    const start = windowStart(Date.now());
-    for (const d of descs) {
-      const k = `${base(d)}:${start}:tokens`;
-      this.redis
-        .send("INCRBY", [k, String(tokens)])
-        .then(() => this.redis.expire(k, WINDOW_S * 2))
-        .catch(() => {});
+  /** The batch that will carry what is queued now: sent within `BATCH_MS`, or at once by `flush`. */
+  private schedule(): Promise<void> {
+    if (this.batch) return this.batch.sent;
+    let resolve!: () => void;
+    const sent = new Promise<void>((r) => (resolve = r));
+    const timer = setTimeout(() => this.flush(), BATCH_MS);
+    timer.unref?.();
+    this.batch = { sent, resolve, timer };
+    return sent;
+  }
+
+  flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    clearTimeout(b.timer);
+    this.batch = undefined;
+    const { keys, args } = this.outbox;
+    this.outbox = { keys: [], args: [] };
+    this.run(APPLY, keys, [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid, ...args]).then(
+      () => b.resolve(),
+      (e) => {
+        this.failed(e);
+        b.resolve();
+      },
+    );
+  }
+
+  /** Asks Redis, off the request path, to renew the grants running low (or to take them back). */
+  private refill(budgets: BudgetLine[], est: number, now: number): void {
+    const due = this.grants.due(budgets, now);
+    if (!due.length) return;
+    this.flush();
+    const marks = due.map((b) => this.grants.mark(b.id));
+    const keys: string[] = [];
+    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(est)];
+    for (const b of due) {
+      keys.push(budgetHash(b.id), budgetLeases(b.id));
+      args.push(String(b.max), String(b.spend.value), b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
     }
+    this.run(REFILL, keys, args)
+      .then((raw) => due.forEach((b, i) => this.grants.set(b, Number((raw as string[])[i]), now, marks[i]!)))
+      .catch((e) => {
+        for (const b of due) this.grants.failed(b.id);
+        this.failed(e);
+      });
+  }
+
+  settle(hold: Hold, cost: number, tokens: number): Promise<void> | void {
+    if (!hold.redis) return this.fallback.settle(hold, cost, tokens);
+    const { budgets, limits } = hold.plan;
+    const start = windowStart(this.now());
+    const o = this.outbox;
+    o.args.push("s", hold.id, String(cost), String(budgets.length));
+    for (const b of budgets) {
+      o.keys.push(budgetHash(b.id), budgetLeases(b.id));
+      o.args.push(b.shared ? "1" : "0");
+    }
+    o.args.push(String(limits.length));
+    for (const d of limits) {
+      const same = hold.window === start;
+      o.keys.push(parallelLeases(d), tokensKey(d, start));
+      o.args.push(d.tpm === undefined ? "0" : String(same ? tokens - hold.est.tokens : tokens), String(WINDOW_S * 2));
+    }
+    return this.schedule();
+  }
+
+  renew(holds: Hold[]): void {
+    const mine = holds.filter((h) => h.redis);
+    const local = holds.filter((h) => !h.redis);
+    if (local.length) this.fallback.renew(local);
+    if (!mine.length) return;
+    const zsets: string[] = [];
+    const ids: string[] = [];
+    const hashes = new Set<string>();
+    for (const h of mine) {
+      for (const b of h.plan.budgets) {
+        zsets.push(budgetLeases(b.id));
+        ids.push(h.id);
+        hashes.add(budgetHash(b.id));
+      }
+      for (const d of h.plan.limits) {
+        if (d.maxParallel === undefined) continue;
+        zsets.push(parallelLeases(d));
+        ids.push(h.id);
+      }
+    }
+    this.run(RENEW, [...zsets, ...hashes], [String(this.now() + LEASE_MS), String(IDLE_MS), String(zsets.length), ...ids]).catch((e) => this.failed(e));
+  }
+
+  forget(id: string, spend?: number): void {
+    this.run(FORGET, [budgetHash(id)], [spend === undefined ? "" : String(spend), String(this.now())]).catch((e) => this.failed(e));
   }
 }

@@ -23,12 +23,76 @@ export interface Counts {
   parallel: number;
 }
 
-export interface RateLimiter {
-  /** Checks every descriptor, then counts the request on all of them (all or nothing). Throws 429. */
-  acquire(descs: LimitDescriptor[]): Promise<LimitStatus>;
-  release(descs: LimitDescriptor[]): void;
-  addTokens(descs: LimitDescriptor[], tokens: number): void;
+/**
+ * One budget a call is charged to, as the admission step sees it: LiteLLM's comparison of the
+ * spend with the budget, done on the spend plus every call still in flight.
+ */
+export interface BudgetLine {
+  /** `SpendBook` entity (`key:<hash>`, `team:<id>`, …), or `model:…` / `global` for rolling-period budgets. */
+  id: string;
+  /** The entity as LiteLLM names it in a refusal: `Key=<hash>`, `Team=<id>`, … */
+  entity: string;
+  max: number;
+  /** What this instance knows was spent: the database value (read at `readAt`) plus its own calls not yet written. */
+  spend: { readonly value: number; readonly readAt?: number };
+  /** LiteLLM refuses at `spend >= max` (true) or only past it (false: teams, users, end users). */
+  atMax: boolean;
+  /** The spend only grows until a reset, so instances share it through Redis; rolling-period spends are read locally. */
+  shared: boolean;
 }
+
+/** What a call is admitted against: rate-limit descriptors and budgets. */
+export interface AdmissionPlan {
+  limits: LimitDescriptor[];
+  budgets: BudgetLine[];
+  /** The budgets of the call's tags apply too (found when the call is admitted). */
+  tagged?: boolean;
+}
+
+/** The cost and TPM tokens reserved for a call before it is forwarded. */
+export interface Estimate {
+  cost: number;
+  tokens: number;
+}
+
+/** A call's reservation, held until it is settled with its real cost and tokens. */
+export interface Hold {
+  id: string;
+  plan: AdmissionPlan;
+  est: Estimate;
+  /** Start of the window the TPM tokens were reserved in. */
+  window: number;
+  /** Made in Redis (false: in this process, also when Redis failed). */
+  redis: boolean;
+  /** When the lease was taken or last renewed (ms). */
+  renewedAt: number;
+  settled: boolean;
+  /** Resolves once the release reached where the reservation is kept (Redis). */
+  released?: Promise<void>;
+}
+
+/**
+ * Admission of LLM calls: checks rate limits and budgets with everything already reserved and
+ * reserves the call (all or nothing), then settles it to what it really cost.
+ */
+export interface Admission {
+  /** Throws 429 (rate limit) or LiteLLM's budget-exceeded error. */
+  admit(hold: Hold): Promise<LimitStatus>;
+  /** Resolves when every instance sees the release (at once in memory). */
+  settle(hold: Hold, cost: number, tokens: number): Promise<void> | void;
+  /** Sends what waits to be recorded now (a caller waits for a release). */
+  flush?(): void;
+  /** Extends the leases of calls still running. */
+  renew(holds: Hold[]): void;
+  /** The database spend of an entity changed outside the spend writer (reset, management write). */
+  forget(id: string, spend?: number): void;
+}
+
+/** A reservation lives this long unless renewed (a crashed instance's calls stop counting after it). */
+export const LEASE_MS = 120_000;
+
+/** Budget comparison in LiteLLM's sense, on spend + in flight. */
+export const overBudget = (b: BudgetLine, committed: number) => (b.atMax ? committed >= b.max : committed > b.max);
 
 export const WINDOW_S = 60;
 

@@ -1,9 +1,11 @@
 /** A spend value shared by every cached object that names the same entity. */
 export interface SpendCell {
   value: number;
+  /** When the database value was last read (ms). */
+  readAt?: number;
 }
 
-export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | `member:${string}:${string}` | `end_user:${string}` | `org:${string}`;
+export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | `member:${string}:${string}` | `end_user:${string}` | `org:${string}` | `tag:${string}`;
 
 /**
  * The spend this instance knows per entity: the value last read from Postgres plus what this
@@ -13,12 +15,15 @@ export type EntityKey = `key:${string}` | `user:${string}` | `team:${string}` | 
 export class SpendBook {
   private readonly cells = new Map<string, SpendCell>();
   private readonly pending = new Map<string, number>();
+  /** Told when a budget reset set an entity's database spend to 0, with the spend it now has here. */
+  onReset?: (key: EntityKey, spend: number) => void;
 
   /** The cell for an entity, refreshed from a database read. */
   fromDb(key: EntityKey, dbValue: number): SpendCell {
     let c = this.cells.get(key);
     if (!c) this.cells.set(key, (c = { value: 0 }));
     c.value = dbValue + (this.pending.get(key) ?? 0);
+    c.readAt = Date.now();
     return c;
   }
 
@@ -44,6 +49,8 @@ export class SpendBook {
   /** Budget reset: the database value went to 0. */
   reset(key: EntityKey): void {
     const c = this.cells.get(key);
-    if (c) c.value = this.pending.get(key) ?? 0;
+    const spend = this.pending.get(key) ?? 0;
+    if (c) c.value = spend;
+    this.onReset?.(key, spend);
   }
 }

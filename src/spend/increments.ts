@@ -8,6 +8,7 @@ export interface Increments {
   member: Map<string, number>;
   endUser: Map<string, number>;
   org: Map<string, number>;
+  tag: Map<string, number>;
 }
 
 const add = (m: Map<string, number>, id: string | null | undefined, v: number) => {
@@ -26,12 +27,13 @@ export function entityKeys(ev: SpendEvent): EntityKey[] {
   if (r.team_id && r.user) out.push(`member:${r.team_id}:${r.user}`);
   if (r.end_user) out.push(`end_user:${r.end_user}`);
   if (r.organization_id) out.push(`org:${r.organization_id}`);
+  for (const t of r.request_tags) out.push(`tag:${t}`);
   return out;
 }
 
 /** Spend summed per entity over a batch: one `UPDATE … spend = spend + x` per table. */
 export function sumIncrements(events: SpendEvent[]): Increments {
-  const inc: Increments = { key: new Map(), user: new Map(), team: new Map(), member: new Map(), endUser: new Map(), org: new Map() };
+  const inc: Increments = { key: new Map(), user: new Map(), team: new Map(), member: new Map(), endUser: new Map(), org: new Map(), tag: new Map() };
   for (const ev of events) {
     const r = ev.row;
     const v = r.spend;
@@ -42,6 +44,7 @@ export function sumIncrements(events: SpendEvent[]): Increments {
     if (r.team_id && r.user) add(inc.member, `${r.team_id}\u0000${r.user}`, v);
     add(inc.endUser, r.end_user, v);
     add(inc.org, r.organization_id, v);
+    for (const t of r.request_tags) add(inc.tag, t, v);
   }
   return inc;
 }

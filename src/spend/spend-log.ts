@@ -88,7 +88,8 @@ function truncate(v: string): string {
   return `${v.slice(0, head)}...${v.slice(-tail)}`;
 }
 
-function tagsOf(rec: CallRecord): string[] {
+/** The tags a call is charged to (`request_tags`): the key's, the body's `metadata.tags` and `x-litellm-tags`. */
+export function tagsOf(rec: Pick<CallRecord, "req">): string[] {
   const key = rec.req.auth.key as KeyRecord | undefined;
   const bodyMeta = rec.req.body.metadata as Record<string, unknown> | undefined;
   const header = rec.req.headers.get("x-litellm-tags");

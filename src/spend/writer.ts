@@ -104,6 +104,7 @@ export class SpendWriter {
     await update("LiteLLM_UserTable", "user_id", inc.user);
     await update("LiteLLM_TeamTable", "team_id", inc.team);
     await update("LiteLLM_OrganizationTable", "organization_id", inc.org);
+    await update("LiteLLM_TagTable", "tag_name", inc.tag);
     if (inc.member.size && s.has("LiteLLM_TeamMembership", "spend")) {
       const rows = [...inc.member].map(([k, v]) => {
         const [team, user] = k.split("\u0000");
