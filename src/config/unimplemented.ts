@@ -11,6 +11,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "environment_variables",
     "credential_list",
     "agents",
+    "callback_settings",
     "default_vertex_config",
     "files_settings",
   ]),
@@ -49,6 +50,9 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "budget_duration", "model_alias_map", "success_callback", "failure_callback", "callbacks",
     "upperbound_key_generate_params", "default_key_generate_params",
     "require_auth_for_metrics_endpoint",
+    "service_callback", "turn_off_message_logging", "redact_user_api_key_info", "forward_traceparent_to_llm_provider",
+    "disable_add_user_agent_to_request_tags", "langfuse_default_tags", "s3_callback_params", "generic_logger_headers",
+    "default_team_settings",
   ]),
   general_settings: new Set([
     "master_key", "dangerously_allow_mock_testing_request_params", "allow_public_health_readiness_details", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
@@ -61,6 +65,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "max_concurrent_runs", "artifact_dir", "graceful_shutdown_seconds",
     "artifact_s3_params", "artifact_inline_max_bytes", "artifact_max_bytes", "artifact_retention_days",
     "artifact_retention_runs", "agent_memory_max_bytes", "agent_memory_versions",
+    "alerting", "alerting_threshold", "alert_types", "alert_to_webhook_url", "alerting_args",
   ]),
 };
 
