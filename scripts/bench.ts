@@ -29,6 +29,7 @@ import {
   type GatewayCommand,
   type Subject,
 } from "./bench/subjects.ts";
+import { sinkOverhead } from "./bench/sinks.ts";
 import { workerScaling } from "./bench/workers.ts";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -176,6 +177,10 @@ async function main(): Promise<number> {
     log("--num_workers scaling");
     sections.workers = await workerScaling({ rounds: opts.workerRounds, gw, configPath, ctx, logDir, log });
   }
+  if (!opts.skip.has("sinks")) {
+    log("logging callbacks on the request path");
+    sections.sinks = await sinkOverhead({ rounds: opts.quick ? 2 : 3, fakes, direct, gw, ctx, logDir, log });
+  }
   let png: Uint8Array | undefined;
   if (!opts.skip.has("scale")) {
     log("config scale");
@@ -202,6 +207,7 @@ async function main(): Promise<number> {
     "## Matrix",
     sections.matrix,
     sections.workers ? `## --num_workers\n${sections.workers}` : "",
+    sections.sinks ? `## Logging callbacks\n${sections.sinks}` : "",
     sections.scale ? `## Config scale\n${sections.scale}` : "",
     `## Database scale\n${sections.db}`,
   ].join("\n\n");

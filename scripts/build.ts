@@ -38,6 +38,8 @@ const cmd = [
   `--define=LITELLM_RUST_GIT_SHA=${JSON.stringify(sha)}`,
   `--define=LITELLM_RUST_BUILD_DATE=${JSON.stringify(new Date().toISOString())}`,
   resolve(root, "src/main.ts"),
+  // The logging callbacks' worker thread, loaded by path at run time (src/callbacks/log-worker.ts).
+  resolve(root, "src/callbacks/worker.ts"),
   "--outfile",
   join(scratch, basename(outfile)),
 ];

@@ -27,6 +27,8 @@ export function maskSecret(secret: string): string {
 export class SecretRedactor {
   private readonly sources = new Map<string, Set<string>>();
   private pattern: RegExp | null | undefined = null;
+  /** Changes whenever the set does (the logging worker is sent the values again). */
+  version = 0;
 
   /** Replaces what `source` contributes. */
   set(source: string, values: Iterable<string | null | undefined>): void {
@@ -37,6 +39,14 @@ export class SecretRedactor {
     if (next.size) this.sources.set(source, next);
     else this.sources.delete(source);
     this.pattern = undefined;
+    this.version++;
+  }
+
+  /** Every secret in every form (raw, JSON-escaped, percent-encoded). */
+  values(): string[] {
+    const all = new Set<string>();
+    for (const s of this.sources.values()) for (const v of s) all.add(v);
+    return [...all];
   }
 
   redact(text: string): string {

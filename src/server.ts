@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { CliArgs } from "./cli/args.ts";
 import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.ts";
+import { startCallbacks } from "./callbacks/index.ts";
 import { fanOut, logSink } from "./gateway/sinks.ts";
 import type { CallSink } from "./gateway/types.ts";
 import { attachDatabase } from "./db/services.ts";
@@ -92,6 +93,23 @@ export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger):
   }
 }
 
+/** Logging callbacks and alerting: fed every finished call, flushed at shutdown. */
+function attachCallbacks(config: GatewayConfig, services: Services, dbConnected?: () => boolean): void {
+  const cb = startCallbacks({
+    config,
+    log: services.log,
+    registry: services.metrics.registry,
+    hasDatabase: !!dbConnected,
+    cooldowns: () => services.state.cooldowns(),
+    dbConnected,
+  });
+  if (!cb) return;
+  for (const n of cb.notes) services.log.info(n);
+  services.sinks.push(cb.sink);
+  services.onRuntime.push((rt) => cb.onRuntime(rt.router.groups.allDeployments()));
+  services.onShutdown.push(() => cb.close());
+}
+
 async function connectRedis(config: GatewayConfig, services: Services): Promise<void> {
   if (!config.redisUrl) return;
   const redis = new RedisLink(config.redisUrl, services.log);
@@ -122,6 +140,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
   registerSessionMetrics(services.metrics, services.sessions);
   await connectRedis(config, services);
   const dbs = await attachDatabase(config, services, () => runtime);
+  attachCallbacks(config, services, dbs && (() => dbs.db.connected));
   let runtime = buildRuntime(config, services);
   services.rebuild = () => {
     runtime = buildRuntime(runtime.config, services);

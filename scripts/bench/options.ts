@@ -31,7 +31,7 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
 
   --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
-  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, dbscale, db
+  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, sinks, dbscale, db
                      (db: no Postgres; the gateway then runs on the master key alone)
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)

@@ -86,7 +86,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     if (rec.blocked) throw authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.");
     checkAllowedRoutes(rec.allowedRoutes, facts.route);
     const catalog = this.d.catalog();
-    const models = facts.model ? [facts.model, ...(facts.fallbackModels ?? [])] : [];
+    // A batch completion's `"a,b"` is checked model by model, as LiteLLM's `get_model_from_request` splits it.
+    const models = facts.model ? [...facts.model.split(",").map((m) => m.trim()).filter(Boolean), ...(facts.fallbackModels ?? [])] : [];
     for (const m of models) checkKeyModel(rec, m, catalog);
     const budgets = facts.isLLMRoute && !(facts.model && this.d.isZeroCost(facts.model));
     if (budgets) checkMemberBudgetEarly(rec);
@@ -196,8 +197,10 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     return out;
   }
 
+  /** Calls to models this gateway serves are admitted; each model of a batch completion (`"a,b"`) is a call of its own. */
   private limited(facts: RequestFacts, catalog: ModelCatalog): boolean {
-    return facts.isLLMRoute && facts.route !== COUNT_TOKENS && !!facts.model && catalog.groupOf(facts.model) !== undefined;
+    if (!facts.isLLMRoute || facts.route === COUNT_TOKENS || !facts.model) return false;
+    return facts.model.split(",").every((m) => catalog.groupOf(m.trim()) !== undefined);
   }
 
   /** The cached record; a stale one is returned at once and refreshed in the background. */

@@ -7,6 +7,7 @@ import {
   describeIssue,
   formatIssuePath,
   type AgentEntry,
+  type CallbackSettingsInput,
   type GeneralSettings,
   type LitellmSettings,
   type ModelEntry,
@@ -24,6 +25,8 @@ export interface GatewayConfig {
   router: RouterSettingsInput;
   general: GeneralSettings;
   agents: AgentEntry[];
+  /** Top-level `callback_settings`: named generic API loggers. */
+  callbackSettings: CallbackSettingsInput;
   credentials: Map<string, Record<string, unknown>>;
   /** LiteLLM's `default_vertex_config`: the project, location and credentials `/vertex_ai/*` pass-through uses. */
   defaultVertexConfig?: Record<string, unknown>;
@@ -73,10 +76,6 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
   if (unknown.length) notes.push(`config keys accepted but not implemented yet (ignored): ${unknown.join(", ")}`);
   const pyOnly = PYTHON_ONLY_GENERAL.filter((k) => (general as Record<string, unknown>)[k] !== undefined);
   if (pyOnly.length) notes.push(`general_settings.${pyOnly.join(", general_settings.")} name Python code and cannot run here`);
-  const callbacks = [litellm.callbacks, litellm.success_callback, litellm.failure_callback]
-    .flatMap((x) => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]))
-    .filter(Boolean);
-  if (callbacks.length) notes.push(`litellm_settings callbacks not run by this gateway: ${[...new Set(callbacks)].join(", ")}`);
 
   const credentials = new Map<string, Record<string, unknown>>();
   for (const cred of c.credential_list ?? []) credentials.set(cred.credential_name, cred.credential_values);
@@ -97,6 +96,7 @@ export function loadConfig(file: string | undefined, env: Record<string, string 
     router,
     general,
     agents: c.agents ?? [],
+    callbackSettings: c.callback_settings ?? {},
     credentials,
     defaultVertexConfig: c.default_vertex_config ?? undefined,
     filesSettings: c.files_settings ?? [],

@@ -170,6 +170,15 @@ export const LitellmSettingsSchema = v.looseObject({
   upperbound_key_generate_params: o(v.record(v.string(), v.unknown())),
   default_key_generate_params: o(v.record(v.string(), v.unknown())),
   require_auth_for_metrics_endpoint: o(bool),
+  service_callback: o(v.union([strList, str])),
+  turn_off_message_logging: o(bool),
+  redact_user_api_key_info: o(bool),
+  forward_traceparent_to_llm_provider: o(bool),
+  disable_add_user_agent_to_request_tags: o(bool),
+  langfuse_default_tags: o(strList),
+  s3_callback_params: o(v.record(v.string(), v.unknown())),
+  generic_logger_headers: o(headerMap),
+  default_team_settings: o(v.array(v.looseObject({ team_id: str }))),
 });
 
 const agentFileSchema = v.looseObject({ path: str, content: str });
@@ -210,6 +219,8 @@ export const PassThroughEndpointSchema = v.looseObject({
 
 export const GeneralSettingsSchema = v.looseObject({
   master_key: o(str),
+  dangerously_allow_mock_testing_request_params: o(bool),
+  allow_public_health_readiness_details: o(bool),
   pass_through_endpoints: o(v.array(PassThroughEndpointSchema)),
   database_url: o(str),
   database_connection_pool_limit: o(int),
@@ -279,6 +290,11 @@ export const GeneralSettingsSchema = v.looseObject({
   artifact_retention_runs: o(int),
   agent_memory_max_bytes: o(int),
   agent_memory_versions: o(int),
+  alerting: o(strList),
+  alerting_threshold: o(num),
+  alert_types: o(strList),
+  alert_to_webhook_url: o(v.record(v.string(), v.union([str, strList]))),
+  alerting_args: o(v.record(v.string(), v.unknown())),
 });
 
 export const ConfigSchema = v.looseObject({
@@ -293,6 +309,18 @@ export const ConfigSchema = v.looseObject({
     v.array(v.looseObject({ credential_name: str, credential_values: v.record(v.string(), v.unknown()), credential_info: o(v.unknown()) })),
   ),
   agents: o(v.array(AgentSchema)),
+  callback_settings: o(
+    v.record(
+      v.string(),
+      v.looseObject({
+        callback_type: o(str),
+        endpoint: o(str),
+        headers: o(headerMap),
+        event_types: o(strList),
+        log_format: o(v.picklist(["json_array", "ndjson", "single"])),
+      }),
+    ),
+  ),
 });
 
 export type ConfigInput = v.InferOutput<typeof ConfigSchema>;
@@ -303,6 +331,7 @@ export type RouterSettings = v.InferOutput<typeof RouterSettingsSchema>;
 export type LitellmSettings = v.InferOutput<typeof LitellmSettingsSchema>;
 export type GeneralSettings = v.InferOutput<typeof GeneralSettingsSchema>;
 export type AgentEntry = v.InferOutput<typeof AgentSchema>;
+export type CallbackSettingsInput = NonNullable<v.InferOutput<typeof ConfigSchema>["callback_settings"]>;
 
 /** Formats a valibot issue path as LiteLLM users read it: `model_list[2].litellm_params.model`. */
 export function formatIssuePath(path: v.BaseIssue<unknown>["path"]): string {

@@ -11,6 +11,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "environment_variables",
     "credential_list",
     "agents",
+    "callback_settings",
     "default_vertex_config",
     "files_settings",
   ]),
@@ -22,7 +23,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "cache_read_input_token_cost", "cache_creation_input_token_cost", "drop_params", "litellm_credential_name",
     "input_cost_per_second", "output_cost_per_second", "input_cost_per_pixel", "output_cost_per_image", "input_cost_per_character",
     "input_cost_per_query", "input_cost_per_token_batches", "output_cost_per_token_batches",
-    "tags", "use_in_pass_through", "region_name",
+    "tags", "use_in_pass_through", "region_name", "mock_timeout",
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
     "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_role_name", "aws_session_name",
     "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id", "vertex_project", "vertex_location", "vertex_credentials", "model_id",
@@ -49,9 +50,12 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "budget_duration", "model_alias_map", "success_callback", "failure_callback", "callbacks",
     "upperbound_key_generate_params", "default_key_generate_params",
     "require_auth_for_metrics_endpoint",
+    "service_callback", "turn_off_message_logging", "redact_user_api_key_info", "forward_traceparent_to_llm_provider",
+    "disable_add_user_agent_to_request_tags", "langfuse_default_tags", "s3_callback_params", "generic_logger_headers",
+    "default_team_settings",
   ]),
   general_settings: new Set([
-    "master_key", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
+    "master_key", "dangerously_allow_mock_testing_request_params", "allow_public_health_readiness_details", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
     "allow_requests_on_db_unavailable", "store_model_in_db", "db_model_poll_interval_seconds", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
     "disable_spend_updates", "disable_reset_budget", "max_request_size_mb", "litellm_key_header_name",
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",
@@ -61,6 +65,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "max_concurrent_runs", "artifact_dir", "graceful_shutdown_seconds",
     "artifact_s3_params", "artifact_inline_max_bytes", "artifact_max_bytes", "artifact_retention_days",
     "artifact_retention_runs", "agent_memory_max_bytes", "agent_memory_versions",
+    "alerting", "alerting_threshold", "alert_types", "alert_to_webhook_url", "alerting_args",
   ]),
 };
 

@@ -251,7 +251,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
       await db.close();
     },
     health() {
-      return db.connected ? { status: "connected", db: "connected" } : { status: "unhealthy", db: "Not connected" };
+      return db.connected ? { status: "connected", db: "connected" } : { status: "unhealthy", db: "disconnected" };
     },
     attach(runtime) {
       runtime.auth.virtualKeys = keys;

@@ -5,11 +5,12 @@ import { mockResponse } from "../providers/mock/index.ts";
 import type { Protocol, Provider } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
-import type { AttemptInfo } from "../router/router.ts";
+import { asGatewayError, type AttemptInfo } from "../router/router.ts";
 import { translator, type TranslateContext, type Translator } from "../translate/index.ts";
 import { readWithTimeout, sendUpstream } from "../upstream.ts";
 import { translatedResponses } from "./responses-memory.ts";
 import { passthroughBody } from "./body.ts";
+import { captureChunk, startAttempt, traceparentOf } from "./observe.ts";
 import { multipartBytes } from "./multipart.ts";
 import { answerUsage } from "./units.ts";
 import { prepend, relayStream, type StreamOutcome } from "./relay.ts";
@@ -35,6 +36,8 @@ export interface AttemptResult {
   done: Promise<Completion>;
   usage?: Usage;
 }
+
+type ObservedAttempt = NonNullable<ReturnType<typeof startAttempt>>;
 
 export interface Timeouts {
   timeoutMs?: number;
@@ -65,8 +68,34 @@ export async function attempt(
   log?: Logger,
 ): Promise<AttemptResult> {
   const configuredModel = upstreamModelFor(d, resolved);
+  const seen = startAttempt(req, d, configuredModel);
+  if (!seen) return attemptOnce(req, d, configuredModel, info, timeouts, log);
+  try {
+    const r = await attemptOnce(req, d, configuredModel, info, timeouts, log, seen);
+    seen.rec.firstByteMs = Date.now();
+    void r.done.then((c) => {
+      seen.rec.endMs = c.endMs;
+      if (c.error instanceof Error) seen.rec.error = asGatewayError(c.error);
+    });
+    return r;
+  } catch (e) {
+    seen.rec.endMs = Date.now();
+    seen.rec.error = asGatewayError(e);
+    throw e;
+  }
+}
+
+async function attemptOnce(
+  req: LLMRequest,
+  d: Deployment,
+  configuredModel: string,
+  info: AttemptInfo,
+  timeouts: Timeouts,
+  log?: Logger,
+  seen?: ObservedAttempt,
+): Promise<AttemptResult> {
   const mock = req.body.mock_response ?? d.mockResponse;
-  if (mock !== undefined) return mockAttempt(req, mock, configuredModel, info);
+  if (mock !== undefined) return mockAttempt(req, mock, configuredModel, info, seen);
 
   const provider = d.provider.forModel?.(configuredModel) ?? d.provider;
   const upstreamModel = provider.wireModel?.(configuredModel) ?? configuredModel;
@@ -101,6 +130,7 @@ export async function attempt(
     send: (aux) => sendUpstream(aux, req.signal, aux.timeoutMs ?? timeouts.timeoutMs),
   });
 
+  if (seen?.observer.forwardTraceparent && seen.rec.spanId) upstreamReq.headers.traceparent = traceparentOf(seen.obs.trace!, seen.rec.spanId);
   const t0 = performance.now();
   if (log?.traceEnabled) {
     log.debug("upstream request", { call_id: req.callId, deployment: d.id, method: upstreamReq.method, url: upstreamReq.url, headers: redactHeaders(upstreamReq.headers), body_bytes: bodyText.length, translated: !!tr });
@@ -155,6 +185,7 @@ export async function attempt(
         resolveDone({ usage: o.usage, responseId: o.responseId, firstChunkMs: o.firstChunkMs, endMs: o.endMs, error: o.error });
       },
       (e) => streamErrorEvent(req.protocol, `litellm.APIConnectionError: upstream stream failed: ${e.message}`),
+      seen?.obs.chunks && ((c) => captureChunk(seen.obs, seen.observer.captureLimit, c)),
     );
     return {
       status: 200,
@@ -186,6 +217,7 @@ export async function attempt(
   }
   const usage = answerUsage(req, parsed);
   const responseId = typeof parsed?.id === "string" ? parsed.id : undefined;
+  if (seen?.obs.chunks) seen.obs.responseText = out;
   const endMs = Date.now();
   return {
     status: res.status,
@@ -223,7 +255,7 @@ function defaultsFor(d: Deployment, body: Record<string, unknown>): Record<strin
   return out;
 }
 
-async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string, info: AttemptInfo): Promise<AttemptResult> {
+async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string, info: AttemptInfo, seen?: ObservedAttempt): Promise<AttemptResult> {
   const res = mockResponse(req.protocol, req.body, mock, req.model || upstreamModel, req.stream);
   const text = await res.text();
   info.release();
@@ -231,6 +263,10 @@ async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string
   let usage: Usage | undefined;
   let responseId: string | undefined;
   const streamed = res.headers.get("content-type")?.includes("event-stream");
+  if (seen?.obs.chunks) {
+    if (streamed) captureChunk(seen.obs, seen.observer.captureLimit, new TextEncoder().encode(text));
+    else seen.obs.responseText = text;
+  }
   if (streamed) {
     usage = usageFromObjects(scanUsageObjects(text));
     responseId = scanFirstId(text);

@@ -6,6 +6,8 @@ import { publicApiBase } from "../redaction.ts";
 import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
 import { VERSION } from "../version.ts";
+import { mockTimeoutHold, refuseMockParams, simulateTimeout } from "../router/mock-testing.ts";
+import { batchModels, runBatchCompletion } from "./batch-completion.ts";
 import { attempt, type AttemptResult, type Timeouts } from "./attempt.ts";
 import type { LLMRequest } from "./types.ts";
 import type { Deployment } from "../router/deployment.ts";
@@ -47,29 +49,11 @@ function clientFallbacks(body: Record<string, unknown>): string[] | undefined {
   return f.map((x) => (typeof x === "string" ? x : (x as { model?: string })?.model)).filter((x): x is string => !!x);
 }
 
-/** `model: "a,b"` on a chat call: LiteLLM's `abatch_completion` (checked before model names, as LiteLLM does). */
-function batchModels(req: LLMRequest): string[] | undefined {
-  if (req.callType !== "acompletion" || req.stream || !req.model.includes(",")) return undefined;
-  const models = req.model.split(",").map((m) => m.trim()).filter(Boolean);
-  return models.length > 1 ? models : undefined;
-}
-
-/** One call per model, concurrently; the answer is the list of their responses (the first failure fails it). */
-async function runBatch(rt: Runtime, req: LLMRequest, models: string[]): Promise<Response> {
-  const answers = await Promise.all(
-    models.map(async (model) => {
-      const body = { ...req.body, model };
-      const r = await runLLMCall(rt, { ...req, model, body, rawBody: JSON.stringify(body), callId: crypto.randomUUID() });
-      return r.json();
-    }),
-  );
-  return Response.json(answers);
-}
-
 /** Runs an LLM call through the router and returns the client's response; records it when done. */
 export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response> {
+  refuseMockParams(rt.config.general.dangerously_allow_mock_testing_request_params === true, (k) => k in req.body);
   const batch = batchModels(req);
-  if (batch) return runBatch(rt, req, batch);
+  if (batch) return runBatchCompletion(rt, req, batch, runLLMCall);
   const scope = teamScope(req.auth);
   const resolved = rt.router.resolve(req.model, scope);
   if (!resolved) {
@@ -94,7 +78,11 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
         mockRateLimitError: req.body.mock_testing_rate_limit_error === true,
         scope,
       },
-      (d, info) => attempt(req, (tried = d), info.resolved, info, timeoutsFor(rt, req, d), rt.log),
+      (d, info) => {
+        const t = timeoutsFor(rt, req, d);
+        const hold = mockTimeoutHold(req.body.mock_timeout, (tried = d), req.stream, t);
+        return hold === undefined ? attempt(req, d, info.resolved, info, t, rt.log) : simulateTimeout(hold, req.signal);
+      },
     );
   } catch (e) {
     const err = asGatewayError(e);

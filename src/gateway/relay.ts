@@ -27,6 +27,8 @@ export function relayStream(
   firstChunkMs: number,
   onEnd: (o: StreamOutcome) => void,
   errorEvent: (e: Error) => string,
+  /** Sees every chunk relayed (the logging callbacks' copy of the answer). */
+  tap?: (chunk: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
   const head: Uint8Array[] = [];
   let headLen = 0;
@@ -37,6 +39,7 @@ export function relayStream(
 
   const observe = (chunk: Uint8Array) => {
     total += chunk.byteLength;
+    tap?.(chunk);
     if (headLen < HEAD_BYTES) {
       head.push(chunk);
       headLen += chunk.byteLength;

@@ -2,6 +2,7 @@ import type { AuthContext } from "../auth/types.ts";
 import type { GatewayError } from "../errors.ts";
 import type { Protocol } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
+import type { CallObservation } from "./observe.ts";
 import type { MultipartBody } from "./multipart.ts";
 import type { Usage } from "./usage.ts";
 
@@ -28,6 +29,8 @@ export interface LLMRequest {
   startPerf: number;
   auth: AuthContext;
   clientIp?: string;
+  /** Per-attempt timing, trace ids and the answer, kept only while logging callbacks need them. */
+  observed?: CallObservation;
 }
 
 /** What happened to a call: fed to spend tracking, logs and metrics once the response is complete. */

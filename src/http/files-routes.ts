@@ -1,7 +1,8 @@
 import type { Context, Hono } from "hono";
 import { teamScope } from "../auth/model-access.ts";
 import { badRequest, GatewayError } from "../errors.ts";
-import { decodeId, encodeId } from "../gateway/file-ids.ts";
+import type { AuthContext } from "../auth/types.ts";
+import { authorizeId, decodeId, encodeId, idSigner, type DecodedId, type IdSigner } from "../gateway/file-ids.ts";
 import { passthroughDeployment } from "../gateway/passthrough.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 import { usageFromObjects, type Usage } from "../gateway/usage.ts";
@@ -87,10 +88,10 @@ async function uploadBody(form: FormData): Promise<{ body: Uint8Array<ArrayBuffe
   return { body: new Uint8Array(await encoded.arrayBuffer()), type };
 }
 
-/** Ids in an answer (and in each item of a list) encoded with the model that routed the call. */
-function withModelIds(answer: Obj, model: string): Obj {
+/** Ids in an answer (and in each item of a list) encoded with the model that routed the call, signed for the caller. */
+function withModelIds(answer: Obj, model: string, signer: IdSigner | undefined, auth: AuthContext): Obj {
   const one = (o: Obj) => {
-    for (const k of ID_FIELDS) if (typeof o[k] === "string" && o[k]) o[k] = encodeId(o[k], model);
+    for (const k of ID_FIELDS) if (typeof o[k] === "string" && o[k]) o[k] = encodeId(o[k], model, signer, auth);
     return o;
   };
   if (Array.isArray(answer.data)) answer.data = (answer.data as Obj[]).map(one);
@@ -118,16 +119,19 @@ function batchUsage(jsonl: string): { usage?: Usage; model?: string } {
 
 interface Prepared {
   model?: string;
+  /** The model-encoded ids the call names (path id, `input_file_id`): each is checked against the caller. */
+  ids: DecodedId[];
   /** The upstream call, once the caller is known and the deployment chosen for it. */
   callFor(d: Deployment): PassthroughCall;
   provider: string;
 }
 
-async function prepare(rt: Runtime, c: Context, op: Op): Promise<Prepared> {
+async function prepare(c: Context, op: Op, signer: IdSigner | undefined): Promise<Prepared> {
   const url = new URL(c.req.url);
   const query = new URLSearchParams(url.search);
   const id = c.req.param("id");
-  const decoded = id ? decodeId(id) : undefined;
+  const decoded = id ? decodeId(id, signer) : undefined;
+  const ids: DecodedId[] = decoded ? [decoded] : [];
   let body: Uint8Array<ArrayBuffer> | undefined;
   let type = "application/json";
   let named: string | undefined;
@@ -143,7 +147,8 @@ async function prepare(rt: Runtime, c: Context, op: Op): Promise<Prepared> {
   } else if (op.method === "POST" && op.callType === "acreate_batch") {
     const json = (await c.req.json().catch(() => undefined)) as Obj | undefined;
     if (!json || typeof json.input_file_id !== "string") throw badRequest("`input_file_id` is required", "input_file_id");
-    const input = decodeId(json.input_file_id);
+    const input = decodeId(json.input_file_id, signer);
+    if (input) ids.push(input);
     named = input?.model ?? (typeof json.model === "string" ? json.model : undefined);
     provider ??= typeof json.custom_llm_provider === "string" ? json.custom_llm_provider : undefined;
     const out: Obj = { ...json, input_file_id: input?.id ?? json.input_file_id };
@@ -157,7 +162,7 @@ async function prepare(rt: Runtime, c: Context, op: Op): Promise<Prepared> {
     const at = addressed(d, apiPath, query);
     return { method: op.method, path: at.path, query: at.query, headers: new Headers({ "content-type": type, accept: "application/json" }), body };
   };
-  return { model, callFor, provider: provider ?? "openai" };
+  return { model, ids, callFor, provider: provider ?? "openai" };
 }
 
 function upstreamOf(d: Deployment, call: PassthroughCall, req: LLMRequest): Promise<UpstreamRequest> {
@@ -183,9 +188,13 @@ function handler(rt: () => Runtime, op: Op) {
   return async (c: Context) => {
     const runtime = rt();
     try {
-      const prepared = await prepare(runtime, c, op);
+      const signer = idSigner(runtime.config.saltKey ?? runtime.config.masterKey);
+      const prepared = await prepare(c, op, signer);
       const model = prepared.model;
-      const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, model, isLLMRoute: true });
+      // A tampered id's model is not the caller's to name: it is refused as LiteLLM does (403), before any model check.
+      const forged = prepared.ids.some((d) => d.unsigned);
+      const auth = await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, model: forged ? undefined : model, isLLMRoute: true });
+      for (const d of prepared.ids) authorizeId(d, auth);
       const d = deploymentFor(runtime, prepared.provider, model, teamScope(auth));
       const call = prepared.callFor(d);
       const req = plainRequest(c, op.callType, model ?? "", auth, "openai-chat");
@@ -202,10 +211,10 @@ function handler(rt: () => Runtime, op: Op) {
       let answer = (await res.json()) as Obj;
       if (res.ok && op.callType === "aretrieve_batch") {
         const spent = await batchSpend(d, answer, req, call);
-        if (spent) record({ usage: spent.usage, cost: spent.cost, responseId: model ? encodeId(String(answer.id), model) : String(answer.id), upstreamModel: spent.model });
+        if (spent) record({ usage: spent.usage, cost: spent.cost, responseId: model ? encodeId(String(answer.id), model, signer, auth) : String(answer.id), upstreamModel: spent.model });
         else record();
       } else record();
-      if (res.ok && model) answer = withModelIds(answer, model);
+      if (res.ok && model) answer = withModelIds(answer, model, signer, auth);
       return Response.json(answer, { status: res.status, headers });
     } catch (e) {
       return errorResponse(e, "openai");

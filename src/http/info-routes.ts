@@ -16,8 +16,11 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
   const alive = () => Response.json("I'm alive!");
   app.get("/health/liveliness", alive);
   app.get("/health/liveness", alive);
-  const readiness = (detail: Record<string, unknown> = {}) => {
+  /** LiteLLM answers 503 when a configured database does not answer (its body still says "healthy"). */
+  const readyStatus = (status: unknown) => ({ status: status === "unhealthy" ? 503 : 200 });
+  const readiness = () => {
     const { status, ...extra } = health();
+    const debug = rt().log.debugEnabled;
     return Response.json(
       {
         status: "healthy",
@@ -25,22 +28,30 @@ export function registerInfoRoutes(app: Hono, rt: () => Runtime, health: () => R
         cache: null,
         litellm_version: VERSION,
         success_callbacks: [],
-        ...detail,
+        use_aiohttp_transport: false,
+        log_level: debug ? "DEBUG" : "INFO",
+        is_detailed_debug: debug,
         last_updated: new Date().toISOString(),
         ...extra,
       },
-      // LiteLLM answers 503 when its database health check fails (its body still says "healthy").
-      { status: status === "unhealthy" ? 503 : 200 },
+      readyStatus(status),
     );
   };
-  app.get("/health/readiness", () => readiness());
+  /**
+   * The public probe is low-detail, as LiteLLM's: the status and the database's state, unless
+   * `general_settings.allow_public_health_readiness_details` opens the diagnostics to everyone.
+   */
+  app.get("/health/readiness", () => {
+    if (rt().config.general.allow_public_health_readiness_details === true) return readiness();
+    const { status, db } = health();
+    return Response.json({ status: "healthy", db: db ?? "Not connected" }, readyStatus(status));
+  });
   /** LiteLLM's authenticated readiness diagnostics (any valid key). */
   app.get("/health/readiness/details", async (c) => {
     const runtime = rt();
     try {
       await runtime.auth.authenticate(c.req.raw.headers, { route: c.req.path, isLLMRoute: false });
-      const debug = runtime.log.debugEnabled;
-      return readiness({ use_aiohttp_transport: false, log_level: debug ? "DEBUG" : "INFO", is_detailed_debug: debug });
+      return readiness();
     } catch (e) {
       return errorResponse(e, "openai");
     }

@@ -13,6 +13,8 @@ import { sessionOfCall } from "../sessions/identity.ts";
 export interface Endpoint {
   protocol: Protocol;
   callType: string;
+  /** The model a call that names none goes to (auth then checks no model), for endpoints where `model` is optional. */
+  unnamedModel?: string;
 }
 
 const CHAT: Endpoint = { protocol: "openai-chat", callType: "acompletion" };
@@ -30,8 +32,9 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   const startPerf = performance.now();
   const startMs = Date.now();
   const { raw, body } = await readJsonBody(c, rt.maxBodyBytes);
-  const model = c.req.param("model") ?? body.model;
-  if (typeof model !== "string" || !model) {
+  const named = c.req.param("model") ?? body.model;
+  const model = (named ?? "") === "" ? ep.unnamedModel : named;
+  if (typeof model !== "string" || (!model && ep.unnamedModel === undefined)) {
     throw new GatewayError(400, "litellm.BadRequestError: `model` is required in the request body", {
       type: "invalid_request_error",
       param: "model",
@@ -42,7 +45,7 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   const route = c.req.path;
   const auth = await rt.auth.authenticate(headers, {
     route,
-    model,
+    model: model || undefined,
     fallbackModels: fallbackModels(body),
     endUser,
     isLLMRoute: true,

@@ -6,6 +6,7 @@ import { runLLMCall } from "../gateway/call.ts";
 import { wavSeconds } from "../gateway/multipart.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 import type { Runtime } from "../runtime.ts";
+import { UNNAMED_MODERATION } from "../router/index.ts";
 import { errorResponse } from "./error-response.ts";
 import { handler, type Endpoint } from "./llm-routes.ts";
 import { clientIp } from "./parse.ts";
@@ -15,7 +16,7 @@ const IMAGES: Endpoint = { protocol: "openai-images", callType: "aimage_generati
 const IMAGE_EDITS: Endpoint = { protocol: "openai-image-edits", callType: "aimage_edit" };
 const TRANSCRIPTIONS: Endpoint = { protocol: "openai-transcriptions", callType: "atranscription" };
 const SPEECH: Endpoint = { protocol: "openai-speech", callType: "aspeech" };
-const MODERATIONS: Endpoint = { protocol: "openai-moderations", callType: "amoderation" };
+const MODERATIONS: Endpoint = { protocol: "openai-moderations", callType: "amoderation", unnamedModel: UNNAMED_MODERATION };
 const RERANK: Endpoint = { protocol: "rerank", callType: "arerank" };
 
 /** LiteLLM's paths for each OpenAI API: `/v1/x`, `/x`, and Azure's deployment form (model in the path). */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { LitellmParams, ModelEntry, ModelInfo } from "../config/schema.ts";
 import { getProvider } from "../providers/registry.ts";
 import { unusable } from "../providers/unsupported.ts";
+import { deploymentRegions } from "./region.ts";
 import type { Provider, Target } from "../providers/types.ts";
 
 /** Request parameters that `litellm_params` may set as defaults for every call to a deployment. */
@@ -43,6 +44,8 @@ export interface Deployment {
   maxParallel?: number;
   cooldownTimeS?: number;
   accessGroups: string[];
+  /** What an end user's `allowed_model_region` may name to reach it: `region_name`, and the region inferred from provider settings. */
+  regions: string[];
   defaultBodyParams?: Record<string, unknown>;
   pricing: Pricing;
   tags: string[];
@@ -180,6 +183,7 @@ export function buildDeployments(
       maxParallel: p.max_parallel_requests ?? undefined,
       cooldownTimeS: p.cooldown_time ?? undefined,
       accessGroups: info.access_groups ?? [],
+      regions: deploymentRegions(provider.name, params, apiBase),
       defaultBodyParams: Object.keys(defaults).length ? defaults : undefined,
       pricing: {
         input: p.input_cost_per_token ?? info.input_cost_per_token ?? undefined,

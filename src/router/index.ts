@@ -46,6 +46,16 @@ export function routerSettings(config: GatewayConfig): RouterSettings {
   };
 }
 
+/** The reserved model name of a `/v1/moderations` call that names no model. */
+export const UNNAMED_MODERATION = "";
+
+/** LiteLLM's `amoderation` without a model: OpenAI's moderation endpoint (its default model) with the env key and base. */
+function defaultModeration(config: GatewayConfig): Map<string, Deployment> {
+  const entry = { model_name: "omni-moderation-latest", litellm_params: { model: "openai/omni-moderation-latest" } };
+  const d = buildDeployments([entry as GatewayConfig["modelList"][number]], config.env).deployments[0]!;
+  return new Map([[UNNAMED_MODERATION, d]]);
+}
+
 export interface BuiltRouter {
   router: Router;
   deployments: Deployment[];
@@ -61,6 +71,6 @@ export function buildRouter(
   const { deployments, warnings } = buildDeployments(config.modelList, config.env, config.credentials);
   const all = [...deployments, ...extraDeployments];
   const aliases = { ...(config.litellm.model_alias_map ?? {}), ...(config.router.model_group_alias ?? {}) };
-  const groups = new ModelGroups(all, aliases);
+  const groups = new ModelGroups(all, aliases, defaultModeration(config));
   return { router: new Router(groups, routerSettings(config), state, pickOptions), deployments: all, warnings };
 }

@@ -79,7 +79,15 @@ export class ModelGroups {
   private readonly owners = new Map<string, ReadonlySet<string>>();
   private readonly teamNames = new Map<string, string>();
 
-  constructor(deployments: Deployment[], aliases: Record<string, string | { model: string; hidden?: boolean | null }> = {}) {
+  /**
+   * @param implicit Deployments reached by a reserved name only (never listed, never health-checked),
+   *   such as the OpenAI moderation model a `/v1/moderations` call without `model` goes to.
+   */
+  constructor(
+    deployments: Deployment[],
+    aliases: Record<string, string | { model: string; hidden?: boolean | null }> = {},
+    private readonly implicit: ReadonlyMap<string, Deployment> = new Map(),
+  ) {
     const patternMap = new Map<string, Deployment[]>();
     for (const d of deployments) {
       this.byId.set(d.id, d);
@@ -132,6 +140,8 @@ export class ModelGroups {
     if (exact) return { group: name, deployments: exact, requested: name };
     const byId = this.byId.get(name);
     if (byId) return { group: byId.modelName, deployments: [byId], requested: name, pinned: true };
+    const implied = this.implicit.get(name);
+    if (implied) return { group: implied.modelName, deployments: [implied], requested: name };
     const hit = this.matchPattern(name);
     if (hit) return hit;
     const inferred = splitProviderModel(name);

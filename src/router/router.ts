@@ -143,10 +143,10 @@ export class Router {
     );
   }
 
-  /** LiteLLM's pre-call region check (`is_region_allowed`): only deployments whose `region_name` is the allowed one. */
+  /** LiteLLM's pre-call region check: only deployments in the allowed region (`region_name`, or inferred: `region.ts`). */
   private inRegion(resolved: Resolved, region: string | undefined): Resolved {
     if (!region || !this.settings.preCallChecks) return resolved;
-    const deployments = resolved.deployments.filter((d) => d.params.region_name === region);
+    const deployments = resolved.deployments.filter((d) => d.regions.includes(region));
     if (deployments.length) return { ...resolved, deployments };
     throw new GatewayError(
       429,

@@ -31,14 +31,15 @@ describe("the litellm-rust command", () => {
 
   test("LiteLLM-only flags and unimplemented keys are noted at start, not fatal", async () => {
     const gw = await startGateway({
-      config: { model_list: [{ model_name: "m", litellm_params: { model: "openai/m", mock_response: "ok" } }], litellm_settings: { success_callback: ["langfuse"] }, guardrails: [] },
+      config: { model_list: [{ model_name: "m", litellm_params: { model: "openai/m", mock_response: "ok" } }], litellm_settings: { success_callback: ["langfuse", "lunary"] }, guardrails: [] },
       args: ["--telemetry", "False", "--drop_params"],
     });
     try {
       const out = gw.output();
       expect(out).toContain("LiteLLM CLI flags accepted without effect: --telemetry, --drop_params");
       expect(out).toContain("not implemented yet (ignored): guardrails");
-      expect(out).toContain("callbacks not run by this gateway: langfuse");
+      expect(out).toContain("callbacks not run by this gateway: lunary\n");
+      expect(out).toContain("logging callbacks: langfuse");
       expect(out).toContain("no master key set");
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [] }) });
       expect(res.status).toBe(200);

@@ -84,7 +84,7 @@ describe("database outage", () => {
       await waitFor(async () => ids.length >= before + 20 && spillFiles(spill).length > 0, 45_000, "traffic and a spill file during the outage");
       const ready = await fetch(`${gw.url}/health/readiness`);
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { db: string }).db).toBe("Not connected");
+      expect(((await ready.json()) as { db: string }).db).toBe("disconnected");
       const unknown = await chat(gw.url, "sk-unknown-while-down-1", { model: "gpt-test" });
       expect(unknown.status).toBe(401);
       proxy.restore();

@@ -156,4 +156,18 @@ describe("/health and /routes", () => {
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as Json).db).toBe("connected");
   });
+
+  test("the public readiness probe says only the status and the database's; the diagnostics need a key unless allow_public_health_readiness_details", async () => {
+    expect(await (await fetch(`${gw.url}/health/readiness`)).json()).toEqual({ status: "healthy", db: "connected" });
+    const details = await get("/health/readiness/details");
+    expect(details.body).toMatchObject({ status: "healthy", db: "connected", litellm_version: expect.any(String), success_callbacks: [], cache: null });
+    const open = await startGateway({ config: { model_list: [], general_settings: { master_key: MASTER, allow_public_health_readiness_details: true } } });
+    try {
+      const r = await fetch(`${open.url}/health/readiness`);
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({ status: "healthy", db: "Not connected", litellm_version: expect.any(String), success_callbacks: [], log_level: "INFO" });
+    } finally {
+      await open.stop();
+    }
+  });
 });

@@ -231,6 +231,19 @@ describe("moderations and rerank", () => {
     expect(row.spend).toBe(0);
   });
 
+  test("moderations without a model: OpenAI's default moderation model with the env key, as LiteLLM's amoderation", async () => {
+    const { data, response } = await client().moderations.create({ input: "FLAG_ME too" } as never).withResponse();
+    expect(data.results[0]!.flagged).toBe(true);
+    const sent = lastTo("/moderations");
+    expect(sent.headers.authorization).toBe("Bearer sk-files-env");
+    expect(sent.body).toEqual({ model: "omni-moderation-latest", input: "FLAG_ME too" });
+    const row = await spendRow(response.headers, data.id);
+    expect(row.call_type).toBe("amoderation");
+    const restricted = (await (await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: JSON.stringify({ models: ["tts-1"] }) })).json()) as { key: string };
+    const own = new OpenAI({ apiKey: restricted.key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    expect((await own.moderations.create({ input: "fine" } as never)).results[0]!.flagged).toBe(false);
+  });
+
   test("rerank on Cohere (v2 API, Cohere request shape): documents sent as text, given back when asked, priced per search unit", async () => {
     const res = await fetch(`${gw.url}/v1/rerank`, {
       method: "POST",
@@ -271,7 +284,7 @@ describe("files and batches", () => {
     const routed = { query: { model: "gpt-batch" } };
     const file = await client().files.create({ file: await batchFile(), purpose: "batch" }, routed);
     expect(file.id).toStartWith("file-");
-    expect(Buffer.from(file.id.slice(5), "base64url").toString()).toMatch(/^litellm:file-.+;model,gpt-batch$/);
+    expect(Buffer.from(file.id.slice(5), "base64url").toString()).toMatch(/^litellm:file-.+;model,gpt-batch;sub,default_user_id;tid,;sig,[0-9a-f]{64}$/);
     expect(lastTo("/v1/files").headers.authorization).toBe("Bearer sk-upstream");
     expect((await client().files.retrieve(file.id)).filename).toBe("batch.jsonl");
     expect(await (await client().files.content(file.id)).text()).toBe(jsonl);
@@ -294,6 +307,30 @@ describe("files and batches", () => {
     await Bun.sleep(500);
     const charged = await db.sql<Array<{ n: number; total: number }>>`SELECT count(*)::int AS n, sum(spend) AS total FROM "LiteLLM_SpendLogs" WHERE call_type = 'aretrieve_batch' AND spend > 0`;
     expect(charged[0]).toEqual({ n: 1, total: row.spend });
+  });
+
+  test("model-encoded ids are signed for their minter (LiteLLM's model_embedded_id_auth): a forged, tampered or unsigned id, or another user's, is 403", async () => {
+    const keyFor = async (body: Record<string, unknown>) =>
+      ((await (await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: JSON.stringify(body) })).json()) as { key: string }).key;
+    const as = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const [owner, sameUser, stranger, teamless] = [await keyFor({ user_id: "file-owner" }), await keyFor({ user_id: "file-owner" }), await keyFor({ user_id: "someone-else" }), await keyFor({})];
+    const file = await as(owner).files.create({ file: await batchFile(), purpose: "batch" }, { query: { model: "gpt-batch" } });
+    const payload = Buffer.from(file.id.slice(5), "base64url").toString();
+    expect(payload).toContain(";sub,file-owner;tid,;sig,");
+    const refused = async (client: OpenAI, id: string) => {
+      const e = (await client.files.retrieve(id).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+      return [e.status, (e.error as { message?: string } | undefined)?.message];
+    };
+    expect((await as(sameUser).files.retrieve(file.id)).filename).toBe("batch.jsonl");
+    expect((await client().files.retrieve(file.id)).filename).toBe("batch.jsonl");
+    expect(await refused(as(stranger), file.id)).toEqual([403, "User someone-else does not have access to this file id"]);
+    expect(await refused(as(teamless), file.id)).toEqual([403, "User None does not have access to this file id"]);
+    const encode = (text: string) => `file-${Buffer.from(text).toString("base64url")}`;
+    const inner = payload.slice("litellm:".length, payload.indexOf(";model,"));
+    const before = apis.requests.length;
+    expect(await refused(client(), encode(`litellm:${inner};model,gpt-batch`))).toEqual([403, "User default_user_id does not have access to this file id"]);
+    expect(await refused(as(owner), encode(payload.replace(";model,gpt-batch;", ";model,dall-e-3;")))).toEqual([403, "User file-owner does not have access to this file id"]);
+    expect(apis.requests.length).toBe(before);
   });
 
   test("no model: OpenAI with the gateway's OPENAI_API_KEY; list, delete and cancel pass through with LiteLLM's call types", async () => {

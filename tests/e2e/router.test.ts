@@ -13,8 +13,8 @@ async function fake(): Promise<FakeLLM> {
   return f;
 }
 
-async function gateway(config: object): Promise<GatewayProcess> {
-  const g = await startGateway({ config: { ...config, general_settings: { master_key: KEY } } });
+async function gateway(config: object, general: object = {}): Promise<GatewayProcess> {
+  const g = await startGateway({ config: { ...config, general_settings: { master_key: KEY, ...general } } });
   gateways.push(g);
   return g;
 }
@@ -25,11 +25,11 @@ const chat = (f: FakeLLM, name: string, extra: Record<string, unknown> = {}, id?
   ...(id ? { model_info: { id } } : {}),
 });
 
-function post(g: GatewayProcess, model: string, stream = false) {
+function post(g: GatewayProcess, model: string, stream = false, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   return fetch(`${g.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }], ...extra }),
   });
 }
 
@@ -143,6 +143,72 @@ describe("retries, cooldowns and fallbacks over real sockets", () => {
     expect(r.status).toBe(500);
     expect(r.headers.get("x-litellm-attempted-fallbacks")).toBe("1");
     good.reset();
+  });
+});
+
+describe("mock_timeout: LiteLLM's simulated timeout, through the router's retries and fallbacks", () => {
+  let up: FakeLLM;
+  let g: GatewayProcess;
+  const held = (extra: Record<string, unknown> = {}) => ({ mock_timeout: true, timeout: 0.05, ...extra });
+
+  beforeAll(async () => {
+    up = await fake();
+    g = await gateway(
+      {
+        model_list: [
+          chat(up, "plain", {}, "plain"),
+          chat(up, "half-held", held({ weight: 1 }), "half-held-mock"),
+          chat(up, "half-held", { weight: 0 }, "half-held-real"),
+          chat(up, "all-held", held(), "all-held"),
+          chat(up, "backup", {}, "backup"),
+        ],
+        router_settings: { num_retries: 1, retry_after: 0, fallbacks: [{ "all-held": ["backup"] }] },
+      },
+      { dangerously_allow_mock_testing_request_params: true },
+    );
+  });
+
+  test("a request's mock_timeout holds the call for its timeout and fails with LiteLLM's Timeout (408); nothing reaches the provider", async () => {
+    up.reset();
+    const r = await post(g, "plain", false, { mock_timeout: true, num_retries: 0 }, { "x-litellm-timeout": "0.05" });
+    expect(r.status).toBe(408);
+    expect(((await r.json()) as { error: { message: string; code: string } }).error).toMatchObject({ message: "litellm.Timeout: This is a mock timeout error", code: "408" });
+    expect(r.headers.get("x-litellm-timeout")).toBe("0.05");
+    expect(llmCalls(up)).toBe(0);
+  });
+
+  test("a deployment's litellm_params.mock_timeout times out every attempt on it: the retry goes to the group's other deployment", async () => {
+    up.reset();
+    const r = await post(g, "half-held");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-litellm-model-id")).toBe("half-held-real");
+    expect(r.headers.get("x-litellm-attempted-retries")).toBe("1");
+    expect(llmCalls(up)).toBe(1);
+  });
+
+  test("a group whose every attempt times out falls back; mock_timeout: false in the request overrides the deployment's", async () => {
+    up.reset();
+    const fellBack = await post(g, "all-held");
+    expect(fellBack.status).toBe(200);
+    expect(fellBack.headers.get("x-litellm-model-group")).toBe("backup");
+    expect(fellBack.headers.get("x-litellm-attempted-fallbacks")).toBe("1");
+    const direct = await post(g, "all-held", false, { mock_timeout: false });
+    expect(direct.status).toBe(200);
+    expect(direct.headers.get("x-litellm-model-group")).toBe("all-held");
+  });
+
+  test("without general_settings.dangerously_allow_mock_testing_request_params, naming a mock param is LiteLLM's 400", async () => {
+    const strict = await gateway({ model_list: [chat(up, "plain", {}, "plain")] });
+    up.reset();
+    for (const field of ["mock_timeout", "mock_testing_rate_limit_error", "mock_testing_fallbacks"]) {
+      const r = await post(strict, "plain", false, { [field]: false });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toBe(
+        `Mock testing request params are disabled on this proxy: ${field}. An admin can enable them by setting \`general_settings.dangerously_allow_mock_testing_request_params: true\` in config.yaml. This setting cannot be changed from the Admin UI or the API.`,
+      );
+    }
+    expect(llmCalls(up)).toBe(0);
+    expect((await post(strict, "plain")).status).toBe(200);
   });
 });
 

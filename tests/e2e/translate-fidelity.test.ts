@@ -409,6 +409,31 @@ describe("Responses `item_reference` on translated routes", () => {
   }
 });
 
+describe("Anthropic effort (Claude Code's `output_config.effort`) on OpenAI-format upstreams", () => {
+  /** LiteLLM's adapters: `output_config.effort` wins, adaptive thinking alone is medium, `max` is clamped to high. */
+  const EFFORTS: Array<{ name: string; ask: Obj; effort?: string }> = [
+    { name: "adaptive thinking + output_config.effort, as Claude Code sends them", ask: { thinking: { type: "adaptive" }, output_config: { effort: "high" } }, effort: "high" },
+    { name: "adaptive thinking alone", ask: { thinking: { type: "adaptive" } }, effort: "medium" },
+    { name: "output_config.effort max", ask: { output_config: { effort: "max" } }, effort: "high" },
+    { name: "output_config.effort low with thinking off", ask: { thinking: { type: "disabled" }, output_config: { effort: "low" } }, effort: "low" },
+    { name: "neither", ask: {}, effort: undefined },
+  ];
+  const OPENAI_UPSTREAMS = UPSTREAMS.filter((u) => u.kind !== "anthropic");
+  test.each(EFFORTS.flatMap((e) => OPENAI_UPSTREAMS.flatMap((u) => STREAMED.map((stream) => ({ ...e, u, stream, label: `${e.name} → ${u.name}, ${stream ? "streamed" : "not streamed"}` })))))(
+    "$label",
+    async ({ ask, effort, u, stream }) => {
+      const params = { model: u.model, max_tokens: 2048, messages: [{ role: "user" as const, content: "Think about it." }], ...ask } as never;
+      if (stream) await anthropic().messages.stream(params).finalMessage();
+      else await anthropic().messages.create(params);
+      const body = lastBody(u.kind);
+      if (u.kind === "chat") expect(body.reasoning_effort).toBe(effort);
+      else expect((body.reasoning as Obj | undefined)?.effort).toBe(effort);
+      expect(body.output_config).toBeUndefined();
+      expect(body.thinking).toBeUndefined();
+    },
+  );
+});
+
 describe("usage in `message_start` on translated Anthropic streams", () => {
   const ROWS = [
     { upstream: UPSTREAMS[2], usageFirst: false },

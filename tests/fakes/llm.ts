@@ -16,6 +16,7 @@
  * one) with a call of that tool whose arguments follow its schema.
  * Otherwise it answers `Hello from the fake <provider>!` (or FAKE_REPLY / `reply` control).
  *
+ * Also `/moderations` (OpenAI's shape) for the OpenAI-compatible base.
  * Control API: POST /__control {failStatus, failCount, failBody, delayMs, chunkDelayMs, reply, chunks, hangMs,
  *   streamErrorAfter, streamErrorCount, usageFirst}
  *   GET /__requests (recorded requests), POST /__reset.
@@ -360,6 +361,15 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     return sse(ev, req, rec, ["error", { type: "error", code: "server_error", message: "fake stream error", param: null }]);
   };
 
+  /** OpenAI's moderation shape; "kill" is flagged as violence. The default model is OpenAI's. */
+  const moderations = (body: Record<string, unknown>): Response => {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const results = inputs.map((x) => {
+      const flagged = /kill/i.test(String(x));
+      return { flagged, categories: { violence: flagged }, category_scores: { violence: flagged ? 0.97 : 0.01 } };
+    });
+    return Response.json({ id: `modr-${crypto.randomUUID()}`, model: body.model ?? "omni-moderation-latest", results });
+  };
   const embeddings = (body: Record<string, unknown>): Response => {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     return Response.json({
@@ -416,6 +426,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
       if (path.endsWith("/chat/completions")) return chat(body, req, rec);
       if (path.endsWith("/responses")) return responses(body, req, rec);
       if (path.endsWith("/embeddings")) return embeddings(body);
+      if (path.endsWith("/moderations")) return moderations(body);
       return Response.json({ error: { message: `fake: no route ${path}` } }, { status: 404 });
     },
   });

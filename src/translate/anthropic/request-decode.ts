@@ -24,6 +24,21 @@ function withCache<P extends Part>(p: P, b: Obj): P {
   return p;
 }
 
+/** Anthropic's effort levels → the nearest OpenAI effort; `max` (and `xhigh`) is clamped to `high`, which every reasoning model takes. */
+const EFFORT: Record<string, string> = { low: "low", medium: "medium", high: "high", xhigh: "high", max: "high" };
+
+/**
+ * LiteLLM's effort for an OpenAI-format upstream: `output_config.effort` (Claude Code sends it with
+ * adaptive thinking) wins; adaptive thinking alone is "medium"; an enabled budget is mapped by the
+ * encoder (`thinkingBudget`); disabled thinking without an effort asks for none.
+ */
+function effortOf(body: Obj, thinking: Obj): string | undefined {
+  const asked = str(obj(body.output_config).effort);
+  const mapped = asked ? EFFORT[asked.toLowerCase()] : undefined;
+  if (mapped) return mapped;
+  return thinking.type === "adaptive" ? "medium" : undefined;
+}
+
 function image(b: Obj): ImagePart | undefined {
   const s = obj(b.source);
   if (s.type === "base64" && typeof s.data === "string") {
@@ -116,6 +131,7 @@ export function decodeAnthropicRequest(body: Obj): Conversation {
     stop: Array.isArray(body.stop_sequences) ? body.stop_sequences.filter((s): s is string => typeof s === "string") : undefined,
     user: str(obj(body.metadata).user_id),
     stream: body.stream === true,
+    reasoningEffort: effortOf(body, thinking),
     thinkingBudget: thinking.type === "enabled" ? num(thinking.budget_tokens) : undefined,
     responseFormat: anthropicOutputFormat(body),
   };

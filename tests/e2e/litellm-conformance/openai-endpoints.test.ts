@@ -125,3 +125,8 @@ test("test_batch_chat_completions", async () => {
   expect(Array.isArray(response)).toBe(true);
   expect(response).toHaveLength(2);
 });
+
+test("test_moderations_endpoint", async () => {
+  const response = await checked(px.send("POST", "/moderations", { json: { input: "I want to kill the cat." } }));
+  expect(response).toHaveProperty("results");
+});

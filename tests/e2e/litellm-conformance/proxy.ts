@@ -21,6 +21,7 @@ const REAL_MODELS = [
   "claude-sonnet-4-5-20250929",
   "llama-3.1-8b-instant",
   "mistral-embed",
+  "omni-moderation-latest",
 ];
 
 function proxyServerConfig(exampleEndpoint: string, databaseUrl: string) {
@@ -109,6 +110,8 @@ function proxyServerConfig(exampleEndpoint: string, databaseUrl: string) {
       proxy_budget_rescheduler_max_time: 64,
       proxy_batch_write_at: 1,
       database_connection_pool_limit: 10,
+      // LiteLLM (since 1.96) refuses mock_testing_* and mock_timeout unless an admin opts in; its tests send them.
+      dangerously_allow_mock_testing_request_params: true,
     },
   };
 }

@@ -1,0 +1,142 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { LOAD_CPU, spawnPinned, waitHttp, type Proc } from "./proc.ts";
+import { table, times } from "./report.ts";
+import { Results } from "./results.ts";
+import { serial, c50, type ShapeCtx } from "./shapes.ts";
+import { freePort, litellmConfig, litellmSubjects, startLitellm, type Fakes, type GatewayCommand, type Subject } from "./subjects.ts";
+import type { Target } from "./targets.ts";
+
+const BUN = process.execPath;
+const DEAD = "http://127.0.0.1:9";
+/** A Claude Code-sized prompt: the logs carry it whole (S3, GCS, Datadog, webhook payloads, Langfuse input, span attributes). */
+const LARGE_PROMPT_BYTES = 256 * 1024;
+
+/** Every logging callback and Slack alerting, all pointed at `endpoint`, as LiteLLM users configure them. */
+function withEverySink(base: string, endpoint: string): string {
+  const c = parse(base) as Record<string, Record<string, unknown>>;
+  c.litellm_settings = {
+    ...(c.litellm_settings ?? {}),
+    callbacks: ["otel", "langfuse", "s3_v2", "gcs_bucket", "datadog", "generic_api"],
+    s3_callback_params: { s3_bucket_name: "bench-logs", s3_endpoint_url: endpoint, s3_aws_access_key_id: "AKIABENCH", s3_aws_secret_access_key: "bench-secret" },
+  };
+  c.general_settings = { ...(c.general_settings ?? {}), alerting: ["slack"] };
+  c.environment_variables = {
+    OTEL_EXPORTER: "otlp_http",
+    OTEL_ENDPOINT: endpoint,
+    LANGFUSE_PUBLIC_KEY: "pk-bench",
+    LANGFUSE_SECRET_KEY: "sk-bench",
+    LANGFUSE_HOST: endpoint,
+    GCS_BUCKET_NAME: "bench-logs",
+    STORAGE_EMULATOR_HOST: endpoint,
+    DD_API_KEY: "dd-bench",
+    DD_SITE: "datadoghq.com",
+    DD_BASE_URL: endpoint,
+    GENERIC_LOGGER_ENDPOINT: endpoint,
+    SLACK_WEBHOOK_URL: endpoint,
+  };
+  return stringify(c);
+}
+
+function largeBody(t: Target): Target {
+  const body = JSON.parse(t.body) as { messages: Array<{ role: string; content: string }> };
+  body.messages.unshift({ role: "user", content: "x".repeat(LARGE_PROMPT_BYTES) });
+  return { ...t, body: JSON.stringify(body) };
+}
+
+interface Variant {
+  id: string;
+  label: string;
+  subject?: Subject;
+  endpoint?: string;
+}
+
+/**
+ * The cost of the logging callbacks on the request path: the gateway with no callback, with every
+ * callback and Slack alerting on (to a backend answering at once), and with every one of them
+ * down (connection refused) or stalled (never answering). One request at a time (added p50/p99
+ * over direct) with the bench's small prompt and a 256 KB one, and 50 concurrent (req/s).
+ */
+export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
+  const procs: Proc[] = [];
+  const server = async (name: string, stall: boolean) => {
+    const port = freePort();
+    const proc = spawnPinned(name, [BUN, join(import.meta.dir, "sink-server.ts"), String(port), ...(stall ? ["--stall"] : [])], { cpu: LOAD_CPU, logDir: opts.logDir });
+    procs.push(proc);
+    await waitHttp(proc, `http://127.0.0.1:${port}/__count`);
+    return `http://127.0.0.1:${port}`;
+  };
+  const variants: Variant[] = [
+    { id: "off", label: "no callbacks" },
+    { id: "on", label: "every callback + Slack alerting", endpoint: await server("sinks", false) },
+    { id: "down", label: "every one down (connection refused)", endpoint: DEAD },
+    { id: "stalled", label: "every one stalled (never answers)", endpoint: await server("sinks-stalled", true) },
+  ];
+  const base = litellmConfig(opts.fakes);
+  try {
+    for (const v of variants) {
+      const path = join(opts.ctx.dir, `sinks-${v.id}.yaml`);
+      writeFileSync(path, v.endpoint ? withEverySink(base, v.endpoint) : base);
+      const { proc, port } = await startLitellm(`sinks-${v.id}`, opts.gw, path, opts.logDir);
+      procs.push(proc);
+      v.subject = { ...litellmSubjects(proc, port)[0]!, id: "litellm" };
+    }
+    const r = new Results();
+    const large = (s: Subject): Subject => ({ ...s, target: (k, st) => largeBody(s.target(k, st)) });
+    for (let round = 0; round <= opts.rounds; round++) {
+      for (const [tag, wrap] of [["small", (s: Subject) => s], ["large", large]] as const) {
+        for (const s of [opts.direct, ...variants.map((v) => v.subject!)]) {
+          const id = s === opts.direct ? "direct" : variants.find((v) => v.subject === s)!.id;
+          const m = await serial.run(wrap(s), opts.ctx);
+          if (round > 0) r.add(round, `serial-${tag}`, id, m);
+        }
+      }
+      for (const v of variants) {
+        const m = await c50.run(v.subject!, opts.ctx);
+        if (round > 0) r.add(round, "c50", v.id, m);
+      }
+      if (round > 0) opts.log(`sinks round ${round}/${opts.rounds}: p50 added ${variants.map((v) => `${v.id} ${((r.med("serial-small", v.id, "p50") - r.med("serial-small", "direct", "p50")) / 1000).toFixed(3)}ms`).join(", ")}`);
+    }
+    const added = (tag: string, id: string, p: string) => r.med(`serial-${tag}`, id, p) - r.med(`serial-${tag}`, "direct", p);
+    const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
+    return table(
+      ["gateway", "added p50 (small)", "÷ no callbacks", "added p99 (small)", "added p50 (256 KB prompt)", "÷ no callbacks", "req/s, 50 concurrent", "÷ no callbacks"],
+      variants.map((v) => [
+        v.label,
+        ms(added("small", v.id, "p50")),
+        v.id === "off" ? "" : times(added("small", v.id, "p50") / added("small", "off", "p50")),
+        ms(added("small", v.id, "p99")),
+        ms(added("large", v.id, "p50")),
+        v.id === "off" ? "" : times(added("large", v.id, "p50") / added("large", "off", "p50")),
+        String(Math.round(r.med("c50", v.id, "rps"))),
+        v.id === "off" ? "" : times(r.med("c50", v.id, "rps") / r.med("c50", "off", "rps")),
+      ]),
+    );
+  } finally {
+    await Promise.all(procs.map((p) => p.stop(2000)));
+  }
+}
+
+/** `bun scripts/bench/sinks.ts [--source] [--rounds N]`: this part alone (the full run includes it). */
+if (import.meta.main) {
+  const { mkdirSync } = await import("node:fs");
+  const { startFakes, directSubject, ROOT } = await import("./subjects.ts");
+  const { stopAll } = await import("./proc.ts");
+  const args = process.argv.slice(2);
+  const rounds = Number(args[args.indexOf("--rounds") + 1]) || 3;
+  const gw: GatewayCommand = args.includes("--source")
+    ? { cmd: [BUN, join(ROOT, "src/main.ts")], label: "bun src/main.ts" }
+    : { cmd: [join(ROOT, "dist/litellm-rust")], label: "dist/litellm-rust" };
+  const dir = join(ROOT, "bench-out", `sinks-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+  const logDir = join(dir, "logs");
+  mkdirSync(logDir, { recursive: true });
+  Bun.spawnSync(["taskset", "-acp", LOAD_CPU, String(process.pid)], { stdout: "ignore" });
+  try {
+    const fakes = await startFakes(logDir);
+    const md = await sinkOverhead({ rounds, fakes, direct: directSubject(fakes), gw, ctx: { dir, d: { serialS: 2, c50S: 3, rateS: 4 } }, logDir, log: (s) => process.stderr.write(`${s}\n`) });
+    console.log(`gateway: ${gw.label}, ${rounds} rounds, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}\n\n${md}`);
+  } finally {
+    await stopAll();
+  }
+}

@@ -1,0 +1,125 @@
+import type { Logger } from "../log.ts";
+import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import { deliver } from "./http.ts";
+import type { LoggedCall } from "./logged-call.ts";
+import { BatchQueue, type QueueStats } from "./queue.ts";
+import { batchDefaults, envCount, type EventFilter } from "./settings.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Datadog's limits: 1,000 entries and 5 MB (uncompressed) per request, 1 MB per log. */
+const MAX_ENTRIES = 1000;
+const MAX_REQUEST_BYTES = 4_500_000;
+const MAX_LOG_BYTES = 900_000;
+const KEPT_CONTENT_CHARS = 10_000;
+
+export interface DatadogOptions {
+  intakeUrl: string;
+  apiKey?: string;
+  source: string;
+  service: string;
+  hostname: string;
+  baseTags: string[];
+  batchSize: number;
+  flushMs: number;
+}
+
+/**
+ * LiteLLM's DataDogLogger settings: `DD_API_KEY` + `DD_SITE` (logs intake
+ * `https://http-intake.logs.<site>/api/v2/logs`), or a Datadog agent (`LITELLM_DD_AGENT_HOST`,
+ * `LITELLM_DD_AGENT_PORT`), or `DD_BASE_URL`; `DD_SOURCE`, `DD_SERVICE`, `DD_ENV`, `DD_VERSION`,
+ * `HOSTNAME`, `POD_NAME`, `DD_BATCH_SIZE`.
+ */
+export function datadogOptions(env: Env): DatadogOptions | string {
+  let intakeUrl: string;
+  const agent = env.LITELLM_DD_AGENT_HOST;
+  if (agent) intakeUrl = `http://${agent}:${env.LITELLM_DD_AGENT_PORT ?? "10518"}/api/v2/logs`;
+  else {
+    if (!env.DD_API_KEY) return "datadog: DD_API_KEY is not set";
+    if (!env.DD_SITE && !env.DD_BASE_URL) return "datadog: DD_SITE is not set";
+    intakeUrl = `https://http-intake.logs.${env.DD_SITE}/api/v2/logs`;
+  }
+  if (env.DD_BASE_URL) intakeUrl = `${env.DD_BASE_URL.replace(/\/+$/, "")}/api/v2/logs`;
+  const service = env.DD_SERVICE ?? "litellm-server";
+  const hostname = env.HOSTNAME ?? "";
+  const d = batchDefaults(env);
+  return {
+    intakeUrl,
+    apiKey: env.DD_API_KEY,
+    source: env.DD_SOURCE ?? "litellm",
+    service,
+    hostname,
+    baseTags: [`env:${env.DD_ENV ?? "unknown"}`, `service:${service}`, `version:${env.DD_VERSION ?? "unknown"}`, `HOSTNAME:${hostname}`, `POD_NAME:${env.POD_NAME ?? "unknown"}`],
+    batchSize: Math.min(MAX_ENTRIES, envCount(env.DD_BATCH_SIZE, MAX_ENTRIES)),
+    flushMs: d.flushMs,
+  };
+}
+
+/** A payload over Datadog's per-log limit keeps its fields but a shortened prompt and answer. */
+function fittedMessage(call: LoggedCall): string {
+  const json = call.payloadJson();
+  if (json.length <= MAX_LOG_BYTES) return json;
+  const p = call.payload();
+  const cut = (v: unknown) => {
+    const s = JSON.stringify(v) ?? "";
+    return s.length > KEPT_CONTENT_CHARS ? `${s.slice(0, KEPT_CONTENT_CHARS)}...(truncated ${s.length - KEPT_CONTENT_CHARS} characters)` : v;
+  };
+  return call.scrub(JSON.stringify({ ...p, messages: cut(p.messages), response: cut(p.response) }));
+}
+
+/** Each StandardLoggingPayload as one Datadog log (`message` is its JSON), sent gzip'd to the logs intake v2. */
+export class DatadogSink extends QueuedSink<string> {
+  readonly name = "datadog";
+  protected readonly queue: BatchQueue<Pending<string>>;
+
+  constructor(
+    readonly filter: EventFilter,
+    private readonly o: DatadogOptions,
+    stats: QueueStats,
+    log: Logger,
+  ) {
+    super();
+    this.queue = new BatchQueue<Pending<string>>({
+      name: "datadog",
+      batchSize: o.batchSize,
+      flushMs: o.flushMs,
+      flushBytes: MAX_REQUEST_BYTES,
+      sizeOf: pendingSize,
+      send: (batch) => this.send(batch),
+      stats,
+      log,
+    });
+  }
+
+  protected build(call: LoggedCall): string {
+    const p = call.payload();
+    const tags = [...this.o.baseTags, ...p.request_tags.map((t) => `request_tag:${t}`)];
+    const team = p.metadata.user_api_key_team_alias ?? p.metadata.team_alias ?? p.metadata.user_api_key_team_id ?? p.metadata.team_id;
+    if (team) tags.push(`team:${team}`);
+    return JSON.stringify({
+      ddsource: this.o.source,
+      ddtags: tags.join(","),
+      hostname: this.o.hostname,
+      message: fittedMessage(call),
+      service: this.o.service,
+      status: call.kind === "failure" ? "error" : "info",
+    });
+  }
+
+  private async send(batch: Array<Pending<string>>): Promise<void> {
+    const headers: Record<string, string> = { "Content-Encoding": "gzip", "Content-Type": "application/json" };
+    if (this.o.apiKey) headers["DD-API-KEY"] = this.o.apiKey;
+    for (let i = 0; i < batch.length; ) {
+      const chunk: string[] = [];
+      let bytes = 0;
+      while (i < batch.length && (chunk.length === 0 || bytes + this.out(batch[i]!).length < MAX_REQUEST_BYTES)) {
+        const entry = this.out(batch[i++]!);
+        bytes += entry.length;
+        chunk.push(entry);
+      }
+      await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(`[${chunk.join(",")}]`) as Uint8Array<ArrayBuffer> });
+      batch.splice(0, chunk.length);
+      i = 0;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import type { CallRecord } from "../gateway/types.ts";
+import type { Logger } from "../log.ts";
+import { secrets } from "../redaction.ts";
+import type { QueueStats } from "./queue.ts";
+import { ship } from "./snapshot.ts";
+import type { FromWorker, ToWorker } from "./worker-protocol.ts";
+
+/**
+ * Calls posted to the worker and not yet taken off its inbox, at most. The worker runs only when
+ * the request thread leaves the core idle; when it cannot keep up, calls are dropped here (counted
+ * as `all`/`queue_full`) instead of piling up in its inbox.
+ */
+const MAX_IN_FLIGHT_CALLS = 2000;
+const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+
+/** In the compiled binary the worker is an extra entrypoint, addressed from the bundle's root. */
+const workerUrl = () => (import.meta.url.includes("$bunfs") ? "./callbacks/worker.ts" : new URL("./worker.ts", import.meta.url).href);
+
+/**
+ * The gateway's side of the logging worker: each finished call goes over as a snapshot (one
+ * postMessage); delivery counts come back for `/metrics`.
+ */
+export class LogWorker {
+  private readonly w: Worker;
+  private nextFlush = 0;
+  private readonly waiting = new Map<number, () => void>();
+  private closed?: () => void;
+  private secretsVersion = -1;
+  private readonly sent = { calls: 0, bytes: 0 };
+  private readonly taken = { calls: 0, bytes: 0 };
+
+  constructor(
+    init: Extract<ToWorker, { t: "init" }>,
+    private readonly stats: QueueStats,
+    log: Logger,
+  ) {
+    this.w = new Worker(workerUrl());
+    this.w.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.t === "stats") {
+        for (const [sink, n] of m.stats.sent) stats.sent(sink, n);
+        for (const [sink, reason, n] of m.stats.dropped) stats.dropped(sink, reason, n);
+        for (const [sink, n] of m.stats.errors) for (let i = 0; i < n; i++) stats.sendError(sink);
+        for (const [sink, n] of m.stats.queued) stats.queued(sink, n);
+      } else if (m.t === "ack") {
+        this.taken.calls = m.calls;
+        this.taken.bytes = m.bytes;
+      } else if (m.t === "flushed") {
+        this.waiting.get(m.id)?.();
+        this.waiting.delete(m.id);
+      } else this.closed?.();
+    };
+    this.w.onerror = (e) => log.error("logging worker failed", { error: e.message });
+    (this.w as Worker & { unref?: () => void }).unref?.();
+    this.post(init);
+  }
+
+  private post(m: ToWorker): void {
+    this.w.postMessage(m);
+  }
+
+  record(rec: CallRecord): void {
+    if (secrets.version !== this.secretsVersion) {
+      this.secretsVersion = secrets.version;
+      this.post({ t: "secrets", values: secrets.values() });
+    }
+    const { meta, raw, chunks } = ship(rec);
+    const bytes = meta.length + raw.length + (chunks?.byteLength ?? 0);
+    if (this.sent.calls - this.taken.calls >= MAX_IN_FLIGHT_CALLS || this.sent.bytes - this.taken.bytes + bytes > MAX_IN_FLIGHT_BYTES) {
+      this.stats.dropped("all", "queue_full", 1);
+      return;
+    }
+    this.sent.calls++;
+    this.sent.bytes += bytes;
+    this.post({ t: "call", meta, raw, streamed: !!chunks });
+    if (chunks) this.post(chunks);
+  }
+
+  flush(): Promise<void> {
+    const id = ++this.nextFlush;
+    return new Promise<void>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.post({ t: "flush", id });
+    });
+  }
+
+  /** Lets the worker deliver what it holds for at most `deadlineMs`, then ends it. */
+  async close(deadlineMs: number): Promise<void> {
+    const done = new Promise<void>((r) => (this.closed = r));
+    this.post({ t: "close", deadlineMs });
+    await Promise.race([done, Bun.sleep(deadlineMs + 1000)]);
+    this.w.terminate();
+  }
+}

@@ -1,0 +1,87 @@
+import { maskSecret } from "../redaction.ts";
+import type { StandardLoggingMetadata, StandardLoggingPayload } from "./payload.ts";
+
+type Obj = Record<string, unknown>;
+
+/** LiteLLM's `REDACTED_BY_LITELLM`. */
+export const REDACTED = "redacted-by-litellm";
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function redactChoices(choices: unknown): unknown {
+  if (!Array.isArray(choices)) return choices;
+  return choices.map((c) => {
+    if (!isObj(c)) return c;
+    const out = { ...c };
+    for (const k of ["message", "delta"]) {
+      if (!isObj(out[k])) continue;
+      const m = { ...(out[k] as Obj) };
+      if (m.content != null) m.content = REDACTED;
+      if (m.reasoning_content != null) m.reasoning_content = REDACTED;
+      if ("thinking_blocks" in m) m.thinking_blocks = null;
+      if (Array.isArray(m.tool_calls)) m.tool_calls = m.tool_calls.map((t) => (isObj(t) && isObj(t.function) ? { ...t, function: { ...t.function, arguments: REDACTED } } : t));
+      out[k] = m;
+    }
+    if (typeof out.text === "string") out.text = REDACTED;
+    return out;
+  });
+}
+
+function redactOutput(output: unknown): unknown {
+  if (!Array.isArray(output)) return output;
+  return output.map((item) => {
+    if (!isObj(item)) return item;
+    const o = { ...item };
+    if (typeof o.text === "string") o.text = REDACTED;
+    if (Array.isArray(o.content)) o.content = o.content.map((c) => (isObj(c) ? { ...c, ...(c.text != null ? { text: REDACTED } : {}), ...(c.refusal != null ? { refusal: REDACTED } : {}) } : c));
+    if (o.type === "reasoning" && Array.isArray(o.summary)) o.summary = o.summary.map((x) => (isObj(x) ? { ...x, text: REDACTED } : x));
+    if (o.type === "function_call" && "arguments" in o) o.arguments = REDACTED;
+    return o;
+  });
+}
+
+/** The answer with its content replaced, keeping its shape, as LiteLLM's `_redact_standard_logging_object` does. */
+export function redactResponse(response: unknown): unknown {
+  if (response == null) return response;
+  if (isObj(response) && "output" in response) {
+    const r: Obj = { ...response, output: redactOutput(response.output) };
+    if (r.instructions != null) r.instructions = REDACTED;
+    if (r.reasoning != null) r.reasoning = null;
+    return r;
+  }
+  if (isObj(response) && "choices" in response) return { ...response, choices: redactChoices(response.choices) };
+  if (typeof response === "string") return REDACTED;
+  return { text: REDACTED };
+}
+
+/** `turn_off_message_logging`: the prompt and the answer replaced by LiteLLM's marker. */
+export function withoutContent(p: StandardLoggingPayload): StandardLoggingPayload {
+  return { ...p, messages: [{ role: "user", content: REDACTED }], response: redactResponse(p.response ?? {}) };
+}
+
+/** `redact_user_api_key_info`: every `user_api_key_*` field left out of the metadata. */
+export function withoutKeyInfo(p: StandardLoggingPayload): StandardLoggingPayload {
+  const metadata = {} as StandardLoggingMetadata;
+  for (const [k, v] of Object.entries(p.metadata)) if (!k.startsWith("user_api_key")) metadata[k] = v;
+  return { ...p, metadata };
+}
+
+/**
+ * Masks, in serialized payloads before they leave, every credential the gateway holds: the values
+ * of `src/redaction.ts` (config and deployments' keys, the vault, credential chains' tokens), sent
+ * to the logging worker as they change. A substring search per secret: on large payloads (whole
+ * prompts) far cheaper than one regular expression of every secret.
+ */
+export class SecretScrubber {
+  private secrets: string[] = [];
+
+  use(values: string[]): void {
+    this.secrets = [...values].sort((a, b) => b.length - a.length);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.replaceAll(s, maskSecret(s));
+    return out;
+  }
+}

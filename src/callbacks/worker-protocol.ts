@@ -1,0 +1,31 @@
+import type { DynamicContext } from "./dynamic.ts";
+import type { LoggingPolicy } from "./logged-call.ts";
+import type { SinkPlan } from "./plans.ts";
+import type { DropReason } from "./queue.ts";
+import type { Shipped } from "./snapshot.ts";
+
+/** Messages from the gateway to its logging worker. */
+export type ToWorker =
+  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean } }
+  | { t: "secrets"; values: string[] }
+  | ({ t: "call"; streamed: boolean } & Omit<Shipped, "chunks">)
+  /** The streamed answer of the call posted just before (sent on its own: see `Shipped`). */
+  | Uint8Array
+  | { t: "flush"; id: number }
+  | { t: "close"; deadlineMs: number };
+
+/** Delivery counts since the last report, and queue lengths now. */
+export interface StatsReport {
+  sent: Array<[string, number]>;
+  dropped: Array<[string, DropReason, number]>;
+  errors: Array<[string, number]>;
+  queued: Array<[string, number]>;
+}
+
+/** Messages from the logging worker back to the gateway. */
+export type FromWorker =
+  | { t: "stats"; stats: StatsReport }
+  /** Calls (and their bytes) taken off the worker's inbox so far: the gateway bounds what is in flight. */
+  | { t: "ack"; calls: number; bytes: number }
+  | { t: "flushed"; id: number }
+  | { t: "closed" };
