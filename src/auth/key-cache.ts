@@ -39,8 +39,8 @@ export class TtlCache<T> {
   }
 }
 
-/** What a management write invalidates: one key, or everything that names a team, user or end user. */
-export type Invalidation = { kind: "key"; id: string } | { kind: "team" | "user" | "end_user"; id: string } | { kind: "all" };
+/** What a management write invalidates: one key, or everything that names a team, user or end user; a tag (its budget, not cached here). */
+export type Invalidation = { kind: "key"; id: string } | { kind: "team" | "user" | "end_user" | "tag"; id: string } | { kind: "all" };
 
 /** Cached virtual keys and end users. `null` caches "not in the database". */
 export class AuthCache {
@@ -65,6 +65,8 @@ export class AuthCache {
         return;
       case "end_user":
         this.endUsers.delete(inv.id);
+        return;
+      case "tag":
         return;
       case "all":
         this.keys.clear();

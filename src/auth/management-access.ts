@@ -56,11 +56,12 @@ const INTERNAL_USER_ROUTES = [
   "/global/activity",
   "/global/activity/model",
   "/global/activity/cache_hits",
+  "/tag/list",
   ...SPEND_ROUTES,
 ];
 
-/** `internal_user_view_only_routes`. */
-const INTERNAL_VIEWER_ROUTES = SPEND_ROUTES;
+/** `internal_user_view_only_routes` (`/tag/list` answers them the tags of their own keys' calls). */
+const INTERNAL_VIEWER_ROUTES = [...SPEND_ROUTES, "/tag/list"];
 
 /** `self_managed_routes`: the handler decides (team admin, proxy admin). */
 const SELF_MANAGED_ROUTES = [
@@ -80,7 +81,7 @@ const SELF_MANAGED_ROUTES = [
 ];
 
 /** POST routes that only read, which the admin viewer may call (LiteLLM's `admin_viewer_routes`). */
-const VIEWER_POST_READS = ["/spend/calculate", "/budget/info", "/organization/info", "/v2/key/info"];
+const VIEWER_POST_READS = ["/spend/calculate", "/budget/info", "/organization/info", "/v2/key/info", "/tag/info"];
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -1,7 +1,7 @@
 import { isConnectionError, type Database } from "../db/client.ts";
 import type { KeyQueries } from "../db/key-queries.ts";
 import { GatewayError } from "../errors.ts";
-import type { BudgetLine } from "../limits/types.ts";
+import type { BudgetLine, SpendView } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import type { SpendBook } from "../spend/book.ts";
 import { authError, type RequestFacts, type VirtualKeyChecker } from "./authenticator.ts";
@@ -35,13 +35,13 @@ export interface VirtualKeyDeps {
   /** `general_settings.enforce_user_param`: LLM calls must name an end user (`user`). */
   enforceUserParam?: boolean;
   /** Spend per key and model over a period, for `model_max_budget`. */
-  modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number };
-  /** `litellm_settings.max_budget`: the proxy-wide budget and its current spend. */
-  globalBudget?: { max: number; spend(): number };
+  modelBudgets?: { spend(keyHash: string, model: string, periodMs: number): number; cell(keyHash: string, model: string, periodMs: number): SpendView };
+  /** `litellm_settings.max_budget`: the proxy-wide budget, its current spend and its id in Redis (one per database). */
+  globalBudget?: { id: string; max: number; spend: SpendView };
   /** Whether any tag has a budget (LiteLLM's tag budgets, charged when the call is admitted). */
   tagBudgets?: { readonly any: boolean };
   /** Per-session limits (`src/sessions/budget.ts`). */
-  sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<void> | undefined };
+  sessionBudgets?: { check(rec: KeyRecord, session: RequestFacts["session"]): Promise<BudgetLine | undefined> | undefined };
   log: Logger;
 }
 
@@ -119,7 +119,7 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     }
     if (budgets) checkCommonBudgets(rec);
     const sessionCheck = budgets && facts.route !== COUNT_TOKENS ? this.d.sessionBudgets?.check(rec, facts.session) : undefined;
-    if (sessionCheck) await sessionCheck;
+    const sessionLine = sessionCheck ? await sessionCheck : undefined;
     let endUser: EndUserRecord | null = null;
     if (facts.endUser && facts.isLLMRoute) {
       endUser = await this.endUserRecord(facts.endUser);
@@ -130,8 +130,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       throw authError(`Authentication Error, 'user' param not passed in. 'enforce_user_param'=True`);
     }
     const global = this.d.globalBudget;
-    if (budgets && global && global.max > 0 && global.spend() >= global.max) {
-      throw budgetExceeded(`ExceededBudget: LiteLLM Proxy has exceeded its budget. Current spend: ${global.spend()}; Max Budget: ${global.max}`);
+    if (budgets && global && global.max > 0 && global.spend.value >= global.max) {
+      throw budgetExceeded(`ExceededBudget: LiteLLM Proxy has exceeded its budget. Current spend: ${global.spend.value}; Max Budget: ${global.max}`);
     }
 
     const ctx: AuthContext = {
@@ -152,7 +152,7 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     };
     if (this.limited(facts, catalog)) {
       const limits = limitDescriptors(rec, endUser, facts.model!);
-      const lines = budgets ? this.budgetLines(rec, endUser, facts.model!) : [];
+      const lines = budgets ? this.budgetLines(rec, endUser, facts.model!, sessionLine) : [];
       const tagged = budgets && !!this.d.tagBudgets?.any;
       if (limits.length || lines.length || tagged) ctx.admission = { plan: { limits, budgets: lines, tagged } };
     }
@@ -160,22 +160,21 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
   }
 
   /** Every budget a call of this key on `model` is charged to (reserved before it is forwarded). */
-  private budgetLines(rec: KeyRecord, endUser: EndUserRecord | null, model: string): BudgetLine[] {
+  private budgetLines(rec: KeyRecord, endUser: EndUserRecord | null, model: string, session: BudgetLine | undefined): BudgetLine[] {
     let lines = this.keyLines.get(rec);
     if (!lines) this.keyLines.set(rec, (lines = keyBudgetLines(rec)));
     const end = endUser && endUserBudgetLine(endUser);
     const mb = rec.modelMaxBudget[model];
     const models = this.d.modelBudgets;
     const global = this.d.globalBudget;
-    if (!end && !(mb && models) && !(global && global.max > 0)) return lines;
+    if (!end && !(mb && models) && !(global && global.max > 0) && !session) return lines;
     const out = end ? [...lines, end] : [...lines];
     if (mb && models) {
-      const spend = { get value() { return models.spend(rec.token, model, mb.periodMs); } };
-      out.push({ id: `model:${rec.token}:${model}:${mb.periodMs}`, entity: `Key=${rec.token} model=${model}`, max: mb.budgetLimit, spend, atMax: true, shared: false });
+      const spend = models.cell(rec.token, model, mb.periodMs);
+      out.push({ id: `model:${rec.token}:${model}:${mb.periodMs}`, entity: `Key=${rec.token} model=${model}`, max: mb.budgetLimit, spend, atMax: true, shared: true });
     }
-    if (global && global.max > 0) {
-      out.push({ id: "global", entity: "Proxy=litellm-proxy", max: global.max, spend: { get value() { return global.spend(); } }, atMax: true, shared: false });
-    }
+    if (global && global.max > 0) out.push({ id: global.id, entity: "Proxy=litellm-proxy", max: global.max, spend: global.spend, atMax: true, shared: true });
+    if (session) out.push(session);
     return out;
   }
 

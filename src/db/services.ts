@@ -82,6 +82,18 @@ function spillDir(config: GatewayConfig): string {
   return join(tmpdir(), `litellm-rust-spend-${tag}`);
 }
 
+/** The proxy budget's id in Redis: one per database (its host, port and name; credentials may differ between instances). */
+function proxyBudgetId(url: string): string {
+  let where = url;
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port}${u.pathname}`;
+  } catch {
+    /* not a URL: the whole text */
+  }
+  return `global:${createHash("sha256").update(where).digest("hex").slice(0, 12)}`;
+}
+
 function catalogOf(rt: () => Runtime): ModelCatalog {
   return {
     groupOf: (m) => rt().router.resolve(m)?.group,
@@ -160,7 +172,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     allowOnDbUnavailable: g.allow_requests_on_db_unavailable === true,
     enforceUserParam: g.enforce_user_param === true,
     modelBudgets,
-    globalBudget: global && maxBudget ? { max: maxBudget, spend: () => global.value } : undefined,
+    globalBudget: global && maxBudget ? { id: proxyBudgetId(config.databaseUrl!), max: maxBudget, spend: global } : undefined,
     tagBudgets: tags,
     sessionBudgets: new SessionBudgets(live, (id, key) => sessions.stored(id, key), log),
     log,
@@ -222,6 +234,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     onInvalidate: [
       (i) => {
         if (i.kind !== "all") reservations.forget(`${i.kind}:${i.id}`);
+        return i.kind === "tag" ? tags.refresh() : undefined;
       },
     ],
     settled: async () => {

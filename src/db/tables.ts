@@ -349,6 +349,12 @@ export const TABLES: Table[] = [
     foreignKeys: [budgetFk(), permFk()],
   },
   {
+    name: "LiteLLM_TagTable",
+    columns: [req("tag_name"), text("description"), arr("models", false), json("model_info"), spend(), text("budget_id"), createdAt(), text("created_by"), updatedAt()],
+    primaryKey: ["tag_name"],
+    foreignKeys: [budgetFk()],
+  },
+  {
     name: "LiteLLM_SpendLogs",
     columns: [
       req("request_id"),

@@ -1,6 +1,5 @@
-import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
-import { evaluate, LEASE_MS, overBudget, windowStart, type Admission, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
+import { evaluate, LEASE_MS, overBudget, refuseBudget, windowStart, type Admission, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
 interface Window {
   start: number;
@@ -87,7 +86,7 @@ export class MemoryAdmission implements Admission {
     for (let i = 0; i < budgets.length; i++) {
       const b = budgets[i]!;
       const committed = b.spend.value + inflight[i]!.sum;
-      if (overBudget(b, committed)) throw reservationExceeded(b.entity, committed + hold.est.cost, b.max);
+      if (overBudget(b, committed)) throw refuseBudget(b, b.spend.value, inflight[i]!.sum, hold.est.cost);
     }
     const windows = limits.map((d) => this.window(limitId(d), start));
     const slots = limits.map((d) => (d.maxParallel === undefined ? undefined : this.leases(this.parallel, limitId(d), now)));

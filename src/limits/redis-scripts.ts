@@ -12,8 +12,13 @@ const script = (text: string): Script => ({ text, sha: createHash("sha1").update
 export const GRANT_CALLS = 32;
 /** …and is given only when it holds at least this many (near a budget's edge every call asks Redis). */
 export const GRANT_MIN_CALLS = 4;
-/** An instance's grant is at most this share of what is free, split between the instances holding grants. */
+/** An instance's grant is at most this share of what is free, split between the instances holding grants… */
 const GRANT_SHARE = 4;
+/**
+ * …and its rpm/tpm share at most this one: a share unused when calls stop stays counted until its
+ * window ends, so small limits get none (an rpm below 64 per holder is decided call by call).
+ */
+const LIMIT_SHARE = 16;
 
 /**
  * Per budget: a hash {spend, at, inflight, holders, exp, r:<call or g:instance> = amount} and a zset
@@ -80,19 +85,44 @@ local function grant(h, z, gid, now, glease, idle, est, max, committed)
   redis.call('PEXPIRE', z, idle)
   return tostring(g)
 end
+local function topup(ck, gk, kind, gid, limit, need, wttl)
+  local counter = tonumber(redis.call('GET', ck) or '0')
+  local f = kind .. gid
+  local mine = redis.call('HEXISTS', gk, f) == 1
+  local holders = tonumber(redis.call('HGET', gk, kind) or '0')
+  if not mine then holders = holders + 1 end
+  local g = math.floor(math.min(${GRANT_CALLS} * need, (limit - counter) / (${LIMIT_SHARE} * holders)))
+  if g < ${GRANT_MIN_CALLS} * need then return {0, counter} end
+  if redis.call('INCRBY', ck, g) == g then redis.call('EXPIRE', ck, wttl) end
+  redis.call('HINCRBY', gk, f, g)
+  if not mine then redis.call('HINCRBY', gk, kind, 1) end
+  redis.call('EXPIRE', gk, wttl)
+  return {g, counter + g}
+end
+local function topups(out, rk, tk, gk, gid, rpm, tpm, askR, askT, tok, wttl)
+  local r, t = {0, 0}, {0, 0}
+  if askR then r = topup(rk, gk, 'r', gid, rpm, 1, wttl) end
+  if askT then t = topup(tk, gk, 't', gid, tpm, math.max(tok, 1), wttl) end
+  out[#out + 1] = r[1]
+  out[#out + 1] = t[1]
+  out[#out + 1] = r[2]
+  out[#out + 1] = t[2]
+end
 `;
 
 /**
  * Admission of one call, atomically for every instance.
  * KEYS: per budget its hash and lease zset; per limit descriptor its window's request and token
- *       counters and the zset of its parallel calls.
+ *       counters, the zset of its parallel calls and the window's hash of grants.
  * ARGV: call id, now, lease ms, idle ms, reseed ms, window ttl s, cost, tokens, number of budgets,
- *       grant id ('' = no grant wanted), grant lease ms,
+ *       grant id (this instance), grant lease ms (0 = no budget grant wanted),
  *       per budget: max, local spend, 1 = refuse at max, 1 = shared spend, 1 = local spend just read
- *       from the database; per limit: rpm, tpm, max parallel (-1 = none).
+ *       from the database; per limit: rpm, tpm, max parallel (-1 = none), 1 = requests wanted,
+ *       1 = tokens wanted (a top-up of this instance's share of the window, see `topup`).
  * Returns {0} admitted, {1, i} budget i refused, {2, j} limit j refused, then per budget spend and
  * in flight (strings), per limit requests, tokens, parallel, and when admitted per budget the
- * grant the instance now holds.
+ * grant the instance now holds and per limit the requests and tokens added to its shares and the
+ * window's request and token counters after them.
  * The shared spend is seeded from the caller's local spend when absent, and again from a local
  * spend just read from the database once the seed is older than the reseed age (so a reset or a
  * write outside the gateway is picked up); a budget is judged on the higher of the two.
@@ -120,11 +150,11 @@ for i = 1, nb do
     out[2] = i
   end
 end
-local nl = (#KEYS - 2 * nb) / 3
+local nl = (#KEYS - 2 * nb) / 4
 local base = 11 + 5 * nb
 for j = 1, nl do
-  local k = 2 * nb + 3 * (j - 1)
-  local rpm, tpm, mp = tonumber(ARGV[base + 3 * j - 2]), tonumber(ARGV[base + 3 * j - 1]), tonumber(ARGV[base + 3 * j])
+  local k, l = 2 * nb + 4 * (j - 1), base + 5 * (j - 1)
+  local rpm, tpm, mp = tonumber(ARGV[l + 1]), tonumber(ARGV[l + 2]), tonumber(ARGV[l + 3])
   local r = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
   local t = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
   local p = 0
@@ -149,20 +179,24 @@ for i = 1, nb do
   keep(h, z, vals[i], now, idle)
 end
 for j = 1, nl do
-  local k = 2 * nb + 3 * (j - 1)
+  local k, l = 2 * nb + 4 * (j - 1), base + 5 * (j - 1)
   if redis.call('INCR', KEYS[k + 1]) == 1 then redis.call('EXPIRE', KEYS[k + 1], wttl) end
-  if tonumber(ARGV[base + 3 * j - 1]) >= 0 and tok > 0 then
+  if tonumber(ARGV[l + 2]) >= 0 and tok > 0 then
     if redis.call('INCRBY', KEYS[k + 2], tok) == tok then redis.call('EXPIRE', KEYS[k + 2], wttl) end
   end
-  if tonumber(ARGV[base + 3 * j]) >= 0 then
+  if tonumber(ARGV[l + 3]) >= 0 then
     redis.call('ZADD', KEYS[k + 3], now + lease, id)
     redis.call('PEXPIRE', KEYS[k + 3], idle)
   end
 end
 for i = 1, nb do
   local g = '0'
-  if gid ~= '' then g = grant(KEYS[2 * i - 1], KEYS[2 * i], gid, now, glease, idle, tonumber(cost), tonumber(ARGV[11 + 5 * (i - 1) + 1]), committed[i] + tonumber(cost)) end
+  if glease > 0 then g = grant(KEYS[2 * i - 1], KEYS[2 * i], gid, now, glease, idle, tonumber(cost), tonumber(ARGV[11 + 5 * (i - 1) + 1]), committed[i] + tonumber(cost)) end
   out[#out + 1] = g
+end
+for j = 1, nl do
+  local k, l = 2 * nb + 4 * (j - 1), base + 5 * (j - 1)
+  topups(out, KEYS[k + 1], KEYS[k + 2], KEYS[k + 4], gid, tonumber(ARGV[l + 1]), tonumber(ARGV[l + 2]), ARGV[l + 4] == '1', ARGV[l + 5] == '1', tok, wttl)
 end
 return out`);
 
@@ -185,65 +219,84 @@ end
 return out`);
 
 /**
+ * Tops up an instance's shares of rate-limit windows, off the request path.
+ * KEYS: per limit the window's request and token counters and its hash of grants.
+ * ARGV: grant id, window ttl s, tokens per call, then per limit rpm, tpm, 1 = requests wanted,
+ * 1 = tokens wanted. Returns per limit the requests and tokens added and both counters after them.
+ */
+export const TOPUP = script(`${LIB}
+local gid, wttl, tok = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for j = 1, #KEYS / 3 do
+  local k, l = 3 * (j - 1), 3 + 4 * (j - 1)
+  topups(out, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], gid, tonumber(ARGV[l + 1]), tonumber(ARGV[l + 2]), ARGV[l + 3] == '1', ARGV[l + 4] == '1', tok, wttl)
+end
+return out`);
+
+/**
  * A batch of what calls did after their admission, in order, off the request path:
  * - `c`: a call admitted on this instance's grants — its cost moves from the grant to a
  *   reservation of its own (whatever the grant no longer covers is added to what is in flight);
  * - `s`: a call ended — its reservations are released and its real cost added to the shared
  *   spends that exist (an absent one is seeded later from a local spend that already includes it),
- *   its parallel slots freed and its TPM tokens set to the real count.
+ *   and its parallel slots freed;
+ * - `t`: the TPM tokens of calls that ended, less what they reserved, added to a window's counter
+ *   (summed per window over the batch).
  * ARGV: now, lease ms, idle ms, grant id, then per operation:
  *   c, call id, cost, number of budgets            (KEYS: per budget hash and zset)
- *   s, call id, cost, number of budgets, per budget 1 = shared spend, number of limits,
- *      per limit the token change and window ttl s (KEYS: per budget hash and zset, per limit
- *      the parallel zset and the token counter).
+ *   s, call id, cost, number of budgets, per budget 1 = shared spend, number of parallel limits
+ *                                                   (KEYS: per budget hash and zset, per limit the parallel zset)
+ *   t, token change, window ttl s                   (KEYS: the token counter)
  */
 export const APPLY = script(`
 local now, lease, idle, gid = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local a, k = 5, 0
 while a <= #ARGV do
-  local op, id, costText, nb = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local cost = tonumber(costText)
-  a = a + 4
-  if op == 'c' then
-    for i = 1, nb do
-      local h, z = KEYS[k + 1], KEYS[k + 2]
-      k = k + 2
-      local f = 'r:g:' .. gid
-      local g = tonumber(redis.call('HGET', h, f) or '0')
-      local take = math.min(g, cost)
-      if take > 0 then redis.call('HSET', h, f, g - take) end
-      if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
-      redis.call('HSET', h, 'r:' .. id, costText)
-      redis.call('ZADD', z, now + lease, id)
-      redis.call('PEXPIRE', h, idle)
-      redis.call('PEXPIRE', z, idle)
-    end
+  local op = ARGV[a]
+  if op == 't' then
+    local tk = KEYS[k + 1]
+    k = k + 1
+    if redis.call('INCRBY', tk, tonumber(ARGV[a + 1])) < 0 then redis.call('SET', tk, 0) end
+    redis.call('EXPIRE', tk, tonumber(ARGV[a + 2]))
+    a = a + 3
   else
-    for i = 1, nb do
-      local h, z = KEYS[k + 1], KEYS[k + 2]
-      k = k + 2
-      local r = redis.call('HGET', h, 'r:' .. id)
-      if r then
-        redis.call('HDEL', h, 'r:' .. id)
-        redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(r))
+    local id, costText, nb = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+    local cost = tonumber(costText)
+    a = a + 4
+    if op == 'c' then
+      for i = 1, nb do
+        local h, z = KEYS[k + 1], KEYS[k + 2]
+        k = k + 2
+        local f = 'r:g:' .. gid
+        local g = tonumber(redis.call('HGET', h, f) or '0')
+        local take = math.min(g, cost)
+        if take > 0 then redis.call('HSET', h, f, g - take) end
+        if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
+        redis.call('HSET', h, 'r:' .. id, costText)
+        redis.call('ZADD', z, now + lease, id)
+        redis.call('PEXPIRE', h, idle)
+        redis.call('PEXPIRE', z, idle)
       end
-      redis.call('ZREM', z, id)
-      if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
-      if ARGV[a + i - 1] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', costText) end
-    end
-    a = a + nb
-    local nl = tonumber(ARGV[a])
-    a = a + 1
-    for j = 1, nl do
-      local pz, tk = KEYS[k + 1], KEYS[k + 2]
-      k = k + 2
-      redis.call('ZREM', pz, id)
-      local delta = tonumber(ARGV[a])
-      if delta ~= 0 then
-        if redis.call('INCRBY', tk, delta) < 0 then redis.call('SET', tk, 0) end
-        redis.call('EXPIRE', tk, tonumber(ARGV[a + 1]))
+    else
+      for i = 1, nb do
+        local h, z = KEYS[k + 1], KEYS[k + 2]
+        k = k + 2
+        local r = redis.call('HGET', h, 'r:' .. id)
+        if r then
+          redis.call('HDEL', h, 'r:' .. id)
+          redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(r))
+        end
+        redis.call('ZREM', z, id)
+        if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
+        if ARGV[a + i - 1] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', costText) end
       end
-      a = a + 2
+      a = a + nb
+      local np = tonumber(ARGV[a])
+      a = a + 1
+      for j = 1, np do
+        redis.call('ZREM', KEYS[k + 1], id)
+        k = k + 1
+      end
     end
   end
 end

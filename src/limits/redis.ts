@@ -1,11 +1,10 @@
 import type { RedisClient } from "bun";
-import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
 import { REDIS_PREFIX } from "../redis.ts";
-import { GRANT_LEASE_MS, Grants } from "./grants.ts";
+import { GRANT_LEASE_MS, Grants, LimitGrants, type LimitAsk } from "./grants.ts";
 import { MemoryAdmission } from "./memory.ts";
-import { ADMIT, APPLY, FORGET, REFILL, RENEW, type Script } from "./redis-scripts.ts";
-import { evaluate, LEASE_MS, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
+import { ADMIT, APPLY, FORGET, REFILL, RENEW, TOPUP, type Script } from "./redis-scripts.ts";
+import { evaluate, LEASE_MS, refuseBudget, windowStart, WINDOW_S, type Admission, type BudgetLine, type Counts, type Hold, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
 /** A budget's hash and lease zset stay this long after its last call (then its spend is seeded again). */
 const IDLE_MS = 600_000;
@@ -20,24 +19,27 @@ const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}
 const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
 const budgetLeases = (id: string) => `${REDIS_PREFIX}budget:${id}:leases`;
 const parallelLeases = (d: LimitDescriptor) => `${limitBase(d)}:parallel`;
+const requestsKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:requests`;
 const tokensKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:tokens`;
+const grantsKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:grants`;
 
 const isFresh = (b: BudgetLine, now: number) => b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
 
 /**
  * Admission shared by every instance on one Redis: one Lua script checks and reserves budgets and
- * rate limits atomically; settling is one more script, off the request path. A call limited by
- * budgets alone, far from their edge, fits in a small share of the budget Redis granted this
- * instance beforehand: it is admitted at once and its reservation recorded right after, so it does
- * not wait for Redis. When Redis fails, calls are admitted in this process (and settled where they
- * were admitted).
+ * rate limits atomically; settling is one more script, off the request path. A call far from the
+ * edge of its budgets and rpm/tpm limits (no max_parallel_requests) fits in small shares of them
+ * that Redis granted this instance beforehand: it is admitted at once and its budget reservations
+ * recorded right after, so it does not wait for Redis. When Redis fails, calls are admitted in
+ * this process (and settled where they were admitted).
  */
 export class RedisAdmission implements Admission {
   private readonly fallback: MemoryAdmission;
   private readonly grants = new Grants();
+  private readonly limitGrants = new LimitGrants();
   private readonly gid = crypto.randomUUID().slice(0, 12);
-  /** Conversions and settlements waiting for the next batch. */
-  private outbox: { keys: string[]; args: string[] } = { keys: [], args: [] };
+  /** Conversions and settlements waiting for the next batch, and TPM token changes per window counter. */
+  private outbox: { keys: string[]; args: string[]; tokens: Map<string, number> } = { keys: [], args: [], tokens: new Map() };
   private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
 
   constructor(
@@ -66,52 +68,80 @@ export class RedisAdmission implements Admission {
     const now = this.now();
     const start = windowStart(now);
     const { budgets, limits } = hold.plan;
-    const grantable = limits.length === 0 && budgets.length > 0;
-    if (grantable && this.grants.take(budgets, hold.est.cost, now)) {
-      hold.redis = true;
-      hold.window = start;
-      this.convert(hold);
-      this.refill(budgets, hold.est.cost, now);
-      return {};
-    }
+    const { cost, tokens } = hold.est;
+    const grantable = limits.every((d) => d.maxParallel === undefined);
+    const shared = grantable ? this.fromShares(hold, now, start) : undefined;
+    if (shared) return shared;
+    const grantBudgets = grantable && budgets.length > 0;
+    const asks = grantable ? this.limitGrants.wants(limits, start) : [];
     const keys: string[] = [];
-    const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(hold.est.cost), String(hold.est.tokens), String(budgets.length)];
-    args.push(grantable ? this.gid : "", String(GRANT_LEASE_MS));
+    const args = [hold.id, String(now), String(LEASE_MS), String(IDLE_MS), String(RESEED_MS), String(WINDOW_S * 2), String(cost), String(tokens), String(budgets.length)];
+    args.push(this.gid, grantBudgets ? String(GRANT_LEASE_MS) : "0");
     // Conversions still queued must reach Redis before a grant is set anew (they count against it).
-    if (grantable) this.flush();
-    const marks = grantable ? budgets.map((b) => this.grants.mark(b.id)) : [];
+    if (grantBudgets) this.flush();
+    const marks = grantBudgets ? budgets.map((b) => this.grants.mark(b.id)) : [];
     for (const b of budgets) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
       args.push(String(b.max), String(b.spend.value), b.atMax ? "1" : "0", b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
     }
     for (const d of limits) {
-      keys.push(`${limitBase(d)}:${start}:requests`, tokensKey(d, start), parallelLeases(d));
-      args.push(String(d.rpm ?? -1), String(d.tpm ?? -1), String(d.maxParallel ?? -1));
+      const ask = asks.find((x) => x.d === d);
+      keys.push(requestsKey(d, start), tokensKey(d, start), parallelLeases(d), grantsKey(d, start));
+      args.push(String(d.rpm ?? -1), String(d.tpm ?? -1), String(d.maxParallel ?? -1), ask?.requests ? "1" : "0", ask?.tokens ? "1" : "0");
     }
     let raw: Array<number | string>;
     try {
       raw = (await this.run(ADMIT, keys, args)) as Array<number | string>;
     } catch (e) {
       this.failed(e);
+      for (const x of asks) this.limitGrants.failed(x, start);
       hold.redis = false;
       return this.fallback.admit(hold);
     }
     hold.redis = true;
     hold.window = start;
     const nb = budgets.length;
+    if (raw[0] !== 0) {
+      for (const x of asks) this.limitGrants.failed(x, start);
+      // Refused by what is counted in Redis, this instance's own unused shares included: a share
+      // that arrived meanwhile takes the call.
+      const late = grantable ? this.fromShares(hold, now, start) : undefined;
+      if (late) return late;
+    }
     if (raw[0] === 1) {
       const i = Number(raw[1]) - 1;
-      const b = budgets[i]!;
-      const committed = Number(raw[2 + 2 * i]) + Number(raw[3 + 2 * i]);
-      throw reservationExceeded(b.entity, committed + hold.est.cost, b.max);
+      throw refuseBudget(budgets[i]!, Number(raw[2 + 2 * i]), Number(raw[3 + 2 * i]), cost);
     }
     const at = 2 + 2 * nb;
     const counts: Counts[] = limits.map((_, j) => ({ requests: Number(raw[at + 3 * j]), tokens: Number(raw[at + 3 * j + 1]), parallel: Number(raw[at + 3 * j + 2]) }));
     const verdict = evaluate(limits, counts, now);
     if (verdict instanceof GatewayError) throw verdict;
     const grantsAt = at + 3 * limits.length;
-    if (grantable) budgets.forEach((b, i) => this.grants.set(b, Number(raw[grantsAt + i]), now, marks[i]!));
+    if (grantBudgets) budgets.forEach((b, i) => this.grants.set(b, Number(raw[grantsAt + i]), now, marks[i]!));
+    const topUpsAt = grantsAt + nb;
+    limits.forEach((d, j) => {
+      const ask = asks.find((x) => x.d === d);
+      if (ask) this.limitGrants.set(ask, start, replyAt(raw, topUpsAt + 4 * j));
+    });
     return verdict;
+  }
+
+  /** Admits the call on this instance's budget grants and rpm/tpm shares when they hold it (no Redis round trip). */
+  private fromShares(hold: Hold, now: number, start: number): LimitStatus | undefined {
+    const { budgets, limits } = hold.plan;
+    const { cost, tokens } = hold.est;
+    if (!this.grants.fits(budgets, cost, now)) return undefined;
+    const status = limits.length ? this.limitGrants.take(limits, tokens, start) : {};
+    if (!status) return undefined;
+    this.grants.take(budgets, cost, now);
+    hold.redis = true;
+    hold.window = start;
+    if (budgets.length) {
+      this.convert(hold);
+      this.refill(budgets, cost, now);
+    }
+    if (limits.length) this.topUp(limits, tokens, start);
+    return status;
   }
 
   /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
@@ -138,8 +168,14 @@ export class RedisAdmission implements Admission {
     if (!b) return;
     clearTimeout(b.timer);
     this.batch = undefined;
-    const { keys, args } = this.outbox;
-    this.outbox = { keys: [], args: [] };
+    const { keys, args, tokens } = this.outbox;
+    this.outbox = { keys: [], args: [], tokens: new Map() };
+    for (const [key, delta] of tokens) {
+      if (delta === 0) continue;
+      keys.push(key);
+      args.push("t", String(delta), String(WINDOW_S * 2));
+    }
+    if (!args.length) return b.resolve();
     this.run(APPLY, keys, [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid, ...args]).then(
       () => b.resolve(),
       (e) => {
@@ -169,23 +205,53 @@ export class RedisAdmission implements Admission {
       });
   }
 
+  /** Asks Redis, off the request path, to top up this instance's shares of rate-limit windows running low. */
+  private topUp(limits: LimitDescriptor[], tokens: number, start: number): void {
+    const asks = this.limitGrants.wants(limits, start);
+    if (!asks.length) return;
+    this.limitGrants.sweep(this.now());
+    const keys: string[] = [];
+    const args = [this.gid, String(WINDOW_S * 2), String(tokens)];
+    for (const x of asks) {
+      keys.push(requestsKey(x.d, start), tokensKey(x.d, start), grantsKey(x.d, start));
+      args.push(String(x.d.rpm ?? -1), String(x.d.tpm ?? -1), x.requests ? "1" : "0", x.tokens ? "1" : "0");
+    }
+    this.run(TOPUP, keys, args)
+      .then((raw) => asks.forEach((x, j) => this.limitGrants.set(x, start, replyAt(raw as Array<number | string>, 4 * j))))
+      .catch((e) => {
+        for (const x of asks) this.limitGrants.failed(x, start);
+        this.failed(e);
+      });
+  }
+
   settle(hold: Hold, cost: number, tokens: number): Promise<void> | void {
     if (!hold.redis) return this.fallback.settle(hold, cost, tokens);
     const { budgets, limits } = hold.plan;
     const start = windowStart(this.now());
     const o = this.outbox;
-    o.args.push("s", hold.id, String(cost), String(budgets.length));
-    for (const b of budgets) {
-      o.keys.push(budgetHash(b.id), budgetLeases(b.id));
-      o.args.push(b.shared ? "1" : "0");
+    let queued = false;
+    const parallel = limits.filter((d) => d.maxParallel !== undefined);
+    if (budgets.length || parallel.length) {
+      o.args.push("s", hold.id, String(cost), String(budgets.length));
+      for (const b of budgets) {
+        o.keys.push(budgetHash(b.id), budgetLeases(b.id));
+        o.args.push(b.shared ? "1" : "0");
+      }
+      o.args.push(String(parallel.length));
+      for (const d of parallel) o.keys.push(parallelLeases(d));
+      queued = true;
     }
-    o.args.push(String(limits.length));
-    for (const d of limits) {
-      const same = hold.window === start;
-      o.keys.push(parallelLeases(d), tokensKey(d, start));
-      o.args.push(d.tpm === undefined ? "0" : String(same ? tokens - hold.est.tokens : tokens), String(WINDOW_S * 2));
+    const same = hold.window === start;
+    const delta = same ? tokens - hold.est.tokens : tokens;
+    if (delta !== 0) {
+      for (const d of limits) {
+        if (d.tpm === undefined || (same && this.limitGrants.absorb(d, start, delta))) continue;
+        const k = tokensKey(d, start);
+        o.tokens.set(k, (o.tokens.get(k) ?? 0) + delta);
+        queued = true;
+      }
     }
-    return this.schedule();
+    return queued ? this.schedule() : undefined;
   }
 
   renew(holds: Hold[]): void {
@@ -208,6 +274,7 @@ export class RedisAdmission implements Admission {
         ids.push(h.id);
       }
     }
+    if (!zsets.length) return;
     this.run(RENEW, [...zsets, ...hashes], [String(this.now() + LEASE_MS), String(IDLE_MS), String(zsets.length), ...ids]).catch((e) => this.failed(e));
   }
 
@@ -215,3 +282,11 @@ export class RedisAdmission implements Admission {
     this.run(FORGET, [budgetHash(id)], [spend === undefined ? "" : String(spend), String(this.now())]).catch((e) => this.failed(e));
   }
 }
+
+/** Top-ups in a script's reply from `i`: requests and tokens added, then the window's counters. */
+const replyAt = (raw: Array<number | string>, i: number) => ({
+  requests: Number(raw[i]),
+  tokens: Number(raw[i + 1]),
+  requestCount: Number(raw[i + 2]),
+  tokenCount: Number(raw[i + 3]),
+});

@@ -1,3 +1,4 @@
+import { reservationExceeded } from "../auth/budget-checks.ts";
 import { GatewayError } from "../errors.ts";
 
 /** One rate-limited entity of a request, as LiteLLM's v3 limiter names them. */
@@ -23,6 +24,12 @@ export interface Counts {
   parallel: number;
 }
 
+/** A spend as an instance knows it: its value and when the database value in it was read (ms). */
+export interface SpendView {
+  readonly value: number;
+  readonly readAt?: number;
+}
+
 /**
  * One budget a call is charged to, as the admission step sees it: LiteLLM's comparison of the
  * spend with the budget, done on the spend plus every call still in flight.
@@ -34,11 +41,13 @@ export interface BudgetLine {
   entity: string;
   max: number;
   /** What this instance knows was spent: the database value (read at `readAt`) plus its own calls not yet written. */
-  spend: { readonly value: number; readonly readAt?: number };
+  spend: SpendView;
   /** LiteLLM refuses at `spend >= max` (true) or only past it (false: teams, users, end users). */
   atMax: boolean;
-  /** The spend only grows until a reset, so instances share it through Redis; rolling-period spends are read locally. */
+  /** Instances share the spend through Redis (settled costs added there at once); false: each judges on its own view. */
   shared: boolean;
+  /** Its own refusal (session budgets say which limit and how to go on) instead of LiteLLM's reservation message. */
+  refusal?: (spend: number, inflight: number) => GatewayError;
 }
 
 /** What a call is admitted against: rate-limit descriptors and budgets. */
@@ -93,6 +102,11 @@ export const LEASE_MS = 120_000;
 
 /** Budget comparison in LiteLLM's sense, on spend + in flight. */
 export const overBudget = (b: BudgetLine, committed: number) => (b.atMax ? committed >= b.max : committed > b.max);
+
+/** The refusal of a call that `b` cannot hold: spend and in flight as judged, before this call's `est`. */
+export function refuseBudget(b: BudgetLine, spend: number, inflight: number, est: number): GatewayError {
+  return b.refusal ? b.refusal(spend, inflight) : reservationExceeded(b.entity, spend + inflight + est, b.max);
+}
 
 export const WINDOW_S = 60;
 

@@ -1,5 +1,6 @@
 import { budgetExceeded } from "../auth/budget-checks.ts";
 import { num, str, type KeyRecord } from "../auth/key-record.ts";
+import type { BudgetLine } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 import { durationMs } from "../spend/duration.ts";
 import { usd } from "../spend/figures.ts";
@@ -69,7 +70,9 @@ export type ReadStored = (sessionId: string, apiKey: string) => Promise<StoredSe
 /**
  * Per-session budgets (`metadata.max_session_budget`, `metadata.max_session_duration` on a key or
  * its team): a session that reached one is refused with a message saying which limit, how much was
- * spent and how to go on, while other sessions of the same key keep working.
+ * spent and how to go on, while other sessions of the same key keep working. The budget is also a
+ * line of the call's admission (`src/spend/reservations.ts`): calls in flight count, and with Redis
+ * every instance sees the session's settled spend at once.
  */
 export class SessionBudgets {
   private warned = false;
@@ -81,35 +84,33 @@ export class SessionBudgets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Nothing to wait for (undefined) unless the key or its team has a per-session limit. */
-  check(rec: KeyRecord, session: (() => SessionOfCall | undefined) | undefined): Promise<void> | undefined {
+  /**
+   * Nothing to wait for (undefined) unless the key or its team has a per-session limit; then the
+   * session's budget line (when it has a budget), once the limits its spend and age allow are checked.
+   */
+  check(rec: KeyRecord, session: (() => SessionOfCall | undefined) | undefined): Promise<BudgetLine | undefined> | undefined {
     const limits = sessionLimits(rec);
     if (limits.length === 0 || !session) return undefined;
     const s = session();
     return s ? this.enforce(rec, s, limits) : undefined;
   }
 
-  private async enforce(rec: KeyRecord, s: SessionOfCall, limits: Limit[]): Promise<void> {
+  private async enforce(rec: KeyRecord, s: SessionOfCall, limits: Limit[]): Promise<BudgetLine | undefined> {
     const entry = this.live.entry(rec.token, s.id, s.client.kind);
     await this.fresh(entry);
     const spent = spentOf(entry);
-    const label = `this ${CLIENT_LABEL[s.client.kind]} (${s.id})`;
-    const next = HOW_TO_CONTINUE[s.client.kind];
+    let tightest: Limit | undefined;
     for (const l of limits) {
-      const owner = l.scope === "key" ? `key '${l.name}'` : `team '${l.name}'`;
-      const raise = `or ask a gateway admin to raise it (/${l.scope}/update)`;
-      if (l.maxBudget !== undefined && spent >= l.maxBudget) {
-        throw budgetExceeded(
-          `Session budget reached: ${label} has spent ${usd(spent)}; the ${owner} allows ${usd(l.maxBudget)} per session (max_session_budget). Other sessions of this key still work: ${next}, ${raise}.`,
-        );
-      }
+      if (l.maxBudget !== undefined && spent >= l.maxBudget) throw budgetRefusal(s, l, spent, 0);
       const age = entry.first === undefined ? 0 : this.now() - entry.first;
       if (l.maxDurationMs !== undefined && age >= l.maxDurationMs) {
         throw budgetExceeded(
-          `Session time limit reached: ${label} started ${minutesText(age)} ago and has spent ${usd(spent)}; the ${owner} allows ${minutesText(l.maxDurationMs)} per session (max_session_duration). Other sessions of this key still work: ${next}, ${raise}.`,
+          `Session time limit reached: ${labelOf(s)} started ${minutesText(age)} ago and has spent ${usd(spent)}; the ${ownerOf(l)} allows ${minutesText(l.maxDurationMs)} per session (max_session_duration). ${goOn(s, l)}.`,
         );
       }
+      if (l.maxBudget !== undefined && (!tightest || l.maxBudget < tightest.maxBudget!)) tightest = l;
     }
+    return tightest && sessionLine(rec, s, entry, tightest);
   }
 
   /** Reads the stored figures once (waiting), then refreshes them in the background now and then. */
@@ -138,4 +139,35 @@ export class SessionBudgets {
       e.reading = undefined;
     }
   }
+}
+
+const labelOf = (s: SessionOfCall) => `this ${CLIENT_LABEL[s.client.kind]} (${s.id})`;
+const ownerOf = (l: Limit) => (l.scope === "key" ? `key '${l.name}'` : `team '${l.name}'`);
+const goOn = (s: SessionOfCall, l: Limit) => `Other sessions of this key still work: ${HOW_TO_CONTINUE[s.client.kind]}, or ask a gateway admin to raise it (/${l.scope}/update)`;
+
+function budgetRefusal(s: SessionOfCall, l: Limit, spent: number, inflight: number) {
+  const running = inflight > 0 ? ` (and ${usd(inflight)} is held by its calls still running)` : "";
+  return budgetExceeded(
+    `Session budget reached: ${labelOf(s)} has spent ${usd(spent)}${running}; the ${ownerOf(l)} allows ${usd(l.maxBudget!)} per session (max_session_budget). ${goOn(s, l)}.`,
+  );
+}
+
+/** The session's budget as the admission sees it: its spend as this instance knows it, shared with the others through Redis. */
+function sessionLine(rec: KeyRecord, s: SessionOfCall, entry: LiveSession, l: Limit): BudgetLine {
+  return {
+    id: `session:${rec.token}:${s.id}`,
+    entity: `Session=${s.id}`,
+    max: l.maxBudget!,
+    spend: {
+      get value() {
+        return spentOf(entry);
+      },
+      get readAt() {
+        return entry.readAt;
+      },
+    },
+    atMax: true,
+    shared: true,
+    refusal: (spend, inflight) => budgetRefusal(s, l, spend, inflight),
+  };
 }

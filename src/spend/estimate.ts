@@ -48,7 +48,8 @@ export class CostEstimator {
     }
     const inputTokens = a.inputTokensPerChar * chars;
     const tokens = this.tpm === "output" ? outputTokens : this.tpm === "input" ? inputTokens : inputTokens + outputTokens;
-    return { cost: a.inputCostPerChar * chars + outputCost, tokens: Math.ceil(tokens) };
+    // At least one token, so that every call takes something from an instance's share of a TPM window.
+    return { cost: a.inputCostPerChar * chars + outputCost, tokens: Math.max(1, Math.ceil(tokens)) };
   }
 
   /** A finished call teaches its group's averages; `outputPrice` splits its cost into input and output. */

@@ -11,6 +11,8 @@ const REFRESH_MS = 10_000;
 export class GlobalSpend {
   private fromDb = 0;
   private sinceRead = 0;
+  /** When the last successful read started (ms). */
+  readAt?: number;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -33,10 +35,12 @@ export class GlobalSpend {
   async refresh(): Promise<void> {
     if (!this.db.ready || !this.db.schema.hasTable("LiteLLM_SpendLogs")) return;
     const pending = this.sinceRead;
+    const startedAt = Date.now();
     try {
       const rows = await this.db.run((sql) => sql`SELECT COALESCE(SUM(spend), 0) AS s FROM "LiteLLM_SpendLogs" WHERE "startTime" >= now() - interval '30 days'`);
       this.fromDb = Number(rows[0]?.s ?? 0);
       this.sinceRead -= pending;
+      this.readAt = startedAt;
     } catch (e) {
       this.log.debug("global spend not refreshed", { error: (e as Error).message });
     }

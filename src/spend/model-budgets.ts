@@ -1,10 +1,12 @@
 import type { Database } from "../db/client.ts";
+import type { SpendView } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
 
 const RELOAD_MS = 60_000;
 
 interface Cell {
   spend: number;
+  /** When the last load started (0: never loaded). */
   loadedAt: number;
   loading?: Promise<void>;
 }
@@ -23,11 +25,29 @@ export class ModelBudgetBook {
   ) {}
 
   spend(keyHash: string, model: string, periodMs: number): number {
+    return this.fresh(keyHash, model, periodMs).spend;
+  }
+
+  /** The spend as a budget line reads it (with when it was read, for the shared spend in Redis). */
+  cell(keyHash: string, model: string, periodMs: number): SpendView {
+    const book = this;
+    return {
+      get value() {
+        return book.fresh(keyHash, model, periodMs).spend;
+      },
+      get readAt() {
+        const c = book.fresh(keyHash, model, periodMs);
+        return c.loadedAt || undefined;
+      },
+    };
+  }
+
+  private fresh(keyHash: string, model: string, periodMs: number): Cell {
     const id = `${keyHash}\u0000${model}\u0000${periodMs}`;
     let c = this.cells.get(id);
     if (!c) this.cells.set(id, (c = { spend: 0, loadedAt: 0 }));
     if (!c.loading && Date.now() - c.loadedAt > RELOAD_MS) c.loading = this.load(c, keyHash, model, periodMs);
-    return c.spend;
+    return c;
   }
 
   add(keyHash: string, model: string, cost: number): void {

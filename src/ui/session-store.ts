@@ -119,7 +119,7 @@ class PostgresUiSessions implements UiSessionStore {
   }
 
   async revalidate(i: Invalidation): Promise<void> {
-    if (i.kind === "end_user") return;
+    if (i.kind === "end_user" || i.kind === "tag") return;
     await unlessNoTable(
       () =>
         this.db.run((sql) => {

@@ -135,6 +135,17 @@ const CASES: Case[] = [
   { title: "unblock a customer", path: "/customer/unblock", body: () => ({ user_ids: ["cust-1"] }), expect: onlyAdmin("/customer/unblock") },
   { title: "delete a customer", path: "/customer/delete", body: () => ({ user_ids: ["cust-1"] }), expect: onlyAdmin("/customer/delete") },
   { title: "block an end user", path: "/end_user/block", body: () => ({ user_ids: ["cust-1"] }), expect: onlyAdmin("/end_user/block") },
+  // ── tags (LiteLLM's tag management): writes for proxy admins only; /tag/info for admin views ──
+  { title: "create a tag with a budget", path: "/tag/new", body: () => ({ name: "evil-tag", max_budget: 1e6 }), expect: onlyAdmin("/tag/new") },
+  { title: "raise a tag's budget", path: "/tag/update", body: () => ({ name: "tag-secret", max_budget: 1e6, spend: 0 }), expect: onlyAdmin("/tag/update") },
+  { title: "delete a tag", path: "/tag/delete", body: () => ({ name: "tag-secret" }), expect: onlyAdmin("/tag/delete") },
+  {
+    title: "read a tag's budget",
+    path: "/tag/info",
+    body: () => ({ names: ["tag-secret"] }),
+    as: ["internal", "viewer", "member", "otherTeam", "orgAdmin", "expired", "blocked", "routesOnly"],
+    expect: onlyAdmin("/tag/info"),
+  },
   // LiteLLM's organization RBAC (`organization_role_based_access_check`) runs before the route check for every key with a user row.
   { title: "create an organization", path: "/organization/new", body: () => ({ organization_alias: "evil-org" }), expect: () => out(401, "auth_error", "Only proxy admins can create new organizations") },
 
@@ -684,6 +695,21 @@ const PROBES: Probe[] = [
     },
     expect: () => ({ status: 200, shows: ["Master key or virtual key"], hides: ["alice-limited"] }),
   },
+  // ── /tag/list: internal users see the tags of their own keys' calls only ──
+  {
+    title: "list tags as an internal user",
+    method: "GET",
+    path: "/tag/list",
+    as: ["internal", "otherTeam", "viewer"],
+    expect: (w) =>
+      w === "internal"
+        ? { status: 200, shows: ["alice-tag"], hides: ["bob-tag", "tag-secret", "1234567"] }
+        : w === "otherTeam"
+          ? { status: 200, shows: ["bob-tag"], hides: ["alice-tag", "tag-secret", "1234567"] }
+          : { status: 200, hides: ["alice-tag", "bob-tag", "tag-secret"] },
+  },
+  { title: "list and read tags as the admin viewer", method: "GET", path: "/tag/list", as: ["adminViewer"], expect: () => ({ status: 200, shows: ["alice-tag", "bob-tag", "tag-secret", "1234567"] }) },
+  { title: "read a tag's budget as the admin viewer", path: "/tag/info", body: () => ({ names: ["tag-secret"] }), as: ["adminViewer"], expect: () => ({ status: 200, shows: ["tag-secret", "1234567"] }) },
   // ── the admin's UI session cookie is no credential for the API: every route wants a key ──
   ...[
     ["GET", "/key/list"],
@@ -960,6 +986,10 @@ beforeAll(async () => {
   K.rootTeam = await keyFor({ user_id: U.root, team_id: "team-a" });
   K.adminUiCookie = await uiLogin(MASTER);
   K.aliceUiCookie = await uiLogin(K.alice);
+  await admin("/tag/new", { name: "tag-secret", max_budget: 1234567 });
+  for (const [tag, key] of [["alice-tag", K.alice!], ["bob-tag", K.bob!]] as const) {
+    await db.sql`INSERT INTO "LiteLLM_DailyTagSpend" (id, tag, date, api_key, model, spend, updated_at) VALUES (${crypto.randomUUID()}, ${tag}, ${new Date().toISOString().slice(0, 10)}, ${sha256(key)}, 'gpt-test', 0.5, now())`;
+  }
   await admin("/budget/new", { budget_id: "bud-1", max_budget: 1000 });
   await admin("/customer/new", { user_id: "cust-1", max_budget: 1, blocked: true });
   await admin("/api/vault/secrets", { name: "DEPLOY_TOKEN", value: "ghp_secret_value_0001" });

@@ -85,7 +85,8 @@ describe("across instances through Redis", () => {
       const lines = redisLines(g, i);
       expect(lines.length).toBe(2);
       const fellBack = Number(/is back up after \d+s; (\d+) operations fell back meanwhile/.exec(lines[1]!)?.[1]);
-      expect(fellBack).toBeGreaterThanOrEqual(30);
+      // Not one per call: calls that fit in the instance's share of the rpm window need no Redis.
+      expect(fellBack).toBeGreaterThanOrEqual(1);
     }
     await blockedElsewhere();
   }, 40_000);

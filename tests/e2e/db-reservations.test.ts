@@ -170,6 +170,37 @@ describe("tpm limits count the tokens of calls in flight", () => {
   });
 });
 
+describe("rpm limits are exact across instances, shares included", () => {
+  test("rpm_limit 40 (too small for shares): of 60 concurrent calls over two instances exactly 40 are answered", async () => {
+    fake.control({ delayMs: 300 });
+    const key = rawKey("rpm");
+    await insertKey(db.sql, key, { rpm_limit: 40 });
+    const { ok, refused } = await burst(60, [a, b], key);
+    expect(ok).toBe(40);
+    expect(refused[0]!.status).toBe(429);
+    expect(refused[0]!.body.error!.message).toContain("Limit type: requests. Current limit: 40");
+  });
+
+  test("rpm_limit 300: calls alternating between two instances are answered until exactly 300 (on shares while far from the limit)", async () => {
+    fake.control({ delayMs: 0 });
+    const key = rawKey("rpm-shares");
+    await insertKey(db.sql, key, { rpm_limit: 300 });
+    let ok = 0;
+    let refusedInARow = 0;
+    for (let i = 0; refusedInARow < 4 && i < 400; i++) {
+      const r = await chat((i % 2 ? b : a).url, key, BODY);
+      if (r.status === 200) {
+        ok++;
+        refusedInARow = 0;
+      } else {
+        expect(r.status).toBe(429);
+        refusedInARow++;
+      }
+    }
+    expect(ok).toBe(300);
+  });
+});
+
 describe("reservations are released however a call ends", () => {
   test("failed calls, a cut stream and a client that went away leave the budget free for the next call", async () => {
     const key = rawKey("release");
@@ -199,5 +230,93 @@ describe("reservations are released however a call ends", () => {
     await pending;
     fake.control(failing);
     await admittedOn(a);
+  }, 30_000);
+});
+
+/** Sequential calls alternating between instances; the statuses. */
+async function alternate(instances: GatewayProcess[], key: string, body: Record<string, unknown>, n = 6) {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await chat(instances[i % instances.length]!.url, key, body)).status);
+  return out;
+}
+
+describe("per-session budgets are reserved and shared like the other budgets", () => {
+  test("50 concurrent calls of one session at its budget's edge over two instances: at most one per instance; another session of the key goes on", async () => {
+    fake.control({ delayMs: 300 });
+    const key = rawKey("session-edge");
+    await insertKey(db.sql, key, { metadata: { max_session_budget: cost + 0.005 } });
+    const session = `edge-${run}`;
+    // One call spends the session down to $0.005 left (on one instance; the other learns it through Redis).
+    expect((await chat(a.url, key, { ...BODY, litellm_session_id: session })).status).toBe(200);
+    const { ok, refused } = await burst(50, [a, b], key, { ...BODY, litellm_session_id: session });
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(ok).toBeLessThanOrEqual(2);
+    for (const r of refused) {
+      expect(r.status).toBe(400);
+      expect(r.body.error!.type).toBe("budget_exceeded");
+      expect(r.body.error!.message).toStartWith(`Session budget reached: this session (${session}) has spent $`);
+      expect(r.body.error!.message).toContain("per session (max_session_budget)");
+    }
+    const other = await Promise.all([a, b].map((g) => chat(g.url, key, { ...BODY, litellm_session_id: `other-${run}` })));
+    expect(other.map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  test("the team's per-session budget: a session's spend settled on one instance is seen by the other at once", async () => {
+    fake.control({ delayMs: 0 });
+    const team = `team-sessions-${run}`;
+    await insert(db.sql, "LiteLLM_TeamTable", { team_id: team, team_alias: "fleet", models: [], metadata: { max_session_budget: 2.5 * cost } });
+    const key = rawKey("session-alt");
+    await insertKey(db.sql, key, { team_id: team, metadata: { max_session_budget: 100 } });
+    const body = { ...BODY, litellm_session_id: `alt-${run}` };
+    expect(await alternate([a, b], key, body)).toEqual([200, 200, 200, 400, 400, 400]);
+    const refusal = await chat(b.url, key, body);
+    expect(refusal.body.error!.message).toContain("the team 'fleet' allows");
+    expect(await alternate([b, a], key, { ...BODY, litellm_session_id: `alt2-${run}` }, 2)).toEqual([200, 200]);
+  });
+});
+
+describe("per-model and proxy budgets count the other instances' settled spend at once", () => {
+  test("a key's per-model budget (model_max_budget)", async () => {
+    fake.control({ delayMs: 0 });
+    const key = rawKey("model-alt");
+    const hash = await insertKey(db.sql, key, { model_max_budget: { "gpt-test": { budget_limit: 2.5 * cost, time_period: "30d" } } });
+    expect(await alternate([a, b], key, BODY)).toEqual([200, 200, 200, 400, 400, 400]);
+    const refusal = await chat(b.url, key, BODY);
+    expect(refusal.body.error!.message).toMatch(new RegExp(`(Key=${hash} model=gpt-test Current cost|exceeded budget for model=gpt-test)`));
+  });
+
+  test("the proxy budget (litellm_settings.max_budget)", async () => {
+    fake.control({ delayMs: 0 });
+    // Its own database, so that the proxy's 30-day spend is this test's alone; output tokens only
+    // are priced and the body caps them at what the fake returns, so a first call's estimate is its cost.
+    const own = await createTestDb("lr_reservations_proxy");
+    await loadLiteLLMSchema(own.sql);
+    const callCost = 9 * 0.001;
+    const config = writeConfig({
+      model_list: [
+        {
+          model_name: "gpt-test",
+          litellm_params: { model: "openai/gpt-upstream", api_base: `${fake.url}/v1`, api_key: "sk-p", input_cost_per_token: 0, output_cost_per_token: 0.001 },
+        },
+      ],
+      litellm_settings: { max_budget: 2.5 * callCost },
+      router_settings: { num_retries: 0, redis_host: "127.0.0.1", redis_port: 6379 },
+      general_settings: { master_key: MASTER, database_url: own.url, proxy_batch_write_at: 1 },
+    });
+    const pair = await Promise.all([startGateway({ configPath: config }), startGateway({ configPath: config })]);
+    try {
+      const key = rawKey("proxy-alt");
+      await insertKey(own.sql, key, {});
+      const body = { ...BODY, max_tokens: 9 };
+      const first = await chat(pair[0]!.url, key, body);
+      expect(Number(first.headers.get("x-litellm-response-cost"))).toBeCloseTo(callCost, 12);
+      expect(await alternate([pair[1]!, pair[0]!], key, body, 5)).toEqual([200, 200, 400, 400, 400]);
+      const refusal = await chat(pair[1]!.url, key, body);
+      expect(refusal.body.error!.type).toBe("budget_exceeded");
+      expect(refusal.body.error!.message).toMatch(/Proxy=litellm-proxy Current cost|LiteLLM Proxy has exceeded its budget/);
+    } finally {
+      await Promise.all(pair.map((g) => g.stop()));
+      await own.drop();
+    }
   }, 30_000);
 });

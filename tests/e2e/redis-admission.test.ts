@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { GatewayError } from "../../src/errors.ts";
 import { RedisAdmission } from "../../src/limits/redis.ts";
-import { ADMIT } from "../../src/limits/redis-scripts.ts";
-import { LEASE_MS, type BudgetLine, type Hold, type LimitDescriptor } from "../../src/limits/types.ts";
+import { ADMIT, APPLY, TOPUP } from "../../src/limits/redis-scripts.ts";
+import { LEASE_MS, windowStart, type BudgetLine, type Hold, type LimitDescriptor } from "../../src/limits/types.ts";
 
 /** The shared admission scripts against the real Redis (127.0.0.1:6379), with a clock the test moves. */
 const quiet = { failed() {} };
@@ -36,16 +36,32 @@ const counting = () =>
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
-const hold = (budgets: BudgetLine[], cost: number, limits: LimitDescriptor[] = []): Hold => ({
+const hold = (budgets: BudgetLine[], cost: number, limits: LimitDescriptor[] = [], tokens = 1): Hold => ({
   id: `${run}:${seq++}`,
   plan: { budgets, limits },
-  est: { cost, tokens: 0 },
+  est: { cost, tokens },
   window: 0,
   redis: false,
   renewedAt: t,
   settled: false,
 });
 const refused = (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof GatewayError);
+
+/** Two instances admit calls in turn (none settles) until both have refused twice in a row; how many were admitted. */
+async function drawUntilRefused(next: () => Hold): Promise<number> {
+  const pair = [instance(), instance()];
+  let admitted = 0;
+  let refusedInARow = 0;
+  for (let i = 0; refusedInARow < 4 && i < 1000; i++) {
+    if (await refused(pair[i % 2]!.admit(next()))) refusedInARow++;
+    else {
+      admitted++;
+      refusedInARow = 0;
+    }
+    if (i % 7 === 0) await Bun.sleep(1);
+  }
+  return admitted;
+}
 
 describe("reservations in Redis", () => {
   test("the reservations of an instance that died stop counting when their lease ends; renewed ones do not", async () => {
@@ -136,17 +152,7 @@ describe("reservations in Redis", () => {
 
   test("two instances drawing on one budget until both are refused never pass it", async () => {
     const line: BudgetLine = { id: `key:race-${run}`, entity: "Key=race", max: 200, spend: { value: 0 }, atMax: true, shared: true };
-    const pair = [instance(), instance()];
-    let admitted = 0;
-    let refusedInARow = 0;
-    for (let i = 0; refusedInARow < 4 && i < 1000; i++) {
-      if (await refused(pair[i % 2]!.admit(hold([line], 1)))) refusedInARow++;
-      else {
-        admitted++;
-        refusedInARow = 0;
-      }
-      if (i % 7 === 0) await Bun.sleep(1);
-    }
+    const admitted = await drawUntilRefused(() => hold([line], 1));
     expect(admitted).toBeLessThanOrEqual(201);
     // Grant fragments smaller than a call may still be held by the other instance for a few seconds.
     expect(admitted).toBeGreaterThanOrEqual(198);
@@ -154,5 +160,104 @@ describe("reservations in Redis", () => {
     const inflight = Number(await client.hget(`litellm-rust:budget:${line.id}`, "inflight"));
     expect(inflight).toBeGreaterThanOrEqual(admitted);
     expect(inflight).toBeLessThanOrEqual(admitted + 2);
+  });
+});
+
+describe("rpm and tpm shares of an instance", () => {
+  const counter = async (d: LimitDescriptor, what: "requests" | "tokens") => Number((await client.get(`{litellm-rust:${d.name}:${d.value}}:${windowStart(t)}:${what}`)) ?? 0);
+
+  test("far from its limits a key admits calls on this instance's shares without waiting for Redis; the window's counters hold them", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const d: LimitDescriptor = { name: "api_key", value: `share-${run}`, rpm: 10_000, tpm: 1_000_000 };
+    const line: BudgetLine = { id: `key:share-${run}`, entity: "Key=share", max: 1000, spend: { value: 0 }, atMax: true, shared: true };
+    const holds: Hold[] = [];
+    const statuses = [];
+    for (let i = 0; i < 40; i++) {
+      const h = hold([line], 1, [d], 100);
+      statuses.push(await x.admit(h));
+      holds.push(h);
+      await Bun.sleep(2);
+    }
+    expect(runs.get(ADMIT.sha) ?? 0).toBeLessThanOrEqual(3);
+    expect(runs.get(TOPUP.sha) ?? 0).toBeGreaterThanOrEqual(1);
+    // Headers still say what is left, as far as this instance knows.
+    const last = statuses.at(-1)!;
+    expect(last.limitRequests).toBe(10_000);
+    expect(last.remainingRequests).toBeLessThanOrEqual(10_000 - 40);
+    expect(last.limitTokens).toBe(1_000_000);
+    expect(last.remainingTokens).toBeLessThanOrEqual(1_000_000 - 39 * 100);
+    // The counters hold every call (and the shares not yet used), never less.
+    expect(await counter(d, "requests")).toBeGreaterThanOrEqual(40);
+    expect(await counter(d, "tokens")).toBeGreaterThanOrEqual(40 * 100);
+    // Each call used 150 tokens, not the 100 it reserved: the difference comes out of the share
+    // (already in the counter), or goes to Redis when the share cannot hold it.
+    for (const h of holds) x.settle(h, 1, 150);
+    await Bun.sleep(50);
+    expect(await counter(d, "tokens")).toBeGreaterThanOrEqual(40 * 150);
+  });
+
+  test("near a tpm limit (no share) what calls used beyond their reservation reaches the window's counter, in one batch", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const d: LimitDescriptor = { name: "api_key", value: `delta-${run}`, tpm: 1000 };
+    const holds: Hold[] = [];
+    for (let i = 0; i < 5; i++) {
+      const h = hold([], 0, [d], 100);
+      await x.admit(h);
+      holds.push(h);
+    }
+    expect(runs.get(ADMIT.sha)).toBe(5);
+    expect(await counter(d, "tokens")).toBe(500);
+    for (const h of holds) x.settle(h, 0, 150);
+    await Bun.sleep(50);
+    expect(await counter(d, "tokens")).toBe(750);
+    expect(runs.get(APPLY.sha)).toBe(1);
+  });
+
+  test("two instances drawing on one rpm window until both are refused admit exactly the limit", async () => {
+    const d: LimitDescriptor = { name: "api_key", value: `rpm-race-${run}`, rpm: 300 };
+    const admitted = await drawUntilRefused(() => hold([], 0, [d]));
+    expect(admitted).toBe(300);
+    expect(await counter(d, "requests")).toBe(300);
+  });
+
+  test("two instances drawing on one tpm window pass it by at most one call each", async () => {
+    const d: LimitDescriptor = { name: "api_key", value: `tpm-race-${run}`, tpm: 3000 };
+    const admitted = await drawUntilRefused(() => hold([], 0, [d], 7));
+    expect(admitted * 7).toBeLessThanOrEqual(3000 + 2 * 7);
+    // Shares are whole calls' worth except the last few tokens of each.
+    expect(admitted * 7).toBeGreaterThanOrEqual(3000 - 2 * 7);
+  });
+
+  test("a share belongs to its window: the next window's first call is decided by Redis", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const d: LimitDescriptor = { name: "api_key", value: `window-${run}`, tpm: 1_000_000 };
+    for (let i = 0; i < 5; i++) {
+      await x.admit(hold([], 0, [d], 10));
+      await Bun.sleep(2);
+    }
+    expect(runs.get(ADMIT.sha)).toBe(1);
+    t = (windowStart(t) + 60) * 1000 + 1;
+    await x.admit(hold([], 0, [d], 10));
+    expect(runs.get(ADMIT.sha)).toBe(2);
+  });
+
+  test("near the limit no share is given: every call is decided by Redis", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const d: LimitDescriptor = { name: "api_key", value: `edge-${run}`, rpm: 10 };
+    for (let i = 0; i < 10; i++) await x.admit(hold([], 0, [d]));
+    expect(runs.get(ADMIT.sha)).toBe(10);
+    expect(await refused(x.admit(hold([], 0, [d])))).toBe(true);
+  });
+
+  test("max_parallel_requests is never granted: each call takes a slot in Redis", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const d: LimitDescriptor = { name: "api_key", value: `par-share-${run}`, rpm: 100_000, maxParallel: 100 };
+    for (let i = 0; i < 5; i++) await x.admit(hold([], 0, [d]));
+    expect(runs.get(ADMIT.sha)).toBe(5);
   });
 });

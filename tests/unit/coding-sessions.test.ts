@@ -121,6 +121,20 @@ describe("per-session budgets", () => {
     expect(reads).toEqual(["01a20ffa-7f81-7330-b44a-c653203a1931/hash-1"]);
   });
 
+  test("the tighter of the key's and the team's budgets is the session's admission line, refused with its own message", async () => {
+    const live = new LiveSessions();
+    const budgets = new SessionBudgets(live, async () => undefined, quiet().log);
+    const line = (await budgets.check(keyRecord({ max_session_budget: 5 }, { max_session_budget: 2 }), claudeSession))!;
+    expect(line).toMatchObject({ id: "session:hash-1:864ca64a-3aac-4e9a-8d4c-c1447da197a1", max: 2, atMax: true, shared: true });
+    live.record(call(CLAUDE, 0.5, Date.now()));
+    expect(line.spend.value).toBe(0.5);
+    expect(line.spend.readAt).toBeNumber();
+    expect(line.refusal!(1.5, 0.75).message).toStartWith(
+      "Session budget reached: this Claude Code session (864ca64a-3aac-4e9a-8d4c-c1447da197a1) has spent $1.50 (and $0.75 is held by its calls still running); the team 'platform' allows $2.00 per session",
+    );
+    expect(await budgets.check(keyRecord({ max_session_duration: "1h" }), claudeSession)).toBeUndefined();
+  });
+
   test("max_session_duration: refused once the first call is that long ago", async () => {
     let now = 1_000_000;
     const live = new LiveSessions(() => now);

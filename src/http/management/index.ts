@@ -7,6 +7,7 @@ import { registerModelWriteRoutes } from "./model-writes.ts";
 import { registerModelRoutes } from "./models.ts";
 import { registerOrganizationRoutes } from "./organizations.ts";
 import { registerSpendRoutes } from "./spend.ts";
+import { registerTagRoutes } from "./tags.ts";
 import { registerTeamRoutes } from "./teams.ts";
 import { registerUserRoutes } from "./users.ts";
 import { registerCodingSessionRoutes } from "../../sessions/routes.ts";
@@ -20,6 +21,7 @@ export function managementRoutes(dbs: DbServices | undefined) {
     registerBudgetRoutes(app, rt, dbs);
     registerOrganizationRoutes(app, rt, dbs);
     registerSpendRoutes(app, rt, dbs);
+    registerTagRoutes(app, rt, dbs);
     registerModelRoutes(app, rt);
     registerModelWriteRoutes(app, rt, dbs);
     registerCodingSessionRoutes(app, rt, dbs);
