@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.ts";
 import { startCallbacks } from "./callbacks/index.ts";
 import { fanOut, logSink } from "./gateway/sinks.ts";
 import type { CallSink } from "./gateway/types.ts";
-import { attachDatabase } from "./db/services.ts";
+import { attachDatabase } from "./attach-database.ts";
 import { ScopedKeys } from "./auth/scoped-keys.ts";
 import { DbRunKeys } from "./agents/run-keys-db.ts";
 import { DurableAgents } from "./agents/durable.ts";

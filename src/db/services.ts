@@ -11,12 +11,9 @@ import { MemoryAdmission } from "../limits/memory.ts";
 import { RedisAdmission } from "../limits/redis.ts";
 import type { Admission } from "../limits/types.ts";
 import type { Logger } from "../log.ts";
-import { Counter } from "../metrics/registry.ts";
 import type { Deployment } from "../router/deployment.ts";
-import { managementRoutes } from "../http/management/index.ts";
 import type { RedisLink } from "../redis.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Services } from "../server.ts";
 import { SpendBook } from "../spend/book.ts";
 import { startBudgetResetJob } from "../spend/budget-reset.ts";
 import { isZeroCost } from "../spend/cost.ts";
@@ -105,36 +102,7 @@ function catalogOf(rt: () => Runtime): ModelCatalog {
 
 const numSetting = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
 
-/**
- * Plugs the database into the gateway's services: management routes (answering "No connected db."
- * without a database), and with one: virtual keys on every runtime, the spend sink, readiness,
- * database models, and a spend flush on shutdown.
- */
-export async function attachDatabase(config: GatewayConfig, services: Services, rt: () => Runtime): Promise<DbServices | undefined> {
-  if (!config.databaseUrl) {
-    services.routes.push(managementRoutes(undefined));
-    return undefined;
-  }
-  const repaired = services.metrics.registry.register(new Counter("litellm_rust_spend_rows_repaired_total", "Spend rows written repaired after Postgres refused them as they were", []));
-  const quarantined = services.metrics.registry.register(
-    new Counter("litellm_rust_spend_rows_quarantined_total", "Spend rows Postgres refused even repaired, kept in the spill directory's quarantine.jsonl", []),
-  );
-  repaired.inc({}, 0);
-  quarantined.inc({}, 0);
-  const dbs = await startDbServices(config, services.log, rt, services.redis, services.sessions, { repaired: () => repaired.inc(), quarantined: () => quarantined.inc() });
-  services.routes.push(managementRoutes(dbs));
-  services.sinks.push(dbs.sink);
-  services.health.push(() => dbs.health());
-  services.deployments.push(...dbs.models);
-  dbs.onModels = (models) => {
-    services.deployments.splice(0, services.deployments.length, ...models);
-    services.rebuild?.();
-  };
-  services.onRuntime.push((runtime) => dbs.attach(runtime));
-  services.onShutdown.unshift(() => dbs.close());
-  return dbs;
-}
-
+/** The database-backed services: virtual keys, spend tracking and budgets, stored models, sessions. */
 export async function startDbServices(config: GatewayConfig, log: Logger, rt: () => Runtime, redis?: RedisLink, live = new LiveSessions(), counters?: RepairCounters): Promise<DbServices> {
   const g = config.general;
   const db = new Database({ url: config.databaseUrl!, poolLimit: g.database_connection_pool_limit ?? 10, connectTimeoutS: g.database_connection_timeout ?? 10 }, log);
