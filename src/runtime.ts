@@ -2,6 +2,7 @@ import type { Authenticator } from "./auth/authenticator.ts";
 import type { AuthContext } from "./auth/types.ts";
 import type { GatewayConfig } from "./config/index.ts";
 import type { CallSink, LLMRequest } from "./gateway/types.ts";
+import type { BodyLimits } from "./limits/body-budget.ts";
 import type { Logger } from "./log.ts";
 import type { Resolved } from "./router/model-groups.ts";
 import type { Router } from "./router/router.ts";
@@ -13,8 +14,8 @@ export interface Runtime {
   auth: Authenticator;
   sink: CallSink;
   log: Logger;
-  /** Largest accepted request body, bytes. */
-  maxBodyBytes: number;
+  /** How request bodies are read: largest size, time to receive, bytes received at once (`src/http/request-body.ts`). */
+  body: BodyLimits;
   /** Reserves a virtual key's LLM call against its budgets and rate limits before it is forwarded. */
   admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void>; released(req: LLMRequest): Promise<void> };
   /** Narrows a model list to what the caller's key may use (virtual keys); absent = all. */

@@ -13,6 +13,8 @@ import { DurableAgents } from "./agents/durable.ts";
 import { registerAgentRoutes } from "./agents/routes.ts";
 import { createAgentRuntime } from "./agents/setup.ts";
 import { createApp } from "./http/app.ts";
+import { ConnectionGuard, MAX_KEEPALIVE_SECONDS, type ConnectionSettings } from "./http/connection-guard.ts";
+import { BodyBudget, type BodyLimits } from "./limits/body-budget.ts";
 import { lazyUiRoutes } from "./ui/lazy.ts";
 import { registerMetricsRoute } from "./http/metrics-route.ts";
 import { Logger } from "./log.ts";
@@ -27,6 +29,10 @@ import { RouterState } from "./router/state.ts";
 import type { Runtime } from "./runtime.ts";
 
 const DEFAULT_MAX_BODY_MB = 64;
+const DEFAULT_BODY_IN_FLIGHT_MB = 256;
+const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
+const DEFAULT_KEEPALIVE_SECONDS = 60;
+const MB = 1024 * 1024;
 
 /** Shared, long-lived parts that survive a config reload. */
 export interface Services {
@@ -49,6 +55,8 @@ export interface Services {
   onRuntime: Array<(runtime: Runtime) => void>;
   /** Keys the gateway mints for itself (agent runs) when there is no database. */
   scoped: ScopedKeys;
+  /** Bytes of request bodies being received at once (`general_settings.max_request_body_in_flight_mb`). */
+  bodyBudget: BodyBudget;
   /** Rebuilds the runtime on the running config (after `deployments` changed). */
   rebuild?: () => void;
 }
@@ -77,10 +85,30 @@ export function buildRuntime(config: GatewayConfig, services: Services): Runtime
     auth,
     sink: fanOut([logSink(log, config.jsonLogs), services.metrics, ...services.sinks]),
     log,
-    maxBodyBytes: Math.floor((config.general.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
+    body: bodyLimits(config, services.bodyBudget),
   };
   for (const hook of services.onRuntime) hook(runtime);
   return runtime;
+}
+
+function bodyLimits(config: GatewayConfig, budget: BodyBudget): BodyLimits {
+  const g = config.general;
+  budget.capacity = Math.floor((g.max_request_body_in_flight_mb ?? DEFAULT_BODY_IN_FLIGHT_MB) * MB);
+  return {
+    maxBytes: Math.floor((g.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * MB),
+    timeoutMs: (g.request_body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS) * 1000,
+    budget,
+  };
+}
+
+/** Keep-alive and concurrency cap: CLI flag (or its env variable, as LiteLLM's CLI), then config, then default. */
+function connectionSettings(config: GatewayConfig, args: CliArgs, log: Logger): ConnectionSettings {
+  const wanted = args.keepaliveTimeout ?? config.general.keepalive_timeout ?? DEFAULT_KEEPALIVE_SECONDS;
+  if (wanted > MAX_KEEPALIVE_SECONDS) log.warn(`keepalive_timeout ${wanted}s is above Bun's limit; idle connections close after ${MAX_KEEPALIVE_SECONDS}s`);
+  return {
+    keepAliveSeconds: Math.min(MAX_KEEPALIVE_SECONDS, Math.ceil(wanted)),
+    limitConcurrency: args.limitConcurrency ?? config.general.limit_concurrency ?? 0,
+  };
 }
 
 export function startupNotes(config: GatewayConfig, args: CliArgs, log: Logger): void {
@@ -135,6 +163,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     deployments: [],
     onRuntime: [],
     scoped: new ScopedKeys(),
+    bodyBudget: new BodyBudget(0),
   };
   services.sinks.push(services.sessions);
   registerSessionMetrics(services.metrics, services.sessions);
@@ -185,12 +214,13 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     health: () => Object.assign({}, ...services.health.map((h) => h())),
     extend: [(a, rt) => registerMetricsRoute(a, rt, () => services.metrics.render()), ...services.routes],
   });
+  const connections = new ConnectionGuard(connectionSettings(config, args, log));
   const server = Bun.serve({
     port: args.port,
     hostname: args.host,
-    fetch: app.fetch,
-    maxRequestBodySize: runtime.maxBodyBytes + 1024 * 1024,
-    idleTimeout: 0,
+    fetch: connections.wrap(app.fetch),
+    maxRequestBodySize: runtime.body.maxBytes + MB,
+    idleTimeout: connections.settings.keepAliveSeconds,
     reusePort: args.numWorkers > 1,
     development: false,
   });
@@ -240,6 +270,7 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
             log.error("shutdown step failed", { error: (e as Error).message });
           }
         }
+        connections.stop();
         log.info("shutdown complete");
       })();
       return stopping;

@@ -24,10 +24,14 @@ export interface VirtualKeyChecker {
   authenticate(rawKey: string, hash: string, facts: RequestFacts): Promise<AuthContext>;
   /** The master key's call with its end user's budget and rate limits applied. */
   masterWithEndUser?(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext>;
+  /** Throws the error `authenticate` would give for a key that is unknown or blocked; anything else passes. */
+  refuseUnknown?(rawKey: string, hash: string): Promise<void>;
 }
 
 export const authError = (message: string, type = "auth_error", status = 401) =>
   new GatewayError(status, message, { type, kind: status === 401 ? "AuthenticationError" : undefined });
+
+const noDb = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
 /** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
 export class Authenticator {
@@ -56,28 +60,46 @@ export class Authenticator {
     return timingSafeEqual(createHash("sha256").update(raw).digest(), this.masterDigest);
   }
 
-  async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {
+  /** The key a request carries, refused as LiteLLM refuses a missing, malformed or non-`sk-` key. */
+  private presented(headers: Headers): { master: true } | { master: false; key: string; hash: string } {
     const key = extractApiKey(headers, this.opts.customHeader);
-    if (!this.masterDigest) {
-      const scoped = key && this.opts.scoped?.check(hashToken(key), facts);
-      return scoped || OPEN_AUTH;
-    }
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
-    const digest = createHash("sha256").update(key).digest();
-    if (timingSafeEqual(digest, this.masterDigest)) {
-      const master: AuthContext = { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
-      return this.opts.virtualKeys?.masterWithEndUser ? this.opts.virtualKeys.masterWithEndUser(master, facts) : master;
-    }
+    if (timingSafeEqual(createHash("sha256").update(key).digest(), this.masterDigest!)) return { master: true };
     if (!key.startsWith("sk-")) {
       throw authError(
         `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
       );
     }
-    const hash = hashToken(key);
-    const scoped = this.opts.scoped?.check(hash, facts);
+    return { master: false, key, hash: hashToken(key) };
+  }
+
+  /**
+   * Refuses from the headers alone, before the body is read, a request whose key can never pass:
+   * none, malformed, unknown or blocked. Everything else is left to `authenticate`.
+   */
+  async refuseEarly(headers: Headers): Promise<void> {
+    if (!this.masterDigest) return;
+    const p = this.presented(headers);
+    if (p.master || this.opts.scoped?.has(p.hash)) return;
+    if (!this.opts.virtualKeys) throw noDb();
+    await this.opts.virtualKeys.refuseUnknown?.(p.key, p.hash);
+  }
+
+  async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {
+    if (!this.masterDigest) {
+      const key = extractApiKey(headers, this.opts.customHeader);
+      const scoped = key && this.opts.scoped?.check(hashToken(key), facts);
+      return scoped || OPEN_AUTH;
+    }
+    const p = this.presented(headers);
+    if (p.master) {
+      const master: AuthContext = { kind: "master", role: "proxy_admin", userId: "default_user_id", apiKeyHash: this.masterKeyHash };
+      return this.opts.virtualKeys?.masterWithEndUser ? this.opts.virtualKeys.masterWithEndUser(master, facts) : master;
+    }
+    const scoped = this.opts.scoped?.check(p.hash, facts);
     if (scoped) return scoped;
-    if (!this.opts.virtualKeys) throw new GatewayError(400, "No connected db.", { type: "no_db_connection" });
-    return this.opts.virtualKeys.authenticate(key, hash, facts);
+    if (!this.opts.virtualKeys) throw noDb();
+    return this.opts.virtualKeys.authenticate(p.key, p.hash, facts);
   }
 }

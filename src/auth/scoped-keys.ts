@@ -47,6 +47,10 @@ export class ScopedKeys {
     return this.keys.get(hash)?.spend ?? 0;
   }
 
+  has(hash: string): boolean {
+    return this.keys.has(hash);
+  }
+
   /** Undefined when the hash is not a scoped key; otherwise the caller or the error LiteLLM would give. */
   check(hash: string, facts: RequestFacts): AuthContext | undefined {
     const e = this.keys.get(hash);

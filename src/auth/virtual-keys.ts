@@ -50,6 +50,15 @@ const COUNT_TOKENS = "/v1/messages/count_tokens";
 /** Python's `str(datetime)` with a UTC offset, as LiteLLM prints times in its expiry message. */
 const pyTime = (d: Date) => `${d.toISOString().replace("T", " ").replace("Z", "")}000+00:00`;
 
+const keyNotFound = (raw: string, hash: string) =>
+  new GatewayError(
+    401,
+    `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(raw)}, Key Hash (Token) =${hash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+    { type: "token_not_found_in_db", param: "key", kind: "AuthenticationError" },
+  );
+
+const keyBlocked = () => authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.");
+
 /**
  * Virtual keys from LiteLLM's tables: looked up by sha256, answered from a memory cache (stale
  * entries are served while a background read refreshes them, so the hot path never waits for
@@ -72,18 +81,18 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       }
       throw authError(`Authentication Error, ${(e as Error).message}`);
     }
-    if (!rec) {
-      throw new GatewayError(
-        401,
-        `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(raw)}, Key Hash (Token) =${hash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
-        { type: "token_not_found_in_db", param: "key", kind: "AuthenticationError" },
-      );
-    }
+    if (!rec) throw keyNotFound(raw, hash);
     return this.check(rec, raw, facts);
   }
 
+  async refuseUnknown(raw: string, hash: string): Promise<void> {
+    const rec = await this.keyRecord(hash).catch(() => undefined);
+    if (rec === null) throw keyNotFound(raw, hash);
+    if (rec?.blocked) throw keyBlocked();
+  }
+
   private async check(rec: KeyRecord, raw: string, facts: RequestFacts): Promise<AuthContext> {
-    if (rec.blocked) throw authError("Authentication Error, Key is blocked. Update via `/key/unblock` if you're admin.");
+    if (rec.blocked) throw keyBlocked();
     checkAllowedRoutes(rec.allowedRoutes, facts.route);
     const catalog = this.d.catalog();
     // A batch completion's `"a,b"` is checked model by model, as LiteLLM's `get_model_from_request` splits it.

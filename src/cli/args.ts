@@ -3,6 +3,10 @@ export interface CliArgs {
   port: number;
   host: string;
   numWorkers: number;
+  /** `--keepalive_timeout` / KEEPALIVE_TIMEOUT: seconds an idle keep-alive connection stays open. */
+  keepaliveTimeout?: number;
+  /** `--limit_concurrency` / LIMIT_CONCURRENCY: requests served at once before answering 503. */
+  limitConcurrency?: number;
   detailedDebug: boolean;
   debug: boolean;
   version: boolean;
@@ -14,7 +18,7 @@ export interface CliArgs {
 /** LiteLLM CLI flags that take a value; accepted and noted, not acted on. */
 const LITELLM_VALUE_FLAGS = new Set([
   "--api_base", "--api_version", "--model", "--alias", "--add_key", "--headers", "--temperature", "--max_tokens",
-  "--request_timeout", "--max_budget", "--ssl_keyfile_path", "--ssl_certfile_path", "--keepalive_timeout",
+  "--request_timeout", "--max_budget", "--ssl_keyfile_path", "--ssl_certfile_path",
   "--log_config", "--max_requests_before_restart", "--ciphers", "--num_requests", "--iam_token_db_auth",
   "--use_queue", "--run_gunicorn", "--run_hypercorn", "--telemetry", "--save",
 ]);
@@ -38,6 +42,8 @@ Options:
   -p, --port PORT       port to listen on (default 4000; 0 picks a free port)
       --host HOST       address to bind (default 0.0.0.0)
       --num_workers N   processes sharing the port (default 1)
+      --keepalive_timeout S   close keep-alive connections idle for S seconds (default 60, 0 = never)
+      --limit_concurrency N   answer 503 beyond N requests in flight on an instance (default: none)
       --detailed_debug  log request traces (secrets redacted)
       --debug           log debug lines
   -v, --version         print version, git sha and build date
@@ -46,12 +52,20 @@ Other LiteLLM CLI flags are accepted and noted at start-up.`;
 
 export class UsageError extends Error {}
 
+function count(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} expects an integer of at least ${min}, got "${v}"`);
+  return n;
+}
+
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliArgs {
   const out: CliArgs = {
     config: env.CONFIG_FILE_PATH || undefined,
     port: Number(env.PORT ?? 4000),
     host: env.HOST ?? "0.0.0.0",
     numWorkers: Number(env.NUM_WORKERS ?? 1),
+    keepaliveTimeout: env.KEEPALIVE_TIMEOUT ? count("KEEPALIVE_TIMEOUT", env.KEEPALIVE_TIMEOUT, 0) : undefined,
+    limitConcurrency: env.LIMIT_CONCURRENCY ? count("LIMIT_CONCURRENCY", env.LIMIT_CONCURRENCY, 1) : undefined,
     detailedDebug: false,
     debug: false,
     version: false,
@@ -92,6 +106,12 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         if (!Number.isInteger(out.numWorkers) || out.numWorkers < 1) throw new UsageError(`--num_workers expects a positive integer, got "${v}"`);
         break;
       }
+      case "--keepalive_timeout":
+        out.keepaliveTimeout = count(arg, value(), 0);
+        break;
+      case "--limit_concurrency":
+        out.limitConcurrency = count(arg, value(), 1);
+        break;
       case "--detailed_debug":
         out.detailedDebug = true;
         out.debug = true;

@@ -58,6 +58,7 @@ const IMPLEMENTED: Record<string, ReadonlySet<string>> = {
     "master_key", "dangerously_allow_mock_testing_request_params", "allow_public_health_readiness_details", "pass_through_endpoints", "database_url", "database_connection_pool_limit", "database_connection_timeout",
     "allow_requests_on_db_unavailable", "store_model_in_db", "db_model_poll_interval_seconds", "proxy_batch_write_at", "disable_spend_logs", "disable_error_logs",
     "disable_spend_updates", "disable_reset_budget", "max_request_size_mb", "litellm_key_header_name",
+    "max_request_body_in_flight_mb", "request_body_timeout_seconds", "keepalive_timeout", "limit_concurrency",
     "user_api_key_cache_ttl", "forward_openai_org_id", "forward_client_headers_to_llm_api",
     "token_rate_limit_type", "global_max_parallel_requests", "enforce_user_param", "max_parallel_requests", "store_prompts_in_spend_logs",
     "spend_spill_dir", "sandbox_choice", "e2b_sandbox_params", "daytona_sandbox_params", "gateway_public_url",

@@ -31,7 +31,8 @@ function fallbackModels(body: Record<string, unknown>): string[] | undefined {
 async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMRequest> {
   const startPerf = performance.now();
   const startMs = Date.now();
-  const { raw, body } = await readJsonBody(c, rt.maxBodyBytes);
+  await rt.auth.refuseEarly(c.req.raw.headers);
+  const { raw, body } = await readJsonBody(c, rt.body);
   const named = c.req.param("model") ?? body.model;
   const model = (named ?? "") === "" ? ep.unnamedModel : named;
   if (typeof model !== "string" || (!model && ep.unnamedModel === undefined)) {

@@ -1,7 +1,8 @@
 import type { Context, Hono } from "hono";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { aliasedModel } from "../auth/model-access.ts";
-import { badRequest, GatewayError } from "../errors.ts";
+import { badRequest } from "../errors.ts";
+import { readBodyBytes } from "./request-body.ts";
 import { runLLMCall } from "../gateway/call.ts";
 import { wavSeconds } from "../gateway/multipart.ts";
 import type { LLMRequest } from "../gateway/types.ts";
@@ -29,13 +30,11 @@ const HEADER_BYTES = 64 * 1024;
 async function multipartRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMRequest> {
   const startPerf = performance.now();
   const startMs = Date.now();
-  const len = Number(c.req.header("content-length") ?? 0);
-  if (len > rt.maxBodyBytes) {
-    throw new GatewayError(413, `Request body too large: ${len} bytes, the limit is ${rt.maxBodyBytes} bytes (general_settings.max_request_size_mb)`, { type: "invalid_request_error" });
-  }
+  await rt.auth.refuseEarly(c.req.raw.headers);
+  const bytes = await readBodyBytes(c.req.raw, rt.body);
   let form: FormData;
   try {
-    form = await c.req.raw.formData();
+    form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData();
   } catch (e) {
     throw badRequest(`Expected a multipart/form-data body: ${(e as Error).message}`);
   }

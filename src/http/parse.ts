@@ -1,21 +1,11 @@
 import type { Context } from "hono";
 import { GatewayError } from "../errors.ts";
+import type { BodyLimits } from "../limits/body-budget.ts";
+import { readBodyText } from "./request-body.ts";
 
 /** Reads and parses a JSON object body once, keeping the raw text for byte pass-through. */
-export async function readJsonBody(c: Context, maxBytes: number): Promise<{ raw: string; body: Record<string, unknown> }> {
-  const len = Number(c.req.header("content-length") ?? 0);
-  if (len > maxBytes) {
-    throw new GatewayError(413, `Request body too large: ${len} bytes, the limit is ${maxBytes} bytes (general_settings.max_request_size_mb)`, {
-      type: "invalid_request_error",
-      kind: "BadRequestError",
-    });
-  }
-  const raw = await c.req.text();
-  if (raw.length > maxBytes) {
-    throw new GatewayError(413, `Request body too large: the limit is ${maxBytes} bytes (general_settings.max_request_size_mb)`, {
-      type: "invalid_request_error",
-    });
-  }
+export async function readJsonBody(c: Context, limits: BodyLimits): Promise<{ raw: string; body: Record<string, unknown> }> {
+  const raw = await readBodyText(c.req.raw, limits);
   let body: unknown;
   try {
     body = JSON.parse(raw);

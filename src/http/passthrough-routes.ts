@@ -13,6 +13,8 @@ import { upstreamModelFor, type TeamScope } from "../router/model-groups.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, type ErrorShape } from "./error-response.ts";
 import { clientIp } from "./parse.ts";
+import { readBodyBytes } from "./request-body.ts";
+import type { BodyLimits } from "../limits/body-budget.ts";
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
@@ -114,11 +116,9 @@ export function plainRequest(c: Context, callType: string, model: string, auth: 
   };
 }
 
-async function callOf(c: Context, path: string, maxBytes: number): Promise<PassthroughCall> {
-  const len = Number(c.req.header("content-length") ?? 0);
-  if (len > maxBytes) throw new GatewayError(413, `Request body too large: ${len} bytes, the limit is ${maxBytes} bytes (general_settings.max_request_size_mb)`, { type: "invalid_request_error" });
+async function callOf(c: Context, path: string, limits: BodyLimits): Promise<PassthroughCall> {
   const method = c.req.method;
-  const body = method === "GET" || method === "HEAD" ? undefined : new Uint8Array(await c.req.arrayBuffer());
+  const body = method === "GET" || method === "HEAD" ? undefined : await readBodyBytes(c.req.raw, limits);
   const url = c.req.url;
   const q = url.indexOf("?");
   return { method, path: path || "/", query: q >= 0 ? url.slice(q) : "", headers: c.req.raw.headers, body };
@@ -128,10 +128,11 @@ function providerRoute(rt: () => Runtime, spec: RouteSpec) {
   return async (c: Context) => {
     const runtime = rt();
     try {
-      const call = await callOf(c, c.req.path.slice(spec.prefix.length), runtime.maxBodyBytes);
-      const named = spec.plan(runtime, call);
       const key = spec.keyOf?.(c);
       const headers = key ? new Headers({ authorization: `Bearer ${key}` }) : c.req.raw.headers;
+      await runtime.auth.refuseEarly(headers);
+      const call = await callOf(c, c.req.path.slice(spec.prefix.length), runtime.body);
+      const named = spec.plan(runtime, call);
       const auth = await runtime.auth.authenticate(headers, { route: c.req.path, model: named.checked, isLLMRoute: true });
       const plan = named.checked ? spec.plan(runtime, call, teamScope(auth)) : named;
       if (named.checked && plan.checked !== named.checked) throw invalidModel(named.checked);
@@ -156,7 +157,8 @@ function customRoute(rt: () => Runtime) {
     const e = customEndpointFor(runtime, path);
     if (!e) return c.notFound();
     try {
-      const call = await callOf(c, path.slice(e.path.replace(/\/+$/, "").length), runtime.maxBodyBytes);
+      if (e.auth === true) await runtime.auth.refuseEarly(c.req.raw.headers);
+      const call = await callOf(c, path.slice(e.path.replace(/\/+$/, "").length), runtime.body);
       const auth = e.auth === true ? await runtime.auth.authenticate(c.req.raw.headers, { route: path, isLLMRoute: true }) : OPEN_AUTH;
       const req = plainRequest(c, "pass_through_endpoint", e.path, auth, "openai-chat");
       const plan: PassthroughPlan = { provider: customEndpoint(e, runtime.config.env), target: { model: "", apiBase: e.target, params: {} }, costPerRequest: e.cost_per_request ?? undefined, model: e.path };

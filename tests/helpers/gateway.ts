@@ -34,11 +34,13 @@ export async function startGateway(opts: {
   env?: Record<string, string | undefined>;
   args?: string[];
   timeoutMs?: number;
+  /** A command the gateway runs under (`["prlimit", "--nofile=512", "--"]`). */
+  under?: string[];
 }): Promise<GatewayProcess> {
   const configPath = opts.configPath ?? writeConfig(opts.config ?? {});
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
-  const proc = Bun.spawn([...gatewayCommand(), "--config", configPath, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], {
+  const proc = Bun.spawn([...(opts.under ?? []), ...gatewayCommand(), "--config", configPath, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], {
     cwd: ROOT,
     env,
     stdout: "pipe",

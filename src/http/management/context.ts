@@ -7,6 +7,8 @@ import type { DbServices } from "../../db/services.ts";
 import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { asGatewayError, errorResponse } from "../error-response.ts";
+import type { BodyLimits } from "../../limits/body-budget.ts";
+import { readBodyText } from "../request-body.ts";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../json-depth.ts";
 
 /** One management call: who asks, what they sent, and the database services. */
@@ -39,9 +41,9 @@ export const hasAdminView = (a: AuthContext) => isAdmin(a) || a.role === "proxy_
 
 const NO_DB = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
-async function readBody(c: Context): Promise<Row> {
+async function readBody(c: Context, limits: BodyLimits): Promise<Row> {
   if (c.req.method === "GET" || c.req.method === "HEAD") return {};
-  const text = await c.req.text();
+  const text = await readBodyText(c.req.raw, limits);
   if (!text.trim()) return {};
   if (nestedDeeperThan(text)) throw badRequest(`Invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
@@ -73,7 +75,7 @@ export function route(
       if (!opts.selfManaged) checkManagementRoute(auth, c.req.method, c.req.path, (n) => c.req.query(n) ?? undefined);
       if (opts.admin) requireAdmin(auth, c.req.method, c.req.path);
       if (!dbs) throw NO_DB();
-      const body = await readBody(c);
+      const body = await readBody(c, runtime.body);
       const result = await handler({ dbs, rt: runtime, auth, body, c, query: (n) => c.req.query(n) ?? undefined });
       await dbs.settled();
       return result instanceof Response ? result : Response.json(result);
