@@ -17,4 +17,15 @@ describe("CLI flags (LiteLLM spelling)", () => {
     expect(() => parseArgs(["--bogus"], {})).toThrow(UsageError);
     expect(() => parseArgs(["--port", "abc"], {})).toThrow(UsageError);
   });
+
+  test("--keepalive_timeout and --limit_concurrency, or LiteLLM's KEEPALIVE_TIMEOUT and LIMIT_CONCURRENCY; the flag wins", () => {
+    expect(parseArgs(["--keepalive_timeout", "30", "--limit_concurrency=500"], {})).toMatchObject({ keepaliveTimeout: 30, limitConcurrency: 500, ignored: [] });
+    expect(parseArgs([], { KEEPALIVE_TIMEOUT: "5", LIMIT_CONCURRENCY: "7" })).toMatchObject({ keepaliveTimeout: 5, limitConcurrency: 7 });
+    expect(parseArgs(["--keepalive_timeout", "9"], { KEEPALIVE_TIMEOUT: "5" }).keepaliveTimeout).toBe(9);
+    expect(parseArgs([], {})).toMatchObject({ keepaliveTimeout: undefined, limitConcurrency: undefined });
+    expect(parseArgs(["--keepalive_timeout", "0"], {}).keepaliveTimeout).toBe(0);
+    expect(() => parseArgs(["--limit_concurrency", "0"], {})).toThrow(UsageError);
+    expect(() => parseArgs(["--keepalive_timeout", "soon"], {})).toThrow(UsageError);
+    expect(() => parseArgs([], { LIMIT_CONCURRENCY: "-3" })).toThrow(UsageError);
+  });
 });
