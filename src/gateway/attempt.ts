@@ -1,6 +1,6 @@
 import { GatewayError } from "../errors.ts";
 import { redactHeaders, type Logger } from "../log.ts";
-import { streamErrorEvent } from "../http/error-response.ts";
+import { streamErrorEvent } from "../error-shapes.ts";
 import { mockResponse } from "../providers/mock/index.ts";
 import type { Protocol, Provider } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
