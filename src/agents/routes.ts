@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
+import { readBodyBytes } from "../http/request-body.ts";
 import type { Runtime } from "../runtime.ts";
 import { adminRoute, listLimit, jsonObject, optionalString, param } from "./api-auth.ts";
 import type { AgentRuntime } from "./runtime.ts";
@@ -118,7 +119,7 @@ export function registerAgentRoutes(app: Hono, rt: () => Runtime, agents: () => 
     try {
       const a = agents();
       const agent = a.agent(param(c, "id"));
-      const raw = new Uint8Array(await c.req.arrayBuffer());
+      const raw = await readBodyBytes(c.req.raw, rt().body);
       const check = agent.webhook ? checkDelivery(agent.webhook, raw, (h) => c.req.header(h)) : { ok: false as const, reason: `agent ${agent.id} has no webhook` };
       if (!check.ok) throw new GatewayError(401, check.reason, { type: "auth_error" });
       const runId = crypto.randomUUID();

@@ -14,6 +14,8 @@ import type { Runtime } from "../runtime.ts";
 import { batchCostOf } from "../spend/cost.ts";
 import { sendUpstream } from "../upstream.ts";
 import { errorResponse } from "./error-response.ts";
+import type { BodyLimits } from "../limits/body-budget.ts";
+import { readBodyBytes, readBodyText } from "./request-body.ts";
 import { plainRequest } from "./passthrough-routes.ts";
 
 type Obj = Record<string, unknown>;
@@ -126,7 +128,7 @@ interface Prepared {
   provider: string;
 }
 
-async function prepare(c: Context, op: Op, signer: IdSigner | undefined): Promise<Prepared> {
+async function prepare(c: Context, op: Op, signer: IdSigner | undefined, limits: BodyLimits): Promise<Prepared> {
   const url = new URL(c.req.url);
   const query = new URLSearchParams(url.search);
   const id = c.req.param("id");
@@ -137,7 +139,8 @@ async function prepare(c: Context, op: Op, signer: IdSigner | undefined): Promis
   let named: string | undefined;
   let provider = c.req.param("provider") ?? c.req.header("custom-llm-provider") ?? query.get("custom_llm_provider") ?? undefined;
   if (op.callType === "acreate_file") {
-    const form = await c.req.raw.formData().catch((e: Error) => {
+    const bytes = await readBodyBytes(c.req.raw, limits);
+    const form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData().catch((e: Error) => {
       throw badRequest(`Expected a multipart/form-data upload: ${e.message}`);
     });
     if (!(form.get("file") instanceof Blob)) throw badRequest("`file` is required", "file");
@@ -145,7 +148,14 @@ async function prepare(c: Context, op: Op, signer: IdSigner | undefined): Promis
     provider ??= (form.get("custom_llm_provider") as string | null) ?? undefined;
     ({ body, type } = await uploadBody(form));
   } else if (op.method === "POST" && op.callType === "acreate_batch") {
-    const json = (await c.req.json().catch(() => undefined)) as Obj | undefined;
+    const text = await readBodyText(c.req.raw, limits);
+    const json = (() => {
+      try {
+        return JSON.parse(text) as Obj | undefined;
+      } catch {
+        return undefined;
+      }
+    })();
     if (!json || typeof json.input_file_id !== "string") throw badRequest("`input_file_id` is required", "input_file_id");
     const input = decodeId(json.input_file_id, signer);
     if (input) ids.push(input);
@@ -189,7 +199,8 @@ function handler(rt: () => Runtime, op: Op) {
     const runtime = rt();
     try {
       const signer = idSigner(runtime.config.saltKey ?? runtime.config.masterKey);
-      const prepared = await prepare(c, op, signer);
+      await runtime.auth.refuseEarly(c.req.raw.headers);
+      const prepared = await prepare(c, op, signer, runtime.body);
       const model = prepared.model;
       // A tampered id's model is not the caller's to name: it is refused as LiteLLM does (403), before any model check.
       const forged = prepared.ids.some((d) => d.unsigned);

@@ -24,55 +24,64 @@ const tooSlow = (ms: number) =>
     headers: { connection: "close" },
   });
 
+/** `read` bounded by the body timeout; a read left behind fails once the connection closes, unobserved. */
+async function inTime<T>(read: Promise<T>, timeoutMs: number, leftMs = timeoutMs): Promise<T> {
+  if (timeoutMs <= 0) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(tooSlow(timeoutMs)), Math.max(1, leftMs));
+  });
+  read.catch(() => {});
+  try {
+    return await Promise.race([read, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * The one way request bodies are read: bounded in size, in time and in bytes held at once across
- * the instance. Errors are GatewayErrors (413, 408, 503) the route renders in its client's protocol.
+ * A body with a `Content-Length` is read whole by Bun's native reader (the fast path) after its
+ * length is checked and reserved; a chunked one is read chunk by chunk, checked and reserved as it
+ * arrives.
  */
-export async function readBodyBytes(req: Request, limits: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
+async function readBody<T>(req: Request, limits: BodyLimits, whole: (r: Request) => Promise<T>, fromBytes: (b: Uint8Array<ArrayBuffer>) => T): Promise<T> {
   const header = req.headers.get("content-length");
-  const declared = header === null ? undefined : Number(header);
-  if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(declared, limits.maxBytes);
-  if (!req.body || declared === 0) return new Uint8Array(0);
+  const declared = header === null ? Number.NaN : Number(header);
+  if (!Number.isSafeInteger(declared) || declared < 0) return fromBytes(await readChunks(req, limits));
+  if (declared > limits.maxBytes) throw tooLarge(declared, limits.maxBytes);
+  const budget = limits.budget;
+  if (budget && !budget.take(declared)) throw busy(budget);
+  try {
+    return await inTime(whole(req), limits.timeoutMs);
+  } finally {
+    budget?.give(declared);
+  }
+}
+
+async function readChunks(req: Request, limits: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
+  if (!req.body) return new Uint8Array(0);
   const budget = limits.budget;
   let reserved = 0;
-  if (budget && declared !== undefined) {
-    if (!budget.take(declared)) throw busy(budget);
-    reserved = declared;
-  }
   const reader = req.body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired =
-    limits.timeoutMs > 0
-      ? new Promise<"expired">((resolve) => {
-          timer = setTimeout(() => resolve("expired"), limits.timeoutMs);
-        })
-      : undefined;
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
+  const deadline = Date.now() + limits.timeoutMs;
   try {
     for (;;) {
-      const next = expired ? await Promise.race([reader.read(), expired]) : await reader.read();
-      if (next === "expired") {
-        reader.cancel().catch(() => {});
-        throw tooSlow(limits.timeoutMs);
-      }
+      const next = await inTime(reader.read(), limits.timeoutMs, deadline - Date.now());
       if (next.done) break;
       size += next.value.byteLength;
-      if (size > limits.maxBytes) {
-        reader.cancel().catch(() => {});
-        throw tooLarge(undefined, limits.maxBytes);
-      }
+      if (size > limits.maxBytes) throw tooLarge(undefined, limits.maxBytes);
       if (budget && size > reserved) {
-        if (!budget.take(size - reserved)) {
-          reader.cancel().catch(() => {});
-          throw busy(budget);
-        }
+        if (!budget.take(size - reserved)) throw busy(budget);
         reserved = size;
       }
       chunks.push(next.value);
     }
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    throw e;
   } finally {
-    clearTimeout(timer);
     budget?.give(reserved);
   }
   if (chunks.length === 1) return chunks[0]!;
@@ -87,6 +96,14 @@ export async function readBodyBytes(req: Request, limits: BodyLimits): Promise<U
 
 const decoder = new TextDecoder();
 
-export async function readBodyText(req: Request, limits: BodyLimits): Promise<string> {
-  return decoder.decode(await readBodyBytes(req, limits));
+/**
+ * The one way request bodies are read: bounded in size, in time and in bytes held at once across
+ * the instance. Errors are GatewayErrors (413, 408, 503) the route renders in its client's protocol.
+ */
+export function readBodyBytes(req: Request, limits: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
+  return readBody(req, limits, async (r) => new Uint8Array(await r.arrayBuffer()), (b) => b);
+}
+
+export function readBodyText(req: Request, limits: BodyLimits): Promise<string> {
+  return readBody(req, limits, (r) => r.text(), (b) => decoder.decode(b));
 }
