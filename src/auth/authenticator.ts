@@ -31,6 +31,8 @@ export interface VirtualKeyChecker {
 export const authError = (message: string, type = "auth_error", status = 401) =>
   new GatewayError(status, message, { type, kind: status === 401 ? "AuthenticationError" : undefined });
 
+type Presented = { master: true } | { master: false; key: string; hash: string };
+
 const noDb = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
 /** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
@@ -60,8 +62,20 @@ export class Authenticator {
     return timingSafeEqual(createHash("sha256").update(raw).digest(), this.masterDigest);
   }
 
+  /** `presented` per request, so `refuseEarly` then `authenticate` hash the key once. */
+  private readonly seen = new WeakMap<Headers, Presented>();
+
   /** The key a request carries, refused as LiteLLM refuses a missing, malformed or non-`sk-` key. */
-  private presented(headers: Headers): { master: true } | { master: false; key: string; hash: string } {
+  private presented(headers: Headers): Presented {
+    let p = this.seen.get(headers);
+    if (!p) {
+      p = this.identify(headers);
+      this.seen.set(headers, p);
+    }
+    return p;
+  }
+
+  private identify(headers: Headers): Presented {
     const key = extractApiKey(headers, this.opts.customHeader);
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
