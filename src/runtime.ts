@@ -14,7 +14,7 @@ export interface Runtime {
   auth: Authenticator;
   sink: CallSink;
   log: Logger;
-  /** How request bodies are read: largest size, time to receive, bytes received at once (`src/http/request-body.ts`). */
+  /** How request bodies are read: largest size, time to receive, bytes received at once (`src/http/body-reader.ts`). */
   body: BodyLimits;
   /** Reserves a virtual key's LLM call against its budgets and rate limits before it is forwarded. */
   admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void>; released(req: LLMRequest): Promise<void> };

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { GatewayError } from "../errors.ts";
 import { errorResponse } from "../http/error-response.ts";
-import { readBodyBytes } from "../http/request-body.ts";
+import { readBodyBytes } from "../http/body-reader.ts";
 import type { Runtime } from "../runtime.ts";
 import { adminRoute, listLimit, jsonObject, optionalString, param } from "./api-auth.ts";
 import type { AgentRuntime } from "./runtime.ts";

@@ -33,7 +33,7 @@ function overloaded(req: Request, cap: number): Response {
  * once its response starts, and while that response is still being sent (a stream of any length)
  * the timer is pushed back every second. Once the response is done (`requestIP` turns null), the
  * connection is idle and Bun closes it after the keep-alive timeout. Time to receive headers is
- * Bun's own (about 10 s); time to receive a body is bounded by `src/http/request-body.ts`.
+ * Bun's own (about 10 s); time to receive a body is bounded by `src/http/body-reader.ts`.
  */
 export class ConnectionGuard {
   private readonly sending = new Set<Request>();

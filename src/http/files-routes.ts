@@ -15,7 +15,7 @@ import { batchCostOf } from "../spend/cost.ts";
 import { sendUpstream } from "../upstream.ts";
 import { errorResponse } from "./error-response.ts";
 import type { BodyLimits } from "../limits/body-budget.ts";
-import { readBodyBytes, readBodyText } from "./request-body.ts";
+import { readBodyBytes, readBodyText } from "./body-reader.ts";
 import { plainRequest } from "./passthrough-routes.ts";
 
 type Obj = Record<string, unknown>;

@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { aliasedModel } from "../auth/model-access.ts";
 import { badRequest } from "../errors.ts";
-import { readBodyBytes } from "./request-body.ts";
+import { readBodyBytes } from "./body-reader.ts";
 import { runLLMCall } from "../gateway/call.ts";
 import { wavSeconds } from "../gateway/multipart.ts";
 import type { LLMRequest } from "../gateway/types.ts";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { GatewayError } from "../errors.ts";
 import type { BodyLimits } from "../limits/body-budget.ts";
-import { readBodyText } from "./request-body.ts";
+import { readBodyText } from "./body-reader.ts";
 
 /** Reads and parses a JSON object body once, keeping the raw text for byte pass-through. */
 export async function readJsonBody(c: Context, limits: BodyLimits): Promise<{ raw: string; body: Record<string, unknown> }> {

@@ -13,7 +13,7 @@ import { upstreamModelFor, type TeamScope } from "../router/model-groups.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, type ErrorShape } from "./error-response.ts";
 import { clientIp } from "./parse.ts";
-import { readBodyBytes } from "./request-body.ts";
+import { readBodyBytes } from "./body-reader.ts";
 import type { BodyLimits } from "../limits/body-budget.ts";
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"];

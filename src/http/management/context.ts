@@ -8,7 +8,7 @@ import { GatewayError } from "../../errors.ts";
 import type { Runtime } from "../../runtime.ts";
 import { asGatewayError, errorResponse } from "../error-response.ts";
 import type { BodyLimits } from "../../limits/body-budget.ts";
-import { readBodyText } from "../request-body.ts";
+import { readBodyText } from "../body-reader.ts";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../json-depth.ts";
 
 /** One management call: who asks, what they sent, and the database services. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/errors.ts";
-import { readBodyBytes, readBodyText } from "../../src/http/request-body.ts";
+import { readBodyBytes, readBodyText } from "../../src/http/body-reader.ts";
 import { BodyBudget } from "../../src/limits/body-budget.ts";
 
 const enc = new TextEncoder();
