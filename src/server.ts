@@ -224,6 +224,9 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
     reusePort: args.numWorkers > 1,
     development: false,
   });
+  services.metrics.gauge("litellm_rust_requests_in_flight", "Requests this instance is serving, streams included", [], () => [[{}, connections.inFlight]]);
+  services.metrics.gauge("litellm_rust_requests_shed", "Requests answered 503 by --limit_concurrency since start", [], () => [[{}, connections.shed]]);
+  services.metrics.gauge("litellm_rust_request_body_bytes_in_flight", "Bytes of request bodies being received (general_settings.max_request_body_in_flight_mb)", [], () => [[{}, services.bodyBudget.inUse]]);
   const shown = args.host === "0.0.0.0" || args.host === "::" ? "127.0.0.1" : args.host;
   listenUrl = `http://${shown}:${server.port}`;
   log.info(`${runtime.router.groups.allDeployments().length} deployments loaded from ${config.file}`);

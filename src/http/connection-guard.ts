@@ -40,7 +40,15 @@ export class ConnectionGuard {
   private sweeper?: ReturnType<typeof setInterval>;
   private server?: Server<unknown>;
 
+  /** Requests answered 503 by the concurrency cap. */
+  shed = 0;
+
   constructor(readonly settings: ConnectionSettings) {}
+
+  /** Requests in flight (streams included), as Bun counts them. */
+  get inFlight(): number {
+    return this.server?.pendingRequests ?? 0;
+  }
 
   wrap(fetch: Fetch): Fetch {
     const { keepAliveSeconds: keepAlive, limitConcurrency: cap } = this.settings;
@@ -54,7 +62,10 @@ export class ConnectionGuard {
     };
     return (req, server) => {
       this.server = server;
-      if (cap > 0 && server.pendingRequests > cap) return overloaded(req, cap);
+      if (cap > 0 && server.pendingRequests > cap) {
+        this.shed++;
+        return overloaded(req, cap);
+      }
       if (keepAlive === 0) return fetch(req, server);
       server.timeout(req, 0);
       const out = fetch(req, server);

@@ -192,6 +192,9 @@ describe("caps", () => {
     expect(await a.json()).toMatchObject({ type: "error", error: { type: "api_error" } });
     expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
     expect((await chat(capped.url)).status).toBe(200);
+    const metrics = await (await fetch(`${capped.url}/metrics`, { headers: auth })).text();
+    expect(metrics).toContain("litellm_rust_requests_shed 2");
+    expect(metrics).toMatch(/litellm_rust_requests_in_flight 1\b/);
   }, 30_000);
 
   test("bodies received at once are bounded by max_request_body_in_flight_mb (503), and max_request_size_mb still answers 413", async () => {
