@@ -4,8 +4,8 @@ import type { BodyBudget, BodyLimits } from "../limits/body-budget.ts";
 const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 
-const tooLarge = (len: number | undefined, max: number) =>
-  new GatewayError(413, `Request body too large: ${len === undefined ? "" : `${len} bytes, `}the limit is ${max} bytes (general_settings.max_request_size_mb)`, {
+const tooLarge = (len: number | undefined, limits: BodyLimits) =>
+  new GatewayError(413, `Request body too large: ${len === undefined ? "" : `${len} bytes, `}the limit is ${limits.maxBytes} bytes (${limits.limitName ?? "general_settings.max_request_size_mb"})`, {
     type: "invalid_request_error",
     kind: "BadRequestError",
   });
@@ -48,7 +48,7 @@ async function readBody<T>(req: Request, limits: BodyLimits, whole: (r: Request)
   const header = req.headers.get("content-length");
   const declared = header === null ? Number.NaN : Number(header);
   if (!Number.isSafeInteger(declared) || declared < 0) return fromBytes(await readChunks(req, limits));
-  if (declared > limits.maxBytes) throw tooLarge(declared, limits.maxBytes);
+  if (declared > limits.maxBytes) throw tooLarge(declared, limits);
   const budget = limits.budget;
   if (budget && !budget.take(declared)) throw busy(budget);
   try {
@@ -71,7 +71,7 @@ async function readChunks(req: Request, limits: BodyLimits): Promise<Uint8Array<
       const next = await inTime(reader.read(), limits.timeoutMs, deadline - Date.now());
       if (next.done) break;
       size += next.value.byteLength;
-      if (size > limits.maxBytes) throw tooLarge(undefined, limits.maxBytes);
+      if (size > limits.maxBytes) throw tooLarge(undefined, limits);
       if (budget && size > reserved) {
         if (!budget.take(size - reserved)) throw busy(budget);
         reserved = size;
@@ -106,4 +106,20 @@ export function readBodyBytes(req: Request, limits: BodyLimits): Promise<Uint8Ar
 
 export function readBodyText(req: Request, limits: BodyLimits): Promise<string> {
   return readBody(req, limits, (r) => r.text(), (b) => decoder.decode(b));
+}
+
+const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
+
+/**
+ * A small form's text fields (a login page), read through the same bounds with a size of its own.
+ * A body of another type is not read and gives no fields; one that does not parse gives none either.
+ */
+export async function readSmallForm(req: Request, limits: BodyLimits, maxBytes: number, limitName: string): Promise<Record<string, string>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!FORM_TYPES.test(type)) return {};
+  const bytes = await readBodyBytes(req, { ...limits, maxBytes: Math.min(maxBytes, limits.maxBytes), limitName });
+  const form = await new Response(bytes, { headers: { "content-type": type } }).formData().catch(() => undefined);
+  const out: Record<string, string> = {};
+  for (const [k, v] of form ?? []) if (typeof v === "string") out[k] = v;
+  return out;
 }

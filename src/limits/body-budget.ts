@@ -30,4 +30,6 @@ export interface BodyLimits {
   /** Time allowed to receive the whole body once the handler asks for it; 0 = no bound. */
   timeoutMs: number;
   budget?: BodyBudget;
+  /** The setting named in a 413 (default `general_settings.max_request_size_mb`). */
+  limitName?: string;
 }

@@ -4,7 +4,9 @@ import type { Context, Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import type { AuthContext } from "../../auth/types.ts";
 import { GatewayError } from "../../errors.ts";
+import { readSmallForm } from "../../http/body-reader.ts";
 import { errorResponse } from "../../http/error-response.ts";
+import type { Runtime } from "../../runtime.ts";
 import { safeNext, type Form, type UiModule } from "../context.ts";
 import { authenticateKey, crossSite, html, rejected } from "../guard.tsx";
 import { Csrf, Page } from "../layout.tsx";
@@ -71,6 +73,20 @@ async function startSession(c: Context, runtime: ReturnType<UiModule["rt"]>, dep
   return true;
 }
 
+const LOGIN_FORM_MAX_BYTES = 64 * 1024;
+
+/** A login form's fields, read before anyone is authenticated: small, and bounded in time like every body. */
+async function loginFields(c: Context, runtime: Runtime): Promise<Form | Response> {
+  try {
+    return await readSmallForm(c.req.raw, runtime.body, LOGIN_FORM_MAX_BYTES, "login forms");
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    const res = rejected(c, e.status, "Request rejected", e.message);
+    for (const [k, v] of Object.entries(e.headers)) res.headers.set(k, v);
+    return res;
+  }
+}
+
 /** `/ui/login` and `/ui/logout`. The login form is CSRF-bound to a pre-login cookie nonce. */
 export function registerLogin({ ui, rt, deps }: UiModule): void {
   ui.get("/login", (c) => loginForm(c, rt, { reason: c.req.query("reason") }));
@@ -78,7 +94,8 @@ export function registerLogin({ ui, rt, deps }: UiModule): void {
   ui.post("/login", async (c) => {
     const runtime = rt();
     const sealer = sealerFor(runtime.config.masterKey);
-    const form = (await c.req.parseBody()) as Form;
+    const form = await loginFields(c, runtime);
+    if (form instanceof Response) return form;
     const nonce = readLoginNonce(c);
     if (crossSite(c) || !nonce || !sealer.checkCsrf(`login:${nonce}`, form._csrf)) {
       return rejected(c, 403, "Request rejected", "The login form's CSRF token is missing or invalid. Reload the page and try again.");
@@ -130,7 +147,8 @@ export function registerFormLogin(mount: Hono, rt: UiModule["rt"], deps: UiModul
       return loginError(500, "Master Key not set for Proxy. Please set Master Key to use Admin UI. Set `LITELLM_MASTER_KEY` in .env or set general_settings:master_key in config.yaml.", "master_key");
     }
     if (crossSite(c)) return rejected(c, 403, "Request rejected", "Log in from the gateway's own page.");
-    const form = (await c.req.parseBody()) as Form;
+    const form = await loginFields(c, runtime);
+    if (form instanceof Response) return form;
     const field = (v: unknown) => (typeof v === "string" ? v : "");
     const env = runtime.config.env;
     if (!sameText(field(form.username), env.UI_USERNAME ?? "admin") || !sameText(field(form.password), env.UI_PASSWORD ?? master)) {
