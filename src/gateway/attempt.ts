@@ -113,8 +113,8 @@ async function attemptOnce(
   const bodyText = form
     ? form.body
     : tr
-      ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
-      : passthroughBody(req.rawBody, req.body, {
+      ? JSON.stringify({ ...tr.request(req.rawBody.object(), ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
+      : passthroughBody(req.rawBody, {
           upstreamModel,
           upstreamProtocol: protocol,
           stream: req.stream,

@@ -7,7 +7,7 @@ import type { LLMRequest } from "../gateway/types.ts";
 import type { Protocol } from "../providers/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, shapeFor } from "./error-response.ts";
-import { clientIp, readJsonBody } from "./parse.ts";
+import { clientIp, readRequestBody } from "./parse.ts";
 import { sessionOfCall } from "../sessions/identity.ts";
 
 export interface Endpoint {
@@ -31,7 +31,8 @@ function fallbackModels(body: Record<string, unknown>): string[] | undefined {
 async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMRequest> {
   const startPerf = performance.now();
   const startMs = Date.now();
-  const { raw, body } = await readJsonBody(c, rt.maxBodyBytes);
+  const raw = await readRequestBody(c, rt.maxBodyBytes);
+  const body = raw.view;
   const named = c.req.param("model") ?? body.model;
   const model = (named ?? "") === "" ? ep.unnamedModel : named;
   if (typeof model !== "string" || (!model && ep.unnamedModel === undefined)) {

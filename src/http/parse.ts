@@ -1,8 +1,31 @@
 import type { Context } from "hono";
 import { GatewayError } from "../errors.ts";
+import { scanObject } from "../gateway/json-scan.ts";
+import { invalidJson, RequestBody } from "../gateway/request-body.ts";
+import { MAX_JSON_DEPTH } from "./json-depth.ts";
 
-/** Reads and parses a JSON object body once, keeping the raw text for byte pass-through. */
-export async function readJsonBody(c: Context, maxBytes: number): Promise<{ raw: string; body: Record<string, unknown> }> {
+const decoder = new TextDecoder();
+
+/**
+ * A body the scanner refused: `JSON.parse` decides, so invalid bodies get its exact message and
+ * anything the scanner is stricter about than JSON (a byte-order mark) still goes through.
+ */
+function parsedAfterScanFailure(bytes: Uint8Array<ArrayBuffer>, reason: "invalid" | "too-deep"): RequestBody {
+  if (reason === "too-deep") throw invalidJson(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    throw invalidJson((e as Error).message);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new GatewayError(400, "Request body must be a JSON object", { type: "invalid_request_error" });
+  }
+  return RequestBody.fromObject(body as Record<string, unknown>);
+}
+
+/** Reads a JSON object body as bytes and locates its top-level fields; values decode when read. */
+export async function readRequestBody(c: Context, maxBytes: number): Promise<RequestBody> {
   const len = Number(c.req.header("content-length") ?? 0);
   if (len > maxBytes) {
     throw new GatewayError(413, `Request body too large: ${len} bytes, the limit is ${maxBytes} bytes (general_settings.max_request_size_mb)`, {
@@ -10,22 +33,17 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<{ raw:
       kind: "BadRequestError",
     });
   }
-  const raw = await c.req.text();
-  if (raw.length > maxBytes) {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > maxBytes) {
     throw new GatewayError(413, `Request body too large: the limit is ${maxBytes} bytes (general_settings.max_request_size_mb)`, {
       type: "invalid_request_error",
     });
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch (e) {
-    throw new GatewayError(400, `Invalid JSON in request body: ${(e as Error).message}`, { type: "invalid_request_error" });
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new GatewayError(400, "Request body must be a JSON object", { type: "invalid_request_error" });
-  }
-  return { raw, body: body as Record<string, unknown> };
+  const scan = scanObject(bytes, MAX_JSON_DEPTH);
+  if (typeof scan === "string") return parsedAfterScanFailure(bytes, scan);
+  const body = new RequestBody(bytes, scan);
+  body.checkSmallMembers();
+  return body;
 }
 
 export function clientIp(c: Context): string | undefined {
