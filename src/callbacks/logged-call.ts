@@ -63,6 +63,6 @@ export class LoggedCall {
 
   /** Rough size in bytes, for queue bounds. */
   get size(): number {
-    return this.rec.req.rawBody.length + (this.rec.req.observed?.capturedBytes ?? 0) + (this.rec.req.observed?.responseText?.length ?? 0) + 2048;
+    return this.rec.req.rawBody.size + (this.rec.req.observed?.capturedBytes ?? 0) + (this.rec.req.observed?.responseText?.length ?? 0) + 2048;
   }
 }

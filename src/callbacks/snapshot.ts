@@ -3,6 +3,7 @@ import type { AuthContext } from "../auth/types.ts";
 import { GatewayError, type ErrorKind } from "../errors.ts";
 import type { AttemptRecord, CallObservation, TraceIds } from "../gateway/observe.ts";
 import type { CallRecord, LLMRequest } from "../gateway/types.ts";
+import { RequestBody } from "../gateway/request-body.ts";
 import type { Usage } from "../gateway/usage.ts";
 import type { Protocol } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
@@ -108,7 +109,7 @@ function observedRef(o: CallObservation | undefined): CallSnapshot["observed"] {
  */
 export interface Shipped {
   meta: string;
-  raw: string;
+  raw: Uint8Array<ArrayBuffer>;
   chunks?: Uint8Array;
 }
 
@@ -117,7 +118,7 @@ export function ship(rec: CallRecord): Shipped {
   const chunks = rec.req.observed?.chunks;
   return {
     meta: JSON.stringify(snapshotOf(rec)),
-    raw: rec.req.rawBody,
+    raw: rec.req.rawBody.bytes,
     chunks: chunks?.length ? (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) : undefined,
   };
 }
@@ -162,19 +163,10 @@ function deploymentOf(d: DeploymentRef): Deployment {
 
 const errorOf = (e: ErrorRef) => new GatewayError(e.status, e.message, { kind: e.kind, type: e.type });
 
-function parseBody(raw: string): Obj {
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** In the logging worker: the CallRecord the payload builders read, rebuilt from what was shipped. */
 export function restoreRecord(shipped: Shipped): CallRecord {
   const s = JSON.parse(shipped.meta) as CallSnapshot;
-  const rawBody = shipped.raw;
+  const rawBody = RequestBody.lenient(shipped.raw);
   const k = s.auth.key;
   const key = k && {
     token: k.token,
@@ -212,9 +204,8 @@ export function restoreRecord(shipped: Shipped): CallRecord {
     clientIp: s.clientIp,
     observed,
   } as Omit<LLMRequest, "body"> as LLMRequest;
-  // Parsed only if a sink reads the request (calls a full queue drops are never parsed).
-  let body: Obj | undefined;
-  Object.defineProperty(req, "body", { get: () => (body ??= parseBody(rawBody)), enumerable: true });
+  // Decoded only as far as the sinks read the request (calls a full queue drops are never decoded).
+  Object.defineProperty(req, "body", { get: () => rawBody.view, enumerable: true });
   return {
     req,
     deployment: s.deployment && deploymentOf(s.deployment),

@@ -96,7 +96,7 @@ const report = () => {
 setInterval(report, REPORT_EVERY_MS);
 
 /** A call whose streamed answer is the next message. */
-let awaitingAnswer: { meta: string; raw: string } | undefined;
+let awaitingAnswer: { meta: string; raw: Uint8Array<ArrayBuffer> } | undefined;
 const taken = { calls: 0, bytes: 0 };
 let ackTimer: ReturnType<typeof setTimeout> | undefined;
 

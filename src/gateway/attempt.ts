@@ -16,6 +16,7 @@ import { captureChunk, startAttempt, traceparentOf } from "./observe.ts";
 import { multipartBytes } from "./multipart.ts";
 import { answerUsage } from "./units.ts";
 import { prepend, relayStream, type StreamOutcome } from "./relay.ts";
+import { RequestBody } from "./request-body.ts";
 import type { LLMRequest } from "./types.ts";
 import { rateLimitHeaders, streamOpeningError, upstreamError } from "./upstream-error.ts";
 import { scanFirstId, scanUsageObjects, usageFromBody, usageFromObjects, type Usage } from "./usage.ts";
@@ -115,7 +116,7 @@ async function attemptOnce(
   const bodyText = form
     ? form.body
     : tr
-      ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
+      ? JSON.stringify({ ...tr.request(req.rawBody.object(), ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
       : sameProtocolBody(req, protocol, ctx.cachePoints, {
           upstreamModel,
           upstreamProtocol: protocol,
@@ -292,7 +293,7 @@ async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string
  * A same-protocol body: the client's bytes as far as possible; an Anthropic upstream with
  * `cache_control_injection_points` gets the breakpoints they name (a re-serialized body).
  */
-function sameProtocolBody(req: LLMRequest, protocol: Protocol, points: readonly CacheInjectionPoint[] | undefined, plan: BodyPlan): string {
-  const marked = points?.length && protocol === "anthropic-messages" ? withAnthropicCachePoints(req.body, points) : undefined;
-  return marked ? passthroughBody(JSON.stringify(marked), marked, plan) : passthroughBody(req.rawBody, req.body, plan);
+function sameProtocolBody(req: LLMRequest, protocol: Protocol, points: readonly CacheInjectionPoint[] | undefined, plan: BodyPlan): Uint8Array<ArrayBuffer> {
+  const marked = points?.length && protocol === "anthropic-messages" ? withAnthropicCachePoints(req.rawBody.object(), points) : undefined;
+  return passthroughBody(marked ? RequestBody.fromObject(marked) : req.rawBody, plan);
 }

@@ -3,6 +3,7 @@ import { errorBody } from "../error-shapes.ts";
 import { asGatewayError } from "../router/router.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LLMRequest } from "./types.ts";
+import { RequestBody } from "./request-body.ts";
 
 type RunCall = (rt: Runtime, req: LLMRequest) => Promise<Response>;
 
@@ -21,7 +22,8 @@ function subRequest(req: LLMRequest, model: string, signal: AbortSignal): LLMReq
   const { fastest_response: _race, ...rest } = req.body;
   const body = { ...rest, model };
   const admission = req.auth.admission && { plan: req.auth.admission.plan };
-  return { ...req, model, body, rawBody: JSON.stringify(body), callId: crypto.randomUUID(), signal, auth: { ...req.auth, admission } };
+  const rawBody = RequestBody.fromObject(body);
+  return { ...req, model, body: rawBody.view, rawBody, callId: crypto.randomUUID(), signal, auth: { ...req.auth, admission } };
 }
 
 /** LiteLLM's `abatch_completion`: every model answers; a model's failure is its entry in the list, not the call's. */

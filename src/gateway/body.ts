@@ -1,4 +1,6 @@
 import type { Protocol } from "../providers/types.ts";
+import type { JsonMember } from "./json-scan.ts";
+import type { RequestBody } from "./request-body.ts";
 
 /** Request fields LiteLLM consumes itself; they never reach the provider. */
 export const LITELLM_ONLY_FIELDS = [
@@ -20,30 +22,6 @@ export const LITELLM_ONLY_FIELDS = [
   "litellm_trace_id",
 ] as const;
 
-function hasLiteLLMFields(body: Record<string, unknown>): boolean {
-  for (const k of LITELLM_ONLY_FIELDS) if (k in body) return true;
-  return false;
-}
-
-/** Replaces the top-level model value in raw JSON text when it is the only occurrence; else undefined. */
-function replaceModelText(raw: string, from: string, to: string): string | undefined {
-  const needle = `${JSON.stringify(from)}`;
-  const re = /"model"\s*:\s*/g;
-  let found = -1;
-  let valueAt = -1;
-  for (let m = re.exec(raw); m; m = re.exec(raw)) {
-    if (m.index > 0 && raw[m.index - 1] === "\\") continue;
-    const v = m.index + m[0].length;
-    if (raw.startsWith(needle, v)) {
-      if (found >= 0) return undefined;
-      found = m.index;
-      valueAt = v;
-    }
-  }
-  if (found < 0) return undefined;
-  return raw.slice(0, valueAt) + JSON.stringify(to) + raw.slice(valueAt + needle.length);
-}
-
 export interface BodyPlan {
   upstreamModel: string;
   upstreamProtocol: Protocol;
@@ -53,30 +31,90 @@ export interface BodyPlan {
   dropMetadata: boolean;
 }
 
+const encoder = new TextEncoder();
+const DROPPED: ReadonlySet<string> = new Set(LITELLM_ONLY_FIELDS);
+const COMMA = 0x2c;
+
+interface Edit {
+  start: number;
+  end: number;
+  text?: string;
+}
+
 /**
- * The upstream body of a same-protocol call. Bytes pass through untouched when nothing must
- * change; a lone model rename is a text splice; anything else re-serializes once.
+ * Byte ranges cutting the members flagged in `removed`, each run with the comma that joins it to a
+ * kept neighbour and the whitespace before it, so the kept members keep their own layout.
  */
-export function passthroughBody(raw: string, body: Record<string, unknown>, plan: BodyPlan): string {
-  const needsUsage = plan.stream && (plan.upstreamProtocol === "openai-chat" || plan.upstreamProtocol === "openai-completions") && body.stream_options === undefined;
-  const needsDefaults = plan.defaults && Object.keys(plan.defaults).some((k) => body[k] === undefined);
-  const strip = hasLiteLLMFields(body) || (plan.dropMetadata && "metadata" in body);
-  const rename = body.model !== plan.upstreamModel;
-  if (!needsDefaults && !strip && (!rename || typeof body.model === "string")) {
-    let out: string | undefined = raw;
-    if (rename) out = replaceModelText(raw, body.model as string, plan.upstreamModel);
-    if (out !== undefined) {
-      if (needsUsage) {
-        const brace = out.indexOf("{");
-        out = `${out.slice(0, brace + 1)}"stream_options":{"include_usage":true},${out.slice(brace + 1)}`;
-      }
-      return out;
+function cuts(bytes: Uint8Array, open: number, members: JsonMember[], removed: boolean[]): Edit[] {
+  const out: Edit[] = [];
+  const n = members.length;
+  for (let a = 0; a < n; a++) {
+    if (!removed[a]) continue;
+    let b = a;
+    while (b + 1 < n && removed[b + 1]) b++;
+    if (a > 0) out.push({ start: members[a - 1]!.valueEnd, end: members[b]!.valueEnd });
+    else if (b < n - 1) out.push({ start: open + 1, end: bytes.indexOf(COMMA, members[b]!.valueEnd) + 1 });
+    else out.push({ start: open + 1, end: members[n - 1]!.valueEnd });
+    a = b;
+  }
+  return out;
+}
+
+function applyEdits(bytes: Uint8Array<ArrayBuffer>, edits: Edit[]): Uint8Array<ArrayBuffer> {
+  edits.sort((x, y) => x.start - y.start || x.end - y.end);
+  const texts = edits.map((e) => (e.text ? encoder.encode(e.text) : undefined));
+  let size = bytes.byteLength;
+  edits.forEach((e, k) => (size += (texts[k]?.byteLength ?? 0) - (e.end - e.start)));
+  const out = new Uint8Array(size);
+  let from = 0;
+  let at = 0;
+  edits.forEach((e, k) => {
+    out.set(bytes.subarray(from, e.start), at);
+    at += e.start - from;
+    const t = texts[k];
+    if (t) {
+      out.set(t, at);
+      at += t.byteLength;
+    }
+    from = e.end;
+  });
+  out.set(bytes.subarray(from), at);
+  return out;
+}
+
+/**
+ * The upstream body of a same-protocol call, as bytes. They pass through untouched when nothing
+ * must change; otherwise the model rename, the fields LiteLLM consumes, `metadata` and the added
+ * `stream_options` and defaults are byte splices at the offsets the scanner found.
+ */
+export function passthroughBody(raw: RequestBody, plan: BodyPlan): Uint8Array<ArrayBuffer> {
+  const { members, index, open } = raw.scan;
+  const needsUsage = plan.stream && (plan.upstreamProtocol === "openai-chat" || plan.upstreamProtocol === "openai-completions") && !raw.has("stream_options");
+  const inserts: string[] = [];
+  if (needsUsage) inserts.push(`"stream_options":{"include_usage":true}`);
+  if (plan.defaults) {
+    for (const [k, v] of Object.entries(plan.defaults)) {
+      if (v !== undefined && k !== "model" && !raw.has(k)) inserts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     }
   }
-  const copy: Record<string, unknown> = { ...body, model: plan.upstreamModel };
-  for (const k of LITELLM_ONLY_FIELDS) delete copy[k];
-  if (plan.dropMetadata) delete copy.metadata;
-  if (needsUsage) copy.stream_options = { include_usage: true };
-  if (plan.defaults) for (const [k, v] of Object.entries(plan.defaults)) if (copy[k] === undefined) copy[k] = v;
-  return JSON.stringify(copy);
+  const modelAt = index.get("model");
+  const rename = raw.get("model") !== plan.upstreamModel;
+  if (rename && modelAt === undefined) inserts.push(`"model":${JSON.stringify(plan.upstreamModel)}`);
+  let removed: boolean[] | undefined;
+  members.forEach((m, k) => {
+    const drop = DROPPED.has(m.key) || (plan.dropMetadata && m.key === "metadata") || (rename && m.key === "model" && k !== modelAt);
+    if (drop) (removed ??= [])[k] = true;
+  });
+  if (!inserts.length && !removed && !rename) return raw.bytes;
+
+  const edits = removed ? cuts(raw.bytes, open, members, removed) : [];
+  if (rename && modelAt !== undefined) {
+    const m = members[modelAt]!;
+    edits.push({ start: m.valueStart, end: m.valueEnd, text: JSON.stringify(plan.upstreamModel) });
+  }
+  if (inserts.length) {
+    const kept = members.length - (removed?.filter(Boolean).length ?? 0);
+    edits.push({ start: open + 1, end: open + 1, text: inserts.join(",") + (kept > 0 ? "," : "") });
+  }
+  return applyEdits(raw.bytes, edits);
 }

@@ -4,6 +4,7 @@ import type { Deployment } from "../router/deployment.ts";
 import type { ModelGroups, Resolved } from "../router/model-groups.ts";
 import { attempt } from "./attempt.ts";
 import type { LLMRequest } from "./types.ts";
+import { RequestBody } from "./request-body.ts";
 
 /** LiteLLM's `HEALTH_CHECK_TIMEOUT_SECONDS`; `model_info.health_check_timeout` overrides it per deployment. */
 const DEFAULT_TIMEOUT_S = 60;
@@ -64,7 +65,7 @@ async function probe(d: Deployment, groups: ModelGroups, auth: AuthContext): Pro
     callType: embedding ? "aembedding" : "acompletion",
     route: "/health",
     body,
-    rawBody: JSON.stringify(body),
+    rawBody: RequestBody.fromObject(body),
     model: requested,
     stream: false,
     headers: new Headers(),

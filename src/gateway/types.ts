@@ -5,6 +5,7 @@ import type { Deployment } from "../router/deployment.ts";
 import type { CallObservation } from "./observe.ts";
 import type { MultipartBody } from "./multipart.ts";
 import type { Usage } from "./usage.ts";
+import type { RequestBody } from "./request-body.ts";
 
 /** One LLM call as the endpoint parsed it. */
 export interface LLMRequest {
@@ -12,8 +13,9 @@ export interface LLMRequest {
   /** LiteLLM's `call_type`: acompletion, anthropic_messages, aresponses, aembedding, ... */
   callType: string;
   route: string;
+  /** The body's top-level fields, each decoded when first read (`rawBody.view` for a JSON body). */
   body: Record<string, unknown>;
-  rawBody: string;
+  rawBody: RequestBody;
   /** A multipart upload (`/v1/audio/transcriptions`, `/v1/images/edits`): its form, re-encoded upstream with the model renamed. */
   multipart?: MultipartBody;
   model: string;

@@ -7,7 +7,7 @@ import type { LLMRequest } from "../gateway/types.ts";
 import type { Protocol } from "../providers/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorResponse, shapeFor } from "./error-response.ts";
-import { clientIp, readJsonBody } from "./parse.ts";
+import { clientIp, readRequestBody } from "./parse.ts";
 import { sessionOfCall } from "../sessions/identity.ts";
 
 export interface Endpoint {
@@ -32,7 +32,8 @@ async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMR
   const startPerf = performance.now();
   const startMs = Date.now();
   await rt.auth.refuseEarly(c.req.raw.headers);
-  const { raw, body } = await readJsonBody(c, rt.body);
+  const raw = await readRequestBody(c, rt.body);
+  const body = raw.view;
   const named = c.req.param("model") ?? body.model;
   const model = (named ?? "") === "" ? ep.unnamedModel : named;
   if (typeof model !== "string" || (!model && ep.unnamedModel === undefined)) {

@@ -5,6 +5,7 @@ import { badRequest } from "../errors.ts";
 import { readBodyBytes } from "./body-reader.ts";
 import { runLLMCall } from "../gateway/call.ts";
 import { wavSeconds } from "../gateway/multipart.ts";
+import { EMPTY_BODY } from "../gateway/request-body.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 import type { Runtime } from "../runtime.ts";
 import { UNNAMED_MODERATION } from "../router/index.ts";
@@ -53,7 +54,7 @@ async function multipartRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<
     callType: ep.callType,
     route,
     body: fields,
-    rawBody: "",
+    rawBody: EMPTY_BODY,
     multipart: { form, audioSeconds },
     model: auth.key ? aliasedModel(auth.key as KeyRecord, model) : model,
     stream: fields.stream === "true",

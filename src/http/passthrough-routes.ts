@@ -4,6 +4,7 @@ import { OPEN_AUTH } from "../auth/types.ts";
 import { GatewayError } from "../errors.ts";
 import { invalidModel } from "../gateway/call.ts";
 import { passthroughDeployment, planFor, runPassthrough, type PassthroughPlan } from "../gateway/passthrough.ts";
+import { EMPTY_BODY } from "../gateway/request-body.ts";
 import type { LLMRequest } from "../gateway/types.ts";
 import { bedrockAction } from "../providers/bedrock/index.ts";
 import { customEndpoint } from "../providers/custom-passthrough.ts";
@@ -101,7 +102,7 @@ export function plainRequest(c: Context, callType: string, model: string, auth: 
     callType,
     route: c.req.path,
     body: {},
-    rawBody: "",
+    rawBody: EMPTY_BODY,
     model,
     stream: false,
     headers,

@@ -7,7 +7,7 @@ import { tpmTokensOf, type CostEstimator, type TpmTokens } from "./estimate.ts";
 import type { TagBudgets } from "./tag-budgets.ts";
 
 /** The body's length (its input grows with it) and the client's output cap, without parsing the body. */
-const bodyChars = (req: LLMRequest) => req.rawBody.length;
+const bodyChars = (req: LLMRequest) => req.rawBody.size;
 
 function maxTokensOf(req: LLMRequest): number | undefined {
   const v = req.body.max_tokens ?? req.body.max_completion_tokens ?? req.body.max_output_tokens;

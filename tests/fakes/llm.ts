@@ -31,6 +31,8 @@ export interface RecordedRequest {
   query: string;
   headers: Record<string, string>;
   body: unknown;
+  /** The body exactly as it arrived. */
+  raw: string;
   at: number;
   /** set when the client (the gateway) went away before the stream ended */
   aborted?: boolean;
@@ -415,7 +417,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
       } catch {
         return Response.json({ error: { message: "invalid json", type: "invalid_request_error" } }, { status: 400 });
       }
-      const rec: RecordedRequest = { method: req.method, path, query: url.search, headers: Object.fromEntries(req.headers), body, at: Date.now() };
+      const rec: RecordedRequest = { method: req.method, path, query: url.search, headers: Object.fromEntries(req.headers), body, raw: text, at: Date.now() };
       if (ctl.record !== false) requests.push(rec);
       if (ctl.delayMs) await sleep(ctl.delayMs);
       if (ctl.failStatus && failsLeft !== 0) {

@@ -1,5 +1,5 @@
 import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
-import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -31,7 +31,7 @@ export const anthropic: Provider = {
   native: new Set<Protocol>(["anthropic-messages", "anthropic-count-tokens"]),
   preferred: "anthropic-messages",
   exceptionName: "AnthropicException",
-  buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): UpstreamRequest {
+  buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): UpstreamRequest {
     if (protocol !== "anthropic-messages" && protocol !== "anthropic-count-tokens") {
       throw new Error(`anthropic does not serve ${protocol}`);
     }

@@ -1,5 +1,5 @@
 import { anthropicHeaders } from "../anthropic/index.ts";
-import type { BuildContext, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import type { BuildContext, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { upstreamErrorMessage } from "../util.ts";
 
 /** The Azure AI Model Inference API version for Foundry `…/models` endpoints. */
@@ -30,7 +30,7 @@ export const azureAIInference: Provider = {
   native: new Set<Protocol>(["openai-chat", "openai-embeddings"]),
   preferred: "openai-chat",
   exceptionName: "Azure_aiException",
-  buildRequest(t: Target, protocol: Protocol, body: string, _ctx: BuildContext): UpstreamRequest {
+  buildRequest(t: Target, protocol: Protocol, body: RequestBytes, _ctx: BuildContext): UpstreamRequest {
     const path = PATHS[protocol];
     if (!path) throw new Error(`azure_ai does not serve ${protocol}`);
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -49,7 +49,7 @@ export const azureAIAnthropic: Provider = {
   ...azureAIInference,
   native: new Set<Protocol>(["anthropic-messages", "anthropic-count-tokens"]),
   preferred: "anthropic-messages",
-  buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): UpstreamRequest {
+  buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): UpstreamRequest {
     if (protocol !== "anthropic-messages" && protocol !== "anthropic-count-tokens") throw new Error(`azure_ai (anthropic) does not serve ${protocol}`);
     const origin = trimBase(t.apiBase).replace(/\/(models|anthropic(\/v1(\/messages)?)?)$/, "");
     const url = `${origin}/anthropic/v1/messages${protocol === "anthropic-count-tokens" ? "/count_tokens" : ""}`;

@@ -1,8 +1,8 @@
 import { GatewayError } from "../../errors.ts";
 import { forwardedHeaders } from "../passthrough.ts";
-import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
 import { AWS_CHAIN_ENV } from "../aws/credentials.ts";
-import { upstreamErrorMessage } from "../util.ts";
+import { parseBody, upstreamErrorMessage } from "../util.ts";
 import { bedrockHeaders, bedrockUrl } from "./auth.ts";
 import { chatToConverse } from "./converse-request.ts";
 import { converseStreamToChat, converseToChat } from "./converse-response.ts";
@@ -32,8 +32,8 @@ function betas(header: string | null, body: unknown): string[] {
 }
 
 /** The Messages body as invoke takes it: no model or stream, `anthropic_version` and betas in the body. */
-export function invokeBody(body: string, betaHeader: string | null): string {
-  const { model: _m, stream: _s, anthropic_beta, ...rest } = JSON.parse(body) as Record<string, unknown>;
+export function invokeBody(body: RequestBytes, betaHeader: string | null): string {
+  const { model: _m, stream: _s, anthropic_beta, ...rest } = parseBody(body);
   const b = betas(betaHeader, anthropic_beta);
   return JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...(b.length ? { anthropic_beta: b } : {}), ...rest });
 }
@@ -100,7 +100,7 @@ export const bedrockAnthropic: Provider = {
   ...common,
   native: new Set<Protocol>(["anthropic-messages"]),
   preferred: "anthropic-messages",
-  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+  async buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): Promise<UpstreamRequest> {
     if (protocol !== "anthropic-messages") throw new Error(`bedrock (anthropic) does not serve ${protocol}`);
     const out = invokeBody(body, ctx.clientHeaders.get("anthropic-beta"));
     const url = bedrockUrl(t, ctx.stream ? "invoke-with-response-stream" : "invoke");
@@ -115,9 +115,9 @@ export const bedrockConverse: Provider = {
   ...common,
   native: new Set<Protocol>(["openai-chat"]),
   preferred: "openai-chat",
-  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+  async buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): Promise<UpstreamRequest> {
     if (protocol !== "openai-chat") throw new Error(`bedrock (converse) does not serve ${protocol}`);
-    const out = JSON.stringify(chatToConverse(JSON.parse(body) as Record<string, unknown>));
+    const out = JSON.stringify(chatToConverse(parseBody(body)));
     const url = bedrockUrl(t, ctx.stream ? "converse-stream" : "converse");
     const headers = await bedrockHeaders(t, url, out, ctx.stream ? EVENT_STREAM : "application/json", ctx.send);
     return { url, method: "POST", headers, body: out };

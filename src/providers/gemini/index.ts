@@ -1,15 +1,15 @@
 import { forwardedHeaders, passthroughRequest, passthroughUrl } from "../passthrough.ts";
-import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
-import { upstreamErrorMessage } from "../util.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
+import { parseBody, upstreamErrorMessage } from "../util.ts";
 import { chatToGemini } from "./request.ts";
 import { geminiToChat } from "./response.ts";
 import { geminiStreamToChat } from "./stream.ts";
 import type { GeminiResponse } from "./types.ts";
 
 /** The OpenAI chat body the core hands over, as a Gemini body (shared with Vertex). */
-export function geminiBody(protocol: Protocol, body: string, provider: string): string {
+export function geminiBody(protocol: Protocol, body: RequestBytes, provider: string): string {
   if (protocol !== "openai-chat") throw new Error(`${provider} does not serve ${protocol}`);
-  return JSON.stringify(chatToGemini(JSON.parse(body) as Record<string, unknown>));
+  return JSON.stringify(chatToGemini(parseBody(body)));
 }
 
 /** `:generateContent`, or `:streamGenerateContent?alt=sse` for streams. */
@@ -34,7 +34,7 @@ export const gemini: Provider = {
   native: new Set<Protocol>(["openai-chat"]),
   preferred: "openai-chat",
   exceptionName: "GeminiException",
-  buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): UpstreamRequest {
+  buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): UpstreamRequest {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (t.apiKey) headers["x-goog-api-key"] = t.apiKey;
     if (t.extraHeaders) Object.assign(headers, t.extraHeaders);

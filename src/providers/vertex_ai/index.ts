@@ -1,8 +1,8 @@
 import { GatewayError } from "../../errors.ts";
 import { geminiBody, geminiMethod, geminiResponses } from "../gemini/index.ts";
 import { forwardedHeaders, passthroughRequest } from "../passthrough.ts";
-import type { BuildContext, PassthroughCall, Protocol, Provider, Target, UpstreamRequest } from "../types.ts";
-import { upstreamErrorMessage } from "../util.ts";
+import type { BuildContext, PassthroughCall, Protocol, Provider, RequestBytes, Target, UpstreamRequest } from "../types.ts";
+import { parseBody, upstreamErrorMessage } from "../util.ts";
 import { loadCredentials, type GoogleCredentials } from "./credentials.ts";
 import { ADC_ENV, defaultCredentials } from "./adc.ts";
 import { accessToken, metadataProject } from "./token.ts";
@@ -98,12 +98,12 @@ export const vertexAnthropic: Provider = {
   ...common,
   native: new Set<Protocol>(["anthropic-messages"]),
   preferred: "anthropic-messages",
-  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+  async buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): Promise<UpstreamRequest> {
     if (protocol !== "anthropic-messages") throw new Error(`vertex_ai (anthropic) does not serve ${protocol}`);
     const { headers, project } = await headersFor(t, ctx);
     const beta = ctx.clientHeaders.get("anthropic-beta");
     if (beta) headers["anthropic-beta"] = beta;
-    const { model: _model, ...rest } = JSON.parse(body) as Record<string, unknown>;
+    const { model: _model, ...rest } = parseBody(body);
     const out = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...rest };
     const url = publisherUrl(t, project, "anthropic", ctx.stream ? ":streamRawPredict" : ":rawPredict");
     return { url, method: "POST", headers, body: JSON.stringify(out) };
@@ -115,7 +115,7 @@ export const vertexGemini: Provider = {
   ...common,
   native: new Set<Protocol>(["openai-chat"]),
   preferred: "openai-chat",
-  async buildRequest(t: Target, protocol: Protocol, body: string, ctx: BuildContext): Promise<UpstreamRequest> {
+  async buildRequest(t: Target, protocol: Protocol, body: RequestBytes, ctx: BuildContext): Promise<UpstreamRequest> {
     const converted = geminiBody(protocol, body, "vertex_ai");
     const { headers, project } = await headersFor(t, ctx);
     return { url: publisherUrl(t, project, "google", geminiMethod(ctx.stream)), method: "POST", headers, body: converted };

@@ -1,6 +1,7 @@
 import type { AuthContext } from "../../../src/auth/types.ts";
 import type { CallRecord, LLMRequest } from "../../../src/gateway/types.ts";
 import type { Protocol } from "../../../src/providers/types.ts";
+import { RequestBody } from "../../../src/gateway/request-body.ts";
 
 /** A finished call as the gateway records it, for the logging callbacks' pure parts. */
 export function fakeRequest(protocol: Protocol, body: Record<string, unknown>, headers: Record<string, string> = {}, auth: Partial<AuthContext> = {}): LLMRequest {
@@ -9,7 +10,7 @@ export function fakeRequest(protocol: Protocol, body: Record<string, unknown>, h
     callType: protocol === "anthropic-messages" ? "anthropic_messages" : protocol === "openai-responses" ? "aresponses" : "acompletion",
     route: protocol === "anthropic-messages" ? "/v1/messages" : protocol === "openai-responses" ? "/v1/responses" : "/v1/chat/completions",
     body,
-    rawBody: JSON.stringify(body),
+    rawBody: RequestBody.fromObject(body),
     model: String(body.model ?? "m"),
     stream: body.stream === true,
     headers: new Headers(headers),
