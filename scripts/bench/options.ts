@@ -25,13 +25,20 @@ export interface BenchOptions {
   redisUrl?: string;
   /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
   nice: number;
+  /** `agent`: only the coding-agent shapes and 50 concurrent small body (the issue-15 figures) */
+  only?: "agent";
+  /** seconds of one-request-at-a-time load per cell of the coding-agent shapes */
+  agentS: number;
 }
 
 export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run bench -- [options])
 
   --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
+  --only agent       only the coding-agent shapes (Claude Code and Codex requests from 10 KB to 2 MB)
+                     and 50 concurrent small body, for direct, bare Bun, nginx and litellm-rust
+                     (about 6 minutes; with --quick about 2)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
-  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, sinks, dbscale, db
+  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, agent, scale, workers, sinks, dbscale, db
                      (db: no Postgres; the gateway then runs on the master key alone)
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
@@ -42,7 +49,8 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --redis URL        the gateways share this Redis (e.g. redis://127.0.0.1:6379)
   --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
                      shared machine disturbs the figures less
-  --update-docs      write the tables into docs/benchmarks.md and the chart into docs/
+  --agent-seconds S  seconds per cell of the coding-agent shapes (default 1.5; --quick 0.5)
+  --update-docs      write the tables into docs/benchmarks.md and the charts into docs/
   -h, --help         this text
 
 Needs: taskset (util-linux), wrk (apt-get install -y wrk), node + npm for Portkey (installed by the
@@ -66,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     updateDocs: false,
     keyLimits: [],
     nice: 0,
+    agentS: quick ? 0.5 : 1.5,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -103,6 +112,16 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         break;
       case "--nice":
         o.nice = Number(next());
+        break;
+      case "--only": {
+        const v = next();
+        if (v !== "agent") throw new Error(`--only takes "agent", not ${v}`);
+        o.only = v;
+        for (const x of ["portkey", "translate", "streams", "rate", "scale", "workers", "sinks", "dbscale"]) o.skip.add(x);
+        break;
+      }
+      case "--agent-seconds":
+        o.agentS = Number(next());
         break;
       case "--update-docs":
         o.updateDocs = true;
