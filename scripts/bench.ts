@@ -174,10 +174,11 @@ async function main(): Promise<number> {
     const agentStarted = Date.now();
     const workloads = loadWorkloads();
     log(`coding-agent shapes: ${workloads.map((w) => `${w.title} ${w.bodies.map((b) => b.bytes).join("/")} bytes`).join("; ")}`);
-    await runAgentShapes({ rounds: opts.rounds, seconds: opts.agentS, warmS: opts.quick ? 1 : 2, subjects, workloads, results, c50: opts.only ? ctx : undefined, log });
+    const c50Ctx = { ...ctx, d: { ...ctx.d, c50S: Math.min(ctx.d.c50S, 2) } };
+    await runAgentShapes({ rounds: opts.agentRounds, seconds: opts.agentS, warmS: opts.quick ? 1 : 2, subjects, workloads, results, c50: opts.only ? c50Ctx : undefined, log });
     const agentSubjects = subjects.filter((s) => s.agent);
     const day = new Date().toISOString().slice(0, 16).replace("T", " ");
-    agentSections["agent-run"] = `${day} UTC, commit ${commit}${dirty}; ${mode} run, ${opts.rounds} rounds of ${opts.agentS} s per cell, ${((Date.now() - agentStarted) / 60000).toFixed(1)} min for this part; gateway: ${gw.label}; ${env}`;
+    agentSections["agent-run"] = `${day} UTC, commit ${commit}${dirty}; ${mode} run, ${opts.agentRounds} rounds of ${opts.agentS} s per cell, ${((Date.now() - agentStarted) / 60000).toFixed(1)} min for this part; gateway: ${gw.label}; ${env}`;
     agentSections["agent-targets"] = targetsTable(agentTargets(results, workloads));
     for (const w of workloads) agentSections[`agent-${w.api}`] = agentTable(results, agentSubjects, w);
     agentSections["agent-c50"] = c50Table(results, subjects);

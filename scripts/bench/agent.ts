@@ -113,10 +113,12 @@ export async function runAgentShapes(o: AgentRun): Promise<void> {
     }
   }
   for (let round = 1; round <= o.rounds; round++) {
+    // each round starts with another subject, so that none always follows the same one
+    const order = subjects.map((_, i) => subjects[(i + round - 1) % subjects.length]!);
     for (const w of o.workloads) {
       for (const b of w.bodies) {
         const id = shapeId(w, b.id);
-        for (const s of subjects) {
+        for (const s of order) {
           const m = await cell(s, reqs.get(`${id}/${s.id}`)!, o.seconds);
           o.results.add(round, id, s.id, m);
           o.log(`round ${round}/${o.rounds} ${id.padEnd(12)} ${s.label.slice(0, 20).padEnd(20)} p50 ${ms(m.p50!)} first byte ${ms(m.ttfbP50!)}${m.cpuUs !== undefined ? ` ${(m.cpuUs / m.requests!).toFixed(0)} CPU µs/req` : ""}`);
@@ -125,7 +127,7 @@ export async function runAgentShapes(o: AgentRun): Promise<void> {
       }
     }
     if (!o.c50) continue;
-    for (const s of subjects) {
+    for (const s of order) {
       const m = await c50.run(s, o.c50);
       o.results.add(round, "c50", s.id, m);
       o.log(`round ${round}/${o.rounds} c50          ${s.label.slice(0, 20).padEnd(20)} ${Math.round(m.rps ?? 0)} req/s${m.cpuUsPerReq ? `, ${m.cpuUsPerReq.toFixed(1)} CPU µs/req` : ""}`);
