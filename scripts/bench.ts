@@ -90,7 +90,8 @@ async function main(): Promise<number> {
   const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
   const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no", "src"], { cwd: ROOT }).stdout.toString().trim() ? " with uncommitted changes in src/" : "";
   const mode = `${opts.only ? `--only ${opts.only}, ` : ""}${opts.quick ? "quick" : "full"}`;
-  log(`bench: ${mode} run, commit ${commit}${dirty}, ${opts.rounds} rounds, gateway ${gw.label}, output in ${outDir}\n${env}`);
+  const rounds = opts.only ? opts.agentRounds : opts.rounds;
+  log(`bench: ${mode} run, commit ${commit}${dirty}, ${rounds} rounds, gateway ${gw.label}, output in ${outDir}\n${env}`);
 
   const fakes = await startFakes(logDir);
   const direct = directSubject(fakes);
@@ -215,7 +216,7 @@ async function main(): Promise<number> {
   } else if (!opts.only) sections.db = "Skipped (--skip db or dbscale).";
   if (!("note" in db)) await db.drop();
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  const run = `${mode} run, ${opts.rounds} rounds, ${minutes} min, commit ${commit}${dirty}; gateway: ${gw.label}; ${env}`;
+  const run = `${mode} run, ${rounds} rounds, ${minutes} min, commit ${commit}${dirty}; gateway: ${gw.label}; ${env}`;
   const notes = results.notes.map((n) => `- ${n}`).join("\n");
   if (!opts.only) Object.assign(sections, { run, notes });
   Object.assign(sections, agentSections);

@@ -38,7 +38,7 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
   --only agent       only the coding-agent shapes (Claude Code and Codex requests from 10 KB to 2 MB)
                      and 50 concurrent small body, for direct, bare Bun, nginx and litellm-rust
-                     (about 6 minutes; with --quick about 2)
+                     (about 7 minutes; with --quick about 1.5)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
   --skip LIST        comma list of: nginx, portkey, translate, streams, rate, agent, scale, workers, sinks, dbscale, db
                      (db: no Postgres; the gateway then runs on the master key alone)
