@@ -75,7 +75,7 @@ export const LitellmParamsSchema = v.looseObject({
   cache_control_injection_points: o(
     v.array(
       v.looseObject({
-        location: v.picklist(["message", "tool_config"]),
+        location: v.picklist(["message", "system", "tools", "tool_config"]),
         role: o(v.picklist(["system", "user", "assistant", "tool"])),
         index: o(v.union([v.number(), v.string()])),
         control: o(v.record(v.string(), v.unknown())),

@@ -1,15 +1,17 @@
 import { GatewayError } from "../errors.ts";
 import { redactHeaders, type Logger } from "../log.ts";
-import { streamErrorEvent } from "../http/error-response.ts";
+import { streamErrorEvent } from "../error-shapes.ts";
 import { mockResponse } from "../providers/mock/index.ts";
 import type { Protocol, Provider } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import { asGatewayError, type AttemptInfo } from "../router/router.ts";
+import { withAnthropicCachePoints } from "../translate/anthropic-cache-points.ts";
 import { translator, type TranslateContext, type Translator } from "../translate/index.ts";
+import type { CacheInjectionPoint } from "../translate/types.ts";
 import { readWithTimeout, sendUpstream } from "../upstream.ts";
 import { translatedResponses } from "./responses-memory.ts";
-import { passthroughBody } from "./body.ts";
+import { passthroughBody, type BodyPlan } from "./body.ts";
 import { captureChunk, startAttempt, traceparentOf } from "./observe.ts";
 import { multipartBytes } from "./multipart.ts";
 import { answerUsage } from "./units.ts";
@@ -114,7 +116,7 @@ async function attemptOnce(
     ? form.body
     : tr
       ? JSON.stringify({ ...tr.request(req.body, ctx), model: upstreamModel, ...(protocol === "openai-chat" ? defaultsFor(d, req.body) : {}) })
-      : passthroughBody(req.rawBody, req.body, {
+      : sameProtocolBody(req, protocol, ctx.cachePoints, {
           upstreamModel,
           upstreamProtocol: protocol,
           stream: req.stream,
@@ -284,4 +286,13 @@ async function mockAttempt(req: LLMRequest, mock: unknown, upstreamModel: string
     usage,
     done: Promise.resolve({ usage, responseId, endMs, firstChunkMs: endMs }),
   };
+}
+
+/**
+ * A same-protocol body: the client's bytes as far as possible; an Anthropic upstream with
+ * `cache_control_injection_points` gets the breakpoints they name (a re-serialized body).
+ */
+function sameProtocolBody(req: LLMRequest, protocol: Protocol, points: readonly CacheInjectionPoint[] | undefined, plan: BodyPlan): string {
+  const marked = points?.length && protocol === "anthropic-messages" ? withAnthropicCachePoints(req.body, points) : undefined;
+  return marked ? passthroughBody(JSON.stringify(marked), marked, plan) : passthroughBody(req.rawBody, req.body, plan);
 }

@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.ts";
-import { errorBody } from "../http/error-response.ts";
+import { errorBody } from "../error-shapes.ts";
 import { asGatewayError } from "../router/router.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LLMRequest } from "./types.ts";

@@ -76,6 +76,10 @@ beforeAll(async () => {
             ],
           }),
         },
+        {
+          model_name: "claude-cached-tools",
+          litellm_params: claude("anthropic/claude-sonnet-4-5", { cache_control_injection_points: [{ location: "tools" }, { location: "system" }, { location: "message", role: "user" }] }),
+        },
       ],
       router_settings: { num_retries: 0 },
       general_settings: { master_key: MASTER },
@@ -525,6 +529,50 @@ describe("cache_control: only where the client or the deployment asked", () => {
         expect(cacheMarks(b)).toBe(2);
         expect(objs(b.messages)[0]!.content).toEqual([{ type: "text", text: "second", cache_control: { type: "ephemeral", ttl: "1h" } }]);
       },
+    },
+    {
+      name: "an Anthropic client (Claude Code's protocol) on a deployment with injection points: the system prompt and the last message are marked",
+      model: "claude-cached",
+      client: "messages",
+      body: { max_tokens: 100, system: "Long rules.", messages: [{ role: "user", content: "first" }, { role: "assistant", content: [{ type: "text", text: "ok" }] }, { role: "user", content: "second" }] },
+      expect: (b) => {
+        expect(cacheMarks(b)).toBe(2);
+        expect(b.system).toEqual([{ type: "text", text: "Long rules.", cache_control: { type: "ephemeral" } }]);
+        expect(objs(b.messages)[1]!.content).toEqual([{ type: "text", text: "ok" }]);
+        expect(objs(b.messages)[2]!.content).toEqual([{ type: "text", text: "second", cache_control: { type: "ephemeral" } }]);
+      },
+    },
+    {
+      name: "an Anthropic client's own marks count toward Anthropic's four: injection stops there and never replaces a client's mark",
+      model: "claude-cached-tools",
+      client: "messages",
+      body: {
+        max_tokens: 100,
+        system: [{ type: "text", text: "Rules.", cache_control: { type: "ephemeral", ttl: "1h" } }],
+        tools: [{ name: "Read", input_schema: { type: "object" } }, { name: "Edit", input_schema: { type: "object" } }],
+        messages: [
+          { role: "user", content: [{ type: "text", text: "a", cache_control: { type: "ephemeral" } }] },
+          { role: "assistant", content: "b" },
+          { role: "user", content: "c" },
+          { role: "assistant", content: "d" },
+          { role: "user", content: "e" },
+        ],
+      },
+      expect: (b) => {
+        expect(cacheMarks(b)).toBe(4);
+        expect(objs(b.system)[0]!.cache_control).toEqual({ type: "ephemeral", ttl: "1h" });
+        expect(objs(b.tools)[0]!.cache_control).toBeUndefined();
+        expect(objs(b.tools)[1]!.cache_control).toEqual({ type: "ephemeral" });
+        expect(objs(b.messages)[2]!.content).toEqual([{ type: "text", text: "c", cache_control: { type: "ephemeral" } }]);
+        expect(objs(b.messages)[4]!.content).toBe("e");
+      },
+    },
+    {
+      name: "an Anthropic client on a deployment without injection points: no mark is added",
+      model: "claude-native",
+      client: "messages",
+      body: { max_tokens: 100, system: "Long rules.", messages: [{ role: "user", content: "first" }] },
+      expect: (b) => expect(cacheMarks(b)).toBe(0),
     },
     {
       name: "an Anthropic client's marks are not sent to an OpenAI-format upstream",

@@ -7,6 +7,8 @@
  *                   by default Anthropic and chat call `Bash`, Responses `exec_command`), then echoes the
  *                   tool result back in the next turn. The command is `echo hello`, or the text in
  *                   backticks right after it (USE_BASH `ls -la`).
+ *   USE_TOOL Name → a call of the offered tool `Name` with arguments that follow its schema (Claude Code's
+ *                   `StructuredOutput` tool of `--json-schema`, say).
  *   ECHO_HISTORY  → answers with the number of messages it received and their texts.
  *   PLEASE_REFUSE → refuses in the protocol's own way (Anthropic `stop_reason: "refusal"`, chat
  *                   `message.refusal`, Responses `refusal` content).
@@ -128,7 +130,7 @@ function structuredPlan(schema: unknown, jsonMode: boolean, forced: ToolPlan | u
   return forced ? { text: "", tool: forced } : undefined;
 }
 
-function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
+function planFor(messages: Msg[], reply: string, tool: ToolPlan, body: Json = {}): Plan {
   const last = messages[messages.length - 1];
   const lastUserText = [...messages].reverse().find((m) => m.role === "user" && !textOf(m.content).startsWith("[tool_result]"));
   const allText = messages.map((m) => textOf(m.content) + (typeof m.output === "string" ? m.output : "")).join("\n");
@@ -140,6 +142,8 @@ function planFor(messages: Msg[], reply: string, tool: ToolPlan): Plan {
   }
   const userText = textOf(lastUserText?.content);
   if (userText.includes("PLEASE_REFUSE")) return { text: "", refusal: REFUSAL };
+  const named = forcedTool(body, /USE_TOOL (\w+)/.exec(userText)?.[1]);
+  if (named) return { text: "", tool: named };
   if (userText.includes("USE_BASH")) {
     const cmd = /USE_BASH `([^`]+)`/.exec(userText)?.[1];
     if (!cmd) return { text: "Running the command.", tool };
@@ -235,7 +239,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const choice = asObj(body.tool_choice);
     const plan =
       structuredPlan(format.schema, false, forcedTool(body, choice.type === "tool" ? String(choice.name) : undefined)) ??
-      planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", shellTool(body, { name: "Bash", input: { command: "echo hello", description: "Print hello" } }));
+      planFor(messages, ctl.reply ?? "Hello from the fake Anthropic!", shellTool(body, { name: "Bash", input: { command: "echo hello", description: "Print hello" } }), body);
     if (plan.refusal) plan.text = plan.refusal;
     const id = `msg_${nextId()}`;
     const model = String(body.model);
@@ -277,7 +281,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const rf = asObj(body.response_format);
     const plan =
       structuredPlan(rf.type === "json_schema" ? asObj(rf.json_schema).schema : undefined, rf.type === "json_object", forcedTool(body, asObj(asObj(body.tool_choice).function).name as string | undefined)) ??
-      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", shellTool(body, { name: "Bash", input: { command: "echo hello" } }));
+      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI!", shellTool(body, { name: "Bash", input: { command: "echo hello" } }), body);
     const id = `chatcmpl-${nextId()}`;
     const model = String(body.model);
     const created = Math.floor(Date.now() / 1000);
@@ -321,7 +325,7 @@ export async function startFakeLLM(opts: { port?: number; control?: FakeControl;
     const choice = asObj(body.tool_choice);
     const plan =
       structuredPlan(format.type === "json_schema" ? format.schema : undefined, format.type === "json_object", forcedTool(body, choice.type === "function" ? String(choice.name) : undefined)) ??
-      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", shellTool(body, { name: "exec_command", input: { cmd: "echo hello" } }));
+      planFor(messages, ctl.reply ?? "Hello from the fake OpenAI Responses!", shellTool(body, { name: "exec_command", input: { cmd: "echo hello" } }), body);
     const id = `resp_${nextId()}`;
     const model = String(body.model);
     const usage = { input_tokens: Math.ceil(JSON.stringify(input).length / 40), input_tokens_details: { cached_tokens: 3 }, output_tokens: 11, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
