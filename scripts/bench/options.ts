@@ -35,7 +35,7 @@ export interface BenchOptions {
 
 export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run bench -- [options])
 
-  --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
+  --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 5 minutes)
   --only agent       only the coding-agent shapes (Claude Code and Codex requests from 10 KB to 2 MB)
                      and 50 concurrent small body, for direct, bare Bun, nginx and litellm-rust
                      (about 7 minutes; with --quick about 1.5)
