@@ -6,10 +6,11 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { join } from "node:path";
+import { agentChart, agentTable, agentTargets, c50Table, loadWorkloads, runAgentShapes } from "./bench/agent.ts";
 import { configScale } from "./bench/config-scale.ts";
 import { createBenchDb, dropAll, generateKey } from "./bench/database.ts";
 import { dbScale } from "./bench/db-scale.ts";
-import { writeDocs } from "./bench/docs.ts";
+import { AGENT_CHART, CHART, writeDocs } from "./bench/docs.ts";
 import { HELP, parseOptions } from "./bench/options.ts";
 import { LOAD_CPU, rssMiB, stopAll, which, type Proc } from "./bench/proc.ts";
 import { matrixTables, targets, targetsTable } from "./bench/report.ts";
@@ -86,7 +87,11 @@ async function main(): Promise<number> {
   const started = Date.now();
   const results = new Results();
   const env = `${Bun.spawnSync(["uname", "-srm"]).stdout.toString().trim()}, ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average at start ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}${opts.nice ? `, nice ${opts.nice}` : ""}`;
-  log(`bench: ${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, gateway ${gw.label}, output in ${outDir}\n${env}`);
+  const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no", "src"], { cwd: ROOT }).stdout.toString().trim() ? " with uncommitted changes in src/" : "";
+  const mode = `${opts.only ? `--only ${opts.only}, ` : ""}${opts.quick ? "quick" : "full"}`;
+  const rounds = opts.only ? opts.agentRounds : opts.rounds;
+  log(`bench: ${mode} run, commit ${commit}${dirty}, ${rounds} rounds, gateway ${gw.label}, output in ${outDir}\n${env}`);
 
   const fakes = await startFakes(logDir);
   const direct = directSubject(fakes);
@@ -136,7 +141,7 @@ async function main(): Promise<number> {
     results.memory.set(s.id, { idle: idleRss.get(s.proc) ?? warm, warm, peak: 0, after: 0 });
   }
 
-  const shapes: Shape[] = [serial, c50];
+  const shapes: Shape[] = opts.only ? [] : [serial, c50];
   if (!opts.skip.has("rate")) shapes.push(rate400);
   if (!opts.skip.has("streams")) for (const n of opts.streams) shapes.push(streams(n, n >= 1000 ? 1000 : 500));
 
@@ -164,15 +169,32 @@ async function main(): Promise<number> {
     mem.after = rssMiB(s.proc.pids());
     mem.peak = Math.max(mem.idle, mem.after, ...results.samples.filter((x) => x.subject === s.id).map((x) => x.m.rssPeak ?? 0));
   }
+  const agentSections: Record<string, string> = {};
+  const charts: Record<string, Uint8Array> = {};
+  if (!opts.skip.has("agent")) {
+    const agentStarted = Date.now();
+    const workloads = loadWorkloads();
+    log(`coding-agent shapes: ${workloads.map((w) => `${w.title} ${w.bodies.map((b) => b.bytes).join("/")} bytes`).join("; ")}`);
+    const c50Ctx = { ...ctx, d: { ...ctx.d, c50S: Math.min(ctx.d.c50S, 2) } };
+    await runAgentShapes({ rounds: opts.agentRounds, seconds: opts.agentS, warmS: opts.quick ? 1 : 2, subjects, workloads, results, c50: opts.only ? c50Ctx : undefined, log });
+    const agentSubjects = subjects.filter((s) => s.agent);
+    const day = new Date().toISOString().slice(0, 16).replace("T", " ");
+    agentSections["agent-run"] = `${day} UTC, commit ${commit}${dirty}; ${mode} run, ${opts.agentRounds} rounds of ${opts.agentS} s per cell, ${((Date.now() - agentStarted) / 60000).toFixed(1)} min for this part; gateway: ${gw.label}; ${env}`;
+    agentSections["agent-targets"] = targetsTable(agentTargets(results, workloads));
+    for (const w of workloads) agentSections[`agent-${w.api}`] = agentTable(results, agentSubjects, w);
+    agentSections["agent-c50"] = c50Table(results, subjects);
+    charts[AGENT_CHART] = agentChart(results, agentSubjects, workloads);
+    writeFileSync(join(outDir, AGENT_CHART), charts[AGENT_CHART]);
+  }
   for (const s of [floor, nginx, portkey]) await s?.proc?.stop();
   await lr.proc.stop(20_000);
   await base?.proc.stop();
 
   const sections: Record<string, string> = {};
-  const maxStreams = Math.max(...opts.streams);
-  const ts = targets(results, maxStreams);
-  sections.targets = targetsTable(ts);
-  sections.matrix = matrixTables(results, subjects, opts.streams);
+  if (!opts.only) {
+    sections.targets = targetsTable(targets(results, Math.max(...opts.streams)));
+    sections.matrix = matrixTables(results, subjects, opts.streams);
+  }
   if (!opts.skip.has("workers")) {
     log("--num_workers scaling");
     sections.workers = await workerScaling({ rounds: opts.workerRounds, gw, configPath, ctx, logDir, log });
@@ -181,39 +203,44 @@ async function main(): Promise<number> {
     log("logging callbacks on the request path");
     sections.sinks = await sinkOverhead({ rounds: opts.quick ? 2 : 3, fakes, direct, gw, ctx, logDir, log });
   }
-  let png: Uint8Array | undefined;
   if (!opts.skip.has("scale")) {
     log("config scale");
     const sc = await configScale({ sizes: opts.scaleSizes, rounds: opts.scaleRounds, fakes, direct, gw, ctx, logDir, log });
     sections.scale = sc.markdown;
-    png = sc.png;
-    writeFileSync(join(outDir, "config-scale.png"), png);
+    charts[CHART] = sc.png;
+    writeFileSync(join(outDir, "config-scale.png"), sc.png);
   }
   if (!opts.skip.has("db") && !opts.skip.has("dbscale")) {
     log("database scale");
     sections.db = await dbScale({ rounds: opts.quick ? 1 : 2, fakes, direct, gw, ctx, logDir, log });
-  } else sections.db = "Skipped (--skip db or dbscale).";
+  } else if (!opts.only) sections.db = "Skipped (--skip db or dbscale).";
   if (!("note" in db)) await db.drop();
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  sections.run = `${opts.quick ? "quick" : "full"} run, ${opts.rounds} rounds, ${minutes} min; gateway: ${gw.label}; ${env}`;
-  sections.notes = results.notes.map((n) => `- ${n}`).join("\n");
+  const run = `${mode} run, ${rounds} rounds, ${minutes} min, commit ${commit}${dirty}; gateway: ${gw.label}; ${env}`;
+  const notes = results.notes.map((n) => `- ${n}`).join("\n");
+  if (!opts.only) Object.assign(sections, { run, notes });
+  Object.assign(sections, agentSections);
 
   writeFileSync(join(outDir, "results.json"), JSON.stringify({ options: { ...opts, skip: [...opts.skip] }, sections, ...results.toJSON() }, null, 1));
   const report = [
-    `Run: ${sections.run}`,
-    sections.notes,
-    "## Targets",
-    sections.targets,
-    "## Matrix",
-    sections.matrix,
+    `Run: ${run}`,
+    notes,
+    sections.targets ? `## Targets\n\n${sections.targets}` : "",
+    sections.matrix ? `## Matrix\n\n${sections.matrix}` : "",
+    agentSections["agent-targets"] ? `## Coding-agent targets (issue 15)\n\n${agentSections["agent-targets"]}` : "",
+    agentSections["agent-claude"] ? `## Claude Code, one request at a time\n\n${agentSections["agent-claude"]}` : "",
+    agentSections["agent-codex"] ? `## Codex, one request at a time\n\n${agentSections["agent-codex"]}` : "",
+    agentSections["agent-c50"] ? `## 50 concurrent, small body\n\n${agentSections["agent-c50"]}` : "",
     sections.workers ? `## --num_workers\n${sections.workers}` : "",
     sections.sinks ? `## Logging callbacks\n${sections.sinks}` : "",
     sections.scale ? `## Config scale\n${sections.scale}` : "",
-    `## Database scale\n${sections.db}`,
-  ].join("\n\n");
+    sections.db ? `## Database scale\n${sections.db}` : "",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
   writeFileSync(join(outDir, "report.md"), report);
   console.log(report);
-  if (opts.updateDocs) writeDocs(sections, png);
+  if (opts.updateDocs) writeDocs(sections, charts);
   log(`\nresults: ${join(outDir, "results.json")}, report: ${join(outDir, "report.md")}${opts.updateDocs ? ", docs/benchmarks.md updated" : ""}`);
   return 0;
 }

@@ -25,13 +25,22 @@ export interface BenchOptions {
   redisUrl?: string;
   /** nice value for every process of the run (negative needs root): less noise from other work on a shared machine */
   nice: number;
+  /** `agent`: only the coding-agent shapes and 50 concurrent small body (the issue-15 figures) */
+  only?: "agent";
+  /** rounds of the coding-agent shapes: many short cells, so that a burst of other work on the machine lands in few of them */
+  agentRounds: number;
+  /** seconds of one-request-at-a-time load per cell of the coding-agent shapes */
+  agentS: number;
 }
 
 export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run bench -- [options])
 
-  --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 3 minutes)
+  --quick            2 rounds, short runs, config scale at 2 and 1,000 entries (about 5 minutes)
+  --only agent       only the coding-agent shapes (Claude Code and Codex requests from 10 KB to 2 MB)
+                     and 50 concurrent small body, for direct, bare Bun, nginx and litellm-rust
+                     (about 7 minutes; with --quick about 1.5)
   --rounds N         rounds of the interleaved main matrix (default 5; at least 5 for figures you quote)
-  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, scale, workers, sinks, dbscale, db
+  --skip LIST        comma list of: nginx, portkey, translate, streams, rate, agent, scale, workers, sinks, dbscale, db
                      (db: no Postgres; the gateway then runs on the master key alone)
   --source           run the gateway as \`bun src/main.ts\` instead of the compiled dist/litellm-rust
   --no-build         use dist/litellm-rust as it is (default: rebuild it first)
@@ -42,7 +51,9 @@ export const HELP = `Usage: bun scripts/bench.ts [--quick] [options]   (npm run 
   --redis URL        the gateways share this Redis (e.g. redis://127.0.0.1:6379)
   --nice N           run every process at this nice value (e.g. -10, as root) so other work on a
                      shared machine disturbs the figures less
-  --update-docs      write the tables into docs/benchmarks.md and the chart into docs/
+  --agent-rounds N   rounds of the coding-agent shapes (default 10; --quick 2)
+  --agent-seconds S  seconds per cell of the coding-agent shapes (default 0.75; --quick 0.5)
+  --update-docs      write the tables into docs/benchmarks.md and the charts into docs/
   -h, --help         this text
 
 Needs: taskset (util-linux), wrk (apt-get install -y wrk), node + npm for Portkey (installed by the
@@ -66,6 +77,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     updateDocs: false,
     keyLimits: [],
     nice: 0,
+    agentRounds: quick ? 2 : 10,
+    agentS: quick ? 0.5 : 0.75,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -103,6 +116,19 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         break;
       case "--nice":
         o.nice = Number(next());
+        break;
+      case "--only": {
+        const v = next();
+        if (v !== "agent") throw new Error(`--only takes "agent", not ${v}`);
+        o.only = v;
+        for (const x of ["portkey", "translate", "streams", "rate", "scale", "workers", "sinks", "dbscale"]) o.skip.add(x);
+        break;
+      }
+      case "--agent-rounds":
+        o.agentRounds = Math.max(1, Number(next()));
+        break;
+      case "--agent-seconds":
+        o.agentS = Number(next());
         break;
       case "--update-docs":
         o.updateDocs = true;

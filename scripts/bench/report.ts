@@ -81,7 +81,7 @@ export function matrixTables(r: Results, subjects: Subject[], streamsCounts: num
   parts.push("\n**50 concurrent connections, 0 ms fake** (wrk -c50; CPU = user + system time of the proxy's processes per request)\n");
   parts.push(
     table(
-      ["", "req/s", "÷ direct", "÷ bare Bun", "p50", "p99", "CPU µs / req", "errors"],
+      ["", "req/s", "÷ direct", "÷ bare Bun", "p50", "p99", "CPU µs / req", "CPU ÷ bare Bun's", "errors"],
       present("c50").map((s) => [
         s.label,
         num(r.med("c50", s.id, "rps")),
@@ -90,6 +90,7 @@ export function matrixTables(r: Results, subjects: Subject[], streamsCounts: num
         ms(r.med("c50", s.id, "p50")),
         ms(r.med("c50", s.id, "p99")),
         s.id === "direct" ? "" : num(r.med("c50", s.id, "cpuUsPerReq"), 1),
+        s.id === "direct" || s.id === "floor" ? "" : times(r.ratio("c50", s.id, "floor", "cpuUsPerReq")),
         num(r.sum("c50", s.id, "errors")),
       ]),
     ),

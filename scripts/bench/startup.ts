@@ -54,4 +54,4 @@ const body = [
   `| dist/litellm-rust (linux-x64) | ${(size / 1e6).toFixed(1)} MB | ${median.toFixed(0)} ms | ${times[0]!.toFixed(0)} ms | ${times.at(-1)!.toFixed(0)} ms |`,
 ].join("\n");
 console.log(body);
-if (argv.includes("--update-docs")) writeDocs({ startup: body }, undefined);
+if (argv.includes("--update-docs")) writeDocs({ startup: body }, {});

@@ -5,6 +5,7 @@ import { ensurePortkey } from "./portkey.ts";
 import { NGINX_INSTALL, nginxConfig } from "./nginx.ts";
 import { LOAD_CPU, PROXY_CPU, spawnPinned, waitHttp, type Proc } from "./proc.ts";
 import type { ShapeCtx } from "./shapes.ts";
+import { AGENT_MODELS } from "./agent-bodies.ts";
 import { PACE_MS, requestBody, SLOW_MS, STREAM_CHUNKS, STREAM_REPLY, type Api, type FakeKind, type Target } from "./targets.ts";
 
 export const ROOT = join(import.meta.dir, "../..");
@@ -23,9 +24,13 @@ export interface Subject {
   /** Set when the subject cannot run here; it is then left out and the note printed. */
   note?: string;
   target(kind: FakeKind, stream: boolean): Target;
+  /** Where coding-agent requests go (the agent upstream through this subject) and the key they carry; unset when the subject does not take part. */
+  agent?: { origin: string; key: string };
 }
 
-export type Fakes = Record<FakeKind, { port: number; proc: Proc }>;
+/** The three fakes of the main matrix, and the agent shapes' instant upstream (scripts/bench/agent-upstream.ts). */
+export type UpstreamKind = FakeKind | "agent";
+export type Fakes = Record<UpstreamKind, { port: number; proc: Proc }>;
 
 export function freePort(): number {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -38,22 +43,23 @@ const chatUrl = (port: number, prefix = "") => `http://127.0.0.1:${port}${prefix
 const json = { "content-type": "application/json" };
 
 export async function startFakes(logDir: string): Promise<Fakes> {
-  const fake = async (kind: FakeKind, args: string[]) => {
+  const fake = async (kind: UpstreamKind, args: string[], script = join(ROOT, "tests/fakes/llm.ts")) => {
     const port = freePort();
-    const proc = spawnPinned(`fake-${kind}`, [BUN, join(ROOT, "tests/fakes/llm.ts"), "--port", String(port), ...args], { cpu: LOAD_CPU, logDir });
+    const proc = spawnPinned(`fake-${kind}`, [BUN, script, "--port", String(port), ...args], { cpu: LOAD_CPU, logDir });
     await waitHttp(proc, `http://127.0.0.1:${port}/`);
     return { port, proc };
   };
-  const [zero, slow, paced] = await Promise.all([
+  const [zero, slow, paced, agent] = await Promise.all([
     fake("zero", []),
     fake("slow", ["--delay-ms", String(SLOW_MS)]),
     fake("paced", ["--chunk-delay-ms", String(PACE_MS), "--chunks", String(STREAM_CHUNKS)]),
+    fake("agent", [], join(import.meta.dir, "agent-upstream.ts")),
   ]);
   await fetch(`http://127.0.0.1:${paced.port}/__control`, {
     method: "POST",
     body: JSON.stringify({ chunkDelayMs: PACE_MS, chunks: STREAM_CHUNKS, reply: STREAM_REPLY, record: false }),
   });
-  return { zero, slow, paced };
+  return { zero, slow, paced, agent };
 }
 
 export function directSubject(fakes: Fakes): Subject {
@@ -61,6 +67,7 @@ export function directSubject(fakes: Fakes): Subject {
     id: "direct",
     label: "direct (fake)",
     api: "chat",
+    agent: { origin: `http://127.0.0.1:${fakes.agent.port}`, key: FAKE_KEY },
     target: (kind, stream) => ({
       url: chatUrl(fakes[kind].port),
       headers: { ...json, authorization: `Bearer ${FAKE_KEY}` },
@@ -79,6 +86,7 @@ export async function startFloor(fakes: Fakes, logDir: string): Promise<Subject>
     label: "bare Bun proxy",
     api: "chat",
     proc,
+    agent: { origin: `http://127.0.0.1:${port}/${fakes.agent.port}`, key: FAKE_KEY },
     target: (kind, stream) => ({
       url: chatUrl(port, `/${fakes[kind].port}`),
       headers: { ...json, authorization: `Bearer ${FAKE_KEY}` },
@@ -94,13 +102,14 @@ export async function startNginx(fakes: Fakes, logDir: string): Promise<Subject>
   if (!bin) return { ...base, note: `nginx not installed; install with: ${NGINX_INSTALL}` };
   const dir = join(logDir, "nginx");
   mkdirSync(dir, { recursive: true });
-  const ports = { zero: freePort(), slow: freePort(), paced: freePort() };
-  const conf = nginxConfig(dir, (Object.keys(ports) as FakeKind[]).map((k) => ({ listen: ports[k], upstream: fakes[k].port })));
+  const ports = { zero: freePort(), slow: freePort(), paced: freePort(), agent: freePort() };
+  const conf = nginxConfig(dir, (Object.keys(ports) as UpstreamKind[]).map((k) => ({ listen: ports[k], upstream: fakes[k].port })));
   const proc = spawnPinned("nginx", [bin, "-p", dir, "-c", conf, "-e", join(dir, "error.log")], { cpu: PROXY_CPU, logDir });
   await waitHttp(proc, `http://127.0.0.1:${ports.zero}/`);
   return {
     ...base,
     proc,
+    agent: { origin: `http://127.0.0.1:${ports.agent}`, key: FAKE_KEY },
     target: (kind, stream) => ({
       url: chatUrl(ports[kind]),
       headers: { ...json, authorization: `Bearer ${FAKE_KEY}` },
@@ -136,8 +145,9 @@ export async function startPortkey(fakes: Fakes, logDir: string, installDir: str
 
 /**
  * The gateway's benchmark config: each fake behind a model group of three deployments
- * (simple-shuffle), the shipped wildcard routes beside them, a master key, and a LiteLLM database
- * (virtual keys, spend logs) when one is given.
+ * (simple-shuffle), the coding-agent models (the traces' own names) on the agent upstream, the
+ * shipped wildcard routes beside them, a master key, and a LiteLLM database (virtual keys, spend
+ * logs) when one is given.
  */
 export function litellmConfig(fakes: Fakes, databaseUrl?: string, redisUrl?: string): string {
   const group = (kind: FakeKind) =>
@@ -145,11 +155,15 @@ export function litellmConfig(fakes: Fakes, databaseUrl?: string, redisUrl?: str
       model_name: `bench-${kind}`,
       litellm_params: { model: "openai/gpt-bench", api_base: `http://127.0.0.1:${fakes[kind].port}/v1`, api_key: `${FAKE_KEY}-${i}`, input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 },
     }));
+  const agentBase = `http://127.0.0.1:${fakes.agent.port}`;
+  const price = { input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5 };
   return stringify({
     model_list: [
       ...group("zero"),
       ...group("slow"),
       ...group("paced"),
+      { model_name: AGENT_MODELS.claude, litellm_params: { model: `anthropic/${AGENT_MODELS.claude}`, api_base: agentBase, api_key: FAKE_KEY, ...price } },
+      { model_name: AGENT_MODELS.codex, litellm_params: { model: `openai/${AGENT_MODELS.codex}`, api_base: `${agentBase}/v1`, api_key: FAKE_KEY, ...price } },
       { model_name: "claude-*", litellm_params: { model: "anthropic/claude-*", api_key: "os.environ/ANTHROPIC_API_KEY" } },
       { model_name: "gpt-*", litellm_params: { model: "openai/gpt-*", api_key: "os.environ/OPENAI_API_KEY" } },
     ],
@@ -188,6 +202,7 @@ export function litellmSubjects(proc: Proc, port: number, key = MASTER_KEY): Sub
     label: "litellm-rust",
     api: "chat",
     proc,
+    agent: { origin: `http://127.0.0.1:${port}`, key },
     target: (kind, stream) => ({ url: chatUrl(port), headers, body: requestBody("chat", `bench-${kind}`, stream), api: "chat" }),
   };
   const translate: Subject = {
