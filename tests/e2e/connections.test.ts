@@ -42,6 +42,18 @@ const messages = (url: string, extra: Record<string, unknown> = {}) =>
 
 const GET_LIVE = "GET /health/liveliness HTTP/1.1\r\nHost: x\r\n\r\n";
 
+/** `n` keep-alive connections that each got one answer and then sit idle. */
+async function idleConnections(port: number, n: number): Promise<RawConn[]> {
+  const conns: RawConn[] = [];
+  for (let i = 0; i < n; i += 200) {
+    const batch = await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => rawConnect(port)));
+    for (const c of batch) c.write(GET_LIVE);
+    await Promise.all(batch.map((c) => c.response()));
+    conns.push(...batch);
+  }
+  return conns;
+}
+
 describe("idle keep-alive connections", () => {
   test("a keep-alive connection serves several requests, then is closed by the gateway once idle for --keepalive_timeout", async () => {
     const c = await rawConnect(gw.port);
@@ -55,13 +67,7 @@ describe("idle keep-alive connections", () => {
   test("2,000 idle connections are all closed while a stream longer than the timeout survives, and the gateway keeps answering", async () => {
     fake.control({ chunkDelayMs: 1000, chunks: 10 });
     const stream = chat(gw.url, { stream: true }).then((r) => r.text());
-    const conns: RawConn[] = [];
-    for (let i = 0; i < 2000; i += 200) {
-      const batch = await Promise.all(Array.from({ length: 200 }, () => rawConnect(gw.port)));
-      for (const c of batch) c.write(GET_LIVE);
-      await Promise.all(batch.map((c) => c.response()));
-      conns.push(...batch);
-    }
+    const conns = await idleConnections(gw.port, 2000);
     const during = await chat(gw.url);
     expect(during.status).toBe(200);
     const closed = await Promise.all(conns.map((c) => c.closed));
@@ -70,6 +76,33 @@ describe("idle keep-alive connections", () => {
     expect(after.status).toBe(200);
     expect(await stream).toContain("data: [DONE]");
   }, 60_000);
+});
+
+describe("the issue's case at the default keep-alive timeout (60 s)", () => {
+  test("2,000 idle connections are closed within the idle timeout while a 3-minute slow stream survives", async () => {
+    const slow = await startFakeLLM();
+    const g = await startGateway({ config: { model_list: models(slow), general_settings: { master_key: MASTER } } });
+    try {
+      slow.control({ chunkDelayMs: 1000, chunks: 180, reply: "word ".repeat(180) });
+      const started = Date.now();
+      let streamEnded = 0;
+      const stream = chat(g.url, { stream: true })
+        .then((r) => r.text())
+        .then((t) => ((streamEnded = Date.now()), t));
+      const conns = await idleConnections(g.port, 2000);
+      const lastClosed = Math.max(...(await Promise.all(conns.map((c) => c.closed.then(() => Date.now())))));
+      expect((await chat(g.url)).status).toBe(200);
+      const text = await stream;
+      expect(text).toContain("data: [DONE]");
+      expect(text.match(/^data: \{/gm)!.length).toBeGreaterThanOrEqual(180);
+      expect(streamEnded - started).toBeGreaterThanOrEqual(179_000);
+      expect(lastClosed).toBeLessThan(streamEnded);
+      expect(lastClosed - started).toBeLessThan(60_000 + 15_000);
+    } finally {
+      await g.stop();
+      await slow.stop();
+    }
+  }, 240_000);
 });
 
 describe("requests in flight are never cut", () => {
