@@ -11,7 +11,7 @@ import type { SpendWriter } from "./writer.ts";
 export interface TrackerOptions {
   /** `proxy_batch_write_at`, ms. */
   intervalMs: number;
-  /** Events kept in memory before they go to disk even while Postgres is up (memory bound). */
+  /** Events kept in memory before an early write (or, while writes fail, a spill file): the memory bound. */
   maxBuffered: number;
   batchSize?: number;
 }
@@ -86,7 +86,16 @@ export class SpendTracker {
     this.buffer.push(ev);
     this.journal.append(ev);
     this.local.add(callIdOf(ev));
-    if (this.buffer.length >= this.opts.maxBuffered) this.spillBuffer();
+    if (this.buffer.length >= this.opts.maxBuffered) this.overflow();
+  }
+
+  /**
+   * A full memory queue is written early while Postgres takes writes; it goes to disk (a synchronous
+   * spill file) only while writes fail, or when it reaches twice the bound during a write.
+   */
+  private overflow(): void {
+    if (this.lastError || this.buffer.length >= 2 * this.opts.maxBuffered) this.spillBuffer();
+    else void this.flush();
   }
 
   get buffered(): number {
