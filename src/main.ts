@@ -5,6 +5,7 @@ import { launch } from "./cli/launch.ts";
 import { statusline } from "./cli/statusline.ts";
 import { isWorker, runWorkers } from "./cli/workers.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
+import { isConnectionError } from "./db/client.ts";
 import { isClosedSocketWrite } from "./db/driver-guard.ts";
 import { secrets } from "./redaction.ts";
 import { BUILD_DATE, GIT_SHA, VERSION } from "./version.ts";
@@ -48,10 +49,19 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
     process.on("SIGHUP", () => gw.reload());
-    process.on("uncaughtException", (e) => {
-      if (isClosedSocketWrite(e)) return gw.services.log.warn("database connection closed under a pending write; the driver reconnects", { error: e.message });
+    const fatal = (e: unknown) => {
       process.stderr.write(`litellm-rust: fatal: ${secrets.redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
       process.exit(1);
+    };
+    process.on("uncaughtException", (e) => {
+      if (isClosedSocketWrite(e)) return gw.services.log.warn("database connection closed under a pending write; the driver reconnects", { error: e.message });
+      fatal(e);
+    });
+    // A database statement nobody waits for any more (a lookup raced by another, a background
+    // refresh) can fail while Postgres is unreachable; the callers that matter saw the failure.
+    process.on("unhandledRejection", (e) => {
+      if (isConnectionError(e)) return gw.services.log.warn("database unreachable: a statement no request waits for failed", { error: (e as Error).message });
+      fatal(e);
     });
     return -1;
   } catch (e) {
