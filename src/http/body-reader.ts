@@ -108,6 +108,11 @@ export function readBodyText(req: Request, limits: BodyLimits): Promise<string> 
   return readBody(req, limits, (r) => r.text(), (b) => decoder.decode(b));
 }
 
+/** A body already read (through `readBodyBytes`) parsed as the form its `content-type` says. */
+export function formOf(bytes: Uint8Array<ArrayBuffer>, contentType: string | undefined): Promise<FormData> {
+  return new Response(bytes, { headers: { "content-type": contentType ?? "" } }).formData();
+}
+
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
 
 /**
@@ -118,7 +123,7 @@ export async function readSmallForm(req: Request, limits: BodyLimits, maxBytes: 
   const type = req.headers.get("content-type") ?? "";
   if (!FORM_TYPES.test(type)) return {};
   const bytes = await readBodyBytes(req, { ...limits, maxBytes: Math.min(maxBytes, limits.maxBytes), limitName });
-  const form = await new Response(bytes, { headers: { "content-type": type } }).formData().catch(() => undefined);
+  const form = await formOf(bytes, type).catch(() => undefined);
   const out: Record<string, string> = {};
   for (const [k, v] of form ?? []) if (typeof v === "string") out[k] = v;
   return out;

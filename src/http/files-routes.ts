@@ -15,7 +15,7 @@ import { batchCostOf } from "../spend/cost.ts";
 import { sendUpstream } from "../upstream.ts";
 import { errorResponse } from "./error-response.ts";
 import type { BodyLimits } from "../limits/body-budget.ts";
-import { readBodyBytes, readBodyText } from "./body-reader.ts";
+import { formOf, readBodyBytes, readBodyText } from "./body-reader.ts";
 import { plainRequest } from "./passthrough-routes.ts";
 
 type Obj = Record<string, unknown>;
@@ -140,7 +140,7 @@ async function prepare(c: Context, op: Op, signer: IdSigner | undefined, limits:
   let provider = c.req.param("provider") ?? c.req.header("custom-llm-provider") ?? query.get("custom_llm_provider") ?? undefined;
   if (op.callType === "acreate_file") {
     const bytes = await readBodyBytes(c.req.raw, limits);
-    const form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData().catch((e: Error) => {
+    const form = await formOf(bytes, c.req.header("content-type")).catch((e: Error) => {
       throw badRequest(`Expected a multipart/form-data upload: ${e.message}`);
     });
     if (!(form.get("file") instanceof Blob)) throw badRequest("`file` is required", "file");

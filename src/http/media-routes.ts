@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import type { KeyRecord } from "../auth/key-record.ts";
 import { aliasedModel } from "../auth/model-access.ts";
 import { badRequest } from "../errors.ts";
-import { readBodyBytes } from "./body-reader.ts";
+import { formOf, readBodyBytes } from "./body-reader.ts";
 import { runLLMCall } from "../gateway/call.ts";
 import { wavSeconds } from "../gateway/multipart.ts";
 import { EMPTY_BODY } from "../gateway/request-body.ts";
@@ -35,7 +35,7 @@ async function multipartRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<
   const bytes = await readBodyBytes(c.req.raw, rt.body);
   let form: FormData;
   try {
-    form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData();
+    form = await formOf(bytes, c.req.header("content-type"));
   } catch (e) {
     throw badRequest(`Expected a multipart/form-data body: ${(e as Error).message}`);
   }
