@@ -36,15 +36,34 @@ export class RequestBody {
     return body;
   }
 
+  /**
+   * A JSON object body nested at most `maxDepth` deep, or a 400. Where the scanner refuses the bytes,
+   * `JSON.parse` decides: invalid bodies get its exact message, and anything the scanner is stricter
+   * about than JSON (a byte-order mark) still goes through.
+   */
+  static read(bytes: Uint8Array<ArrayBuffer>, maxDepth: number): RequestBody {
+    const scan = scanObject(bytes, maxDepth);
+    if (typeof scan !== "string") return new RequestBody(bytes, scan);
+    if (scan === "too-deep") throw invalidJson(`nested deeper than ${maxDepth} levels`);
+    let v: unknown;
+    try {
+      v = JSON.parse(decoder.decode(bytes));
+    } catch (e) {
+      throw invalidJson((e as Error).message);
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw new GatewayError(400, "Request body must be a JSON object", { type: "invalid_request_error" });
+    }
+    return RequestBody.fromObject(v as Obj);
+  }
+
   /** Bytes that should hold a JSON object; anything else reads as an empty object. */
   static lenient(bytes: Uint8Array<ArrayBuffer>): RequestBody {
-    const scan = scanObject(bytes, Number.MAX_SAFE_INTEGER);
-    if (typeof scan !== "string") return new RequestBody(bytes, scan);
     try {
-      const v = JSON.parse(decoder.decode(bytes)) as unknown;
-      if (v && typeof v === "object" && !Array.isArray(v)) return RequestBody.fromObject(v as Obj);
-    } catch {}
-    return RequestBody.fromObject({});
+      return RequestBody.read(bytes, Number.MAX_SAFE_INTEGER);
+    } catch {
+      return RequestBody.fromObject({});
+    }
   }
 
   get size(): number {
