@@ -68,6 +68,12 @@ export async function startGateway(opts: {
     proc.kill();
     throw new Error(`gateway did not start (exit ${proc.exitCode}):\n${out}`);
   }
+  let stopping = false;
+  // A gateway that ends on its own mid-test says why: later failures (connection refused) would not.
+  void proc.exited.then((code) => {
+    if (stopping || ["SIGKILL", "SIGTERM", "SIGINT", "SIGSTOP"].includes(proc.signalCode ?? "")) return;
+    console.error(`gateway ${url} exited on its own (code ${code}, signal ${proc.signalCode}); its last output:\n${out.slice(-4000)}`);
+  });
   return {
     url,
     port: Number(new URL(url).port),
@@ -75,6 +81,7 @@ export async function startGateway(opts: {
     proc,
     output: () => out,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
+      stopping = true;
       if (proc.exitCode === null) proc.kill(signal);
       return await proc.exited;
     },
