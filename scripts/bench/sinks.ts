@@ -14,7 +14,7 @@ const DEAD = "http://127.0.0.1:9";
 const LARGE_PROMPT_BYTES = 256 * 1024;
 
 /** Every logging callback and Slack alerting, all pointed at `endpoint`, as LiteLLM users configure them. */
-function withEverySink(base: string, endpoint: string): string {
+export function withEverySink(base: string, endpoint: string): string {
   const c = parse(base) as Record<string, Record<string, unknown>>;
   c.litellm_settings = {
     ...(c.litellm_settings ?? {}),
@@ -39,7 +39,7 @@ function withEverySink(base: string, endpoint: string): string {
   return stringify(c);
 }
 
-function largeBody(t: Target): Target {
+export function largeBody(t: Target): Target {
   const body = JSON.parse(t.body) as { messages: Array<{ role: string; content: string }> };
   body.messages.unshift({ role: "user", content: "x".repeat(LARGE_PROMPT_BYTES) });
   return { ...t, body: JSON.stringify(body) };
@@ -50,6 +50,9 @@ interface Variant {
   label: string;
   subject?: Subject;
   endpoint?: string;
+  gw?: GatewayCommand;
+  /** The variant without callbacks its ratios divide by (the same binary's). */
+  off?: string;
 }
 
 /**
@@ -58,7 +61,7 @@ interface Variant {
  * down (connection refused) or stalled (never answering). One request at a time (added p50/p99
  * over direct) with the bench's small prompt and a 256 KB one, and 50 concurrent (req/s).
  */
-export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
+export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; baseline?: GatewayCommand; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
   const procs: Proc[] = [];
   const server = async (name: string, stall: boolean) => {
     const port = freePort();
@@ -73,12 +76,14 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
     { id: "down", label: "every one down (connection refused)", endpoint: DEAD },
     { id: "stalled", label: "every one stalled (never answers)", endpoint: await server("sinks-stalled", true) },
   ];
+  // With a baseline binary every variant runs twice, interleaved in the same rounds: its rows are labelled "baseline:".
+  if (opts.baseline) variants.push(...variants.map((v) => ({ ...v, id: `base-${v.id}`, label: `baseline: ${v.label}`, gw: opts.baseline, off: "base-off" })));
   const base = litellmConfig(opts.fakes);
   try {
     for (const v of variants) {
       const path = join(opts.ctx.dir, `sinks-${v.id}.yaml`);
       writeFileSync(path, v.endpoint ? withEverySink(base, v.endpoint) : base);
-      const { proc, port } = await startLitellm(`sinks-${v.id}`, opts.gw, path, opts.logDir);
+      const { proc, port } = await startLitellm(`sinks-${v.id}`, v.gw ?? opts.gw, path, opts.logDir);
       procs.push(proc);
       v.subject = { ...litellmSubjects(proc, port)[0]!, id: "litellm" };
     }
@@ -96,29 +101,32 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
         const m = await c50.run(v.subject!, opts.ctx);
         if (round > 0) r.add(round, "c50", v.id, m);
       }
-      if (round > 0) opts.log(`sinks round ${round}/${opts.rounds}: p50 added ${variants.map((v) => `${v.id} ${((r.med("serial-small", v.id, "p50") - r.med("serial-small", "direct", "p50")) / 1000).toFixed(3)}ms`).join(", ")}`);
+      if (round > 0) opts.log(`sinks round ${round}/${opts.rounds}: p50 added small/large ${variants.map((v) => `${v.id} ${(["small", "large"] as const).map((tag) => ((r.med(`serial-${tag}`, v.id, "p50") - r.med(`serial-${tag}`, "direct", "p50")) / 1000).toFixed(3)).join("/")}ms`).join(", ")}`);
     }
     const added = (tag: string, id: string, p: string) => r.med(`serial-${tag}`, id, p) - r.med(`serial-${tag}`, "direct", p);
     const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
     return table(
       ["gateway", "added p50 (small)", "÷ no callbacks", "added p99 (small)", "added p50 (256 KB prompt)", "÷ no callbacks", "req/s, 50 concurrent", "÷ no callbacks"],
-      variants.map((v) => [
-        v.label,
-        ms(added("small", v.id, "p50")),
-        v.id === "off" ? "" : times(added("small", v.id, "p50") / added("small", "off", "p50")),
-        ms(added("small", v.id, "p99")),
-        ms(added("large", v.id, "p50")),
-        v.id === "off" ? "" : times(added("large", v.id, "p50") / added("large", "off", "p50")),
-        String(Math.round(r.med("c50", v.id, "rps"))),
-        v.id === "off" ? "" : times(r.med("c50", v.id, "rps") / r.med("c50", "off", "rps")),
-      ]),
+      variants.map((v) => {
+        const off = v.off ?? "off";
+        return [
+          v.label,
+          ms(added("small", v.id, "p50")),
+          v.id === off ? "" : times(added("small", v.id, "p50") / added("small", off, "p50")),
+          ms(added("small", v.id, "p99")),
+          ms(added("large", v.id, "p50")),
+          v.id === off ? "" : times(added("large", v.id, "p50") / added("large", off, "p50")),
+          String(Math.round(r.med("c50", v.id, "rps"))),
+          v.id === off ? "" : times(r.med("c50", v.id, "rps") / r.med("c50", off, "rps")),
+        ];
+      }),
     );
   } finally {
     await Promise.all(procs.map((p) => p.stop(2000)));
   }
 }
 
-/** `bun scripts/bench/sinks.ts [--source] [--rounds N]`: this part alone (the full run includes it). */
+/** `bun scripts/bench/sinks.ts [--source] [--rounds N] [--baseline BIN]`: this part alone (the full run includes it); `--baseline` measures another binary (e.g. a build of main) in the same rounds. */
 if (import.meta.main) {
   const { mkdirSync } = await import("node:fs");
   const { startFakes, directSubject, ROOT } = await import("./subjects.ts");
@@ -134,8 +142,9 @@ if (import.meta.main) {
   Bun.spawnSync(["taskset", "-acp", LOAD_CPU, String(process.pid)], { stdout: "ignore" });
   try {
     const fakes = await startFakes(logDir);
-    const md = await sinkOverhead({ rounds, fakes, direct: directSubject(fakes), gw, ctx: { dir, d: { serialS: 2, c50S: 3, rateS: 4 } }, logDir, log: (s) => process.stderr.write(`${s}\n`) });
-    console.log(`gateway: ${gw.label}, ${rounds} rounds, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}\n\n${md}`);
+    const baseline: GatewayCommand | undefined = args.includes("--baseline") ? { cmd: [args[args.indexOf("--baseline") + 1]!], label: args[args.indexOf("--baseline") + 1]! } : undefined;
+    const md = await sinkOverhead({ rounds, fakes, direct: directSubject(fakes), gw, baseline, ctx: { dir, d: { serialS: 2, c50S: 3, rateS: 4 } }, logDir, log: (s) => process.stderr.write(`${s}\n`) });
+    console.log(`gateway: ${gw.label}${baseline ? ` (baseline: ${baseline.label})` : ""}, ${rounds} rounds, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}\n\n${md}`);
   } finally {
     await stopAll();
   }

@@ -82,7 +82,7 @@ export function langfuseEvents(call: LoggedCall, opts: { release?: string; defau
   const maskInput = take("mask_input") === true || call.contentOff;
   const maskOutput = take("mask_output") === true || call.contentOff;
 
-  const prompt: Obj = { messages: p.messages };
+  const prompt: Obj = { messages: call.messages() };
   const tools = requestTools(req);
   if (tools && !call.contentOff) prompt.tools = tools;
   const input = maskInput ? REDACTED : prompt;
@@ -162,13 +162,13 @@ export function langfuseEvents(call: LoggedCall, opts: { release?: string; defau
 
 /** An event too big for Langfuse's batch limit keeps everything but its input (and output, if still too big). */
 function fitted(call: LoggedCall, ev: Obj): string {
-  let json = call.scrub(JSON.stringify(ev));
+  let json = call.scrub(call.stringify(ev));
   if (json.length <= MAX_EVENT_BYTES) return json;
   const body = { ...(ev.body as Obj) };
   for (const k of ["input", "output"]) {
     if (body[k] === undefined) continue;
-    body[k] = `[truncated by litellm-rust: ${JSON.stringify(body[k]).length} characters over Langfuse's batch limit]`;
-    json = call.scrub(JSON.stringify({ ...ev, body }));
+    body[k] = `[truncated by litellm-rust: ${call.stringify(body[k]).length} characters over Langfuse's batch limit]`;
+    json = call.scrub(call.stringify({ ...ev, body }));
     if (json.length <= MAX_EVENT_BYTES) break;
   }
   return json;

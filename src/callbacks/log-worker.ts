@@ -11,7 +11,12 @@ import type { FromWorker, ToWorker } from "./worker-protocol.ts";
  * as `all`/`queue_full`) instead of piling up in its inbox.
  */
 const MAX_IN_FLIGHT_CALLS = 2000;
-const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+/**
+ * Request bodies cross to the worker through one shared ring of this size (also the bound on the
+ * bytes in flight): copying into memory already mapped costs the request thread a memcpy, where a
+ * posted byte array costs a fresh allocation and its page faults (~3x the time for 256 KB).
+ */
+const RING_BYTES = 64 * 1024 * 1024;
 
 /** In the compiled binary the worker is an extra entrypoint, addressed from the bundle's root. */
 const workerUrl = () => (import.meta.url.includes("$bunfs") ? "./callbacks/worker.ts" : new URL("./worker.ts", import.meta.url).href);
@@ -28,9 +33,12 @@ export class LogWorker {
   private secretsVersion = -1;
   private readonly sent = { calls: 0, bytes: 0 };
   private readonly taken = { calls: 0, bytes: 0 };
+  private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
+  /** Where the next body goes in the ring. */
+  private head = 0;
 
   constructor(
-    init: Extract<ToWorker, { t: "init" }>,
+    init: Omit<Extract<ToWorker, { t: "init" }>, "ring">,
     private readonly stats: QueueStats,
     log: Logger,
   ) {
@@ -52,7 +60,7 @@ export class LogWorker {
     };
     this.w.onerror = (e) => log.error("logging worker failed", { error: e.message });
     (this.w as Worker & { unref?: () => void }).unref?.();
-    this.post(init);
+    this.post({ ...init, ring: this.ring.buffer as SharedArrayBuffer });
   }
 
   private post(m: ToWorker): void {
@@ -65,14 +73,20 @@ export class LogWorker {
       this.post({ t: "secrets", values: secrets.values() });
     }
     const { meta, raw, chunks } = ship(rec);
-    const bytes = meta.length + raw.length + (chunks?.byteLength ?? 0);
-    if (this.sent.calls - this.taken.calls >= MAX_IN_FLIGHT_CALLS || this.sent.bytes - this.taken.bytes + bytes > MAX_IN_FLIGHT_BYTES) {
+    const len = raw.byteLength;
+    const skip = this.head + len > RING_BYTES ? RING_BYTES - this.head : 0;
+    const cost = skip + len + meta.length + (chunks?.byteLength ?? 0);
+    // Bytes of the ring not yet copied out by the worker: sent (with skipped tails) minus taken.
+    if (this.sent.calls - this.taken.calls >= MAX_IN_FLIGHT_CALLS || this.sent.bytes - this.taken.bytes + cost > RING_BYTES) {
       this.stats.dropped("all", "queue_full", 1);
       return;
     }
+    const at = skip ? 0 : this.head;
+    this.ring.set(raw, at);
+    this.head = at + len;
     this.sent.calls++;
-    this.sent.bytes += bytes;
-    this.post({ t: "call", meta, raw, streamed: !!chunks });
+    this.sent.bytes += cost;
+    this.post({ t: "call", meta, at, len, cost, streamed: !!chunks });
     if (chunks) this.post(chunks);
   }
 

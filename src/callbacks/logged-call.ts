@@ -14,6 +14,9 @@ export interface LoggingPolicy {
   scrubber: SecretScrubber;
 }
 
+const MESSAGES_MARK = `\u0000messages-${crypto.randomUUID()}`;
+const MARK_JSON = JSON.stringify(MESSAGES_MARK);
+
 /**
  * One finished call on its way to the sinks. What several sinks need (the StandardLoggingPayload,
  * its JSON, the rebuilt answer) is computed once, on first use, off the request path.
@@ -25,6 +28,7 @@ export class LoggedCall {
   private _payload?: StandardLoggingPayload;
   private _json?: string;
   private _answer?: Answer | null;
+  private _messagesJson?: string;
 
   constructor(
     readonly rec: CallRecord,
@@ -53,8 +57,29 @@ export class LoggedCall {
 
   /** The payload as JSON, with every credential the gateway holds masked. */
   payloadJson(): string {
-    this._json ??= this.scrub(JSON.stringify(this.payload()));
+    if (this._json === undefined) {
+      const p = this.payload();
+      this._json = this.scrub(this.stringify(p.messages === undefined ? p : { ...p, messages: this.messages() }));
+    }
     return this._json;
+  }
+
+  /**
+   * What stands for the request's messages in a value given to `stringify`: their JSON is made
+   * once per call and spliced into every payload that carries them whole (the standard payload,
+   * Langfuse's trace and generation) instead of each serializing a whole prompt again.
+   */
+  messages(): unknown {
+    const m = this.payload().messages;
+    return m === undefined ? undefined : MESSAGES_MARK;
+  }
+
+  /** `JSON.stringify(value)`, with the messages' JSON where `messages()` stood. */
+  stringify(value: unknown): string {
+    const text = JSON.stringify(value);
+    if (!text.includes(MARK_JSON)) return text;
+    this._messagesJson ??= JSON.stringify(this.payload().messages);
+    return text.split(MARK_JSON).join(this._messagesJson);
   }
 
   scrub(text: string): string {

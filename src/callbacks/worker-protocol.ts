@@ -6,9 +6,14 @@ import type { Shipped } from "./snapshot.ts";
 
 /** Messages from the gateway to its logging worker. */
 export type ToWorker =
-  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean } }
+  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean }; ring: SharedArrayBuffer }
   | { t: "secrets"; values: string[] }
-  | ({ t: "call"; streamed: boolean } & Omit<Shipped, "chunks">)
+  /**
+   * A finished call: its raw body is `len` bytes at `at` in the shared ring; `cost` is what the
+   * gateway counted for it (the body, the ring's tail it skipped, the snapshot) and the worker
+   * acknowledges once it has copied the body out.
+   */
+  | ({ t: "call"; streamed: boolean; at: number; len: number; cost: number } & Pick<Shipped, "meta">)
   /** The streamed answer of the call posted just before (sent on its own: see `Shipped`). */
   | Uint8Array
   | { t: "flush"; id: number }

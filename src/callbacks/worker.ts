@@ -96,7 +96,9 @@ const report = () => {
 setInterval(report, REPORT_EVERY_MS);
 
 /** A call whose streamed answer is the next message. */
-let awaitingAnswer: { meta: string; raw: Uint8Array<ArrayBuffer> } | undefined;
+let awaitingAnswer: { meta: string; raw: Uint8Array<ArrayBuffer>; cost: number } | undefined;
+/** The ring request bodies arrive in (see LogWorker). */
+let ring: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 const taken = { calls: 0, bytes: 0 };
 let ackTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -115,13 +117,14 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   if (m instanceof Uint8Array) {
     if (awaitingAnswer) {
       hub?.record(restoreRecord({ ...awaitingAnswer, chunks: m }));
-      took(awaitingAnswer.meta.length + awaitingAnswer.raw.length + m.byteLength);
+      took(awaitingAnswer.cost);
     }
     awaitingAnswer = undefined;
     return;
   }
   switch (m.t) {
     case "init": {
+      ring = new Uint8Array(m.ring);
       const log = new Logger(m.log.json, m.log.debug);
       hub = new CallbackHub(m.plans.map((p) => makeSink(p, m.dyn.env, stats, log)), { ...m.policy, scrubber }, m.dyn, stats, log);
       break;
@@ -129,13 +132,17 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "secrets":
       scrubber.use(m.values);
       break;
-    case "call":
-      if (m.streamed) awaitingAnswer = { meta: m.meta, raw: m.raw };
-      else {
-        hub?.record(restoreRecord(m));
-        took(m.meta.length + m.raw.length);
+    case "call": {
+      // Copied out before the ring space is acknowledged: the gateway reuses it after.
+      const raw = ring.slice(m.at, m.at + m.len) as Uint8Array<ArrayBuffer>;
+      if (m.streamed) {
+        awaitingAnswer = { meta: m.meta, raw, cost: m.cost };
+        break;
       }
+      took(m.cost);
+      hub?.record(restoreRecord({ meta: m.meta, raw }));
       break;
+    }
     case "flush":
       await hub?.flush();
       report();

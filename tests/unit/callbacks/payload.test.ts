@@ -87,6 +87,27 @@ describe("StandardLoggingPayload", () => {
     expect(JSON.parse(out).tool_result).toBe("echo vau***");
   });
 
+  test("a prompt-sized text is masked the same as a short one, in any script; without a secret it is returned as it was", () => {
+    const s = new SecretScrubber();
+    s.use(["sk-provider-key-0123456789", "vault-секрет-значение"]);
+    const long = `${"日本語のテキスト and ascii — ".repeat(400)}`;
+    expect(long.length).toBeGreaterThan(4096);
+    expect(s.scrub(long)).toBe(long);
+    const leaked = s.scrub(`${long} sk-provider-key-0123456789 ${long} vault-секрет-значение 🙂`);
+    expect(leaked).not.toContain("sk-provider-key-0123456789");
+    expect(leaked).not.toContain("vault-секрет-значение");
+    expect(leaked).toBe(`${long} sk-*** ${long} vau*** 🙂`);
+  });
+
+  test("the payload's JSON (messages serialized once and spliced) is the payload serialized whole, scrubbed", () => {
+    const scrubber = new SecretScrubber();
+    scrubber.use(["sk-provider-key-0123456789"]);
+    const body = { model: "m", messages: [{ role: "system", content: "quote \" \\ \u2028 🙂" }, { role: "user", content: `${"x".repeat(5000)} sk-provider-key-0123456789` }] };
+    const call = new LoggedCall(fakeRecord(fakeRequest("openai-chat", body)), undefined, policy({ scrubber }));
+    expect(call.payloadJson()).toBe(scrubber.scrub(JSON.stringify(call.payload())));
+    expect(JSON.parse(call.payloadJson()).messages[1].content).toBe(`${"x".repeat(5000)} sk-***`);
+  });
+
   test("object keys and logging ids: LiteLLM's layout", () => {
     const start = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
     expect(loggingId(start, "chatcmpl-1")).toBe("time-03-04-05-678000_chatcmpl-1");
