@@ -58,7 +58,7 @@ afterAll(async () => {
   pg?.cut();
   await Promise.all([fake?.stop(), failing?.stop(), slack?.stop(), budgetSlack?.stop()]);
   await db?.drop();
-});
+}, 30_000);
 
 beforeEach(() => {
   fake.reset();
