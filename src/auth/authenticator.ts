@@ -35,6 +35,35 @@ type Presented = { master: true } | { master: false; key: string; hash: string }
 
 const noDb = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
+/** Keys seen recently → sha256, so a client repeating its key costs no hashing; bounded, emptied when full. */
+class DigestCache {
+  private readonly bytes = new Map<string, Buffer>();
+  private readonly hexes = new Map<string, string>();
+
+  of(key: string): Buffer {
+    let d = this.bytes.get(key);
+    if (!d) {
+      if (this.bytes.size >= DIGEST_CACHE_SIZE) this.bytes.clear();
+      d = createHash("sha256").update(key).digest();
+      this.bytes.set(key, d);
+    }
+    return d;
+  }
+
+  /** LiteLLM's `hash_token` of `key`, whose digest is `digest`. */
+  hex(key: string, digest: Buffer): string {
+    let h = this.hexes.get(key);
+    if (h === undefined) {
+      if (this.hexes.size >= DIGEST_CACHE_SIZE) this.hexes.clear();
+      h = digest.toString("hex");
+      this.hexes.set(key, h);
+    }
+    return h;
+  }
+}
+
+const DIGEST_CACHE_SIZE = 4096;
+
 /** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
 export class Authenticator {
   private readonly masterDigest?: Buffer;
@@ -59,8 +88,10 @@ export class Authenticator {
 
   isMasterKey(raw: string): boolean {
     if (!this.masterDigest) return false;
-    return timingSafeEqual(createHash("sha256").update(raw).digest(), this.masterDigest);
+    return timingSafeEqual(this.digests.of(raw), this.masterDigest);
   }
+
+  private readonly digests = new DigestCache();
 
   /** `presented` per request, so `refuseEarly` then `authenticate` hash the key once. */
   private readonly seen = new WeakMap<Headers, Presented>();
@@ -79,13 +110,14 @@ export class Authenticator {
     const key = extractApiKey(headers, this.opts.customHeader);
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
-    if (timingSafeEqual(createHash("sha256").update(key).digest(), this.masterDigest!)) return { master: true };
+    const digest = this.digests.of(key);
+    if (timingSafeEqual(digest, this.masterDigest!)) return { master: true };
     if (!key.startsWith("sk-")) {
       throw authError(
         `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
       );
     }
-    return { master: false, key, hash: hashToken(key) };
+    return { master: false, key, hash: this.digests.hex(key, digest) };
   }
 
   /**
