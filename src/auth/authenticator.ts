@@ -25,7 +25,7 @@ export interface VirtualKeyChecker {
   /** The master key's call with its end user's budget and rate limits applied. */
   masterWithEndUser?(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext>;
   /** Throws the error `authenticate` would give for a key that is unknown or blocked; anything else passes. */
-  refuseUnknown?(rawKey: string, hash: string): Promise<void>;
+  refuseUnknown?(rawKey: string, hash: string): Promise<void> | undefined;
 }
 
 export const authError = (message: string, type = "auth_error", status = 401) =>
@@ -124,12 +124,12 @@ export class Authenticator {
    * Refuses from the headers alone, before the body is read, a request whose key can never pass:
    * none, malformed, unknown or blocked. Everything else is left to `authenticate`.
    */
-  async refuseEarly(headers: Headers): Promise<void> {
-    if (!this.masterDigest) return;
+  refuseEarly(headers: Headers): Promise<void> | undefined {
+    if (!this.masterDigest) return undefined;
     const p = this.presented(headers);
-    if (p.master || this.opts.scoped?.has(p.hash)) return;
+    if (p.master || this.opts.scoped?.has(p.hash)) return undefined;
     if (!this.opts.virtualKeys) throw noDb();
-    await this.opts.virtualKeys.refuseUnknown?.(p.key, p.hash);
+    return this.opts.virtualKeys.refuseUnknown?.(p.key, p.hash);
   }
 
   async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {
