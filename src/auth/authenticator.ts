@@ -25,7 +25,7 @@ export interface VirtualKeyChecker {
   /** The master key's call with its end user's budget and rate limits applied. */
   masterWithEndUser?(ctx: AuthContext, facts: RequestFacts): Promise<AuthContext>;
   /** Throws the error `authenticate` would give for a key that is unknown or blocked; anything else passes. */
-  refuseUnknown?(rawKey: string, hash: string): Promise<void>;
+  refuseUnknown?(rawKey: string, hash: string): Promise<void> | undefined;
 }
 
 export const authError = (message: string, type = "auth_error", status = 401) =>
@@ -34,6 +34,35 @@ export const authError = (message: string, type = "auth_error", status = 401) =>
 type Presented = { master: true } | { master: false; key: string; hash: string };
 
 const noDb = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
+
+/** Keys seen recently → sha256, so a client repeating its key costs no hashing; bounded, emptied when full. */
+class DigestCache {
+  private readonly bytes = new Map<string, Buffer>();
+  private readonly hexes = new Map<string, string>();
+
+  of(key: string): Buffer {
+    let d = this.bytes.get(key);
+    if (!d) {
+      if (this.bytes.size >= DIGEST_CACHE_SIZE) this.bytes.clear();
+      d = createHash("sha256").update(key).digest();
+      this.bytes.set(key, d);
+    }
+    return d;
+  }
+
+  /** LiteLLM's `hash_token` of `key`, whose digest is `digest`. */
+  hex(key: string, digest: Buffer): string {
+    let h = this.hexes.get(key);
+    if (h === undefined) {
+      if (this.hexes.size >= DIGEST_CACHE_SIZE) this.hexes.clear();
+      h = digest.toString("hex");
+      this.hexes.set(key, h);
+    }
+    return h;
+  }
+}
+
+const DIGEST_CACHE_SIZE = 4096;
 
 /** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
 export class Authenticator {
@@ -59,8 +88,10 @@ export class Authenticator {
 
   isMasterKey(raw: string): boolean {
     if (!this.masterDigest) return false;
-    return timingSafeEqual(createHash("sha256").update(raw).digest(), this.masterDigest);
+    return timingSafeEqual(this.digests.of(raw), this.masterDigest);
   }
+
+  private readonly digests = new DigestCache();
 
   /** `presented` per request, so `refuseEarly` then `authenticate` hash the key once. */
   private readonly seen = new WeakMap<Headers, Presented>();
@@ -79,25 +110,26 @@ export class Authenticator {
     const key = extractApiKey(headers, this.opts.customHeader);
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
-    if (timingSafeEqual(createHash("sha256").update(key).digest(), this.masterDigest!)) return { master: true };
+    const digest = this.digests.of(key);
+    if (timingSafeEqual(digest, this.masterDigest!)) return { master: true };
     if (!key.startsWith("sk-")) {
       throw authError(
         `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
       );
     }
-    return { master: false, key, hash: hashToken(key) };
+    return { master: false, key, hash: this.digests.hex(key, digest) };
   }
 
   /**
    * Refuses from the headers alone, before the body is read, a request whose key can never pass:
    * none, malformed, unknown or blocked. Everything else is left to `authenticate`.
    */
-  async refuseEarly(headers: Headers): Promise<void> {
-    if (!this.masterDigest) return;
+  refuseEarly(headers: Headers): Promise<void> | undefined {
+    if (!this.masterDigest) return undefined;
     const p = this.presented(headers);
-    if (p.master || this.opts.scoped?.has(p.hash)) return;
+    if (p.master || this.opts.scoped?.has(p.hash)) return undefined;
     if (!this.opts.virtualKeys) throw noDb();
-    await this.opts.virtualKeys.refuseUnknown?.(p.key, p.hash);
+    return this.opts.virtualKeys.refuseUnknown?.(p.key, p.hash);
   }
 
   async authenticate(headers: Headers, facts: RequestFacts): Promise<AuthContext> {

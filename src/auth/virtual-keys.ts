@@ -74,7 +74,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
   async authenticate(raw: string, hash: string, facts: RequestFacts): Promise<AuthContext> {
     let rec: KeyRecord | null;
     try {
-      rec = await this.keyRecord(hash);
+      const fresh = this.freshKey(hash);
+      rec = fresh !== undefined ? fresh : await this.keyRecord(hash);
     } catch (e) {
       if (this.d.allowOnDbUnavailable && isConnectionError(e)) {
         return { kind: "virtual_key", role: "internal_user", apiKeyHash: "failed-to-connect-to-db", keyName: "failed-to-connect-to-db", userId: "default_user_id" };
@@ -85,10 +86,25 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
     return this.check(rec, raw, facts);
   }
 
-  async refuseUnknown(raw: string, hash: string): Promise<void> {
+  /** Answered from the cache when it holds the key fresh (the usual case): then nothing to wait for. */
+  refuseUnknown(raw: string, hash: string): Promise<void> | undefined {
+    const fresh = this.freshKey(hash);
+    if (fresh === undefined) return this.refuseUnknownRead(raw, hash);
+    if (fresh === null) throw keyNotFound(raw, hash);
+    if (fresh.blocked) throw keyBlocked();
+    return undefined;
+  }
+
+  private async refuseUnknownRead(raw: string, hash: string): Promise<void> {
     const rec = await this.keyRecord(hash).catch(() => undefined);
     if (rec === null) throw keyNotFound(raw, hash);
     if (rec?.blocked) throw keyBlocked();
+  }
+
+  /** The cached record (null: known not to exist) while fresh; undefined when it must be read. */
+  private freshKey(hash: string): KeyRecord | null | undefined {
+    const hit = this.d.cache.keys.get(hash);
+    return hit && !hit.stale ? hit.value : undefined;
   }
 
   private async check(rec: KeyRecord, raw: string, facts: RequestFacts): Promise<AuthContext> {
@@ -214,8 +230,9 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
 
   /** The cached record; a stale one is returned at once and refreshed in the background. */
   async keyRecord(hash: string): Promise<KeyRecord | null> {
+    const fresh = this.freshKey(hash);
+    if (fresh !== undefined) return fresh;
     const hit = this.d.cache.keys.get(hash);
-    if (hit && !hit.stale) return hit.value;
     if (hit?.value) {
       this.load(hash).catch(() => {});
       return hit.value;

@@ -41,6 +41,8 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const TOO_DEEP = -2;
+/** Bytes of a string read one by one before `indexOf` takes over. */
+const INLINE_BYTES = 16;
 
 const decoder = new TextDecoder();
 let closers = new Uint8Array(64);
@@ -53,9 +55,20 @@ function skipWs(b: Uint8Array, i: number): number {
   }
 }
 
-/** `i` at an opening quote: the offset just past its closing quote, or -1. */
+/**
+ * `i` at an opening quote: the offset just past its closing quote, or -1. The first bytes are
+ * looked at here (most keys and many values are short, and a native call costs more than a few
+ * bytes read in JS); a longer string is jumped over with `indexOf`, each quote found checked for
+ * the backslashes before it.
+ */
 function stringEnd(b: Uint8Array, i: number): number {
   let from = i + 1;
+  const stop = Math.min(b.length, from + INLINE_BYTES);
+  for (; from < stop; from++) {
+    const c = b[from];
+    if (c === QUOTE) return from + 1;
+    if (c === BACKSLASH) from++;
+  }
   for (;;) {
     const q = b.indexOf(QUOTE, from);
     if (q < 0) return -1;

@@ -25,18 +25,21 @@ const tooSlow = (ms: number) =>
   });
 
 /** `read` bounded by the body timeout; a read left behind fails once the connection closes, unobserved. */
-async function inTime<T>(read: Promise<T>, timeoutMs: number, leftMs = timeoutMs): Promise<T> {
+function inTime<T>(read: Promise<T>, timeoutMs: number, leftMs = timeoutMs): Promise<T> {
   if (timeoutMs <= 0) return read;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(tooSlow(timeoutMs)), Math.max(1, leftMs));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(tooSlow(timeoutMs)), Math.max(1, leftMs));
+    read.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
-  read.catch(() => {});
-  try {
-    return await Promise.race([read, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

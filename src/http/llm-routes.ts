@@ -31,7 +31,8 @@ function fallbackModels(body: Record<string, unknown>): string[] | undefined {
 async function buildRequest(rt: Runtime, c: Context, ep: Endpoint): Promise<LLMRequest> {
   const startPerf = performance.now();
   const startMs = Date.now();
-  await rt.auth.refuseEarly(c.req.raw.headers);
+  const early = rt.auth.refuseEarly(c.req.raw.headers);
+  if (early) await early;
   const raw = await readRequestBody(c, rt.body);
   const body = raw.view;
   const named = c.req.param("model") ?? body.model;

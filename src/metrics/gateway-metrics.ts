@@ -4,6 +4,31 @@ import { Counter, Gauge, Histogram, labelKey, Registry } from "./registry.ts";
 
 const CALL_LABELS = ["model", "model_group", "model_id", "api_provider", "route"] as const;
 
+interface CallKeys {
+  /** model, model_group, model_id, api_provider, route */
+  k: string;
+  group: string;
+  provider: string;
+  /** `k` with status 200 */
+  ok: string;
+  /** key hash -> team -> the spend series key */
+  spend: Map<string, Map<string, string>>;
+}
+
+const MAX_CACHED_KEYS = 10_000;
+const MAX_SPEND_KEYS = 1_000;
+
+function spendKey(ck: CallKeys, keyHash: string, team: string): string {
+  let byTeam = ck.spend.get(keyHash);
+  let out = byTeam?.get(team);
+  if (out !== undefined) return out;
+  if (ck.spend.size >= MAX_SPEND_KEYS) ck.spend.clear();
+  if (!byTeam) ck.spend.set(keyHash, (byTeam = new Map()));
+  out = labelKey(ck.k, keyHash, team);
+  byTeam.set(team, out);
+  return out;
+}
+
 /**
  * Gateway series, named as LiteLLM's Prometheus integration names them so existing dashboards keep
  * working; gateway overhead and upstream latency are separate histograms.
@@ -39,11 +64,38 @@ export class GatewayMetrics implements CallSink {
     this.registry.register(new Gauge(name, help, labels).onCollect(collect));
   }
 
+  /** Series keys per call label set, so a call like the last ones builds no key strings. */
+  private readonly keys = new Map<string, Map<string, Map<string, CallKeys>>>();
+  private keyCount = 0;
+
+  private callKeys(r: CallRecord): CallKeys {
+    const model = r.upstreamModel ?? r.req.model;
+    const deployment = r.deployment?.id ?? "";
+    const group = r.modelGroup ?? "";
+    const known = this.keys.get(r.req.route)?.get(deployment)?.get(model);
+    if (known?.group === group && known.provider === (r.deployment?.providerName ?? "")) return known;
+    if (this.keyCount >= MAX_CACHED_KEYS) {
+      this.keys.clear();
+      this.keyCount = 0;
+    }
+    const provider = r.deployment?.providerName ?? "";
+    const k = labelKey(model, group, deployment, provider, r.req.route);
+    const entry: CallKeys = { k, group, provider, ok: labelKey(k, "200"), spend: new Map() };
+    let byRoute = this.keys.get(r.req.route);
+    if (!byRoute) this.keys.set(r.req.route, (byRoute = new Map()));
+    let byModel = byRoute.get(deployment);
+    if (!byModel) byRoute.set(deployment, (byModel = new Map()));
+    byModel.set(model, entry);
+    this.keyCount++;
+    return entry;
+  }
+
   record(r: CallRecord): void {
     if (r.req.callType === "acount_tokens") return;
-    const k = labelKey(r.upstreamModel ?? r.req.model, r.modelGroup ?? "", r.deployment?.id ?? "", r.deployment?.providerName ?? "", r.req.route);
+    const ck = this.callKeys(r);
+    const k = ck.k;
     const status = String(r.error?.status ?? 200);
-    this.requests.incKey(labelKey(k, status));
+    this.requests.incKey(status === "200" ? ck.ok : labelKey(k, status));
     if (r.status === "failure") this.failed.incKey(labelKey(k, r.error?.kind ?? "Unknown", status));
     const totalS = (r.endMs - r.req.startMs) / 1000;
     this.total.observeKey(k, totalS);
@@ -59,7 +111,7 @@ export class GatewayMetrics implements CallSink {
       this.outputTokens.incKey(k, r.usage.completionTokens);
       this.totalTokens.incKey(k, r.usage.totalTokens);
     }
-    if (r.cost) this.spend.incKey(labelKey(k, r.req.auth.apiKeyHash ?? "", r.req.auth.teamId ?? ""), r.cost);
+    if (r.cost) this.spend.incKey(spendKey(ck, r.req.auth.apiKeyHash ?? "", r.req.auth.teamId ?? ""), r.cost);
     if (r.retries) this.retries.incKey(k, r.retries);
     if (r.fallbacks) this.fallbacks.incKey(k, r.fallbacks);
   }

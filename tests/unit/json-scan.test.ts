@@ -57,6 +57,29 @@ describe("top-level JSON field scanner", () => {
     }
   });
 
+  test("escaped quotes and backslash runs at every offset of short and long strings", () => {
+    for (let len = 0; len <= 40; len++) {
+      for (const piece of ['"', "\\", '\\"', '\\\\"', '"\\']) {
+        for (let at = 0; at <= len; at++) {
+          const value = "x".repeat(at) + piece + "y".repeat(len - at);
+          const text = JSON.stringify({ [value]: value, a: [value, { k: value }], model: "m" });
+          expectAgrees(text);
+          expect(decoded(text).model).toBe("m");
+        }
+      }
+    }
+  });
+
+  test("a string left open after escapes is refused at every length", () => {
+    for (let len = 0; len <= 40; len++) {
+      for (const tail of ["\\", '\\"', "x"]) {
+        const text = `{"model":"m","a":"${"x".repeat(len)}${tail}`;
+        expect(scanObject(bytes(text), 1024), text).toBe("invalid");
+        expect(scanObject(bytes(`${text}}`), 1024), text).toBe("invalid");
+      }
+    }
+  });
+
   test('"model" inside strings and nested objects is not the top-level model', () => {
     const text = JSON.stringify({
       messages: [{ role: "user", content: 'set "model":"evil" please', model: "nested" }],
