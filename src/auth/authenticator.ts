@@ -43,8 +43,9 @@ class DigestCache {
   of(key: string): Buffer {
     let d = this.bytes.get(key);
     if (!d) {
-      if (this.bytes.size >= DIGEST_CACHE_SIZE) this.bytes.clear();
       d = createHash("sha256").update(key).digest();
+      if (key.length > DIGEST_CACHE_KEY_MAX) return d;
+      if (this.bytes.size >= DIGEST_CACHE_SIZE) this.bytes.clear();
       this.bytes.set(key, d);
     }
     return d;
@@ -54,8 +55,9 @@ class DigestCache {
   hex(key: string, digest: Buffer): string {
     let h = this.hexes.get(key);
     if (h === undefined) {
-      if (this.hexes.size >= DIGEST_CACHE_SIZE) this.hexes.clear();
       h = digest.toString("hex");
+      if (key.length > DIGEST_CACHE_KEY_MAX) return h;
+      if (this.hexes.size >= DIGEST_CACHE_SIZE) this.hexes.clear();
       this.hexes.set(key, h);
     }
     return h;
@@ -63,6 +65,8 @@ class DigestCache {
 }
 
 const DIGEST_CACHE_SIZE = 4096;
+/** Longer presented keys (no real key is) are hashed every time, so the cache holds at most ~4 MB of keys. */
+const DIGEST_CACHE_KEY_MAX = 512;
 
 /** Master key and virtual-key authentication, with LiteLLM's header precedence and messages. */
 export class Authenticator {

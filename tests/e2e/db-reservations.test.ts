@@ -61,6 +61,12 @@ afterAll(async () => {
 });
 
 /** `n` calls at once, alternating between the instances given; the statuses and error types. */
+/** rpm and tpm count in fixed 60 s windows: a test that counts to a limit starts where it ends in the same window. */
+async function inOneWindow(needSeconds: number): Promise<void> {
+  const left = 60 - ((Date.now() / 1000) % 60);
+  if (left < needSeconds) await Bun.sleep(left * 1000 + 200);
+}
+
 async function burst(n: number, instances: GatewayProcess[], key: string, body: Record<string, unknown> = BODY) {
   const res = await Promise.all(Array.from({ length: n }, (_, i) => chat(instances[i % instances.length]!.url, key, body)));
   const ok = res.filter((r) => r.status === 200).length;
@@ -162,6 +168,7 @@ describe("tpm limits count the tokens of calls in flight", () => {
     const key = rawKey("tpm");
     // Each call returns 9 output tokens (the limit's default count): 45 tokens fit five calls.
     await insertKey(db.sql, key, { tpm_limit: 45 });
+    await inOneWindow(15);
     const { ok, refused } = await burst(100, [a, b], key);
     expect(ok).toBeGreaterThanOrEqual(5);
     expect(ok).toBeLessThanOrEqual(6);
@@ -175,6 +182,7 @@ describe("rpm limits are exact across instances, shares included", () => {
     fake.control({ delayMs: 300 });
     const key = rawKey("rpm");
     await insertKey(db.sql, key, { rpm_limit: 40 });
+    await inOneWindow(15);
     const { ok, refused } = await burst(60, [a, b], key);
     expect(ok).toBe(40);
     expect(refused[0]!.status).toBe(429);
@@ -185,6 +193,7 @@ describe("rpm limits are exact across instances, shares included", () => {
     fake.control({ delayMs: 0 });
     const key = rawKey("rpm-shares");
     await insertKey(db.sql, key, { rpm_limit: 300 });
+    await inOneWindow(40);
     let ok = 0;
     let refusedInARow = 0;
     for (let i = 0; refusedInARow < 4 && i < 400; i++) {

@@ -71,7 +71,7 @@ export async function startGateway(opts: {
   let stopping = false;
   // A gateway that ends on its own mid-test says why: later failures (connection refused) would not.
   void proc.exited.then((code) => {
-    if (stopping || code === 0 || ["SIGKILL", "SIGTERM", "SIGINT", "SIGSTOP"].includes(proc.signalCode ?? "")) return;
+    if (stopping || code === 0 || ["SIGKILL", "SIGTERM", "SIGINT", "SIGSTOP"].includes(String(proc.signalCode))) return;
     console.error(`gateway ${url} exited on its own (code ${code}, signal ${proc.signalCode}); its last output:\n${out.slice(-4000)}`);
   });
   return {
