@@ -47,6 +47,8 @@ beforeAll(async () => {
       agents: [{ name: "Greeter", description: "Says hello", model: "claude-agent", prompt: "say hi", timeout: 60, schedule: "0 3 * * *" }],
     },
   });
+  // The UI's pages are loaded on their first request: done here, not inside the first test's time.
+  expect((await fetch(`${gw.url}/ui/login`)).status).toBe(200);
   b = await launchBrowser();
   page = b.page;
 }, 60_000);

@@ -23,6 +23,9 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
     viewport,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Below the tests' own timeouts: a step that hangs fails with its name, and the test fails alone
+  // (a test that times out in bun has the processes it started killed, failing every later test).
+  context.setDefaultTimeout(20_000);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
