@@ -66,6 +66,15 @@ export class Grants {
     });
   }
 
+  /** Whether the grant of one of these budgets is nearly used up or near its end (its renewal should not wait). */
+  short(budgets: BudgetLine[], now: number): boolean {
+    for (const b of budgets) {
+      const g = this.lines.get(b.id);
+      if (g && g.size > 0 && (g.free < g.size / 4 || g.until - now < GRANT_LEASE_MS / 4)) return true;
+    }
+    return false;
+  }
+
   /** A mark to reconcile the reply of a grant request sent now. */
   mark(id: string): number {
     return this.of(id).used;

@@ -8,8 +8,13 @@ export interface Script {
 
 const script = (text: string): Script => ({ text, sha: createHash("sha1").update(text).digest("hex") });
 
-/** A grant holds at most this many calls' worth of a budget… */
+/** An rpm/tpm share holds at most this many calls' worth of a window… */
 export const GRANT_CALLS = 32;
+/**
+ * …and a budget grant this many (renewed when half used: one renewal per 64 calls far from the
+ * edge; near it the share of what is free below is what bounds it).
+ */
+const BUDGET_GRANT_CALLS = 128;
 /** …and is given only when it holds at least this many (near a budget's edge every call asks Redis). */
 export const GRANT_MIN_CALLS = 4;
 /** An instance's grant is at most this share of what is free, split between the instances holding grants… */
@@ -67,7 +72,7 @@ local function grant(h, z, gid, now, glease, idle, est, max, committed)
   local holders = tonumber(redis.call('HGET', h, 'holders') or '0')
   local mine = redis.call('ZSCORE', z, 'g:' .. gid)
   if not mine then holders = holders + 1 end
-  local g = math.min(${GRANT_CALLS} * est, (max - committed + old) / (${GRANT_SHARE} * holders))
+  local g = math.min(${BUDGET_GRANT_CALLS} * est, (max - committed + old) / (${GRANT_SHARE} * holders))
   if est <= 0 or g < ${GRANT_MIN_CALLS} * est then
     if mine then
       redis.call('HDEL', h, f)

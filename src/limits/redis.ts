@@ -180,24 +180,39 @@ export class RedisAdmission implements Admission {
       keys.push(key);
       args.push("t", String(delta), String(WINDOW_S * 2));
     }
-    if (args.length === 4) return b.resolve();
-    this.run(APPLY, keys, args).then(
-      () => b.resolve(),
-      (e) => {
-        this.failed(e);
-        b.resolve();
-      },
-    );
+    if (args.length === 4) b.resolve();
+    else {
+      this.run(APPLY, keys, args).then(
+        () => b.resolve(),
+        (e) => {
+          this.failed(e);
+          b.resolve();
+        },
+      );
+    }
+    if (o.refills.size) this.renewGrants(o);
   }
 
-  /** Asks Redis, off the request path, to renew the grants running low (or to take them back). */
+  /**
+   * Grants running low are renewed with the next batch, after its conversions (one write, off the
+   * request path); at once when one is nearly used up, so that calls do not run out of it meanwhile.
+   */
   private refill(budgets: BudgetLine[], est: number, now: number): void {
-    const due = this.grants.due(budgets, now);
-    if (!due.length) return;
-    this.flush();
+    const o = this.outbox;
+    for (const b of this.grants.due(budgets, now)) o.refills.set(b.id, b);
+    if (!o.refills.size) return;
+    o.est = est;
+    if (this.grants.short(budgets, now)) this.flush();
+    else this.schedule();
+  }
+
+  /** Sends the renewal of the grants queued in `o`, right after the batch that carried their conversions. */
+  private renewGrants(o: Outbox): void {
+    const due = [...o.refills.values()];
+    const now = this.now();
     const marks = due.map((b) => this.grants.mark(b.id));
     const keys: string[] = [];
-    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(est)];
+    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(o.est)];
     for (const b of due) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
       args.push(String(b.max), String(b.spend.value), b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
@@ -334,6 +349,9 @@ class Outbox {
   readonly budgets = new Map<string, BudgetBatch>();
   readonly parallel = new Map<string, string[]>();
   readonly tokens = new Map<string, number>();
+  /** Budgets whose grant is to be renewed, and the cost of a call to size it. */
+  readonly refills = new Map<string, BudgetLine>();
+  est = 0;
 
   budget(id: string): BudgetBatch {
     let b = this.budgets.get(id);
