@@ -191,6 +191,7 @@ export class RedisAdmission implements Admission {
       );
     }
     if (o.refills.size) this.renewGrants(o);
+    if (o.topUps.size) this.sendTopUps(o);
   }
 
   /**
@@ -202,8 +203,8 @@ export class RedisAdmission implements Admission {
     for (const b of this.grants.due(budgets, now)) o.refills.set(b.id, b);
     if (!o.refills.size) return;
     o.est = est;
+    this.schedule();
     if (this.grants.short(budgets, now)) this.flush();
-    else this.schedule();
   }
 
   /** Sends the renewal of the grants queued in `o`, right after the batch that carried their conversions. */
@@ -225,23 +226,43 @@ export class RedisAdmission implements Admission {
       });
   }
 
-  /** Asks Redis, off the request path, to top up this instance's shares of rate-limit windows running low. */
+  /**
+   * Shares of rate-limit windows running low are topped up with the next batch (off the request
+   * path); at once when one is nearly used up.
+   */
   private topUp(limits: LimitDescriptor[], tokens: number, start: number): void {
+    const o = this.outbox;
     const asks = this.limitGrants.wants(limits, start);
-    if (!asks.length) return;
-    this.limitGrants.sweep(this.now());
-    const keys: string[] = [];
-    const args = [this.gid, String(WINDOW_S * 2), String(tokens)];
-    for (const x of asks) {
-      keys.push(requestsKey(x.d, start), tokensKey(x.d, start), grantsKey(x.d, start));
-      args.push(String(x.d.rpm ?? -1), String(x.d.tpm ?? -1), x.requests ? "1" : "0", x.tokens ? "1" : "0");
+    if (asks.length) {
+      const q = o.topUps.get(start);
+      if (!q) o.topUps.set(start, { asks, tokens });
+      else {
+        q.asks.push(...asks);
+        q.tokens = Math.max(q.tokens, tokens);
+      }
     }
-    this.run(TOPUP, keys, args)
-      .then((raw) => asks.forEach((x, j) => this.limitGrants.set(x, start, replyAt(raw as Array<number | string>, 4 * j))))
-      .catch((e) => {
-        for (const x of asks) this.limitGrants.failed(x, start);
-        this.failed(e);
-      });
+    if (!o.topUps.size) return;
+    this.schedule();
+    if (this.limitGrants.short(limits, start)) this.flush();
+  }
+
+  /** Sends the top-ups queued in `o`, one script per window. */
+  private sendTopUps(o: Outbox): void {
+    this.limitGrants.sweep(this.now());
+    for (const [start, { asks, tokens }] of o.topUps) {
+      const keys: string[] = [];
+      const args = [this.gid, String(WINDOW_S * 2), String(tokens)];
+      for (const x of asks) {
+        keys.push(requestsKey(x.d, start), tokensKey(x.d, start), grantsKey(x.d, start));
+        args.push(String(x.d.rpm ?? -1), String(x.d.tpm ?? -1), x.requests ? "1" : "0", x.tokens ? "1" : "0");
+      }
+      this.run(TOPUP, keys, args)
+        .then((raw) => asks.forEach((x, j) => this.limitGrants.set(x, start, replyAt(raw as Array<number | string>, 4 * j))))
+        .catch((e) => {
+          for (const x of asks) this.limitGrants.failed(x, start);
+          this.failed(e);
+        });
+    }
   }
 
   settle(hold: Hold, cost: number, tokens: number): Promise<void> | void {
@@ -352,6 +373,8 @@ class Outbox {
   /** Budgets whose grant is to be renewed, and the cost of a call to size it. */
   readonly refills = new Map<string, BudgetLine>();
   est = 0;
+  /** Per window, the shares to top up, and the tokens of a call to size them. */
+  readonly topUps = new Map<number, { asks: LimitAsk[]; tokens: number }>();
 
   budget(id: string): BudgetBatch {
     let b = this.budgets.get(id);

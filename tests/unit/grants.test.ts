@@ -102,6 +102,19 @@ describe("rpm and tpm shares of an instance", () => {
     expect(g.take([key], 10, W)).toBeDefined();
   });
 
+  test("a share is short (its top-up must not wait for the next batch) below a quarter of its last top-up, in its own window only", () => {
+    const g = new LimitGrants();
+    const [ask] = g.wants([key, team], W);
+    expect(g.short([key, team], W)).toBe(false);
+    g.set(ask!, W, reply(8, 1000, 8, 1000));
+    for (let i = 0; i < 6; i++) g.take([key], 10, W);
+    expect(g.short([key], W)).toBe(false);
+    g.take([key], 10, W);
+    expect(g.short([key], W)).toBe(true);
+    expect(g.short([team], W)).toBe(false);
+    expect(g.short([key], W + 60)).toBe(false);
+  });
+
   test("a share is for its window and its limits: a new window or a changed limit starts empty", () => {
     const g = new LimitGrants();
     const [ask] = g.wants([key], W);
