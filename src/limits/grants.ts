@@ -66,6 +66,15 @@ export class Grants {
     });
   }
 
+  /** Whether the grant of one of these budgets is nearly used up or near its end (its renewal should not wait). */
+  short(budgets: BudgetLine[], now: number): boolean {
+    for (const b of budgets) {
+      const g = this.lines.get(b.id);
+      if (g && g.size > 0 && (g.free < g.size / 4 || g.until - now < GRANT_LEASE_MS / 4)) return true;
+    }
+    return false;
+  }
+
   /** A mark to reconcile the reply of a grant request sent now. */
   mark(id: string): number {
     return this.of(id).used;
@@ -194,6 +203,16 @@ export class LimitGrants {
     return out;
   }
 
+  /** Whether one of these limits' shares of `window` is nearly used up (its top-up should not wait). */
+  short(limits: LimitDescriptor[], window: number): boolean {
+    for (const d of limits) {
+      const g = this.lines.get(limitKey(d));
+      if (!g || g.window !== window) continue;
+      if ((d.rpm !== undefined && nearlyOut(g.requests)) || (d.tpm !== undefined && nearlyOut(g.tokens))) return true;
+    }
+    return false;
+  }
+
   /** Redis answered a top-up of `window` (amounts added, the window's counters after them). */
   set(ask: LimitAsk, window: number, r: LimitReply): void {
     const g = this.lines.get(limitKey(ask.d));
@@ -232,6 +251,8 @@ export class LimitGrants {
 
 /** Worth asking for more: nothing asked yet, and either never granted or less than half the last grant left (a share Redis refused stays refused in its window). */
 const low = (s: Share) => !s.asking && (s.size === 0 ? s.used === 0 && s.free === 0 : s.free < s.size / 2);
+
+const nearlyOut = (s: Share) => s.size > 0 && s.free < s.size / 4;
 
 function topUp(s: Share, amount: number, counter: number): void {
   s.asking = false;

@@ -8,8 +8,13 @@ export interface Script {
 
 const script = (text: string): Script => ({ text, sha: createHash("sha1").update(text).digest("hex") });
 
-/** A grant holds at most this many calls' worth of a budget… */
+/** An rpm/tpm share holds at most this many calls' worth of a window… */
 export const GRANT_CALLS = 32;
+/**
+ * …and a budget grant this many (renewed when half used: one renewal per 64 calls far from the
+ * edge; near it the share of what is free below is what bounds it).
+ */
+const BUDGET_GRANT_CALLS = 128;
 /** …and is given only when it holds at least this many (near a budget's edge every call asks Redis). */
 export const GRANT_MIN_CALLS = 4;
 /** An instance's grant is at most this share of what is free, split between the instances holding grants… */
@@ -67,7 +72,7 @@ local function grant(h, z, gid, now, glease, idle, est, max, committed)
   local holders = tonumber(redis.call('HGET', h, 'holders') or '0')
   local mine = redis.call('ZSCORE', z, 'g:' .. gid)
   if not mine then holders = holders + 1 end
-  local g = math.min(${GRANT_CALLS} * est, (max - committed + old) / (${GRANT_SHARE} * holders))
+  local g = math.min(${BUDGET_GRANT_CALLS} * est, (max - committed + old) / (${GRANT_SHARE} * holders))
   if est <= 0 or g < ${GRANT_MIN_CALLS} * est then
     if mine then
       redis.call('HDEL', h, f)
@@ -234,22 +239,27 @@ end
 return out`);
 
 /**
- * A batch of what calls did after their admission, in order, off the request path:
- * - `c`: a call admitted on this instance's grants — its cost moves from the grant to a
- *   reservation of its own (whatever the grant no longer covers is added to what is in flight);
- * - `s`: a call ended — its reservations are released and its real cost added to the shared
- *   spends that exist (an absent one is seeded later from a local spend that already includes it),
- *   and its parallel slots freed;
- * - `t`: the TPM tokens of calls that ended, less what they reserved, added to a window's counter
- *   (summed per window over the batch).
+ * A batch of what calls did after their admission, summed per budget, off the request path:
+ * - `b`, per budget: the calls admitted on this instance's grant take their cost from the grant
+ *   (whatever it no longer covers is added to what is in flight); those still running get a
+ *   reservation of their own, those that already ended (admitted and settled within the batch) get
+ *   none and release what they took; the calls that ended after a reservation of their own was made
+ *   (by ADMIT or an earlier batch) release it; the real cost of the calls that ended is added to the
+ *   shared spend when it exists (an absent one is seeded later from a local spend that includes it);
+ * - `p`: calls that ended free their slots of a parallel limit;
+ * - `t`: the TPM tokens of calls that ended, less what they reserved, added to a window's counter.
  * ARGV: now, lease ms, idle ms, grant id, then per operation:
- *   c, call id, cost, number of budgets            (KEYS: per budget hash and zset)
- *   s, call id, cost, number of budgets, per budget 1 = shared spend, number of parallel limits
- *                                                   (KEYS: per budget hash and zset, per limit the parallel zset)
- *   t, token change, window ttl s                   (KEYS: the token counter)
+ *   b, taken from the grant, cost reserved by the calls that ended within the batch, spend to add,
+ *     number of calls still running, per call its id and cost, number of calls that ended on a
+ *     reservation of their own, their ids                      (KEYS: the budget's hash and zset)
+ *   p, number of calls, their ids                              (KEYS: the parallel zset)
+ *   t, token change, window ttl s                              (KEYS: the token counter)
  */
 export const APPLY = script(`
 local now, lease, idle, gid = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local function each(cmd, key, list)
+  for i = 1, #list, 2000 do redis.call(cmd, key, unpack(list, i, math.min(i + 1999, #list))) end
+end
 local a, k = 5, 0
 while a <= #ARGV do
   local op = ARGV[a]
@@ -259,45 +269,63 @@ while a <= #ARGV do
     if redis.call('INCRBY', tk, tonumber(ARGV[a + 1])) < 0 then redis.call('SET', tk, 0) end
     redis.call('EXPIRE', tk, tonumber(ARGV[a + 2]))
     a = a + 3
+  elseif op == 'p' then
+    local n = tonumber(ARGV[a + 1])
+    local ids = {}
+    for i = 1, n do ids[i] = ARGV[a + 1 + i] end
+    each('ZREM', KEYS[k + 1], ids)
+    k = k + 1
+    a = a + 2 + n
   else
-    local id, costText, nb = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-    local cost = tonumber(costText)
-    a = a + 4
-    if op == 'c' then
-      for i = 1, nb do
-        local h, z = KEYS[k + 1], KEYS[k + 2]
-        k = k + 2
-        local f = 'r:g:' .. gid
-        local g = tonumber(redis.call('HGET', h, f) or '0')
-        local take = math.min(g, cost)
-        if take > 0 then redis.call('HSET', h, f, g - take) end
-        if cost > take then redis.call('HINCRBYFLOAT', h, 'inflight', cost - take) end
-        redis.call('HSET', h, 'r:' .. id, costText)
-        redis.call('ZADD', z, now + lease, id)
-        redis.call('PEXPIRE', h, idle)
-        redis.call('PEXPIRE', z, idle)
-      end
-    else
-      for i = 1, nb do
-        local h, z = KEYS[k + 1], KEYS[k + 2]
-        k = k + 2
-        local r = redis.call('HGET', h, 'r:' .. id)
-        if r then
-          redis.call('HDEL', h, 'r:' .. id)
-          redis.call('HINCRBYFLOAT', h, 'inflight', -tonumber(r))
-        end
-        redis.call('ZREM', z, id)
-        if redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
-        if ARGV[a + i - 1] == '1' and cost > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', costText) end
-      end
-      a = a + nb
-      local np = tonumber(ARGV[a])
-      a = a + 1
-      for j = 1, np do
-        redis.call('ZREM', KEYS[k + 1], id)
-        k = k + 1
-      end
+    local h, z = KEYS[k + 1], KEYS[k + 2]
+    k = k + 2
+    local taken, gone, spend = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+    local nr = tonumber(ARGV[a + 4])
+    a = a + 5
+    local delta = -gone
+    if taken > 0 then
+      local f = 'r:g:' .. gid
+      local g = tonumber(redis.call('HGET', h, f) or '0')
+      local take = math.min(g, taken)
+      if take > 0 then redis.call('HSET', h, f, g - take) end
+      delta = delta + taken - take
     end
+    if nr > 0 then
+      local fields, members = {}, {}
+      for i = 0, nr - 1 do
+        local id = ARGV[a + 2 * i]
+        fields[2 * i + 1] = 'r:' .. id
+        fields[2 * i + 2] = ARGV[a + 2 * i + 1]
+        members[2 * i + 1] = now + lease
+        members[2 * i + 2] = id
+      end
+      each('HSET', h, fields)
+      each('ZADD', z, members)
+      a = a + 2 * nr
+    end
+    local ne = tonumber(ARGV[a])
+    a = a + 1
+    if ne > 0 then
+      local fields, ids = {}, {}
+      for i = 1, ne do
+        ids[i] = ARGV[a + i - 1]
+        fields[i] = 'r:' .. ids[i]
+      end
+      for i = 1, ne, 2000 do
+        local part = {unpack(fields, i, math.min(i + 1999, ne))}
+        for _, r in ipairs(redis.call('HMGET', h, unpack(part))) do
+          if r then delta = delta - tonumber(r) end
+        end
+      end
+      each('HDEL', h, fields)
+      each('ZREM', z, ids)
+      a = a + ne
+    end
+    if delta ~= 0 then redis.call('HINCRBYFLOAT', h, 'inflight', delta) end
+    if (ne > 0 or gone > 0) and redis.call('ZCARD', z) == 0 and redis.call('EXISTS', h) == 1 then redis.call('HSET', h, 'inflight', 0, 'holders', 0) end
+    if tonumber(spend) > 0 and redis.call('HEXISTS', h, 'spend') == 1 then redis.call('HINCRBYFLOAT', h, 'spend', spend) end
+    redis.call('PEXPIRE', h, idle)
+    redis.call('PEXPIRE', z, idle)
   end
 end
 return 1`);

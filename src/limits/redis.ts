@@ -38,8 +38,8 @@ export class RedisAdmission implements Admission {
   private readonly grants = new Grants();
   private readonly limitGrants = new LimitGrants();
   private readonly gid = crypto.randomUUID().slice(0, 12);
-  /** Conversions and settlements waiting for the next batch, and TPM token changes per window counter. */
-  private outbox: { keys: string[]; args: string[]; tokens: Map<string, number> } = { keys: [], args: [], tokens: new Map() };
+  /** What waits for the next batch: per budget, per parallel limit's zset, per TPM window counter. */
+  private outbox = new Outbox();
   private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
 
   constructor(
@@ -146,9 +146,7 @@ export class RedisAdmission implements Admission {
 
   /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
   private convert(hold: Hold): void {
-    const o = this.outbox;
-    for (const b of hold.plan.budgets) o.keys.push(budgetHash(b.id), budgetLeases(b.id));
-    o.args.push("c", hold.id, String(hold.est.cost), String(hold.plan.budgets.length));
+    for (const b of hold.plan.budgets) this.outbox.budget(b.id).convert(hold.id, hold.est.cost);
     this.schedule();
   }
 
@@ -168,31 +166,54 @@ export class RedisAdmission implements Admission {
     if (!b) return;
     clearTimeout(b.timer);
     this.batch = undefined;
-    const { keys, args, tokens } = this.outbox;
-    this.outbox = { keys: [], args: [], tokens: new Map() };
-    for (const [key, delta] of tokens) {
+    const o = this.outbox;
+    this.outbox = new Outbox();
+    const keys: string[] = [];
+    const args = [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid];
+    for (const [id, x] of o.budgets) x.write(budgetHash(id), budgetLeases(id), keys, args);
+    for (const [key, ids] of o.parallel) {
+      keys.push(key);
+      args.push("p", String(ids.length), ...ids);
+    }
+    for (const [key, delta] of o.tokens) {
       if (delta === 0) continue;
       keys.push(key);
       args.push("t", String(delta), String(WINDOW_S * 2));
     }
-    if (!args.length) return b.resolve();
-    this.run(APPLY, keys, [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid, ...args]).then(
-      () => b.resolve(),
-      (e) => {
-        this.failed(e);
-        b.resolve();
-      },
-    );
+    if (args.length === 4) b.resolve();
+    else {
+      this.run(APPLY, keys, args).then(
+        () => b.resolve(),
+        (e) => {
+          this.failed(e);
+          b.resolve();
+        },
+      );
+    }
+    if (o.refills.size) this.renewGrants(o);
+    if (o.topUps.size) this.sendTopUps(o);
   }
 
-  /** Asks Redis, off the request path, to renew the grants running low (or to take them back). */
+  /**
+   * Grants running low are renewed with the next batch, after its conversions (one write, off the
+   * request path); at once when one is nearly used up, so that calls do not run out of it meanwhile.
+   */
   private refill(budgets: BudgetLine[], est: number, now: number): void {
-    const due = this.grants.due(budgets, now);
-    if (!due.length) return;
-    this.flush();
+    const o = this.outbox;
+    for (const b of this.grants.due(budgets, now)) o.refills.set(b.id, b);
+    if (!o.refills.size) return;
+    o.est = est;
+    this.schedule();
+    if (this.grants.short(budgets, now)) this.flush();
+  }
+
+  /** Sends the renewal of the grants queued in `o`, right after the batch that carried their conversions. */
+  private renewGrants(o: Outbox): void {
+    const due = [...o.refills.values()];
+    const now = this.now();
     const marks = due.map((b) => this.grants.mark(b.id));
     const keys: string[] = [];
-    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(est)];
+    const args = [String(now), String(IDLE_MS), String(RESEED_MS), this.gid, String(GRANT_LEASE_MS), String(o.est)];
     for (const b of due) {
       keys.push(budgetHash(b.id), budgetLeases(b.id));
       args.push(String(b.max), String(b.spend.value), b.shared ? "1" : "0", isFresh(b, now) ? "1" : "0");
@@ -205,23 +226,43 @@ export class RedisAdmission implements Admission {
       });
   }
 
-  /** Asks Redis, off the request path, to top up this instance's shares of rate-limit windows running low. */
+  /**
+   * Shares of rate-limit windows running low are topped up with the next batch (off the request
+   * path); at once when one is nearly used up.
+   */
   private topUp(limits: LimitDescriptor[], tokens: number, start: number): void {
+    const o = this.outbox;
     const asks = this.limitGrants.wants(limits, start);
-    if (!asks.length) return;
-    this.limitGrants.sweep(this.now());
-    const keys: string[] = [];
-    const args = [this.gid, String(WINDOW_S * 2), String(tokens)];
-    for (const x of asks) {
-      keys.push(requestsKey(x.d, start), tokensKey(x.d, start), grantsKey(x.d, start));
-      args.push(String(x.d.rpm ?? -1), String(x.d.tpm ?? -1), x.requests ? "1" : "0", x.tokens ? "1" : "0");
+    if (asks.length) {
+      const q = o.topUps.get(start);
+      if (!q) o.topUps.set(start, { asks, tokens });
+      else {
+        q.asks.push(...asks);
+        q.tokens = Math.max(q.tokens, tokens);
+      }
     }
-    this.run(TOPUP, keys, args)
-      .then((raw) => asks.forEach((x, j) => this.limitGrants.set(x, start, replyAt(raw as Array<number | string>, 4 * j))))
-      .catch((e) => {
-        for (const x of asks) this.limitGrants.failed(x, start);
-        this.failed(e);
-      });
+    if (!o.topUps.size) return;
+    this.schedule();
+    if (this.limitGrants.short(limits, start)) this.flush();
+  }
+
+  /** Sends the top-ups queued in `o`, one script per window. */
+  private sendTopUps(o: Outbox): void {
+    this.limitGrants.sweep(this.now());
+    for (const [start, { asks, tokens }] of o.topUps) {
+      const keys: string[] = [];
+      const args = [this.gid, String(WINDOW_S * 2), String(tokens)];
+      for (const x of asks) {
+        keys.push(requestsKey(x.d, start), tokensKey(x.d, start), grantsKey(x.d, start));
+        args.push(String(x.d.rpm ?? -1), String(x.d.tpm ?? -1), x.requests ? "1" : "0", x.tokens ? "1" : "0");
+      }
+      this.run(TOPUP, keys, args)
+        .then((raw) => asks.forEach((x, j) => this.limitGrants.set(x, start, replyAt(raw as Array<number | string>, 4 * j))))
+        .catch((e) => {
+          for (const x of asks) this.limitGrants.failed(x, start);
+          this.failed(e);
+        });
+    }
   }
 
   settle(hold: Hold, cost: number, tokens: number): Promise<void> | void {
@@ -230,15 +271,16 @@ export class RedisAdmission implements Admission {
     const start = windowStart(this.now());
     const o = this.outbox;
     let queued = false;
-    const parallel = limits.filter((d) => d.maxParallel !== undefined);
-    if (budgets.length || parallel.length) {
-      o.args.push("s", hold.id, String(cost), String(budgets.length));
-      for (const b of budgets) {
-        o.keys.push(budgetHash(b.id), budgetLeases(b.id));
-        o.args.push(b.shared ? "1" : "0");
-      }
-      o.args.push(String(parallel.length));
-      for (const d of parallel) o.keys.push(parallelLeases(d));
+    for (const b of budgets) {
+      o.budget(b.id).settle(hold.id, b.shared && cost > 0 ? cost : 0);
+      queued = true;
+    }
+    for (const d of limits) {
+      if (d.maxParallel === undefined) continue;
+      const key = parallelLeases(d);
+      const ids = o.parallel.get(key);
+      if (ids) ids.push(hold.id);
+      else o.parallel.set(key, [hold.id]);
       queued = true;
     }
     const same = hold.window === start;
@@ -290,3 +332,53 @@ const replyAt = (raw: Array<number | string>, i: number) => ({
   requestCount: Number(raw[i + 2]),
   tokenCount: Number(raw[i + 3]),
 });
+
+/** What the calls of one batch did to one budget (see APPLY). */
+class BudgetBatch {
+  private taken = 0;
+  private gone = 0;
+  private spend = 0;
+  /** Calls admitted on the grant, still running: their cost. */
+  private readonly running = new Map<string, number>();
+  /** Calls that ended holding a reservation of their own. */
+  private readonly ended: string[] = [];
+
+  convert(id: string, cost: number): void {
+    this.taken += cost;
+    this.running.set(id, cost);
+  }
+
+  settle(id: string, spend: number): void {
+    const cost = this.running.get(id);
+    if (cost === undefined) this.ended.push(id);
+    else {
+      this.running.delete(id);
+      this.gone += cost;
+    }
+    this.spend += spend;
+  }
+
+  write(hash: string, leases: string, keys: string[], args: string[]): void {
+    keys.push(hash, leases);
+    args.push("b", String(this.taken), String(this.gone), String(this.spend), String(this.running.size));
+    for (const [id, cost] of this.running) args.push(id, String(cost));
+    args.push(String(this.ended.length), ...this.ended);
+  }
+}
+
+class Outbox {
+  readonly budgets = new Map<string, BudgetBatch>();
+  readonly parallel = new Map<string, string[]>();
+  readonly tokens = new Map<string, number>();
+  /** Budgets whose grant is to be renewed, and the cost of a call to size it. */
+  readonly refills = new Map<string, BudgetLine>();
+  est = 0;
+  /** Per window, the shares to top up, and the tokens of a call to size them. */
+  readonly topUps = new Map<number, { asks: LimitAsk[]; tokens: number }>();
+
+  budget(id: string): BudgetBatch {
+    let b = this.budgets.get(id);
+    if (!b) this.budgets.set(id, (b = new BudgetBatch()));
+    return b;
+  }
+}

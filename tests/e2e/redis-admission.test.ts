@@ -150,6 +150,38 @@ describe("reservations in Redis", () => {
     expect(Number(await client.hget(hash, "spend"))).toBe(40);
   });
 
+  test("one batch script settles a budget's calls: those admitted on the grant and ended release what they took, a running one keeps its reservation, the spend adds up", async () => {
+    runs.clear();
+    const x = new RedisAdmission(counting(), quiet, () => t);
+    const line: BudgetLine = { id: `key:batch-${run}`, entity: "Key=batch", max: 1000, spend: { value: 0 }, atMax: true, shared: true };
+    const first = hold([line], 1);
+    await x.admit(first);
+    const hash = `litellm-rust:budget:${line.id}`;
+    const grantOf = (fields: Record<string, string>) => Number(Object.entries(fields).find(([f]) => f.startsWith("r:g:"))![1]);
+    const size = grantOf((await client.send("HGETALL", [hash])) as Record<string, string>);
+    expect(size).toBeGreaterThanOrEqual(12);
+    const holds = Array.from({ length: 10 }, () => hold([line], 1));
+    for (const h of holds) await x.admit(h);
+    expect(runs.get(ADMIT.sha)).toBe(1);
+    const running = hold([line], 1);
+    await x.admit(running);
+    await Promise.all([first, ...holds].map((h) => x.settle(h, 0.5, 0)));
+    expect(runs.get(APPLY.sha)).toBe(1);
+    const fields = (await client.send("HGETALL", [hash])) as Record<string, string>;
+    // The first call's own reservation is released; the grant gave 11 calls; one call still runs.
+    expect(Object.keys(fields).filter((f) => f.startsWith("r:") && !f.startsWith("r:g:"))).toEqual([`r:${running.id}`]);
+    expect(grantOf(fields)).toBe(size - 11);
+    expect(Number(fields.inflight)).toBe(size - 11 + 1);
+    expect(Number(fields.spend)).toBe(5.5);
+    expect(await client.send("ZRANGE", [`${hash}:leases`, "0", "-1"])).toEqual(expect.arrayContaining([running.id]));
+    x.settle(running, 1, 0);
+    x.flush();
+    await running.released;
+    await Bun.sleep(20);
+    expect(Number(await client.hget(hash, "inflight"))).toBe(size - 11);
+    expect(Number(await client.hget(hash, "spend"))).toBe(6.5);
+  });
+
   test("two instances drawing on one budget until both are refused never pass it", async () => {
     const line: BudgetLine = { id: `key:race-${run}`, entity: "Key=race", max: 200, spend: { value: 0 }, atMax: true, shared: true };
     const admitted = await drawUntilRefused(() => hold([line], 1));

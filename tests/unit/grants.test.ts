@@ -50,6 +50,22 @@ describe("budget grants of an instance", () => {
     g.set(key, 10, 1, g.mark(key.id));
     expect(g.due([key], GRANT_LEASE_MS / 2 + 2)).toEqual([key]);
   });
+
+  test("a grant is short (its renewal must not wait for the next batch) below a quarter of its size or near the end of its lease", () => {
+    const g = new Grants();
+    const [key, team] = [line("key:k"), line("team:t")];
+    expect(g.short([key], 0)).toBe(false);
+    g.set(key, 8, 0, 0);
+    g.set(team, 8, 0, 0);
+    g.take([key, team], 5, 1);
+    expect(g.short([key, team], 1)).toBe(false);
+    g.take([key], 2, 1);
+    expect(g.short([team], 1)).toBe(false);
+    expect(g.short([key, team], 1)).toBe(true);
+    expect(g.short([team], GRANT_LEASE_MS - 2_000 - GRANT_LEASE_MS / 4 + 1)).toBe(true);
+    g.set(team, 0, 1, g.mark(team.id));
+    expect(g.short([team], 2)).toBe(false);
+  });
 });
 
 describe("rpm and tpm shares of an instance", () => {
@@ -84,6 +100,19 @@ describe("rpm and tpm shares of an instance", () => {
     g.set(again!, W, reply(0, 0, 90, 1000));
     expect(g.wants([key], W)).toEqual([]);
     expect(g.take([key], 10, W)).toBeDefined();
+  });
+
+  test("a share is short (its top-up must not wait for the next batch) below a quarter of its last top-up, in its own window only", () => {
+    const g = new LimitGrants();
+    const [ask] = g.wants([key, team], W);
+    expect(g.short([key, team], W)).toBe(false);
+    g.set(ask!, W, reply(8, 1000, 8, 1000));
+    for (let i = 0; i < 6; i++) g.take([key], 10, W);
+    expect(g.short([key], W)).toBe(false);
+    g.take([key], 10, W);
+    expect(g.short([key], W)).toBe(true);
+    expect(g.short([team], W)).toBe(false);
+    expect(g.short([key], W + 60)).toBe(false);
   });
 
   test("a share is for its window and its limits: a new window or a changed limit starts empty", () => {
