@@ -48,6 +48,7 @@ export interface Timeouts {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
+const STREAM_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 
 function upstreamProtocolFor(d: Deployment, provider: Provider, client: Protocol): { protocol: Protocol; tr?: Translator } {
   if (provider.native.has(client)) return { protocol: client };
@@ -192,7 +193,7 @@ async function attemptOnce(
     );
     return {
       status: 200,
-      headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache" },
+      headers: Object.assign(headers, STREAM_HEADERS),
       body,
       upstreamModel,
       upstreamMs,
@@ -224,7 +225,7 @@ async function attemptOnce(
   const endMs = Date.now();
   return {
     status: res.status,
-    headers: { ...headers, ...JSON_HEADERS },
+    headers: Object.assign(headers, JSON_HEADERS),
     body: out,
     upstreamModel,
     upstreamMs,
