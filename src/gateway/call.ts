@@ -107,7 +107,6 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   const totalMs = performance.now() - req.startPerf;
   headers["x-litellm-response-duration-ms"] = totalMs.toFixed(3);
   headers["x-litellm-overhead-duration-ms"] = Math.max(0, totalMs - r.upstreamMs).toFixed(3);
-  const base = { req, deployment: d, modelGroup: routed.resolved.group, upstreamModel: r.upstreamModel, retries: routed.retries, fallbacks: routed.fallbacks, upstreamMs: r.upstreamMs };
   const cost = r.usage ? costOf(d, r.upstreamModel, r.usage, totalMs) : 0;
   if (r.usage) headers["x-litellm-response-cost"] = String(cost);
   addKeyHeaders(headers, req.auth, cost);
@@ -115,7 +114,13 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     const failed = c.error instanceof Error;
     rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);
     rt.sink.record({
-      ...base,
+      req,
+      deployment: d,
+      modelGroup: routed.resolved.group,
+      upstreamModel: r.upstreamModel,
+      retries: routed.retries,
+      fallbacks: routed.fallbacks,
+      upstreamMs: r.upstreamMs,
       usage: c.usage,
       responseId: c.responseId,
       completionStartMs: c.firstChunkMs,
