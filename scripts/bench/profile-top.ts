@@ -1,5 +1,7 @@
 /**
- * Summarises a `bun --cpu-prof` profile: self and inclusive time per function, top N.
+ * Summarises a `bun --cpu-prof` profile: self and inclusive share per function, top N, by sample
+ * count (a sample's timeDelta includes the idle gap before it, which would inflate whatever ran
+ * after a wait); `(idle)` samples are left out.
  * Usage: bun scripts/bench/profile-top.ts FILE.cpuprofile [N]
  */
 export {};
@@ -21,7 +23,7 @@ const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const self = new Map<number, number>();
-prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+for (const id of prof.samples) if (byId.get(id)?.callFrame.functionName !== "(idle)") self.set(id, (self.get(id) ?? 0) + 1);
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const key = (n: Node) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").slice(-2).join("/")}:${n.callFrame.lineNumber + 1}`;
 const selfBy = new Map<string, number>();
@@ -38,7 +40,7 @@ for (const [id, t] of self) {
 }
 const n = Number(nArg ?? 30);
 const show = (title: string, m: Map<string, number>) => {
-  console.log(`\n${title} (total ${(total / 1000).toFixed(0)} ms sampled)`);
+  console.log(`\n${title} (${total} samples)`);
   for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`);
 };
 show("self time", selfBy);

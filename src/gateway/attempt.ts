@@ -2,7 +2,7 @@ import { GatewayError } from "../errors.ts";
 import { redactHeaders, type Logger } from "../log.ts";
 import { streamErrorEvent } from "../error-shapes.ts";
 import { mockResponse } from "../providers/mock/index.ts";
-import type { Protocol, Provider } from "../providers/types.ts";
+import type { Protocol, Provider, Target } from "../providers/types.ts";
 import type { Deployment } from "../router/deployment.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import { asGatewayError, type AttemptInfo } from "../router/router.ts";
@@ -48,6 +48,18 @@ export interface Timeouts {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
+const STREAM_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+
+const targets = new WeakMap<Deployment, Target>();
+
+/** The deployment's target for this upstream model, kept for the model it was last called with (providers do not change it). */
+function targetFor(d: Deployment, model: string): Target {
+  const last = targets.get(d);
+  if (last?.model === model) return last;
+  const t = { ...d.target, model };
+  targets.set(d, t);
+  return t;
+}
 
 function upstreamProtocolFor(d: Deployment, provider: Provider, client: Protocol): { protocol: Protocol; tr?: Translator } {
   if (provider.native.has(client)) return { protocol: client };
@@ -124,7 +136,7 @@ async function attemptOnce(
           defaults: d.defaultBodyParams,
           dropMetadata: protocol === "openai-chat",
         });
-  const target = { ...d.target, model: upstreamModel };
+  const target = targetFor(d, upstreamModel);
   const upstreamReq = await provider.buildRequest(target, protocol, bodyText, {
     stream: req.stream,
     clientHeaders: req.headers,
@@ -192,7 +204,7 @@ async function attemptOnce(
     );
     return {
       status: 200,
-      headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache" },
+      headers: Object.assign(headers, STREAM_HEADERS),
       body,
       upstreamModel,
       upstreamMs,
@@ -224,7 +236,7 @@ async function attemptOnce(
   const endMs = Date.now();
   return {
     status: res.status,
-    headers: { ...headers, ...JSON_HEADERS },
+    headers: Object.assign(headers, JSON_HEADERS),
     body: out,
     upstreamModel,
     upstreamMs,

@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import { asGatewayError } from "../router/router.ts";
-import { keyHeaders } from "../auth/key-headers.ts";
+import { addKeyHeaders } from "../auth/key-headers.ts";
 import { publicApiBase } from "../redaction.ts";
 import { teamScope } from "../auth/model-access.ts";
 import { costOf } from "../spend/cost.ts";
@@ -28,11 +28,10 @@ function timeoutsFor(rt: Runtime, req: LLMRequest, d: Deployment): Timeouts {
 }
 
 /** `x-litellm-timeout`: the timeout the call ran with, in seconds as Python prints a float. */
-function timeoutHeader(rt: Runtime, req: LLMRequest, d: Deployment): Record<string, string> {
-  const ms = timeoutsFor(rt, req, d).timeoutMs;
-  if (ms === undefined) return {};
-  const s = ms / 1000;
-  return { "x-litellm-timeout": Number.isInteger(s) ? s.toFixed(1) : String(s) };
+function setTimeoutHeader(headers: Record<string, string>, t: Timeouts): void {
+  if (t.timeoutMs === undefined) return;
+  const s = t.timeoutMs / 1000;
+  headers["x-litellm-timeout"] = Number.isInteger(s) ? s.toFixed(1) : String(s);
 }
 
 export function invalidModel(model: string): GatewayError {
@@ -68,6 +67,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
 
   let routed;
   let tried: Deployment | undefined;
+  let triedTimeouts: Timeouts | undefined;
   try {
     routed = await rt.router.execute<AttemptResult>(
       resolved,
@@ -79,7 +79,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
         scope,
       },
       (d, info) => {
-        const t = timeoutsFor(rt, req, d);
+        const t = (triedTimeouts = timeoutsFor(rt, req, d));
         const hold = mockTimeoutHold(req.body.mock_timeout, (tried = d), req.stream, t);
         return hold === undefined ? attempt(req, d, info.resolved, info, t, rt.log) : simulateTimeout(hold, req.signal);
       },
@@ -87,7 +87,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   } catch (e) {
     const err = asGatewayError(e);
     err.headers["x-litellm-call-id"] = req.callId;
-    if (tried) Object.assign(err.headers, timeoutHeader(rt, req, tried));
+    if (triedTimeouts) setTimeoutHeader(err.headers, triedTimeouts);
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
     await rt.admission?.released(req);
     throw err;
@@ -102,22 +102,25 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   headers["x-litellm-attempted-retries"] = String(routed.retries);
   headers["x-litellm-attempted-fallbacks"] = String(routed.fallbacks);
   headers["x-litellm-max-retries"] = String(routed.maxRetries);
-  Object.assign(headers, timeoutHeader(rt, req, d));
+  setTimeoutHeader(headers, tried === d && triedTimeouts ? triedTimeouts : timeoutsFor(rt, req, d));
   headers["x-litellm-version"] = VERSION;
   const totalMs = performance.now() - req.startPerf;
   headers["x-litellm-response-duration-ms"] = totalMs.toFixed(3);
   headers["x-litellm-overhead-duration-ms"] = Math.max(0, totalMs - r.upstreamMs).toFixed(3);
-  const base = { req, deployment: d, modelGroup: routed.resolved.group, upstreamModel: r.upstreamModel, retries: routed.retries, fallbacks: routed.fallbacks, upstreamMs: r.upstreamMs };
-  if (r.usage) {
-    const cost = costOf(d, r.upstreamModel, r.usage, totalMs);
-    headers["x-litellm-response-cost"] = String(cost);
-  }
-  Object.assign(headers, keyHeaders(req.auth, Number(headers["x-litellm-response-cost"] ?? 0)));
+  const cost = r.usage ? costOf(d, r.upstreamModel, r.usage, totalMs) : 0;
+  if (r.usage) headers["x-litellm-response-cost"] = String(cost);
+  addKeyHeaders(headers, req.auth, cost);
   r.done.then((c) => {
     const failed = c.error instanceof Error;
     rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);
     rt.sink.record({
-      ...base,
+      req,
+      deployment: d,
+      modelGroup: routed.resolved.group,
+      upstreamModel: r.upstreamModel,
+      retries: routed.retries,
+      fallbacks: routed.fallbacks,
+      upstreamMs: r.upstreamMs,
       usage: c.usage,
       responseId: c.responseId,
       completionStartMs: c.firstChunkMs,

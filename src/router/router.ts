@@ -78,8 +78,7 @@ export class Router {
     const counters = { retries: 0, fallbacks: 0 };
     try {
       if (opts.mockRateLimitError) this.mockRateLimitError(resolved, opts, counters);
-      const out = await this.withRetries(resolved, opts, attempt, counters);
-      return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
+      return await this.withRetries(resolved, opts, attempt, counters);
     } catch (first) {
       const err = asGatewayError(first);
       if (err.status === 499) throw err;
@@ -90,8 +89,7 @@ export class Router {
         if (!fb || fb.group === resolved.group) continue;
         counters.fallbacks++;
         try {
-          const out = await this.withRetries(fb, opts, attempt, counters);
-          return { ...out, retries: counters.retries, fallbacks: counters.fallbacks };
+          return await this.withRetries(fb, opts, attempt, counters);
         } catch (e) {
           last = asGatewayError(e);
           if (last.status === 499) break;
@@ -164,7 +162,7 @@ export class Router {
     opts: CallOptions,
     attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
     counters: { retries: number; fallbacks: number },
-  ): Promise<{ result: T; deployment: Deployment; resolved: Resolved; maxRetries: number }> {
+  ): Promise<Routed<T>> {
     const resolved = this.inRegion(group, opts.allowedModelRegion);
     const tried = new Set<string>();
     let maxRetries: number | undefined;
@@ -188,7 +186,8 @@ export class Router {
       try {
         const result = await attempt(d, { resolved, release });
         this.state.recordSuccess(d.id, performance.now() - started);
-        return { result, deployment: d, resolved, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
+        const { retries, fallbacks } = counters;
+        return { result, deployment: d, resolved, retries, fallbacks, maxRetries: opts.numRetries ?? d.maxRetries ?? this.settings.numRetries };
       } catch (e) {
         release();
         const err = asGatewayError(e);

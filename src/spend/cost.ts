@@ -82,10 +82,21 @@ export interface UnitPrices {
   known: boolean;
 }
 
+const lastRates = new WeakMap<Deployment, { model: string; rates: Rates | null }>();
+
+/** The rates of the model a deployment called last, kept on the deployment (no key string per call). */
+function deploymentRates(d: Deployment, model: string): Rates | null {
+  const last = lastRates.get(d);
+  if (last?.model === model) return last.rates;
+  const rates = ratesFor(d.providerName, model);
+  lastRates.set(d, { model, rates });
+  return rates;
+}
+
 /** Per-token prices for a deployment's model: config overrides first, then the embedded map. */
 export function unitPrices(d: Deployment, upstreamModel: string, promptTokens = 0): UnitPrices {
   const base = d.info.base_model ?? upstreamModel;
-  const rates = ratesFor(d.providerName, base);
+  const rates = deploymentRates(d, base);
   const p = d.pricing;
   const input = p.input ?? perToken(rates?.input, promptTokens) ?? UNIT_PRICES[bareModel(base)]?.input_cost_per_token;
   const output = p.output ?? perToken(rates?.output, promptTokens);

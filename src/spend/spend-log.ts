@@ -93,6 +93,7 @@ export function tagsOf(rec: Pick<CallRecord, "req">): string[] {
   const key = rec.req.auth.key as KeyRecord | undefined;
   const bodyMeta = rec.req.body.metadata as Record<string, unknown> | undefined;
   const header = rec.req.headers.get("x-litellm-tags");
+  if (!header && !Array.isArray(key?.metadata.tags) && !Array.isArray(bodyMeta?.tags)) return [];
   const tags = [...strs(key?.metadata.tags), ...strs(bodyMeta?.tags), ...(header ? header.split(",").map((t) => t.trim()).filter(Boolean) : [])];
   return [...new Set(tags)];
 }
@@ -161,9 +162,9 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     attempted_retries: rec.retries,
     attempted_fallbacks: rec.fallbacks,
     litellm_call_id: req.callId,
-    ...(req.clientCallId !== undefined && { client_call_id: req.clientCallId }),
     client,
   };
+  if (req.clientCallId !== undefined) metadata.client_call_id = req.clientCallId;
   if (rec.error) {
     metadata.error_information = {
       error_code: String(rec.error.status),
@@ -173,6 +174,7 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
     };
   }
   const endUser = auth.endUserId ?? (typeof req.body.user === "string" ? req.body.user : undefined);
+  const endTime = iso(rec.endMs);
   const row: SpendLogRow = {
       request_id: rec.responseId ?? req.callId,
       call_type: req.callType,
@@ -182,8 +184,8 @@ export function spendEventFor(rec: CallRecord, opts: { storePrompts: boolean }):
       prompt_tokens: u?.promptTokens ?? 0,
       completion_tokens: u?.completionTokens ?? 0,
       startTime: iso(req.startMs),
-      endTime: iso(rec.endMs),
-      completionStartTime: iso(rec.completionStartMs ?? rec.endMs),
+      endTime,
+      completionStartTime: rec.completionStartMs === undefined || rec.completionStartMs === rec.endMs ? endTime : iso(rec.completionStartMs),
       model: rec.upstreamModel ?? req.model,
       model_id: rec.deployment?.id ?? "",
       model_group: rec.modelGroup ?? req.model,

@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { eventJson } from "./event-json.ts";
 import type { SpendEvent } from "./spend-log.ts";
 
 const PREFIX = "spend-";
@@ -14,16 +15,17 @@ export const spillName = (tag: string) => `${PREFIX}${Date.now().toString().padS
  * which bounds client JSON) is left out and counted, so it never blocks the others.
  */
 export function jsonLines(events: SpendEvent[]): { text: string; skipped: number } {
-  let text = "";
+  const lines: string[] = [];
   let skipped = 0;
   for (const ev of events) {
     try {
-      text += `${JSON.stringify(ev)}\n`;
+      lines.push(eventJson(ev));
     } catch {
       skipped++;
     }
   }
-  return { text, skipped };
+  lines.push("");
+  return { text: lines.join("\n"), skipped };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { TransactionSql } from "postgres";
 import type { Database } from "../db/client.ts";
-import { pgJson } from "../db/pg-safe.ts";
+import { pgJson, pgJsonText } from "../db/pg-safe.ts";
+import { rowJson } from "./event-json.ts";
 import type { SchemaInfo } from "../db/introspect.ts";
 import { dailyRows, sumIncrements, type DailyKind, type DailyRow } from "./increments.ts";
 import type { SpendEvent } from "./spend-log.ts";
@@ -68,11 +69,11 @@ export class SpendWriter {
     for (const ev of events) if (!unique.has(ev.row.request_id)) unique.set(ev.row.request_id, ev);
     if (!this.opts.spendLogs || !s.hasTable("LiteLLM_SpendLogs")) return events;
     const cols = s.existing("LiteLLM_SpendLogs", Object.keys(events[0]!.row)).map(q).join(", ");
-    const rows = [...unique.values()].map((e) => e.row);
+    const rows = pgJsonText(`[${[...unique.values()].map((e) => rowJson(e.row)).join(",")}]`);
     const inserted = await tx.unsafe<Array<{ request_id: string }>>(
       `INSERT INTO "LiteLLM_SpendLogs" (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::"LiteLLM_SpendLogs", $1::text::jsonb)
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
-      [pgJson(rows)],
+      [rows],
     );
     const ids = new Set(inserted.map((r) => r.request_id));
     return [...unique.values()].filter((e) => ids.has(e.row.request_id));
