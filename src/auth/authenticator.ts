@@ -35,32 +35,27 @@ type Presented = { master: true } | { master: false; key: string; hash: string }
 
 const noDb = () => new GatewayError(400, "No connected db.", { type: "no_db_connection" });
 
-/** Keys seen recently → sha256, so a client repeating its key costs no hashing; bounded, emptied when full. */
-class DigestCache {
-  private readonly bytes = new Map<string, Buffer>();
-  private readonly hexes = new Map<string, string>();
+/** A presented key's sha256, and its hex (LiteLLM's `hash_token`) once asked for. */
+interface KeyDigest {
+  digest: Buffer;
+  hex?: string;
+}
 
-  of(key: string): Buffer {
-    let d = this.bytes.get(key);
+const hexOf = (d: KeyDigest) => (d.hex ??= d.digest.toString("hex"));
+
+/** Keys seen recently → their digests, so a client repeating its key costs no hashing; bounded, emptied when full. */
+class DigestCache {
+  private readonly seen = new Map<string, KeyDigest>();
+
+  of(key: string): KeyDigest {
+    let d = this.seen.get(key);
     if (!d) {
-      d = createHash("sha256").update(key).digest();
+      d = { digest: createHash("sha256").update(key).digest() };
       if (key.length > DIGEST_CACHE_KEY_MAX) return d;
-      if (this.bytes.size >= DIGEST_CACHE_SIZE) this.bytes.clear();
-      this.bytes.set(key, d);
+      if (this.seen.size >= DIGEST_CACHE_SIZE) this.seen.clear();
+      this.seen.set(key, d);
     }
     return d;
-  }
-
-  /** LiteLLM's `hash_token` of `key`, whose digest is `digest`. */
-  hex(key: string, digest: Buffer): string {
-    let h = this.hexes.get(key);
-    if (h === undefined) {
-      h = digest.toString("hex");
-      if (key.length > DIGEST_CACHE_KEY_MAX) return h;
-      if (this.hexes.size >= DIGEST_CACHE_SIZE) this.hexes.clear();
-      this.hexes.set(key, h);
-    }
-    return h;
   }
 }
 
@@ -92,7 +87,7 @@ export class Authenticator {
 
   isMasterKey(raw: string): boolean {
     if (!this.masterDigest) return false;
-    return timingSafeEqual(this.digests.of(raw), this.masterDigest);
+    return timingSafeEqual(this.digests.of(raw).digest, this.masterDigest);
   }
 
   private readonly digests = new DigestCache();
@@ -115,13 +110,13 @@ export class Authenticator {
     if (key === undefined) throw authError("Authentication Error, No api key passed in.");
     if (key === "") throw authError("Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.");
     const digest = this.digests.of(key);
-    if (timingSafeEqual(digest, this.masterDigest!)) return { master: true };
+    if (timingSafeEqual(digest.digest, this.masterDigest!)) return { master: true };
     if (!key.startsWith("sk-")) {
       throw authError(
         `Authentication Error, LiteLLM Virtual Key expected. Received=${maskKey(key)}, expected to start with 'sk-'.`,
       );
     }
-    return { master: false, key, hash: this.digests.hex(key, digest) };
+    return { master: false, key, hash: hexOf(digest) };
   }
 
   /**

@@ -230,9 +230,8 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
 
   /** The cached record; a stale one is returned at once and refreshed in the background. */
   async keyRecord(hash: string): Promise<KeyRecord | null> {
-    const fresh = this.freshKey(hash);
-    if (fresh !== undefined) return fresh;
     const hit = this.d.cache.keys.get(hash);
+    if (hit && !hit.stale) return hit.value;
     if (hit?.value) {
       this.load(hash).catch(() => {});
       return hit.value;

@@ -180,7 +180,7 @@ export class RedisAdmission implements Admission {
       keys.push(key);
       args.push("t", String(delta), String(WINDOW_S * 2));
     }
-    if (args.length === 4) b.resolve();
+    if (!keys.length) b.resolve();
     else {
       this.run(APPLY, keys, args).then(
         () => b.resolve(),
