@@ -26,6 +26,8 @@ let e2b: FakeE2B;
 let gw: GatewayProcess;
 let b: TestBrowser;
 let page: Page;
+/** The browser's last requests, shown with a failing test's error. */
+const net: string[] = [];
 
 beforeAll(async () => {
   [db, llm, e2b] = await Promise.all([createTestDb("lr_ui"), startFakeLLM(), startFakeE2B({ apiKey: "e2b-test-key" })]);
@@ -51,6 +53,11 @@ beforeAll(async () => {
   expect((await fetch(`${gw.url}/ui/login`)).status).toBe(200);
   b = await launchBrowser();
   page = b.page;
+  const t0 = Date.now();
+  const note = (line: string) => void (net.push(`${Date.now() - t0} ms ${line}`), net.length > 60 && net.shift());
+  page.on("request", (r) => note(`request ${r.method()} ${r.url()}`));
+  page.on("response", (r) => note(`response ${r.status()} ${r.url()}`));
+  page.on("requestfailed", (r) => note(`failed ${r.url()}: ${r.failure()?.errorText}`));
 }, 60_000);
 
 afterAll(async () => {
@@ -107,10 +114,44 @@ async function chat(key: string, model = "gpt-4o-mini"): Promise<OpenAI.Chat.Com
   return client.chat.completions.create({ model, messages: [{ role: "user", content: "hello from the ui test" }] });
 }
 
+/**
+ * What a failing UI test saw: the browser's last requests, where the page is, whether the gateway
+ * still answers, what its database connections are doing and the gateway's last output.
+ */
+async function diagnostics(): Promise<string> {
+  const started = Date.now();
+  const probe = await fetch(url("/health/liveliness"), { signal: AbortSignal.timeout(5000) }).then(
+    (r) => `${r.status} in ${Date.now() - started} ms`,
+    (e: Error) => e.message,
+  );
+  const activity = await db.sql`SELECT state, wait_event_type, wait_event, now() - query_start AS running, left(query, 120) AS query FROM pg_stat_activity WHERE datname = ${db.name}`.then(
+    (rows) => rows.map((r) => JSON.stringify(r)).join("\n"),
+    (e: Error) => e.message,
+  );
+  return [`page: ${page.url()}`, `gateway liveliness: ${probe}`, "browser requests:", ...net, "database connections:", activity, "gateway output:", gw.output().slice(-3000)].join("\n");
+}
+
+/** A UI test whose failure carries its diagnostics. */
+function uiTest(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
+  test(
+    name,
+    async () => {
+      try {
+        await fn();
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        err.message += `\n--- diagnostics\n${await diagnostics().catch((d: Error) => d.message)}`;
+        throw err;
+      }
+    },
+    timeoutMs,
+  );
+}
+
 let adminKeySecret = "";
 
 describe("admin UI", () => {
-  test("login: a wrong key is refused without echoing it; the master key logs in; the session cookie is sealed, HttpOnly and SameSite=Strict", async () => {
+  uiTest("login: a wrong key is refused without echoing it; the master key logs in; the session cookie is sealed, HttpOnly and SameSite=Strict", async () => {
     await page.goto(url("/ui/keys"));
     await page.waitForURL(/\/ui\/login\?next=%2Fui%2Fkeys/);
     await page.getByLabel("Master key or virtual key").fill("sk-not-a-real-key-123456");
@@ -129,7 +170,7 @@ describe("admin UI", () => {
     expect(b.errors).toEqual([]);
   }, 30_000);
 
-  test("behind TLS (X-Forwarded-Proto: https) the cookies are Secure", async () => {
+  uiTest("behind TLS (X-Forwarded-Proto: https) the cookies are Secure", async () => {
     const first = await fetch(url("/ui/login"), { headers: { "x-forwarded-proto": "https" } });
     const loginCookie = first.headers.getSetCookie().find((c) => c.startsWith("litellm_ui_login="))!;
     expect(loginCookie).toMatch(/; Secure/);
@@ -147,7 +188,7 @@ describe("admin UI", () => {
     expect(session).toMatch(/; SameSite=Strict/);
   });
 
-  test("create a key (shown once), use it through the API, and see that request's spend in the spend logs, the CSV export and the overview", async () => {
+  uiTest("create a key (shown once), use it through the API, and see that request's spend in the spend logs, the CSV export and the overview", async () => {
     adminKeySecret = await createKey("ui-e2e-key", { budget: "5", rpm: "100", models: ["gpt-4o-mini"], expires: "30d" });
     await shot("key-created");
     const row = page.locator('tr[data-key-alias="ui-e2e-key"]');
@@ -193,7 +234,7 @@ describe("admin UI", () => {
     await shot("overview");
   }, 60_000);
 
-  test("block, unblock and regenerate a key from the list; the API follows", async () => {
+  uiTest("block, unblock and regenerate a key from the list; the API follows", async () => {
     await page.goto(url("/ui/keys"));
     const row = () => page.locator('tr[data-key-alias="ui-e2e-key"]');
     await row().getByRole("button", { name: "Block" }).click();
@@ -215,7 +256,7 @@ describe("admin UI", () => {
     await shot("keys");
   }, 30_000);
 
-  test("a form POST without the CSRF token, with a wrong one, or from another origin is refused and changes nothing", async () => {
+  uiTest("a form POST without the CSRF token, with a wrong one, or from another origin is refused and changes nothing", async () => {
     await page.goto(url("/ui/keys"));
     const form = page.locator('tr[data-key-alias="ui-e2e-key"] form[action="/ui/keys/delete"]');
     const token = (await form.locator('input[name="token"]').getAttribute("value"))!;
@@ -234,7 +275,7 @@ describe("admin UI", () => {
     await chat(adminKeySecret);
   }, 30_000);
 
-  test("teams: create one with a budget and add a member", async () => {
+  uiTest("teams: create one with a budget and add a member", async () => {
     await page.goto(url("/ui/teams"));
     if (!(await page.getByLabel("Team name").isVisible())) await page.getByText("+ Create team").click();
     await page.getByLabel("Team name").fill("platform");
@@ -254,7 +295,7 @@ describe("admin UI", () => {
     await shot("team");
   }, 30_000);
 
-  test("models: config models with their router state; a failing deployment shows its cooldown", async () => {
+  uiTest("models: config models with their router state; a failing deployment shows its cooldown", async () => {
     llm.control({ failStatus: 429, failCount: 1 });
     await expect(chat(MASTER, "flaky")).rejects.toThrow(/429/);
     llm.reset();
@@ -268,7 +309,7 @@ describe("admin UI", () => {
     await shot("spend-logs");
   }, 30_000);
 
-  test("agents: next cron fire shown; trigger a run and watch its output arrive live, then its cost", async () => {
+  uiTest("agents: next cron fire shown; trigger a run and watch its output arrive live, then its cost", async () => {
     await page.goto(url("/ui/agents"));
     const table = page.getByTestId("agents-table");
     await table.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
@@ -310,7 +351,7 @@ describe("admin UI", () => {
     await shot("runs");
   }, 240_000);
 
-  test("users: an admin creates a user with a key; logged in with it, that user sees only their own keys and no agents", async () => {
+  uiTest("users: an admin creates a user with a key; logged in with it, that user sees only their own keys and no agents", async () => {
     await page.goto(url("/ui/users"));
     if (!(await page.getByLabel("User id", { exact: true }).isVisible())) await page.getByText("+ Create user").click();
     await page.getByLabel("User id", { exact: true }).fill("alice");
@@ -350,7 +391,7 @@ describe("admin UI", () => {
     expect(b.errors).toEqual([]);
   }, 60_000);
 
-  test("keyboard: the skip link is the first tab stop and moves focus to the content", async () => {
+  uiTest("keyboard: the skip link is the first tab stop and moves focus to the content", async () => {
     await page.goto(url("/ui"));
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
