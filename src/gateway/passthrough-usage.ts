@@ -1,5 +1,6 @@
 import { EventStreamDecoder } from "../providers/bedrock/event-stream.ts";
 import { scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
+import { directRelay } from "./direct-stream.ts";
 
 type Obj = Record<string, unknown>;
 const HEAD = 8 * 1024;
@@ -78,25 +79,17 @@ export function tappedBody(
       while (tail.length > 1 && tailLen - tail[0]!.byteLength >= TAIL) tailLen -= tail.shift()!.byteLength;
     }
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          end();
-          c.close();
-          return;
-        }
-        observe(value);
-        c.enqueue(value);
-      } catch (e) {
-        end(e as Error);
-        c.error(e);
-      }
+  return directRelay({
+    reader,
+    chunk(value) {
+      observe(value);
+      return value;
     },
-    cancel(reason) {
-      end(new Error(String(reason ?? "client cancelled")));
-      return reader.cancel(reason);
+    end: () => end(),
+    fail(e) {
+      end(e);
+      return undefined;
     },
+    cancelled: (reason) => end(new Error(String(reason ?? "client cancelled"))),
   });
 }

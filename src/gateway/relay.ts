@@ -1,4 +1,5 @@
 import { redactStreamChunk } from "../redaction.ts";
+import { directRelay } from "./direct-stream.ts";
 import { scanFirstId, scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
 
 const HEAD_BYTES = 8 * 1024;
@@ -68,43 +69,20 @@ export function relayStream(
   };
 
   if (first) observe(first);
-  let pending: Uint8Array | undefined = first;
-
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (pending) {
-          controller.enqueue(redactStreamChunk(pending));
-          pending = undefined;
-          return;
-        }
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            finish();
-            return;
-          }
-          observe(value);
-          controller.enqueue(redactStreamChunk(value));
-        } catch (e) {
-          const err = e instanceof Error ? e : new Error(String(e));
-          try {
-            controller.enqueue(new TextEncoder().encode(errorEvent(err)));
-            controller.close();
-          } catch {
-            /* client already gone */
-          }
-          finish(err);
-        }
-      },
-      cancel(reason) {
-        reader.cancel(reason).catch(() => {});
-        finish("client_cancelled");
-      },
+  return directRelay({
+    first: first && redactStreamChunk(first),
+    reader,
+    chunk(value) {
+      observe(value);
+      return redactStreamChunk(value);
     },
-    { highWaterMark: 0 },
-  );
+    end: () => finish(),
+    fail(e) {
+      finish(e);
+      return new TextEncoder().encode(errorEvent(e));
+    },
+    cancelled: () => finish("client_cancelled"),
+  });
 }
 
 /** Re-joins a pre-read first chunk with the rest of a reader, as a stream (for transforms). */
