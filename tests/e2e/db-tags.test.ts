@@ -134,9 +134,13 @@ describe("tag budgets reset with their budget's period", () => {
     const yesterday = new Date(Date.now() - 86400_000);
     const now = new Date();
     const tomorrowMidnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-    await insertBudget(db.sql, "b-daily", { max_budget: 1, budget_duration: "1d", budget_reset_at: yesterday });
-    await insert(db.sql, "LiteLLM_TagTable", { tag_name: "daily", budget_id: "b-daily", spend: 9, models: [], created_by: "test" });
-    await insert(db.sql, "LiteLLM_EndUserTable", { user_id: "daily-customer", budget_id: "b-daily", spend: 9 });
+    // One transaction: a reset running between the budget's insert and its tag's would find no tag to reset.
+    await db.sql.begin(async (tx) => {
+      const sql = tx as unknown as typeof db.sql;
+      await insertBudget(sql, "b-daily", { max_budget: 1, budget_duration: "1d", budget_reset_at: yesterday });
+      await insert(sql, "LiteLLM_TagTable", { tag_name: "daily", budget_id: "b-daily", spend: 9, models: [], created_by: "test" });
+      await insert(sql, "LiteLLM_EndUserTable", { user_id: "daily-customer", budget_id: "b-daily", spend: 9 });
+    });
     const [b] = await waitFor(async () => {
       const rows = await db.sql`SELECT budget_reset_at FROM "LiteLLM_BudgetTable" WHERE budget_id = 'b-daily'`;
       return rows[0]!.budget_reset_at.getTime() > Date.now() && rows;
