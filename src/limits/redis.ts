@@ -12,8 +12,13 @@ const IDLE_MS = 600_000;
 const RESEED_MS = 600_000;
 /** A local spend read from the database this recently may replace an old shared one. */
 const FRESH_MS = 5_000;
-/** Conversions and settlements are sent together at most this long after the first of a batch. */
+/** Settlements and renewals are sent together at most this long after the first of a batch… */
 const BATCH_MS = 5;
+/**
+ * …and calls admitted on grants (and ended within the batch) at most this long: until then Redis
+ * counts them in the grant, so what other instances judge on is the same.
+ */
+const GRANT_BATCH_MS = 25;
 
 const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
@@ -47,7 +52,7 @@ export class RedisAdmission implements Admission {
   private outbox = new Outbox();
   /** The previous batch's outbox, emptied, for the next one. */
   private spare?: Outbox;
-  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
+  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout>; soon: boolean };
   /** The top-ups a call admitted on shares asks for (reused, copied when queued). */
   private readonly asks: LimitAsk[] = [];
 
@@ -166,20 +171,32 @@ export class RedisAdmission implements Admission {
     for (const b of budgets) o.budget(b.id).convert(hold, cost);
     if (o.refills.size) o.est = cost;
     if (!budgets.length && !o.topUps.size) return status;
-    this.schedule();
+    this.schedule(o.refills.size > 0 || o.topUps.size > 0);
     if ((o.refills.size && this.grants.short(budgets, now)) || (o.topUps.size && this.limitGrants.short(limits, start))) this.flush();
     return status;
   }
 
   /** The batch that will carry what is queued now: sent within `BATCH_MS`, or at once by `flush`. */
-  private schedule(): Promise<void> {
-    if (this.batch) return this.batch.sent;
+  private schedule(soon = true): Promise<void> {
+    const b = this.batch;
+    if (b) {
+      if (soon && !b.soon) {
+        clearTimeout(b.timer);
+        b.timer = this.timer(BATCH_MS);
+        b.soon = true;
+      }
+      return b.sent;
+    }
     let resolve!: () => void;
     const sent = new Promise<void>((r) => (resolve = r));
-    const timer = setTimeout(() => this.flush(), BATCH_MS);
-    timer.unref?.();
-    this.batch = { sent, resolve, timer };
+    this.batch = { sent, resolve, timer: this.timer(soon ? BATCH_MS : GRANT_BATCH_MS), soon };
     return sent;
+  }
+
+  private timer(ms: number): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => this.flush(), ms);
+    t.unref?.();
+    return t;
   }
 
   flush(): void {
@@ -262,8 +279,9 @@ export class RedisAdmission implements Admission {
     const start = windowStart(this.now());
     const o = this.outbox;
     let queued = false;
+    let soon = false;
     for (const b of budgets) {
-      o.budget(b.id).settle(hold, b.shared && cost > 0 ? cost : 0);
+      if (!o.budget(b.id).settle(hold, b.shared && cost > 0 ? cost : 0)) soon = true;
       queued = true;
     }
     for (const d of limits) {
@@ -272,7 +290,7 @@ export class RedisAdmission implements Admission {
       const ids = o.parallel.get(key);
       if (ids) ids.push(hold.id);
       else o.parallel.set(key, [hold.id]);
-      queued = true;
+      queued = soon = true;
     }
     const same = hold.window === start;
     const delta = same ? tokens - hold.est.tokens : tokens;
@@ -281,10 +299,10 @@ export class RedisAdmission implements Admission {
         if (d.tpm === undefined || (same && this.limitGrants.absorb(d, start, delta))) continue;
         const k = tokensKey(d, start);
         o.tokens.set(k, (o.tokens.get(k) ?? 0) + delta);
-        queued = true;
+        queued = soon = true;
       }
     }
-    return queued ? this.schedule() : undefined;
+    return queued ? this.schedule(soon) : undefined;
   }
 
   renew(holds: Hold[]): void {
@@ -339,14 +357,17 @@ class BudgetBatch {
     this.running.set(hold, cost);
   }
 
-  settle(hold: Hold, spend: number): void {
-    const cost = this.running.get(hold);
-    if (cost === undefined) this.ended.push(hold.id);
-    else {
-      this.running.delete(hold);
-      this.gone += cost;
-    }
+  /** True for a call admitted on the grant within this batch (no reservation of its own to release). */
+  settle(hold: Hold, spend: number): boolean {
     this.spend += spend;
+    const cost = this.running.get(hold);
+    if (cost === undefined) {
+      this.ended.push(hold.id);
+      return false;
+    }
+    this.running.delete(hold);
+    this.gone += cost;
+    return true;
   }
 
   write(hash: string, leases: string, keys: string[], args: string[]): void {
