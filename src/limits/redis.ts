@@ -15,8 +15,8 @@ const FRESH_MS = 5_000;
 /** Settlements and renewals are sent together at most this long after the first of a batch… */
 const BATCH_MS = 5;
 /**
- * …and calls admitted on grants (and ended within the batch) at most this long: until then Redis
- * counts them in the grant, so what other instances judge on is the same.
+ * …and calls admitted on grants (running, or ended within the batch) at most this long: until then
+ * Redis counts them in the grant, so what other instances judge on is the same.
  */
 const GRANT_BATCH_MS = 25;
 
@@ -176,7 +176,10 @@ export class RedisAdmission implements Admission {
     return status;
   }
 
-  /** The batch that will carry what is queued now: sent within `BATCH_MS`, or at once by `flush`. */
+  /**
+   * The batch that will carry what is queued now: sent within `BATCH_MS` once something `soon` is in
+   * it (within `GRANT_BATCH_MS` while it holds only calls on grants), or at once by `flush`.
+   */
   private schedule(soon = true): Promise<void> {
     const b = this.batch;
     if (b) {
