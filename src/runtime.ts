@@ -17,7 +17,7 @@ export interface Runtime {
   /** How request bodies are read: largest size, time to receive, bytes received at once (`src/http/body-reader.ts`). */
   body: BodyLimits;
   /** Reserves a virtual key's LLM call against its budgets and rate limits before it is forwarded. */
-  admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void>; released(req: LLMRequest): Promise<void> };
+  admission?: { admit(req: LLMRequest, resolved: Resolved): Promise<void> | undefined; released(req: LLMRequest): Promise<void> };
   /** Narrows a model list to what the caller's key may use (virtual keys); absent = all. */
   modelFilter?: (auth: AuthContext, models: string[]) => string[];
 }

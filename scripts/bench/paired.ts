@@ -4,10 +4,12 @@
  * differences, and each gateway's CPU per request. Both share one fake upstream, one fresh
  * database and (with `--redis`) one Redis; each calls with its own virtual key carrying the
  * limits of `--key-limits` (budget, tpm, rpm; `--baseline-key-limits` gives the baseline's key others,
- * e.g. one build against itself with and without limits: what the limits cost).
+ * e.g. one build against itself with and without limits: what the limits cost). `--journal off`
+ * / `--baseline-journal off` run a side without the spend journal (`LITELLM_RUST_SPEND_JOURNAL=off`),
+ * e.g. one build against itself with and without it: what the journal costs.
  *
  * Usage: bun scripts/bench/paired.ts --baseline BIN [--gateway BIN] [--pairs N] [--key-limits LIST]
- *        [--baseline-key-limits LIST] [--redis URL]
+ *        [--baseline-key-limits LIST] [--journal on|off] [--baseline-journal on|off] [--redis URL]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +30,9 @@ const limitsOf = (v: string | undefined) => (v ?? "").split(",").filter(Boolean)
 const LIMITS = limitsOf(opt("--key-limits"));
 const BASE_LIMITS = argv.includes("--baseline-key-limits") ? limitsOf(opt("--baseline-key-limits")) : LIMITS;
 const REDIS = opt("--redis");
+const JOURNAL = opt("--journal", "on")!;
+const BASE_JOURNAL = opt("--baseline-journal", JOURNAL)!;
+const journalEnv = (v: string) => (v === "off" ? { LITELLM_RUST_SPEND_JOURNAL: "off" } : undefined);
 
 const dir = join(tmpdir(), `paired-${process.pid}`);
 mkdirSync(dir, { recursive: true });
@@ -48,8 +53,8 @@ async function main(): Promise<void> {
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, litellmConfig(fakes, db.url, REDIS));
   // Both on the same core (the benchmark's proxy core), the client and the fake on the other.
-  const a = await startLitellm("this-build", { cmd: [GATEWAY], label: GATEWAY }, configPath, dir);
-  const b = await startLitellm("baseline", { cmd: [BASELINE], label: BASELINE }, configPath, dir);
+  const a = await startLitellm("this-build", { cmd: [GATEWAY], label: GATEWAY, env: journalEnv(JOURNAL) }, configPath, dir);
+  const b = await startLitellm("baseline", { cmd: [BASELINE], label: BASELINE, env: journalEnv(BASE_JOURNAL) }, configPath, dir);
   const body = requestBody("chat", "bench-zero", false);
   const send = async (port: number, k: string) => {
     const t0 = performance.now();
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
   const cpuB = (cpuMicros(b.proc.pids()) - cpu0[1]!) / PAIRS;
   const f = (x: number) => x.toFixed(1);
   const diffs = la.map((x, i) => x - lb[i]!);
-  console.log(`key limits: ${LIMITS.join("+") || "none"} (baseline: ${BASE_LIMITS.join("+") || "none"})${REDIS ? ", Redis" : ""}; ${PAIRS} pairs; load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
+  console.log(`key limits: ${LIMITS.join("+") || "none"} (baseline: ${BASE_LIMITS.join("+") || "none"}); journal ${JOURNAL} (baseline: ${BASE_JOURNAL})${REDIS ? ", Redis" : ""}; ${PAIRS} pairs; load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
   console.log(`| | p50 µs | CPU µs/request |\n| --- | --- | --- |\n| this build | ${f(median(la))} | ${f(cpuA)} |\n| baseline | ${f(median(lb))} | ${f(cpuB)} |`);
   console.log(`median of paired differences (this build − baseline): ${f(median(diffs))} µs`);
 }

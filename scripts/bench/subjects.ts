@@ -175,6 +175,8 @@ export function litellmConfig(fakes: Fakes, databaseUrl?: string, redisUrl?: str
 export interface GatewayCommand {
   cmd: string[];
   label: string;
+  /** Environment added to the bench's own. */
+  env?: Record<string, string>;
 }
 
 /** What a scenario after the main matrix gets: the running fakes, the direct baseline, the gateway to start. */
@@ -190,7 +192,7 @@ export interface ScenarioOpts {
 
 export async function startLitellm(name: string, gw: GatewayCommand, configPath: string, logDir: string, extraArgs: string[] = [], cpu: string | undefined = PROXY_CPU): Promise<{ proc: Proc; port: number }> {
   const port = freePort();
-  const proc = spawnPinned(name, [...gw.cmd, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", ...extraArgs], { cpu, logDir, cwd: ROOT });
+  const proc = spawnPinned(name, [...gw.cmd, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", ...extraArgs], { cpu, logDir, cwd: ROOT, env: gw.env });
   await waitHttp(proc, `http://127.0.0.1:${port}/health/liveliness`);
   return { proc, port };
 }

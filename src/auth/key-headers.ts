@@ -13,5 +13,5 @@ export function addKeyHeaders(h: Record<string, string>, auth: AuthContext, resp
   if (k.maxBudget !== undefined) h["x-litellm-key-max-budget"] = String(k.maxBudget);
   if (k.tpmLimit !== undefined) h["x-litellm-key-tpm-limit"] = String(k.tpmLimit);
   if (k.rpmLimit !== undefined) h["x-litellm-key-rpm-limit"] = String(k.rpmLimit);
-  if (auth.admission?.status) Object.assign(h, rateLimitHeaders(auth.admission.status));
+  if (auth.admission?.status) rateLimitHeaders(auth.admission.status, h);
 }

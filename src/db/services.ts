@@ -21,7 +21,7 @@ import { CostEstimator } from "../spend/estimate.ts";
 import { Reservations } from "../spend/reservations.ts";
 import { TagBudgets } from "../spend/tag-budgets.ts";
 import { spendSink } from "../spend/sink.ts";
-import { SpendJournal } from "../spend/journal.ts";
+import { JOURNAL_COMMIT_MS, SpendJournal } from "../spend/journal.ts";
 import { SpillStore } from "../spend/spill.ts";
 import { SpendTracker, type RepairCounters } from "../spend/tracker.ts";
 import { SpendWriter } from "../spend/writer.ts";
@@ -146,7 +146,7 @@ export async function startDbServices(config: GatewayConfig, log: Logger, rt: ()
     log,
   });
   const spill = new SpillStore(spillDir(config));
-  const journal = new SpendJournal(spill.dir, log);
+  const journal = new SpendJournal(spill.dir, log, JOURNAL_COMMIT_MS, !/^(off|false|0)$/i.test(config.env.LITELLM_RUST_SPEND_JOURNAL ?? ""));
   const tracker = new SpendTracker(new SpendWriter(db, {
       spendLogs: g.disable_spend_logs !== true,
       errorLogs: g.disable_error_logs !== true,

@@ -60,7 +60,8 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0 });
     throw err;
   }
-  await rt.admission?.admit(req, resolved);
+  const admitting = rt.admission?.admit(req, resolved);
+  if (admitting) await admitting;
   const numRetriesHeader = req.headers.get("x-litellm-num-retries");
   const numRetries =
     typeof req.body.num_retries === "number" ? req.body.num_retries : numRetriesHeader ? Number(numRetriesHeader) : undefined;

@@ -1,5 +1,11 @@
 import { WINDOW_S, type BudgetLine, type LimitDescriptor, type LimitStatus } from "./types.ts";
 
+/** Shared, never stored nor changed. */
+const NONE: BudgetLine[] = [];
+
+/** Runs low or nears its end, and is not being refilled already. */
+const isDue = (g: Grant, now: number) => !g.refilling && g.size !== 0 && (g.free < g.size / 2 || g.until - now < GRANT_LEASE_MS / 2);
+
 /** How long Redis keeps a grant unless it is refilled… */
 export const GRANT_LEASE_MS = 10_000;
 /** …and how long before that this instance stops using it (requests in the pipe, clock of the reply). */
@@ -47,23 +53,36 @@ export class Grants {
   /** Takes `cost` from the grant of every budget when each holds enough; false (and nothing taken) otherwise. */
   take(budgets: BudgetLine[], cost: number, now: number): boolean {
     if (!this.fits(budgets, cost, now)) return false;
+    this.deduct(budgets, cost, now);
+    return true;
+  }
+
+  /**
+   * Takes `cost` from grants that `fits` just found holding it; the budgets whose grant that leaves
+   * due for renewal (see `due`) are marked and added to `due`.
+   */
+  deduct(budgets: BudgetLine[], cost: number, now: number, due?: Map<string, BudgetLine>): void {
     for (const b of budgets) {
       const g = this.lines.get(b.id)!;
       g.free -= cost;
       g.used += cost;
+      if (due && isDue(g, now)) {
+        g.refilling = true;
+        due.set(b.id, b);
+      }
     }
-    return true;
   }
 
   /** Budgets whose grant runs low or nears its end, not being refilled already; marked as being refilled. */
   due(budgets: BudgetLine[], now: number): BudgetLine[] {
-    return budgets.filter((b) => {
-      const g = this.of(b.id);
-      if (g.refilling || g.size === 0) return false;
-      if (g.free >= g.size / 2 && g.until - now >= GRANT_LEASE_MS / 2) return false;
+    let out: BudgetLine[] | undefined;
+    for (const b of budgets) {
+      const g = this.lines.get(b.id);
+      if (!g || !isDue(g, now)) continue;
       g.refilling = true;
-      return true;
-    });
+      (out ??= []).push(b);
+    }
+    return out ?? NONE;
   }
 
   /** Whether the grant of one of these budgets is nearly used up or near its end (its renewal should not wait). */
@@ -117,7 +136,6 @@ interface LimitGrant {
 }
 
 const share = (): Share => ({ free: 0, size: 0, used: 0, asking: false });
-const limitKey = (d: LimitDescriptor) => `${d.name}:${d.value}`;
 
 /** What a top-up request asks per limit, and what Redis answered. */
 export interface LimitAsk {
@@ -125,6 +143,9 @@ export interface LimitAsk {
   requests: boolean;
   tokens: boolean;
 }
+
+/** Shared, never stored nor changed. */
+const NO_ASKS: LimitAsk[] = [];
 
 export interface LimitReply {
   requests: number;
@@ -141,45 +162,73 @@ export interface LimitReply {
  * from the limit, so near it every call is decided by Redis.
  */
 export class LimitGrants {
-  private readonly lines = new Map<string, LimitGrant>();
+  /** Per descriptor name, per value: looked up by the descriptor's own strings (no key built per call). */
+  private readonly lines = new Map<LimitDescriptor["name"], Map<string, LimitGrant>>();
+
+  private get(d: LimitDescriptor): LimitGrant | undefined {
+    return this.lines.get(d.name)?.get(d.value);
+  }
 
   private of(d: LimitDescriptor, window: number): LimitGrant {
-    const id = limitKey(d);
-    let g = this.lines.get(id);
+    let byValue = this.lines.get(d.name);
+    if (!byValue) this.lines.set(d.name, (byValue = new Map()));
+    let g = byValue.get(d.value);
     if (!g || g.window !== window || g.rpm !== d.rpm || g.tpm !== d.tpm) {
       if (g && g.window > window) return g;
-      this.lines.set(id, (g = { window, rpm: d.rpm, tpm: d.tpm, requests: share(), tokens: share() }));
+      byValue.set(d.value, (g = { window, rpm: d.rpm, tpm: d.tpm, requests: share(), tokens: share() }));
     }
     return g;
   }
 
-  /** Takes a request and `tokens` from every limit's shares when each holds enough; the status for headers, or undefined (nothing taken). */
-  take(limits: LimitDescriptor[], tokens: number, window: number): LimitStatus | undefined {
+  /**
+   * Takes a request and `tokens` from every limit's shares when each holds enough; the status for
+   * headers, or undefined (nothing taken). With `asks`, the shares that leaves low are marked and
+   * added there (see `wants`).
+   */
+  take(limits: LimitDescriptor[], tokens: number, window: number, asks?: LimitAsk[]): LimitStatus | undefined {
     for (const d of limits) {
       if (d.maxParallel !== undefined) return undefined;
-      const g = this.lines.get(limitKey(d));
+      const g = this.get(d);
       if (!g || g.window !== window || g.rpm !== d.rpm || g.tpm !== d.tpm) return undefined;
       if (d.rpm !== undefined && g.requests.free < 1) return undefined;
       if (d.tpm !== undefined && !(g.tokens.free >= tokens && g.tokens.free > 0)) return undefined;
     }
-    const status: LimitStatus = {};
+    let limitRequests: number | undefined;
+    let remainingRequests = Infinity;
+    let limitTokens: number | undefined;
+    let remainingTokens = Infinity;
     for (const d of limits) {
-      const g = this.lines.get(limitKey(d))!;
+      const g = this.get(d)!;
       if (d.rpm !== undefined) {
         const remaining = d.rpm - g.requests.used - 1;
-        if (status.remainingRequests === undefined || remaining < status.remainingRequests) Object.assign(status, { remainingRequests: remaining, limitRequests: d.rpm });
+        if (limitRequests === undefined || remaining < remainingRequests) {
+          remainingRequests = remaining;
+          limitRequests = d.rpm;
+        }
         g.requests.free -= 1;
         g.requests.used += 1;
       }
       if (d.tpm !== undefined) {
         const remaining = d.tpm - g.tokens.used;
-        if (status.remainingTokens === undefined || remaining < status.remainingTokens) Object.assign(status, { remainingTokens: remaining, limitTokens: d.tpm });
+        if (limitTokens === undefined || remaining < remainingTokens) {
+          remainingTokens = remaining;
+          limitTokens = d.tpm;
+        }
         g.tokens.free -= tokens;
         g.tokens.used += tokens;
       }
+      const ask = asks && askOf(d, g);
+      if (ask) asks.push(ask);
     }
-    if (status.remainingRequests !== undefined) status.remainingRequests = Math.max(0, status.remainingRequests);
-    if (status.remainingTokens !== undefined) status.remainingTokens = Math.max(0, status.remainingTokens);
+    const status: LimitStatus = {};
+    if (limitRequests !== undefined) {
+      status.limitRequests = limitRequests;
+      status.remainingRequests = Math.max(0, remainingRequests);
+    }
+    if (limitTokens !== undefined) {
+      status.limitTokens = limitTokens;
+      status.remainingTokens = Math.max(0, remainingTokens);
+    }
     return status;
   }
 
@@ -188,25 +237,21 @@ export class LimitGrants {
    * one request at a time per share, so a burst of calls decided by Redis does not pile up grants.
    */
   wants(limits: LimitDescriptor[], window: number): LimitAsk[] {
-    const out: LimitAsk[] = [];
+    let out: LimitAsk[] | undefined;
     for (const d of limits) {
-      if (d.maxParallel !== undefined) return [];
+      if (d.maxParallel !== undefined) return NO_ASKS;
       const g = this.of(d, window);
       if (g.window !== window) continue;
-      const requests = d.rpm !== undefined && low(g.requests);
-      const tokens = d.tpm !== undefined && low(g.tokens);
-      if (!requests && !tokens) continue;
-      if (requests) g.requests.asking = true;
-      if (tokens) g.tokens.asking = true;
-      out.push({ d, requests, tokens });
+      const ask = askOf(d, g);
+      if (ask) (out ??= []).push(ask);
     }
-    return out;
+    return out ?? NO_ASKS;
   }
 
   /** Whether one of these limits' shares of `window` is nearly used up (its top-up should not wait). */
   short(limits: LimitDescriptor[], window: number): boolean {
     for (const d of limits) {
-      const g = this.lines.get(limitKey(d));
+      const g = this.get(d);
       if (!g || g.window !== window) continue;
       if ((d.rpm !== undefined && nearlyOut(g.requests)) || (d.tpm !== undefined && nearlyOut(g.tokens))) return true;
     }
@@ -215,7 +260,7 @@ export class LimitGrants {
 
   /** Redis answered a top-up of `window` (amounts added, the window's counters after them). */
   set(ask: LimitAsk, window: number, r: LimitReply): void {
-    const g = this.lines.get(limitKey(ask.d));
+    const g = this.get(ask.d);
     if (!g || g.window !== window) return;
     if (ask.requests) topUp(g.requests, r.requests, r.requestCount);
     if (ask.tokens) topUp(g.tokens, r.tokens, r.tokenCount);
@@ -227,7 +272,7 @@ export class LimitGrants {
    * the share. False when it does not fit, or near the limit (no share), where the counter must know.
    */
   absorb(d: LimitDescriptor, window: number, delta: number): boolean {
-    const g = this.lines.get(limitKey(d));
+    const g = this.get(d);
     if (!g || g.window !== window || g.tpm !== d.tpm || g.tokens.size === 0) return false;
     if (delta > g.tokens.free) return false;
     g.tokens.free -= delta;
@@ -236,7 +281,7 @@ export class LimitGrants {
   }
 
   failed(ask: LimitAsk, window: number): void {
-    const g = this.lines.get(limitKey(ask.d));
+    const g = this.get(ask.d);
     if (!g || g.window !== window) return;
     if (ask.requests) g.requests.asking = false;
     if (ask.tokens) g.tokens.asking = false;
@@ -245,12 +290,22 @@ export class LimitGrants {
   /** Drops the shares of windows that ended. */
   sweep(nowMs: number): void {
     const current = Math.floor(nowMs / 1000 / WINDOW_S) * WINDOW_S;
-    for (const [id, g] of this.lines) if (g.window < current) this.lines.delete(id);
+    for (const byValue of this.lines.values()) for (const [value, g] of byValue) if (g.window < current) byValue.delete(value);
   }
 }
 
 /** Worth asking for more: nothing asked yet, and either never granted or less than half the last grant left (a share Redis refused stays refused in its window). */
 const low = (s: Share) => !s.asking && (s.size === 0 ? s.used === 0 && s.free === 0 : s.free < s.size / 2);
+
+/** What to top up of `g`'s shares, marked as asked; undefined when none is low. */
+function askOf(d: LimitDescriptor, g: LimitGrant): LimitAsk | undefined {
+  const requests = d.rpm !== undefined && low(g.requests);
+  const tokens = d.tpm !== undefined && low(g.tokens);
+  if (!requests && !tokens) return undefined;
+  if (requests) g.requests.asking = true;
+  if (tokens) g.tokens.asking = true;
+  return { d, requests, tokens };
+}
 
 const nearlyOut = (s: Share) => s.size > 0 && s.free < s.size / 4;
 

@@ -12,8 +12,13 @@ const IDLE_MS = 600_000;
 const RESEED_MS = 600_000;
 /** A local spend read from the database this recently may replace an old shared one. */
 const FRESH_MS = 5_000;
-/** Conversions and settlements are sent together at most this long after the first of a batch. */
+/** Settlements and renewals are sent together at most this long after the first of a batch… */
 const BATCH_MS = 5;
+/**
+ * …and calls admitted on grants (running, or ended within the batch) at most this long: until then
+ * Redis counts them in the grant, so what other instances judge on is the same.
+ */
+const GRANT_BATCH_MS = 25;
 
 const limitBase = (d: LimitDescriptor) => `{${REDIS_PREFIX}${d.name}:${d.value}}`;
 const budgetHash = (id: string) => `${REDIS_PREFIX}budget:${id}`;
@@ -23,6 +28,11 @@ const requestsKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${st
 const tokensKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:tokens`;
 const grantsKey = (d: LimitDescriptor, start: number) => `${limitBase(d)}:${start}:grants`;
 
+/** Calls with a max_parallel_requests limit take every slot in Redis (no grants for them). */
+function anyParallel(limits: LimitDescriptor[]): boolean {
+  for (const d of limits) if (d.maxParallel !== undefined) return true;
+  return false;
+}
 const isFresh = (b: BudgetLine, now: number) => b.spend.readAt !== undefined && now - b.spend.readAt < FRESH_MS;
 
 /**
@@ -40,7 +50,11 @@ export class RedisAdmission implements Admission {
   private readonly gid = crypto.randomUUID().slice(0, 12);
   /** What waits for the next batch: per budget, per parallel limit's zset, per TPM window counter. */
   private outbox = new Outbox();
-  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout> };
+  /** The previous batch's outbox, emptied, for the next one. */
+  private spare?: Outbox;
+  private batch?: { sent: Promise<void>; resolve: () => void; timer: ReturnType<typeof setTimeout>; soon: boolean };
+  /** The top-ups a call admitted on shares asks for (reused, copied when queued). */
+  private readonly asks: LimitAsk[] = [];
 
   constructor(
     private readonly redis: RedisClient,
@@ -64,14 +78,17 @@ export class RedisAdmission implements Admission {
     this.health.failed("budgets and rate limits (counted in this instance)", e);
   }
 
-  async admit(hold: Hold): Promise<LimitStatus> {
+  /** On grants and shares the answer comes at once (no promise); otherwise once Redis answered. */
+  admit(hold: Hold): LimitStatus | Promise<LimitStatus> {
     const now = this.now();
     const start = windowStart(now);
+    const grantable = !anyParallel(hold.plan.limits);
+    return (grantable && this.fromShares(hold, now, start)) || this.admitInRedis(hold, now, start, grantable);
+  }
+
+  private async admitInRedis(hold: Hold, now: number, start: number, grantable: boolean): Promise<LimitStatus> {
     const { budgets, limits } = hold.plan;
     const { cost, tokens } = hold.est;
-    const grantable = limits.every((d) => d.maxParallel === undefined);
-    const shared = grantable ? this.fromShares(hold, now, start) : undefined;
-    if (shared) return shared;
     const grantBudgets = grantable && budgets.length > 0;
     const asks = grantable ? this.limitGrants.wants(limits, start) : [];
     const keys: string[] = [];
@@ -126,39 +143,63 @@ export class RedisAdmission implements Admission {
     return verdict;
   }
 
-  /** Admits the call on this instance's budget grants and rpm/tpm shares when they hold it (no Redis round trip). */
+  /**
+   * Admits the call on this instance's budget grants and rpm/tpm shares when they hold it (no Redis
+   * round trip); grants and shares it leaves low are queued for renewal with the next batch (sent at
+   * once when one is nearly used up, so that calls do not run out of it meanwhile).
+   */
   private fromShares(hold: Hold, now: number, start: number): LimitStatus | undefined {
     const { budgets, limits } = hold.plan;
     const { cost, tokens } = hold.est;
     if (!this.grants.fits(budgets, cost, now)) return undefined;
-    const status = limits.length ? this.limitGrants.take(limits, tokens, start) : {};
+    const asks = this.asks;
+    asks.length = 0;
+    const status = limits.length ? this.limitGrants.take(limits, tokens, start, asks) : {};
     if (!status) return undefined;
-    this.grants.take(budgets, cost, now);
+    const o = this.outbox;
+    this.grants.deduct(budgets, cost, now, o.refills);
     hold.redis = true;
     hold.window = start;
-    if (budgets.length) {
-      this.convert(hold);
-      this.refill(budgets, cost, now);
+    if (asks.length) {
+      const q = o.topUps.get(start);
+      if (!q) o.topUps.set(start, { asks: asks.slice(), tokens });
+      else {
+        q.asks.push(...asks);
+        q.tokens = Math.max(q.tokens, tokens);
+      }
     }
-    if (limits.length) this.topUp(limits, tokens, start);
+    for (const b of budgets) o.budget(b.id).convert(hold, cost);
+    if (o.refills.size) o.est = cost;
+    if (!budgets.length && !o.topUps.size) return status;
+    this.schedule(o.refills.size > 0 || o.topUps.size > 0);
+    if ((o.refills.size && this.grants.short(budgets, now)) || (o.topUps.size && this.limitGrants.short(limits, start))) this.flush();
     return status;
   }
 
-  /** Records the reservation of a call admitted on this instance's grants (with the next batch). */
-  private convert(hold: Hold): void {
-    for (const b of hold.plan.budgets) this.outbox.budget(b.id).convert(hold.id, hold.est.cost);
-    this.schedule();
-  }
-
-  /** The batch that will carry what is queued now: sent within `BATCH_MS`, or at once by `flush`. */
-  private schedule(): Promise<void> {
-    if (this.batch) return this.batch.sent;
+  /**
+   * The batch that will carry what is queued now: sent within `BATCH_MS` once something `soon` is in
+   * it (within `GRANT_BATCH_MS` while it holds only calls on grants), or at once by `flush`.
+   */
+  private schedule(soon = true): Promise<void> {
+    const b = this.batch;
+    if (b) {
+      if (soon && !b.soon) {
+        clearTimeout(b.timer);
+        b.timer = this.timer(BATCH_MS);
+        b.soon = true;
+      }
+      return b.sent;
+    }
     let resolve!: () => void;
     const sent = new Promise<void>((r) => (resolve = r));
-    const timer = setTimeout(() => this.flush(), BATCH_MS);
-    timer.unref?.();
-    this.batch = { sent, resolve, timer };
+    this.batch = { sent, resolve, timer: this.timer(soon ? BATCH_MS : GRANT_BATCH_MS), soon };
     return sent;
+  }
+
+  private timer(ms: number): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => this.flush(), ms);
+    t.unref?.();
+    return t;
   }
 
   flush(): void {
@@ -167,7 +208,8 @@ export class RedisAdmission implements Admission {
     clearTimeout(b.timer);
     this.batch = undefined;
     const o = this.outbox;
-    this.outbox = new Outbox();
+    this.outbox = this.spare ?? new Outbox();
+    this.spare = undefined;
     const keys: string[] = [];
     const args = [String(this.now()), String(LEASE_MS), String(IDLE_MS), this.gid];
     for (const [id, x] of o.budgets) x.write(budgetHash(id), budgetLeases(id), keys, args);
@@ -192,19 +234,8 @@ export class RedisAdmission implements Admission {
     }
     if (o.refills.size) this.renewGrants(o);
     if (o.topUps.size) this.sendTopUps(o);
-  }
-
-  /**
-   * Grants running low are renewed with the next batch, after its conversions (one write, off the
-   * request path); at once when one is nearly used up, so that calls do not run out of it meanwhile.
-   */
-  private refill(budgets: BudgetLine[], est: number, now: number): void {
-    const o = this.outbox;
-    for (const b of this.grants.due(budgets, now)) o.refills.set(b.id, b);
-    if (!o.refills.size) return;
-    o.est = est;
-    this.schedule();
-    if (this.grants.short(budgets, now)) this.flush();
+    o.clear();
+    this.spare = o;
   }
 
   /** Sends the renewal of the grants queued in `o`, right after the batch that carried their conversions. */
@@ -224,26 +255,6 @@ export class RedisAdmission implements Admission {
         for (const b of due) this.grants.failed(b.id);
         this.failed(e);
       });
-  }
-
-  /**
-   * Shares of rate-limit windows running low are topped up with the next batch (off the request
-   * path); at once when one is nearly used up.
-   */
-  private topUp(limits: LimitDescriptor[], tokens: number, start: number): void {
-    const o = this.outbox;
-    const asks = this.limitGrants.wants(limits, start);
-    if (asks.length) {
-      const q = o.topUps.get(start);
-      if (!q) o.topUps.set(start, { asks, tokens });
-      else {
-        q.asks.push(...asks);
-        q.tokens = Math.max(q.tokens, tokens);
-      }
-    }
-    if (!o.topUps.size) return;
-    this.schedule();
-    if (this.limitGrants.short(limits, start)) this.flush();
   }
 
   /** Sends the top-ups queued in `o`, one script per window. */
@@ -271,8 +282,9 @@ export class RedisAdmission implements Admission {
     const start = windowStart(this.now());
     const o = this.outbox;
     let queued = false;
+    let soon = false;
     for (const b of budgets) {
-      o.budget(b.id).settle(hold.id, b.shared && cost > 0 ? cost : 0);
+      if (!o.budget(b.id).settle(hold, b.shared && cost > 0 ? cost : 0)) soon = true;
       queued = true;
     }
     for (const d of limits) {
@@ -281,7 +293,7 @@ export class RedisAdmission implements Admission {
       const ids = o.parallel.get(key);
       if (ids) ids.push(hold.id);
       else o.parallel.set(key, [hold.id]);
-      queued = true;
+      queued = soon = true;
     }
     const same = hold.window === start;
     const delta = same ? tokens - hold.est.tokens : tokens;
@@ -290,10 +302,10 @@ export class RedisAdmission implements Admission {
         if (d.tpm === undefined || (same && this.limitGrants.absorb(d, start, delta))) continue;
         const k = tokensKey(d, start);
         o.tokens.set(k, (o.tokens.get(k) ?? 0) + delta);
-        queued = true;
+        queued = soon = true;
       }
     }
-    return queued ? this.schedule() : undefined;
+    return queued ? this.schedule(soon) : undefined;
   }
 
   renew(holds: Hold[]): void {
@@ -339,29 +351,32 @@ class BudgetBatch {
   private gone = 0;
   private spend = 0;
   /** Calls admitted on the grant, still running: their cost. */
-  private readonly running = new Map<string, number>();
+  private readonly running = new Map<Hold, number>();
   /** Calls that ended holding a reservation of their own. */
   private readonly ended: string[] = [];
 
-  convert(id: string, cost: number): void {
+  convert(hold: Hold, cost: number): void {
     this.taken += cost;
-    this.running.set(id, cost);
+    this.running.set(hold, cost);
   }
 
-  settle(id: string, spend: number): void {
-    const cost = this.running.get(id);
-    if (cost === undefined) this.ended.push(id);
-    else {
-      this.running.delete(id);
-      this.gone += cost;
-    }
+  /** True for a call admitted on the grant within this batch (no reservation of its own to release). */
+  settle(hold: Hold, spend: number): boolean {
     this.spend += spend;
+    const cost = this.running.get(hold);
+    if (cost === undefined) {
+      this.ended.push(hold.id);
+      return false;
+    }
+    this.running.delete(hold);
+    this.gone += cost;
+    return true;
   }
 
   write(hash: string, leases: string, keys: string[], args: string[]): void {
     keys.push(hash, leases);
     args.push("b", String(this.taken), String(this.gone), String(this.spend), String(this.running.size));
-    for (const [id, cost] of this.running) args.push(id, String(cost));
+    for (const [hold, cost] of this.running) args.push(hold.id, String(cost));
     args.push(String(this.ended.length), ...this.ended);
   }
 }
@@ -375,6 +390,15 @@ class Outbox {
   est = 0;
   /** Per window, the shares to top up, and the tokens of a call to size them. */
   readonly topUps = new Map<number, { asks: LimitAsk[]; tokens: number }>();
+
+  clear(): void {
+    this.budgets.clear();
+    this.parallel.clear();
+    this.tokens.clear();
+    this.refills.clear();
+    this.topUps.clear();
+    this.est = 0;
+  }
 
   budget(id: string): BudgetBatch {
     let b = this.budgets.get(id);

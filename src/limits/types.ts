@@ -85,8 +85,8 @@ export interface Hold {
  * reserves the call (all or nothing), then settles it to what it really cost.
  */
 export interface Admission {
-  /** Throws 429 (rate limit) or LiteLLM's budget-exceeded error. */
-  admit(hold: Hold): Promise<LimitStatus>;
+  /** Throws 429 (rate limit) or LiteLLM's budget-exceeded error; a status at once when no wait was needed. */
+  admit(hold: Hold): LimitStatus | Promise<LimitStatus>;
   /** Resolves when every instance sees the release (at once in memory). */
   settle(hold: Hold, cost: number, tokens: number): Promise<void> | void;
   /** Sends what waits to be recorded now (a caller waits for a release). */
@@ -163,8 +163,8 @@ export function evaluate(descs: LimitDescriptor[], counts: Counts[], nowMs: numb
   return status;
 }
 
-export function rateLimitHeaders(s: LimitStatus | undefined): Record<string, string> {
-  const h: Record<string, string> = {};
+/** LiteLLM's `x-ratelimit-*` headers of `s`, added to `h`. */
+export function rateLimitHeaders(s: LimitStatus | undefined, h: Record<string, string> = {}): Record<string, string> {
   if (!s) return h;
   if (s.limitRequests !== undefined) {
     h["x-ratelimit-limit-requests"] = String(s.limitRequests);

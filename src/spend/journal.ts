@@ -49,11 +49,14 @@ export class SpendJournal {
     readonly dir: string,
     private readonly log: Logger,
     private readonly commitMs = JOURNAL_COMMIT_MS,
+    /** False (`LITELLM_RUST_SPEND_JOURNAL=off`): nothing is appended, a `kill -9` loses the queue; orphans are still adopted. */
+    private readonly enabled = true,
   ) {
     this.current = this.newSegment();
   }
 
   append(ev: SpendEvent): void {
+    if (!this.enabled) return;
     this.current.pending.push(ev);
     this.schedule();
   }

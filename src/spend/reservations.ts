@@ -1,6 +1,6 @@
 import { reservationExceeded } from "../auth/budget-checks.ts";
 import type { CallRecord, LLMRequest } from "../gateway/types.ts";
-import { LEASE_MS, type Admission, type Hold } from "../limits/types.ts";
+import { LEASE_MS, type Admission, type Hold, type LimitStatus } from "../limits/types.ts";
 import { upstreamModelFor, type Resolved } from "../router/model-groups.ts";
 import { unitPrices } from "./cost.ts";
 import { tpmTokensOf, type CostEstimator, type TpmTokens } from "./estimate.ts";
@@ -49,8 +49,11 @@ export class Reservations {
     this.timer.unref?.();
   }
 
-  /** Throws 429 or LiteLLM's budget-exceeded error; the call holds its reservation until `settle`. */
-  async admit(req: LLMRequest, resolved: Resolved): Promise<void> {
+  /**
+   * Throws 429 or LiteLLM's budget-exceeded error; the call holds its reservation until `settle`.
+   * A promise only when the answer has to wait (Redis asked), so calls on grants take no await.
+   */
+  admit(req: LLMRequest, resolved: Resolved): Promise<void> | undefined {
     const a = req.auth.admission;
     if (!a || a.hold) return;
     let plan = a.plan;
@@ -65,7 +68,13 @@ export class Reservations {
     // A call expected to cost nothing holds nothing (its budgets were checked on their spend).
     if (est.cost <= 0 && plan.limits.length === 0) return;
     const hold: Hold = { id: `${this.prefix}:${(this.seq++).toString(36)}`, plan, est, window: 0, redis: false, renewedAt: Date.now(), settled: false };
-    a.status = await this.backend.admit(hold);
+    const status = this.backend.admit(hold);
+    if (status instanceof Promise) return status.then((s) => this.held(a, hold, s));
+    this.held(a, hold, status);
+  }
+
+  private held(a: NonNullable<LLMRequest["auth"]["admission"]>, hold: Hold, status: LimitStatus): void {
+    a.status = status;
     a.hold = hold;
     this.live.add(hold);
   }

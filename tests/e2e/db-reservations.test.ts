@@ -67,6 +67,9 @@ async function inOneWindow(needSeconds: number): Promise<void> {
   if (left < needSeconds) await Bun.sleep(left * 1000 + 200);
 }
 
+/** A test that may wait for the next window (`inOneWindow`) needs up to a window more than the default 5 s. */
+const WINDOW_WAIT_MS = 70_000;
+
 async function burst(n: number, instances: GatewayProcess[], key: string, body: Record<string, unknown> = BODY) {
   const res = await Promise.all(Array.from({ length: n }, (_, i) => chat(instances[i % instances.length]!.url, key, body)));
   const ok = res.filter((r) => r.status === 200).length;
@@ -174,7 +177,7 @@ describe("tpm limits count the tokens of calls in flight", () => {
     expect(ok).toBeLessThanOrEqual(6);
     expect(refused[0]!.status).toBe(429);
     expect(refused[0]!.body.error!.message).toContain("Limit type: tokens. Current limit: 45");
-  });
+  }, WINDOW_WAIT_MS);
 });
 
 describe("rpm limits are exact across instances, shares included", () => {
@@ -187,7 +190,7 @@ describe("rpm limits are exact across instances, shares included", () => {
     expect(ok).toBe(40);
     expect(refused[0]!.status).toBe(429);
     expect(refused[0]!.body.error!.message).toContain("Limit type: requests. Current limit: 40");
-  });
+  }, WINDOW_WAIT_MS);
 
   test("rpm_limit 300: calls alternating between two instances are answered until exactly 300 (on shares while far from the limit)", async () => {
     fake.control({ delayMs: 0 });
@@ -207,7 +210,7 @@ describe("rpm limits are exact across instances, shares included", () => {
       }
     }
     expect(ok).toBe(300);
-  });
+  }, WINDOW_WAIT_MS);
 });
 
 describe("reservations are released however a call ends", () => {

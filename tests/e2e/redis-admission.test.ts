@@ -45,7 +45,8 @@ const hold = (budgets: BudgetLine[], cost: number, limits: LimitDescriptor[] = [
   renewedAt: t,
   settled: false,
 });
-const refused = (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof GatewayError);
+/** `admit` answers at once on grants and shares, and throws only from a promise (Redis decided). */
+const refused = (p: unknown) => Promise.resolve(p).then(() => false, (e: unknown) => e instanceof GatewayError);
 
 /** Two instances admit calls in turn (none settles) until both have refused twice in a row; how many were admitted. */
 async function drawUntilRefused(next: () => Hold): Promise<number> {
