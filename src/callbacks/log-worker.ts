@@ -2,7 +2,7 @@ import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import { secrets } from "../redaction.ts";
 import type { QueueStats } from "./queue.ts";
-import { ship } from "./snapshot.ts";
+import { ship, type Shipped } from "./snapshot.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 /**
@@ -42,7 +42,7 @@ export class LogWorker {
   constructor(
     init: Omit<Extract<ToWorker, { t: "init" }>, "ring">,
     private readonly stats: QueueStats,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.w = new Worker(workerUrl());
     this.w.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -99,7 +99,17 @@ export class LogWorker {
     const batch = this.waitingShip;
     this.waitingShip = [];
     for (const { rec, at, cost } of batch) {
-      const { meta, raw, chunks } = ship(rec);
+      let shipped: Shipped;
+      try {
+        shipped = ship(rec);
+      } catch (e) {
+        this.sent.calls--;
+        this.sent.bytes -= cost;
+        this.stats.dropped("all", "send_failed", 1);
+        this.log.warn("logging callbacks: a finished call could not be logged", { error: (e as Error).message, request_id: rec.req.callId });
+        continue;
+      }
+      const { meta, raw, chunks } = shipped;
       this.ring.set(raw, at);
       this.post({ t: "call", meta, at, len: raw.byteLength, cost, streamed: !!chunks });
       if (chunks) this.post(chunks);

@@ -62,3 +62,28 @@ test("calls recorded in one task reach the sinks with their own bodies, across t
   await w.close(1000);
   server.stop(true);
 });
+
+test("a call whose snapshot cannot be made is dropped and counted (send_failed), its place in flight given back; the calls around it still go", async () => {
+  const dropped: Array<[string, DropReason, number]> = [];
+  const stats: QueueStats = { sent() {}, sendError() {}, queued() {}, dropped: (s, r, n) => void dropped.push([s, r, n]) };
+  const warned: string[] = [];
+  const w = new LogWorker(
+    { t: "init", plans: [], policy: { contentOff: false, redactKeyInfo: false, userAgentTags: true }, dyn: { env: {}, teamSettings: [] }, log: { json: false, debug: false } },
+    stats,
+    new Logger(false, false, (line) => void warned.push(line)),
+  );
+  const ok = fakeRecord(fakeRequest("openai-chat", { model: "m", messages: [{ role: "user", content: "hi" }] }));
+  const bad = fakeRecord(fakeRequest("openai-chat", { model: "m", messages: [] }, {}, { metadata: { n: 1n } }));
+  w.record(ok);
+  w.record(bad);
+  w.record(ok);
+  expect(dropped).toEqual([]);
+  await w.flush();
+  expect(dropped).toEqual([["all", "send_failed", 1]]);
+  expect(warned.some((l) => l.includes("could not be logged"))).toBe(true);
+  await Bun.sleep(100);
+  // 2,000 more fit in flight: the failed call's place was given back.
+  for (let i = 0; i < 2000; i++) w.record(ok);
+  expect(dropped.length).toBe(1);
+  await w.close(1000);
+});
