@@ -2,7 +2,7 @@ import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
 import { secrets } from "../redaction.ts";
 import type { QueueStats } from "./queue.ts";
-import { ship } from "./snapshot.ts";
+import { ship, type Shipped } from "./snapshot.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 /**
@@ -36,11 +36,13 @@ export class LogWorker {
   private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
   /** Where the next body goes in the ring. */
   private head = 0;
+  /** Calls recorded, their ring space reserved, not yet shipped. */
+  private waitingShip: Array<{ rec: CallRecord; at: number; cost: number }> = [];
 
   constructor(
     init: Omit<Extract<ToWorker, { t: "init" }>, "ring">,
     private readonly stats: QueueStats,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.w = new Worker(workerUrl());
     this.w.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -67,30 +69,55 @@ export class LogWorker {
     this.w.postMessage(m);
   }
 
+  /**
+   * Reserves the call's place in the ring and bounds what is in flight now; the snapshot, the copy
+   * into the ring and the post wait for `setImmediate`, after the response has been written.
+   */
   record(rec: CallRecord): void {
-    if (secrets.version !== this.secretsVersion) {
-      this.secretsVersion = secrets.version;
-      this.post({ t: "secrets", values: secrets.values() });
-    }
-    const { meta, raw, chunks } = ship(rec);
-    const len = raw.byteLength;
+    const len = rec.req.rawBody.size;
     const skip = this.head + len > RING_BYTES ? RING_BYTES - this.head : 0;
-    const cost = skip + len + meta.length + (chunks?.byteLength ?? 0);
+    const cost = skip + len + (rec.req.observed?.capturedBytes ?? 0);
     // Bytes of the ring not yet copied out by the worker: sent (with skipped tails) minus taken.
     if (this.sent.calls - this.taken.calls >= MAX_IN_FLIGHT_CALLS || this.sent.bytes - this.taken.bytes + cost > RING_BYTES) {
       this.stats.dropped("all", "queue_full", 1);
       return;
     }
     const at = skip ? 0 : this.head;
-    this.ring.set(raw, at);
     this.head = at + len;
     this.sent.calls++;
     this.sent.bytes += cost;
-    this.post({ t: "call", meta, at, len, cost, streamed: !!chunks });
-    if (chunks) this.post(chunks);
+    this.waitingShip.push({ rec, at, cost });
+    if (this.waitingShip.length === 1) setImmediate(this.shipWaiting);
   }
 
+  private readonly shipWaiting = (): void => {
+    if (!this.waitingShip.length) return;
+    if (secrets.version !== this.secretsVersion) {
+      this.secretsVersion = secrets.version;
+      this.post({ t: "secrets", values: secrets.values() });
+    }
+    const batch = this.waitingShip;
+    this.waitingShip = [];
+    for (const { rec, at, cost } of batch) {
+      let shipped: Shipped;
+      try {
+        shipped = ship(rec);
+      } catch (e) {
+        this.sent.calls--;
+        this.sent.bytes -= cost;
+        this.stats.dropped("all", "send_failed", 1);
+        this.log.warn("logging callbacks: a finished call could not be logged", { error: (e as Error).message, request_id: rec.req.callId });
+        continue;
+      }
+      const { meta, raw, chunks } = shipped;
+      this.ring.set(raw, at);
+      this.post({ t: "call", meta, at, len: raw.byteLength, cost, streamed: !!chunks });
+      if (chunks) this.post(chunks);
+    }
+  };
+
   flush(): Promise<void> {
+    this.shipWaiting();
     const id = ++this.nextFlush;
     return new Promise<void>((resolve) => {
       this.waiting.set(id, resolve);
@@ -100,6 +127,7 @@ export class LogWorker {
 
   /** Lets the worker deliver what it holds for at most `deadlineMs`, then ends it. */
   async close(deadlineMs: number): Promise<void> {
+    this.shipWaiting();
     const done = new Promise<void>((r) => (this.closed = r));
     this.post({ t: "close", deadlineMs });
     await Promise.race([done, Bun.sleep(deadlineMs + 1000)]);

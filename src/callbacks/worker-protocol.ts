@@ -10,7 +10,7 @@ export type ToWorker =
   | { t: "secrets"; values: string[] }
   /**
    * A finished call: its raw body is `len` bytes at `at` in the shared ring; `cost` is what the
-   * gateway counted for it (the body, the ring's tail it skipped, the snapshot) and the worker
+   * gateway counted for it (the body, the ring's tail it skipped, the streamed answer) and the worker
    * acknowledges once it has copied the body out.
    */
   | ({ t: "call"; streamed: boolean; at: number; len: number; cost: number } & Pick<Shipped, "meta">)
