@@ -20,6 +20,8 @@ export class RequestBody {
   private viewObj?: Obj;
   private whole?: Obj;
   private textCache?: string;
+  /** Set by the reader: what to do with the bytes once the call is over (see `done`). */
+  onDone?: () => void;
 
   constructor(
     readonly bytes: Uint8Array<ArrayBuffer>,
@@ -64,6 +66,13 @@ export class RequestBody {
     } catch {
       return RequestBody.fromObject({});
     }
+  }
+
+  /** The call that read this body is over (its answer sent, its records written): nothing reads it again. */
+  done(): void {
+    const f = this.onDone;
+    this.onDone = undefined;
+    f?.();
   }
 
   get size(): number {

@@ -104,4 +104,28 @@ describe("scans resumed from a client's last body", () => {
     cache.scan("a", body, 64);
     expect(cache.skipped).toBe(skipped);
   });
+
+  test("a body is freed once its call is done and no entry keeps it, and never while its call runs", () => {
+    const cache = new ScanCache(1, 1 << 30);
+    const first = bytes(session(5));
+    cache.scan("k", first, 64);
+    cache.done("k", first);
+    expect(first.buffer.detached).toBe(false);
+    const second = bytes(session(6));
+    expect(shape(cache.scan("k", second, 64))).toEqual(shape(scanObject(bytes(session(6)), 64, true)));
+    expect(cache.skipped).toBeGreaterThan(0);
+    expect(first.buffer.detached).toBe(true);
+    const third = bytes(session(7));
+    cache.scan("k", third, 64);
+    expect(second.buffer.detached).toBe(false);
+    cache.done("k", second);
+    expect(second.buffer.detached).toBe(true);
+    const other = bytes(session(2));
+    cache.scan(undefined, other, 64);
+    cache.done(undefined, other);
+    expect(other.buffer.detached).toBe(true);
+    const view = bytes(session(3)).subarray(1);
+    cache.done(undefined, view);
+    expect(view.buffer.detached).toBe(false);
+  });
 });
