@@ -91,6 +91,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
     if (triedTimeouts) setTimeoutHeader(err.headers, triedTimeouts);
     rt.sink.record({ req, status: "failure", error: err, endMs: Date.now(), cost: 0, retries: 0, fallbacks: 0, upstreamMs: 0, modelGroup: resolved.group, deployment: tried });
     await rt.admission?.released(req);
+    req.rawBody.done();
     throw err;
   }
 
@@ -130,6 +131,7 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
       error: failed ? asGatewayError(c.error) : undefined,
       cost: costOf(d, r.upstreamModel, c.usage, c.endMs - req.startMs),
     });
+    req.rawBody.done();
   });
   return new Response(r.body, { status: r.status, headers });
 }

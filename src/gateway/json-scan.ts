@@ -23,6 +23,19 @@ export interface ScannedObject {
   members: JsonMember[];
   /** Key -> index in `members` of its last occurrence (the one `JSON.parse` keeps), in first-occurrence order. */
   index: Map<string, number>;
+  /** Where a scan of bytes sharing a prefix with these can resume (see `Marks`), when asked for. */
+  marks?: Marks;
+}
+
+/**
+ * Offsets just past an element of a top-level array value (`member[k]` is that member's index; at
+ * least `MARK_GAP` bytes after the mark before) or just past a whole member (`member[k]` is
+ * `-1 - index`), in order. The scanner's state at such an
+ * offset is known from the member alone, so bytes identical up to and including it scan on from there.
+ */
+export interface Marks {
+  at: number[];
+  member: number[];
 }
 
 export type ScanResult = ScannedObject | "invalid" | "too-deep";
@@ -41,6 +54,8 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const TOO_DEEP = -2;
+/** Least bytes between two marks inside an array: an array of many small items gets few marks. */
+const MARK_GAP = 512;
 /** Bytes of a string read one by one before `indexOf` takes over. */
 const INLINE_BYTES = 16;
 
@@ -117,32 +132,47 @@ function keyColonEnd(b: Uint8Array, i: number): number {
   return b[i] === COLON ? i + 1 : -1;
 }
 
-/** One value starting at `i` (any nesting, at most `maxDepth` brackets deep): the offset past it, -1 or TOO_DEEP. */
-function valueEnd(b: Uint8Array, i: number, maxDepth: number): number {
+/**
+ * One value starting at `i` (any nesting, at most `maxDepth` brackets deep): the offset past it, -1
+ * or TOO_DEEP. With `marks`, each end of an element of an outer array is recorded for `member`;
+ * `inArray` resumes just past such an element.
+ */
+function valueEnd(b: Uint8Array, i: number, maxDepth: number, marks?: Marks, member = 0, inArray = false): number {
   let depth = 0;
+  if (inArray) {
+    closers[0] = CLOSE_ARR;
+    depth = 1;
+  }
   for (;;) {
-    i = skipWs(b, i);
-    const c = b[i];
-    if (c === QUOTE) i = stringEnd(b, i);
-    else if (c === OPEN_OBJ || c === OPEN_ARR) {
-      if (depth >= maxDepth) return TOO_DEEP;
-      if (depth >= closers.length) {
-        const grown = new Uint8Array(closers.length * 2);
-        grown.set(closers);
-        closers = grown;
-      }
-      const close = c === OPEN_OBJ ? CLOSE_OBJ : CLOSE_ARR;
-      i = skipWs(b, i + 1);
-      if (b[i] === close) i++;
-      else {
-        closers[depth++] = close;
-        if (close === CLOSE_OBJ && (i = keyColonEnd(b, i)) < 0) return -1;
-        continue;
-      }
-    } else i = scalarEnd(b, i);
-    if (i < 0) return -1;
+    if (!inArray) {
+      i = skipWs(b, i);
+      const c = b[i];
+      if (c === QUOTE) i = stringEnd(b, i);
+      else if (c === OPEN_OBJ || c === OPEN_ARR) {
+        if (depth >= maxDepth) return TOO_DEEP;
+        if (depth >= closers.length) {
+          const grown = new Uint8Array(closers.length * 2);
+          grown.set(closers);
+          closers = grown;
+        }
+        const close = c === OPEN_OBJ ? CLOSE_OBJ : CLOSE_ARR;
+        i = skipWs(b, i + 1);
+        if (b[i] === close) i++;
+        else {
+          closers[depth++] = close;
+          if (close === CLOSE_OBJ && (i = keyColonEnd(b, i)) < 0) return -1;
+          continue;
+        }
+      } else i = scalarEnd(b, i);
+      if (i < 0) return -1;
+    }
+    inArray = false;
     for (;;) {
       if (depth === 0) return i;
+      if (depth === 1 && marks && closers[0] === CLOSE_ARR && i - (marks.at[marks.at.length - 1] ?? 0) >= MARK_GAP) {
+        marks.at.push(i);
+        marks.member.push(member);
+      }
       i = skipWs(b, i);
       const d = b[i];
       if (d === COMMA) {
@@ -173,40 +203,86 @@ function keyText(b: Uint8Array, start: number, end: number): string | undefined 
   return s;
 }
 
+/** A scan to continue: `prev` (a marked scan) made on bytes identical to the new ones up to and including `prev.marks.at[mark]`. */
+export interface ScanFrom {
+  prev: ScannedObject;
+  mark: number;
+}
+
 /**
  * Scans a JSON object's top-level members. `maxDepth` counts the outer object as one level, like
  * `nestedDeeperThan`. Anything that is not one JSON object (after whitespace) is "invalid".
+ * `marked` records where a later scan may resume; with `from`, the members and marks up to its
+ * mark are the earlier scan's and only the bytes after it are read.
  */
-export function scanObject(b: Uint8Array, maxDepth: number): ScanResult {
-  let i = skipWs(b, 0);
-  if (b[i] !== OPEN_OBJ) return "invalid";
-  const open = i;
+export function scanObject(b: Uint8Array, maxDepth: number, marked = false, from?: ScanFrom): ScanResult {
   const members: JsonMember[] = [];
   const index = new Map<string, number>();
-  i = skipWs(b, i + 1);
-  if (b[i] !== CLOSE_OBJ) {
-    for (;;) {
-      const keyStart = i;
-      if (b[i] !== QUOTE) return "invalid";
-      const keyEnd = stringEnd(b, i);
-      if (keyEnd < 0) return "invalid";
-      const key = keyText(b, keyStart, keyEnd);
-      if (key === undefined) return "invalid";
-      i = skipWs(b, keyEnd);
-      if (b[i] !== COLON) return "invalid";
-      const valueStart = skipWs(b, i + 1);
-      const end = valueEnd(b, valueStart, maxDepth - 1);
+  const marks: Marks | undefined = marked || from ? { at: [], member: [] } : undefined;
+  let open: number;
+  let i: number;
+  if (from) {
+    const { prev, mark } = from;
+    const prevMarks = prev.marks!;
+    open = prev.open;
+    i = prevMarks.at[mark]!;
+    const m = prevMarks.member[mark]!;
+    const kept = m < 0 ? -m : m;
+    for (let k = 0; k < kept; k++) add(members, index, undefined, prev.members[k]!);
+    // an element's mark is recorded again when its array is read on
+    const upTo = m >= 0 ? mark : mark + 1;
+    marks!.at = prevMarks.at.slice(0, upTo);
+    marks!.member = prevMarks.member.slice(0, upTo);
+    if (m >= 0) {
+      const end = valueEnd(b, i, maxDepth - 1, marks, m, true);
       if (end === TOO_DEEP) return "too-deep";
       if (end < 0) return "invalid";
-      index.set(key, members.length);
-      members.push({ key, keyStart, valueStart, valueEnd: end });
-      i = skipWs(b, end);
-      if (b[i] === COMMA) i = skipWs(b, i + 1);
-      else if (b[i] === CLOSE_OBJ) break;
-      else return "invalid";
+      add(members, index, marks, { ...prev.members[m]!, valueEnd: end });
+      i = end;
     }
+    i = skipWs(b, i);
+    if (b[i] === CLOSE_OBJ) return closed(b, open, i, members, index, marks);
+    if (b[i] !== COMMA) return "invalid";
+    i = skipWs(b, i + 1);
+  } else {
+    i = skipWs(b, 0);
+    if (b[i] !== OPEN_OBJ) return "invalid";
+    open = i;
+    i = skipWs(b, i + 1);
+    if (b[i] === CLOSE_OBJ) return closed(b, open, i, members, index, marks);
   }
-  const close = i;
+  for (;;) {
+    const keyStart = i;
+    if (b[i] !== QUOTE) return "invalid";
+    const keyEnd = stringEnd(b, i);
+    if (keyEnd < 0) return "invalid";
+    const key = keyText(b, keyStart, keyEnd);
+    if (key === undefined) return "invalid";
+    i = skipWs(b, keyEnd);
+    if (b[i] !== COLON) return "invalid";
+    const valueStart = skipWs(b, i + 1);
+    const end = valueEnd(b, valueStart, maxDepth - 1, marks, members.length);
+    if (end === TOO_DEEP) return "too-deep";
+    if (end < 0) return "invalid";
+    add(members, index, marks, { key, keyStart, valueStart, valueEnd: end });
+    i = skipWs(b, end);
+    if (b[i] === COMMA) i = skipWs(b, i + 1);
+    else if (b[i] === CLOSE_OBJ) break;
+    else return "invalid";
+  }
+  return closed(b, open, i, members, index, marks);
+}
+
+function add(members: JsonMember[], index: Map<string, number>, marks: Marks | undefined, m: JsonMember): void {
+  index.set(m.key, members.length);
+  members.push(m);
+  if (marks) {
+    marks.at.push(m.valueEnd);
+    marks.member.push(-members.length);
+  }
+}
+
+function closed(b: Uint8Array, open: number, close: number, members: JsonMember[], index: Map<string, number>, marks: Marks | undefined): ScanResult {
   if (skipWs(b, close + 1) !== b.length) return "invalid";
-  return { open, close, members, index };
+  return marks ? { open, close, members, index, marks } : { open, close, members, index };
 }

@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.ts";
-import { scanObject, type ScannedObject } from "./json-scan.ts";
+import { scanObject, type ScannedObject, type ScanResult } from "./json-scan.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -20,6 +20,8 @@ export class RequestBody {
   private viewObj?: Obj;
   private whole?: Obj;
   private textCache?: string;
+  /** Set by the reader: what to do with the bytes once the call is over (see `done`). */
+  onDone?: () => void;
 
   constructor(
     readonly bytes: Uint8Array<ArrayBuffer>,
@@ -41,8 +43,8 @@ export class RequestBody {
    * `JSON.parse` decides: invalid bodies get its exact message, and anything the scanner is stricter
    * about than JSON (a byte-order mark) still goes through.
    */
-  static read(bytes: Uint8Array<ArrayBuffer>, maxDepth: number): RequestBody {
-    const scan = scanObject(bytes, maxDepth);
+  static read(bytes: Uint8Array<ArrayBuffer>, maxDepth: number, scanner: (b: Uint8Array, maxDepth: number) => ScanResult = scanObject): RequestBody {
+    const scan = scanner(bytes, maxDepth);
     if (typeof scan !== "string") return new RequestBody(bytes, scan);
     if (scan === "too-deep") throw invalidJson(`nested deeper than ${maxDepth} levels`);
     let v: unknown;
@@ -64,6 +66,13 @@ export class RequestBody {
     } catch {
       return RequestBody.fromObject({});
     }
+  }
+
+  /** The call that read this body is over (its answer sent, its records written): nothing reads it again. */
+  done(): void {
+    const f = this.onDone;
+    this.onDone = undefined;
+    f?.();
   }
 
   get size(): number {

@@ -47,7 +47,7 @@ beforeAll(async () => {
         { model_name: "cc-alias", litellm_params: { model: "anthropic/claude-upstream", api_base: fake.url, api_key: "sk-a", ...prices } },
       ],
       router_settings: { num_retries: 0 },
-      general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 0.2 },
+      general_settings: { master_key: MASTER, database_url: db.url, proxy_batch_write_at: 0.2, store_prompts_in_spend_logs: true },
     },
   });
   const r = await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}` }, body: JSON.stringify({ key_alias: "cc" }) });
@@ -71,6 +71,9 @@ interface Row {
   model: string;
   model_group: string;
   status: string;
+  session_id: string;
+  request_tags: string[];
+  messages: unknown;
 }
 
 /** Sends `body` as Claude Code does; the upstream's raw body, the SSE text and the spend row. */
@@ -166,6 +169,90 @@ describe("Claude Code's real request, passed through as bytes", () => {
       expect(j.type).toBe("error");
       expect(j.error.type).toBe("invalid_request_error");
       expect(j.error.message).toMatch(/Invalid JSON in request body: JSON Parse error|Request body must be a JSON object/);
+    }
+  });
+});
+
+/** A long session's body: the recorded first turn plus `rounds` file reads, LiteLLM's session field last. */
+function longSession(rounds: number, model = MODEL): { body: string; upstream: string } {
+  const file = (k: number) => `// file ${k}: "quotes", \\backslashes\\, ü and 🎉\n${"export const value = { a: \"b\", c: [1, 2, 3] };\n".repeat(400)}`;
+  const messages = [...(recorded.messages as unknown[])];
+  for (let k = 0; k < rounds; k++) {
+    messages.push({ role: "assistant", content: [{ type: "tool_use", id: `toolu_${k}`, name: "Read", input: { file_path: `/src/f${k}.ts` } }] });
+    messages.push({ role: "user", content: [{ type: "tool_result", tool_use_id: `toolu_${k}`, content: file(k) }] });
+  }
+  const upstream = JSON.stringify({ ...recorded, model, messages, metadata: { ...(recorded.metadata as object), tags: ["t-long"] } });
+  return { body: `${upstream.slice(0, -1)},"litellm_session_id":"sess-long"}`, upstream };
+}
+
+describe("a long session, turn after turn (bodies the gateway keeps to resume its scan, then frees)", () => {
+  test("each turn reaches the upstream as the client's bytes and is charged with the fields read after it was sent", async () => {
+    for (const rounds of [14, 15, 16, 16]) {
+      const { body, upstream: expected } = longSession(rounds);
+      expect(body.length).toBeGreaterThan(300_000);
+      const { upstream, sse, row } = await call(body);
+      expect(upstream === expected).toBe(true);
+      expectCharged(row, sse, MODEL, MODEL);
+      expect(row.session_id).toBe("sess-long");
+      expect(row.request_tags).toContain("t-long");
+    }
+    const renamed = longSession(16, "cc-alias");
+    const { upstream, row } = await call(renamed.body);
+    expect(upstream === longSession(16, "claude-upstream").upstream).toBe(true);
+    expect(row.session_id).toBe("sess-long");
+  });
+
+  test("a turn invalid after the part it shares with the last one is the same 400; the next valid turn goes through", async () => {
+    const { body } = longSession(17);
+    await call(body);
+    const cut = body.lastIndexOf('"tool_result"');
+    for (const bad of [body.slice(0, cut) + body.slice(cut + 1), `${body.slice(0, -1)},}`, body.slice(0, cut) + "\u0000" + body.slice(cut)]) {
+      const res = await fetch(`${gw.url}/v1/messages?beta=true`, { method: "POST", headers: { ...CLAUDE_CODE_HEADERS, "x-api-key": key }, body: bad });
+      const j = (await res.json()) as { error: { message: string } };
+      expect(res.status).toBe(400);
+      let parseError = "";
+      try {
+        JSON.parse(bad);
+      } catch (e) {
+        parseError = (e as Error).message;
+      }
+      expect(j.error.message).toBe(`Invalid JSON in request body: ${parseError}`);
+    }
+    const next = longSession(18);
+    const { upstream, row } = await call(next.body);
+    expect(upstream === next.upstream).toBe(true);
+    expect(row.session_id).toBe("sess-long");
+  });
+
+  test("two turns of one key at once: the first, no longer kept once the second is, is freed only after its spend row is built (prompts stored)", async () => {
+    fake.reset();
+    fake.control({ chunkDelayMs: 40 });
+    try {
+      const send = async (rounds: number) => {
+        const res = await fetch(`${gw.url}/v1/messages?beta=true`, { method: "POST", headers: { ...CLAUDE_CODE_HEADERS, "x-api-key": key }, body: longSession(rounds).body });
+        const sse = await res.text();
+        expect(res.status).toBe(200);
+        return { id: res.headers.get("x-litellm-call-id")!, sse };
+      };
+      const first = send(19);
+      await Bun.sleep(30);
+      const calls = await Promise.all([first, send(20)]);
+      const sent = fake.requests.filter((r) => r.path.endsWith("/messages")).map((r) => r.raw);
+      expect(sent.sort()).toEqual([longSession(19).upstream, longSession(20).upstream].sort());
+      for (const c of calls) {
+        const row = await waitFor(
+          async () => (await db.sql<Row[]>`SELECT * FROM "LiteLLM_SpendLogs" WHERE request_id = ${c.id} OR metadata->>'litellm_call_id' = ${c.id}`)[0],
+          10_000,
+          `spend row ${c.id}`,
+        );
+        expectCharged(row, c.sse, MODEL, MODEL);
+        expect(row.session_id).toBe("sess-long");
+        expect(row.request_tags).toContain("t-long");
+        // the stored prompt is read from the body's bytes as the row is built
+        expect(Array.isArray(row.messages) && (row.messages as unknown[]).length).toBe((recorded.messages as unknown[]).length + 2 * (c === calls[0] ? 19 : 20));
+      }
+    } finally {
+      fake.control({ chunkDelayMs: 0 });
     }
   });
 });
