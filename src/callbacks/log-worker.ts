@@ -102,6 +102,7 @@ export class LogWorker {
       let shipped: Shipped;
       try {
         shipped = ship(rec);
+        this.ring.set(shipped.raw, at);
       } catch (e) {
         this.sent.calls--;
         this.sent.bytes -= cost;
@@ -110,7 +111,6 @@ export class LogWorker {
         continue;
       }
       const { meta, raw, chunks } = shipped;
-      this.ring.set(raw, at);
       this.post({ t: "call", meta, at, len: raw.byteLength, cost, streamed: !!chunks });
       if (chunks) this.post(chunks);
     }

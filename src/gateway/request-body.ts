@@ -68,11 +68,15 @@ export class RequestBody {
     }
   }
 
-  /** The call that read this body is over (its answer sent, its records written): nothing reads it again. */
+  /**
+   * The call that read this body is over (its answer sent, its records written): nothing reads it
+   * again once the logging callbacks' copy is made, which waits for `setImmediate` (queued when the
+   * call was recorded, so it runs first).
+   */
   done(): void {
     const f = this.onDone;
     this.onDone = undefined;
-    f?.();
+    if (f) setImmediate(f);
   }
 
   get size(): number {

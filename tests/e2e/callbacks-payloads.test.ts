@@ -94,6 +94,16 @@ beforeAll(async () => {
   calls.push({ name: "chat stream", id, text, stream: true, callType: "acompletion" });
   const msg = await anthropic.messages.create({ model: "claude", max_tokens: 100, messages: [{ role: "user", content: "anthropic json" }] });
   calls.push({ name: "anthropic json", id: msg.id, text: (msg.content[0] as { text: string }).text, stream: false, callType: "anthropic_messages" });
+  // Bodies of 256 KB and more are kept for the next scan of the same key and freed once their call is
+  // over: the logging copy, made after the response is written, must still see them (two at once, as a
+  // coding agent sends them).
+  const large = await Promise.all(
+    ["anthropic large 1", "anthropic large 2"].map(async (name) => {
+      const m = await anthropic.messages.create({ model: "claude", max_tokens: 100, messages: [{ role: "user", content: `${name} ${"x".repeat(300_000)}` }] });
+      return { name, id: m.id, text: (m.content[0] as { text: string }).text, stream: false, callType: "anthropic_messages" };
+    }),
+  );
+  calls.push(...large);
   const streamed = await anthropic.messages.stream({ model: "claude-on-vllm", max_tokens: 100, messages: [{ role: "user", content: "anthropic stream translated" }] }).finalMessage();
   calls.push({ name: "anthropic stream translated", id: streamed.id, text: (streamed.content[0] as { text: string }).text, stream: true, callType: "anthropic_messages" });
   fake.control({ failStatus: 401, failCount: 1, failBody: { error: { message: `Incorrect API key provided: ${OPENAI_KEY}`, type: "invalid_request_error", code: "invalid_api_key" } } });
