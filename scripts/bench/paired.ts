@@ -6,7 +6,8 @@
  * limits of `--key-limits` (budget, tpm, rpm; `--baseline-key-limits` gives the baseline's key others,
  * e.g. one build against itself with and without limits: what the limits cost). `--journal off`
  * / `--baseline-journal off` run a side without the spend journal (`LITELLM_RUST_SPEND_JOURNAL=off`),
- * e.g. one build against itself with and without it: what the journal costs.
+ * e.g. one build against itself with and without it: what the journal costs. Each pair also calls
+ * the fake upstream directly, so the difference is also shown against what a gateway adds.
  *
  * Usage: bun scripts/bench/paired.ts --baseline BIN [--gateway BIN] [--pairs N] [--key-limits LIST]
  *        [--baseline-key-limits LIST] [--journal on|off] [--baseline-journal on|off] [--redis URL]
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
   const la: number[] = [];
   const lb: number[] = [];
   const cpu0 = [cpuMicros(a.proc.pids()), cpuMicros(b.proc.pids())];
+  const direct: number[] = [];
   for (let i = 0; i < PAIRS; i++) {
+    direct.push(await send(fakes.zero.port, "direct"));
     if (i % 2) {
       lb.push(await send(b.port, kb));
       la.push(await send(a.port, ka));
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
   const diffs = la.map((x, i) => x - lb[i]!);
   console.log(`key limits: ${LIMITS.join("+") || "none"} (baseline: ${BASE_LIMITS.join("+") || "none"}); journal ${JOURNAL} (baseline: ${BASE_JOURNAL})${REDIS ? ", Redis" : ""}; ${PAIRS} pairs; load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
   console.log(`| | p50 µs | CPU µs/request |\n| --- | --- | --- |\n| this build | ${f(median(la))} | ${f(cpuA)} |\n| baseline | ${f(median(lb))} | ${f(cpuB)} |`);
-  console.log(`median of paired differences (this build − baseline): ${f(median(diffs))} µs`);
+  const added = median(lb) - median(direct);
+  console.log(`median of paired differences (this build − baseline): ${f(median(diffs))} µs; the fake called directly: ${f(median(direct))} µs p50, so the baseline adds ${f(added)} µs and the difference is ${((median(diffs) / added) * 100).toFixed(1)} % of that`);
 }
 
 try {
