@@ -37,7 +37,7 @@ export class LogWorker {
   /** Where the next body goes in the ring. */
   private head = 0;
   /** Calls recorded, their ring space reserved, not yet shipped. */
-  private waitingShip: Array<{ rec: CallRecord; at: number; cost: number }> = [];
+  private waitingShip: Array<{ rec: CallRecord; at: number; cost: number; release: () => void }> = [];
 
   constructor(
     init: Omit<Extract<ToWorker, { t: "init" }>, "ring">,
@@ -71,7 +71,8 @@ export class LogWorker {
 
   /**
    * Reserves the call's place in the ring and bounds what is in flight now; the snapshot, the copy
-   * into the ring and the post wait for `setImmediate`, after the response has been written.
+   * into the ring and the post wait for `setImmediate`, after the response has been written (the
+   * request body is held until then).
    */
   record(rec: CallRecord): void {
     const len = rec.req.rawBody.size;
@@ -86,7 +87,7 @@ export class LogWorker {
     this.head = at + len;
     this.sent.calls++;
     this.sent.bytes += cost;
-    this.waitingShip.push({ rec, at, cost });
+    this.waitingShip.push({ rec, at, cost, release: rec.req.rawBody.hold() });
     if (this.waitingShip.length === 1) setImmediate(this.shipWaiting);
   }
 
@@ -98,12 +99,13 @@ export class LogWorker {
     }
     const batch = this.waitingShip;
     this.waitingShip = [];
-    for (const { rec, at, cost } of batch) {
+    for (const { rec, at, cost, release } of batch) {
       let shipped: Shipped;
       try {
         shipped = ship(rec);
         this.ring.set(shipped.raw, at);
       } catch (e) {
+        release();
         this.sent.calls--;
         this.sent.bytes -= cost;
         this.stats.dropped("all", "send_failed", 1);
@@ -112,6 +114,7 @@ export class LogWorker {
       }
       const { meta, raw, chunks } = shipped;
       this.post({ t: "call", meta, at, len: raw.byteLength, cost, streamed: !!chunks });
+      release();
       if (chunks) this.post(chunks);
     }
   };

@@ -22,6 +22,8 @@ export class RequestBody {
   private textCache?: string;
   /** Set by the reader: what to do with the bytes once the call is over (see `done`). */
   onDone?: () => void;
+  private holds = 0;
+  private over = false;
 
   constructor(
     readonly bytes: Uint8Array<ArrayBuffer>,
@@ -69,14 +71,29 @@ export class RequestBody {
   }
 
   /**
-   * The call that read this body is over (its answer sent, its records written): nothing reads it
-   * again once the logging callbacks' copy is made, which waits for `setImmediate` (queued when the
-   * call was recorded, so it runs first).
+   * A reader that still needs the bytes after the call is over (the logging callbacks' copy, made
+   * after the response is written) holds them until it calls the function returned.
    */
+  hold(): () => void {
+    this.holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.holds === 0 && this.over) this.release();
+    };
+  }
+
+  /** The call that read this body is over (its answer sent, its records written); the bytes go once no reader holds them. */
   done(): void {
+    this.over = true;
+    if (this.holds === 0) this.release();
+  }
+
+  private release(): void {
     const f = this.onDone;
     this.onDone = undefined;
-    if (f) setImmediate(f);
+    f?.();
   }
 
   get size(): number {
