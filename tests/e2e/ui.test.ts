@@ -28,6 +28,7 @@ let b: TestBrowser;
 let page: Page;
 /** The browser's last requests, shown with a failing test's error. */
 const net: string[] = [];
+let netStart = 0;
 
 beforeAll(async () => {
   [db, llm, e2b] = await Promise.all([createTestDb("lr_ui"), startFakeLLM(), startFakeE2B({ apiKey: "e2b-test-key" })]);
@@ -53,7 +54,7 @@ beforeAll(async () => {
   expect((await fetch(`${gw.url}/ui/login`)).status).toBe(200);
   b = await launchBrowser();
   page = b.page;
-  const t0 = Date.now();
+  const t0 = (netStart = Date.now());
   const note = (line: string) => void (net.push(`${Date.now() - t0} ms ${line}`), net.length > 60 && net.shift());
   page.on("request", (r) => note(`request ${r.method()} ${r.url()}`));
   page.on("response", (r) => note(`response ${r.status()} ${r.url()}`));
@@ -128,7 +129,26 @@ async function diagnostics(): Promise<string> {
     (rows) => rows.map((r) => JSON.stringify(r)).join("\n"),
     (e: Error) => e.message,
   );
-  return [`page: ${page.url()}`, `gateway liveliness: ${probe}`, "browser requests:", ...net, "database connections:", activity, "gateway output:", gw.output().slice(-3000)].join("\n");
+  // The browser's own clock: when the document and each resource really arrived, against when this process heard of it.
+  const timing = await Promise.race([
+    page.evaluate(() =>
+      JSON.stringify({
+        timeOrigin: performance.timeOrigin,
+        navigation: (performance.getEntriesByType("navigation") as PerformanceNavigationTiming[]).map((n) => ({
+          name: n.name,
+          status: n.responseStatus,
+          requestStart: n.requestStart,
+          responseStart: n.responseStart,
+          responseEnd: n.responseEnd,
+          domInteractive: n.domInteractive,
+          loaded: n.loadEventEnd,
+        })),
+        resources: performance.getEntriesByType("resource").map((r) => ({ name: r.name, startTime: r.startTime, responseEnd: r.responseEnd })),
+      }),
+    ),
+    Bun.sleep(5000).then(() => "no answer from the page in 5 s"),
+  ]).catch((e: Error) => e.message);
+  return [`page: ${page.url()}`, `gateway liveliness: ${probe}`, `browser requests (ms after ${netStart}):`, ...net, `browser timing: ${timing}`, "database connections:", activity, "gateway output:", gw.output().slice(-3000)].join("\n");
 }
 
 /** A UI test whose failure carries its diagnostics. */
