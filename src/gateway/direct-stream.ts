@@ -48,9 +48,9 @@ export function directRelay(r: DirectRelay): ReadableStream<Uint8Array> {
           next = await r.reader.read();
         } catch (e) {
           const err = e instanceof Error ? e : new Error(String(e));
-          let last: Uint8Array | undefined;
           if (settled) return;
-          once(() => (last = r.fail(err)));
+          settled = true;
+          const last = r.fail(err);
           try {
             if (last) controller.write(last);
             controller.close(last ? undefined : err);

@@ -1,6 +1,7 @@
 import { EventStreamDecoder } from "../providers/bedrock/event-stream.ts";
 import { scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
 import { directRelay } from "./direct-stream.ts";
+import { HeadTail } from "./head-tail.ts";
 
 type Obj = Record<string, unknown>;
 const HEAD = 8 * 1024;
@@ -48,18 +49,16 @@ export function tappedBody(
   const reader = body.getReader();
   const objs: Obj[] = [];
   const frames = eventStream ? new EventStreamDecoder() : undefined;
-  const head: Uint8Array[] = [];
-  let headLen = 0;
-  const tail: Uint8Array[] = [];
-  let tailLen = 0;
+  const seen = new HeadTail(HEAD, TAIL);
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
     ended = true;
-    const headText = frames ? "" : dec.decode(Buffer.concat(head));
+    const headText = frames ? "" : seen.headText();
     if (!frames) {
       objs.push(...usageObjectsIn(headText));
-      if (tail.length) objs.push(...usageObjectsIn(dec.decode(Buffer.concat(tail))));
+      const tailText = seen.tailText();
+      if (tailText) objs.push(...usageObjectsIn(tailText));
     }
     onEnd(usageFromObjects(objs), error, headText);
   };
@@ -70,14 +69,7 @@ export function tappedBody(
       } catch {
         /* not event-stream after all: usage stays unknown */
       }
-    } else if (headLen < HEAD) {
-      head.push(chunk);
-      headLen += chunk.byteLength;
-    } else {
-      tail.push(chunk);
-      tailLen += chunk.byteLength;
-      while (tail.length > 1 && tailLen - tail[0]!.byteLength >= TAIL) tailLen -= tail.shift()!.byteLength;
-    }
+    } else seen.push(chunk);
   };
   return directRelay({
     reader,

@@ -1,10 +1,10 @@
 import { redactStreamChunk } from "../redaction.ts";
 import { directRelay } from "./direct-stream.ts";
+import { HeadTail } from "./head-tail.ts";
 import { scanFirstId, scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
 
 const HEAD_BYTES = 8 * 1024;
 const TAIL_BYTES = 32 * 1024;
-const decoder = new TextDecoder();
 
 export interface StreamOutcome {
   usage?: Usage;
@@ -31,31 +31,21 @@ export function relayStream(
   /** Sees every chunk relayed (the logging callbacks' copy of the answer). */
   tap?: (chunk: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
-  const head: Uint8Array[] = [];
-  let headLen = 0;
-  const tail: Uint8Array[] = [];
-  let tailLen = 0;
+  const seen = new HeadTail(HEAD_BYTES, TAIL_BYTES);
   let total = 0;
   let ended = false;
 
   const observe = (chunk: Uint8Array) => {
     total += chunk.byteLength;
     tap?.(chunk);
-    if (headLen < HEAD_BYTES) {
-      head.push(chunk);
-      headLen += chunk.byteLength;
-      return;
-    }
-    tail.push(chunk);
-    tailLen += chunk.byteLength;
-    while (tail.length > 1 && tailLen - tail[0]!.byteLength >= TAIL_BYTES) tailLen -= tail.shift()!.byteLength;
+    seen.push(chunk);
   };
 
   const finish = (error?: StreamOutcome["error"]) => {
     if (ended) return;
     ended = true;
-    const headText = decoder.decode(Buffer.concat(head));
-    const tailText = tail.length ? decoder.decode(Buffer.concat(tail)) : "";
+    const headText = seen.headText();
+    const tailText = seen.tailText();
     const usageObjs = scanUsageObjects(headText);
     if (tailText) usageObjs.push(...scanUsageObjects(tailText));
     onEnd({

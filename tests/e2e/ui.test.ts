@@ -143,7 +143,7 @@ async function diagnostics(): Promise<string> {
           domInteractive: n.domInteractive,
           loaded: n.loadEventEnd,
         })),
-        resources: performance.getEntriesByType("resource").map((r) => ({ name: r.name, startTime: r.startTime, responseEnd: r.responseEnd })),
+        resources: (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).map((r) => ({ name: r.name, startTime: r.startTime, responseEnd: r.responseEnd })),
       }),
     ),
     Bun.sleep(5000).then(() => "no answer from the page in 5 s"),
