@@ -7,12 +7,10 @@ const limitsOf = new WeakMap<KeyRecord, KeyLimits>();
 /** The key's spend and its limit headers as sent, made once per cached record (a changed key is a new record). */
 export function keyLimitsOf(rec: KeyRecord): KeyLimits {
   let k = limitsOf.get(rec);
-  if (k) return k;
-  const fixed: [string, string][] = [];
-  if (rec.maxBudget !== undefined) fixed.push(["x-litellm-key-max-budget", String(rec.maxBudget)]);
-  if (rec.tpm !== undefined) fixed.push(["x-litellm-key-tpm-limit", String(rec.tpm)]);
-  if (rec.rpm !== undefined) fixed.push(["x-litellm-key-rpm-limit", String(rec.rpm)]);
-  limitsOf.set(rec, (k = { spend: rec.spend, fixed }));
+  if (!k) {
+    const text = (n: number | undefined) => (n === undefined ? undefined : String(n));
+    limitsOf.set(rec, (k = { spend: rec.spend, maxBudget: text(rec.maxBudget), tpmLimit: text(rec.tpm), rpmLimit: text(rec.rpm) }));
+  }
   return k;
 }
 
@@ -25,6 +23,8 @@ export function addKeyHeaders(h: Record<string, string>, auth: AuthContext, resp
   const k = auth.keyLimits;
   if (!k) return;
   h["x-litellm-key-spend"] = String(k.spend.value + responseCost);
-  for (const [name, value] of k.fixed) h[name] = value;
+  if (k.maxBudget !== undefined) h["x-litellm-key-max-budget"] = k.maxBudget;
+  if (k.tpmLimit !== undefined) h["x-litellm-key-tpm-limit"] = k.tpmLimit;
+  if (k.rpmLimit !== undefined) h["x-litellm-key-rpm-limit"] = k.rpmLimit;
   if (auth.admission?.status) rateLimitHeaders(auth.admission.status, h);
 }

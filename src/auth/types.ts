@@ -35,10 +35,12 @@ export interface AuthContext {
   admission?: { plan: AdmissionPlan; hold?: Hold; status?: LimitStatus };
 }
 
-/** A virtual key's spend, and its `x-litellm-key-max-budget` / `-tpm-limit` / `-rpm-limit` headers that are set. */
+/** A virtual key's spend, and its limits as the `x-litellm-key-max-budget` / `-tpm-limit` / `-rpm-limit` headers give them. */
 export interface KeyLimits {
   spend: { readonly value: number };
-  fixed: readonly (readonly [string, string])[];
+  maxBudget?: string;
+  tpmLimit?: string;
+  rpmLimit?: string;
 }
 
 export const OPEN_AUTH: AuthContext = { kind: "open", role: "internal_user" };
