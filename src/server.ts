@@ -266,6 +266,8 @@ export async function startGateway(args: CliArgs): Promise<RunningGateway> {
           log.warn("shutdown deadline reached, closing the remaining connections");
           await server.stop(true);
         }
+        // A call is recorded one immediate after its response (gateway/call.ts): the last ones run before the flush.
+        await new Promise<void>((r) => setImmediate(r));
         for (const step of services.onShutdown) {
           try {
             await step();

@@ -30,9 +30,17 @@ export interface AuthContext {
   /** The end user's `allowed_model_region`: routing keeps to deployments of that `region_name`. */
   allowedModelRegion?: string;
   /** Virtual keys: the key's spend and limits, for `x-litellm-key-*` response headers. */
-  keyLimits?: { spend: () => number; maxBudget?: number; tpmLimit?: number; rpmLimit?: number };
+  keyLimits?: KeyLimits;
   /** LLM calls of virtual keys: the budgets and rate limits the call is admitted against, and once admitted its reservation. */
   admission?: { plan: AdmissionPlan; hold?: Hold; status?: LimitStatus };
+}
+
+/** A virtual key's spend, and its limits as the `x-litellm-key-max-budget` / `-tpm-limit` / `-rpm-limit` headers give them. */
+export interface KeyLimits {
+  spend: { readonly value: number };
+  maxBudget?: string;
+  tpmLimit?: string;
+  rpmLimit?: string;
 }
 
 export const OPEN_AUTH: AuthContext = { kind: "open", role: "internal_user" };

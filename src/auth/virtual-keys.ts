@@ -16,6 +16,7 @@ import {
   softBudgetCrossed,
 } from "./budget-checks.ts";
 import { abbreviateKey } from "./hash.ts";
+import { keyLimitsOf } from "./key-headers.ts";
 import type { AuthCache } from "./key-cache.ts";
 import { endUserRecordFrom, keyRecordFrom, type EndUserRecord, type KeyRecord } from "./key-record.ts";
 import { endUserDescriptors, limitDescriptors } from "./limit-descriptors.ts";
@@ -173,7 +174,7 @@ export class VirtualKeyAuth implements VirtualKeyChecker {
       metadata: rec.metadata,
       endUserId: facts.endUser,
       allowedModelRegion: endUser?.allowedModelRegion,
-      keyLimits: { spend: () => rec.spend.value, maxBudget: rec.maxBudget, tpmLimit: rec.tpm, rpmLimit: rec.rpm },
+      keyLimits: keyLimitsOf(rec),
     };
     if (this.limited(facts, catalog)) {
       const limits = limitDescriptors(rec, endUser, facts.model!);

@@ -113,25 +113,28 @@ export async function runLLMCall(rt: Runtime, req: LLMRequest): Promise<Response
   if (r.usage) headers["x-litellm-response-cost"] = String(cost);
   addKeyHeaders(headers, req.auth, cost);
   r.done.then((c) => {
-    const failed = c.error instanceof Error;
-    rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);
-    rt.sink.record({
-      req,
-      deployment: d,
-      modelGroup: routed.resolved.group,
-      upstreamModel: r.upstreamModel,
-      retries: routed.retries,
-      fallbacks: routed.fallbacks,
-      upstreamMs: r.upstreamMs,
-      usage: c.usage,
-      responseId: c.responseId,
-      completionStartMs: c.firstChunkMs,
-      endMs: c.endMs,
-      status: failed ? "failure" : "success",
-      error: failed ? asGatewayError(c.error) : undefined,
-      cost: costOf(d, r.upstreamModel, c.usage, c.endMs - req.startMs),
+    // Recorded once the response is written: nothing in it waits for the record.
+    setImmediate(() => {
+      const failed = c.error instanceof Error;
+      rt.router.state.addTokens(d.id, c.usage?.totalTokens ?? 0);
+      rt.sink.record({
+        req,
+        deployment: d,
+        modelGroup: routed.resolved.group,
+        upstreamModel: r.upstreamModel,
+        retries: routed.retries,
+        fallbacks: routed.fallbacks,
+        upstreamMs: r.upstreamMs,
+        usage: c.usage,
+        responseId: c.responseId,
+        completionStartMs: c.firstChunkMs,
+        endMs: c.endMs,
+        status: failed ? "failure" : "success",
+        error: failed ? asGatewayError(c.error) : undefined,
+        cost: costOf(d, r.upstreamModel, c.usage, c.endMs - req.startMs),
+      });
+      req.rawBody.done();
     });
-    req.rawBody.done();
   });
   return new Response(r.body, { status: r.status, headers });
 }

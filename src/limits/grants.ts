@@ -32,6 +32,8 @@ interface Grant {
  */
 export class Grants {
   private readonly lines = new Map<string, Grant>();
+  /** The grants `fits` found, in the order of its budgets, for the `deduct` that follows it. */
+  private readonly found: Grant[] = [];
 
   private of(id: string): Grant {
     let g = this.lines.get(id);
@@ -43,9 +45,12 @@ export class Grants {
   fits(budgets: BudgetLine[], cost: number, now: number): boolean {
     if (budgets.length === 0) return true;
     if (!(cost > 0)) return false;
+    const found = this.found;
+    found.length = 0;
     for (const b of budgets) {
       const g = this.lines.get(b.id);
       if (!g || g.until <= now || g.free < cost || g.max !== b.max) return false;
+      found.push(g);
     }
     return true;
   }
@@ -62,8 +67,9 @@ export class Grants {
    * due for renewal (see `due`) are marked and added to `due`.
    */
   deduct(budgets: BudgetLine[], cost: number, now: number, due?: Map<string, BudgetLine>): void {
-    for (const b of budgets) {
-      const g = this.lines.get(b.id)!;
+    for (let i = 0; i < budgets.length; i++) {
+      const b = budgets[i]!;
+      const g = this.found[i]!;
       g.free -= cost;
       g.used += cost;
       if (due && isDue(g, now)) {
@@ -164,6 +170,8 @@ export interface LimitReply {
 export class LimitGrants {
   /** Per descriptor name, per value: looked up by the descriptor's own strings (no key built per call). */
   private readonly lines = new Map<LimitDescriptor["name"], Map<string, LimitGrant>>();
+  /** The grants `take` found in its first pass, for its second. */
+  private readonly found: LimitGrant[] = [];
 
   private get(d: LimitDescriptor): LimitGrant | undefined {
     return this.lines.get(d.name)?.get(d.value);
@@ -186,19 +194,23 @@ export class LimitGrants {
    * added there (see `wants`).
    */
   take(limits: LimitDescriptor[], tokens: number, window: number, asks?: LimitAsk[]): LimitStatus | undefined {
+    const found = this.found;
+    found.length = 0;
     for (const d of limits) {
       if (d.maxParallel !== undefined) return undefined;
       const g = this.get(d);
       if (!g || g.window !== window || g.rpm !== d.rpm || g.tpm !== d.tpm) return undefined;
       if (d.rpm !== undefined && g.requests.free < 1) return undefined;
       if (d.tpm !== undefined && !(g.tokens.free >= tokens && g.tokens.free > 0)) return undefined;
+      found.push(g);
     }
     let limitRequests: number | undefined;
     let remainingRequests = Infinity;
     let limitTokens: number | undefined;
     let remainingTokens = Infinity;
-    for (const d of limits) {
-      const g = this.get(d)!;
+    for (let i = 0; i < limits.length; i++) {
+      const d = limits[i]!;
+      const g = found[i]!;
       if (d.rpm !== undefined) {
         const remaining = d.rpm - g.requests.used - 1;
         if (limitRequests === undefined || remaining < remainingRequests) {
