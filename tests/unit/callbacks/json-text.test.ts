@@ -3,6 +3,7 @@ import { JsonText, LargeStrings } from "../../../src/callbacks/json-text.ts";
 import { LoggedCall } from "../../../src/callbacks/logged-call.ts";
 import { encodeTraceRequest, encodeTraceRequestBlob } from "../../../src/callbacks/otel/protobuf.ts";
 import { SecretScrubber } from "../../../src/callbacks/redact.ts";
+import { bodyOf } from "../../../src/callbacks/snapshot.ts";
 import { decodeTraceRequest } from "../../fakes/otlp.ts";
 import { fakeRecord, fakeRequest } from "./helpers.ts";
 
@@ -74,5 +75,18 @@ describe("JsonText: a payload's long strings serialized once and shared", () => 
     const proto = encodeTraceRequest(spans, info);
     expect(Buffer.from(await encodeTraceRequestBlob(spans, info).arrayBuffer()).equals(Buffer.from(proto))).toBe(true);
     expect(decodeTraceRequest(proto)[0]!.attributes["gen_ai.input.messages"]).toBe(JSON.stringify(value.messages));
+  });
+
+  test("bodyOf: a body parsed whole reads as the gateway's lazy view; one that does not parse whole still reads member by member", () => {
+    const bytes = Buffer.from(JSON.stringify(value));
+    const body = bodyOf(bytes);
+    expect(body.view).toEqual(value);
+    expect(body.size).toBe(bytes.byteLength);
+    const broken = Buffer.from(`{"model":"m","messages":[{"role":"user","content":"\\q"}],"user":"u"}`);
+    const partial = bodyOf(broken);
+    expect(partial.view.model).toBe("m");
+    expect(partial.view.user).toBe("u");
+    expect(partial.view.messages).toBeUndefined();
+    expect(partial.size).toBe(broken.byteLength);
   });
 });
