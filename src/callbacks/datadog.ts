@@ -1,6 +1,7 @@
 import type { Logger } from "../log.ts";
 import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
+import { JsonText } from "./json-text.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
 import { batchDefaults, envCount, type EventFilter } from "./settings.ts";
@@ -12,6 +13,8 @@ const MAX_ENTRIES = 1000;
 const MAX_REQUEST_BYTES = 4_500_000;
 const MAX_LOG_BYTES = 900_000;
 const KEPT_CONTENT_CHARS = 10_000;
+const MESSAGE_MARK = `\u0000message-${crypto.randomUUID()}`;
+const MESSAGE_MARK_JSON = JSON.stringify(MESSAGE_MARK);
 
 export interface DatadogOptions {
   intakeUrl: string;
@@ -56,21 +59,24 @@ export function datadogOptions(env: Env): DatadogOptions | string {
 }
 
 /** A payload over Datadog's per-log limit keeps its fields but a shortened prompt and answer. */
-function fittedMessage(call: LoggedCall): string {
-  const json = call.payloadJson();
+function fittedMessage(call: LoggedCall): JsonText {
+  const json = call.payloadText();
   if (json.length <= MAX_LOG_BYTES) return json;
   const p = call.payload();
   const cut = (v: unknown) => {
     const s = JSON.stringify(v) ?? "";
     return s.length > KEPT_CONTENT_CHARS ? `${s.slice(0, KEPT_CONTENT_CHARS)}...(truncated ${s.length - KEPT_CONTENT_CHARS} characters)` : v;
   };
-  return call.scrub(JSON.stringify({ ...p, messages: cut(p.messages), response: cut(p.response) }));
+  return JsonText.of(call.scrub(JSON.stringify({ ...p, messages: cut(p.messages), response: cut(p.response) })));
 }
 
-/** Each StandardLoggingPayload as one Datadog log (`message` is its JSON), sent gzip'd to the logs intake v2. */
-export class DatadogSink extends QueuedSink<string> {
+/**
+ * Each StandardLoggingPayload as one Datadog log (`message` is its JSON), sent gzip'd to the logs
+ * intake v2. The payload's JSON goes into `message` piece by piece (see JsonText.quoted).
+ */
+export class DatadogSink extends QueuedSink<JsonText> {
   readonly name = "datadog";
-  protected readonly queue: BatchQueue<Pending<string>>;
+  protected readonly queue: BatchQueue<Pending<JsonText>>;
 
   constructor(
     readonly filter: EventFilter,
@@ -79,7 +85,7 @@ export class DatadogSink extends QueuedSink<string> {
     log: Logger,
   ) {
     super();
-    this.queue = new BatchQueue<Pending<string>>({
+    this.queue = new BatchQueue<Pending<JsonText>>({
       name: "datadog",
       batchSize: o.batchSize,
       flushMs: o.flushMs,
@@ -91,33 +97,34 @@ export class DatadogSink extends QueuedSink<string> {
     });
   }
 
-  protected build(call: LoggedCall): string {
+  protected build(call: LoggedCall): JsonText {
     const p = call.payload();
     const tags = [...this.o.baseTags, ...p.request_tags.map((t) => `request_tag:${t}`)];
     const team = p.metadata.user_api_key_team_alias ?? p.metadata.team_alias ?? p.metadata.user_api_key_team_id ?? p.metadata.team_id;
     if (team) tags.push(`team:${team}`);
-    return JSON.stringify({
+    const entry = JSON.stringify({
       ddsource: this.o.source,
       ddtags: tags.join(","),
       hostname: this.o.hostname,
-      message: fittedMessage(call),
+      message: MESSAGE_MARK,
       service: this.o.service,
       status: call.kind === "failure" ? "error" : "info",
     });
+    return JsonText.splice(entry, MESSAGE_MARK_JSON, fittedMessage(call).quoted());
   }
 
-  private async send(batch: Array<Pending<string>>): Promise<void> {
+  private async send(batch: Array<Pending<JsonText>>): Promise<void> {
     const headers: Record<string, string> = { "Content-Encoding": "gzip", "Content-Type": "application/json" };
     if (this.o.apiKey) headers["DD-API-KEY"] = this.o.apiKey;
     for (let i = 0; i < batch.length; ) {
-      const chunk: string[] = [];
+      const chunk: JsonText[] = [];
       let bytes = 0;
       while (i < batch.length && (chunk.length === 0 || bytes + this.out(batch[i]!).length < MAX_REQUEST_BYTES)) {
         const entry = this.out(batch[i++]!);
         bytes += entry.length;
         chunk.push(entry);
       }
-      await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(`[${chunk.join(",")}]`) as Uint8Array<ArrayBuffer> });
+      await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(JsonText.list(chunk).bytes()) as Uint8Array<ArrayBuffer> });
       batch.splice(0, chunk.length);
       i = 0;
     }

@@ -16,7 +16,7 @@ interface GcsObject {
   bucket: string;
   serviceAccount?: string;
   name: string;
-  json: string;
+  body: Blob;
 }
 
 /** LiteLLM's `_handle_folders_in_bucket_name`: `bucket/folder/sub` puts objects under `folder/sub/`. */
@@ -78,7 +78,7 @@ export class GcsSink extends QueuedSink<GcsObject> {
 
   protected build(call: LoggedCall): GcsObject {
     const sa = call.dyn?.vars.gcs_path_service_account ?? this.env.GCS_PATH_SERVICE_ACCOUNT;
-    return { bucket: this.bucketOf(call)!, serviceAccount: sa, name: gcsObjectName(call), json: call.payloadJson() };
+    return { bucket: this.bucketOf(call)!, serviceAccount: sa, name: gcsObjectName(call), body: call.payloadText().blob() };
   }
 
   private credentials(path: string | undefined): GoogleCredentials {
@@ -103,7 +103,7 @@ export class GcsSink extends QueuedSink<GcsObject> {
       const o = this.out(p);
       const { bucket, name } = splitBucket(o.bucket, o.name);
       const url = `${this.base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-      await deliver(url, { headers: await this.headers(o.serviceAccount), body: o.json });
+      await deliver(url, { headers: await this.headers(o.serviceAccount), body: o.body });
     });
   }
 }

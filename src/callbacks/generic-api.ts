@@ -2,6 +2,7 @@ import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
+import { JsonText } from "./json-text.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
 import { batchDefaults, type EventFilter } from "./settings.ts";
@@ -46,10 +47,10 @@ export function genericApiOptions(name: string, filter: EventFilter, config: Gat
 }
 
 /** StandardLoggingPayloads POSTed in batches: a JSON array (default), NDJSON, or one request each. */
-export class GenericApiSink extends QueuedSink<string> {
+export class GenericApiSink extends QueuedSink<JsonText> {
   readonly name: string;
   readonly filter: EventFilter;
-  protected readonly queue: BatchQueue<Pending<string>>;
+  protected readonly queue: BatchQueue<Pending<JsonText>>;
 
   constructor(
     private readonly o: GenericApiOptions,
@@ -61,7 +62,7 @@ export class GenericApiSink extends QueuedSink<string> {
     this.name = o.name;
     this.filter = o.filter;
     const d = batchDefaults(env);
-    this.queue = new BatchQueue<Pending<string>>({
+    this.queue = new BatchQueue<Pending<JsonText>>({
       name: o.name,
       batchSize: d.batchSize,
       flushMs: d.flushMs,
@@ -72,18 +73,18 @@ export class GenericApiSink extends QueuedSink<string> {
     });
   }
 
-  protected build(call: LoggedCall): string {
-    return call.payloadJson();
+  protected build(call: LoggedCall): JsonText {
+    return call.payloadText();
   }
 
-  private async send(batch: Array<Pending<string>>): Promise<void> {
+  private async send(batch: Array<Pending<JsonText>>): Promise<void> {
     const { endpoint, headers } = this.o;
     if (this.o.logFormat !== "single") {
       const jsons = batch.map((p) => this.out(p));
-      const body = this.o.logFormat === "ndjson" ? jsons.join("\n") : `[${jsons.join(",")}]`;
-      await deliver(endpoint, { headers, body });
+      const body = this.o.logFormat === "ndjson" ? JsonText.list(jsons, "", "\n", "") : JsonText.list(jsons);
+      await deliver(endpoint, { headers, body: body.blob() });
       return;
     }
-    await deliverEach(batch, 16, (p) => deliver(endpoint, { headers, body: this.out(p) }));
+    await deliverEach(batch, 16, (p) => deliver(endpoint, { headers, body: this.out(p).blob() }));
   }
 }

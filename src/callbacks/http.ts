@@ -10,7 +10,7 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  */
 export async function deliver(
   url: string,
-  init: { method?: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> },
+  init: { method?: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> | Blob },
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<string> {
   let res: Response;

@@ -2,6 +2,7 @@ import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
+import { JsonText } from "./json-text.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
 import { BatchQueue, type QueueStats } from "./queue.ts";
@@ -161,14 +162,14 @@ export function langfuseEvents(call: LoggedCall, opts: { release?: string; defau
 }
 
 /** An event too big for Langfuse's batch limit keeps everything but its input (and output, if still too big). */
-function fitted(call: LoggedCall, ev: Obj): string {
-  let json = call.scrub(call.stringify(ev));
+function fitted(call: LoggedCall, ev: Obj): JsonText {
+  let json = call.scrubText(call.stringify(ev));
   if (json.length <= MAX_EVENT_BYTES) return json;
   const body = { ...(ev.body as Obj) };
   for (const k of ["input", "output"]) {
     if (body[k] === undefined) continue;
     body[k] = `[truncated by litellm-rust: ${call.stringify(body[k]).length} characters over Langfuse's batch limit]`;
-    json = call.scrub(call.stringify({ ...ev, body }));
+    json = call.scrubText(call.stringify({ ...ev, body }));
     if (json.length <= MAX_EVENT_BYTES) break;
   }
   return json;
@@ -177,7 +178,7 @@ function fitted(call: LoggedCall, ev: Obj): string {
 /** A call's events for one project. */
 interface ProjectEvents {
   project: LangfuseProject;
-  events: string[];
+  events: JsonText[];
 }
 
 /** Traces and generations through Langfuse's `/api/public/ingestion` batch API. */
@@ -219,7 +220,7 @@ export class LangfuseSink extends QueuedSink<ProjectEvents> {
   }
 
   private async send(batch: Array<Pending<ProjectEvents>>): Promise<void> {
-    const groups = new Map<string, { project: LangfuseProject; events: string[] }>();
+    const groups = new Map<string, ProjectEvents>();
     for (const p of batch) {
       const { project, events } = this.out(p);
       const k = `${project.host}\u0000${project.publicKey}\u0000${project.secretKey}`;
@@ -229,7 +230,7 @@ export class LangfuseSink extends QueuedSink<ProjectEvents> {
       const { host, publicKey, secretKey } = project;
       const auth = `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`;
       for (let i = 0; i < events.length; ) {
-        const chunk: string[] = [];
+        const chunk: JsonText[] = [];
         let bytes = 0;
         while (i < events.length && (chunk.length === 0 || bytes + events[i]!.length < MAX_BATCH_BYTES)) {
           bytes += events[i]!.length;
@@ -238,7 +239,7 @@ export class LangfuseSink extends QueuedSink<ProjectEvents> {
         const meta = JSON.stringify({ batch_size: chunk.length, sdk_integration: "litellm", sdk_name: "litellm-rust", sdk_version: VERSION, public_key: publicKey });
         const text = await deliver(`${host}/api/public/ingestion`, {
           headers: { "content-type": "application/json", authorization: auth, "x-langfuse-sdk-name": "litellm-rust", "x-langfuse-sdk-version": VERSION, "x-langfuse-public-key": publicKey },
-          body: `{"batch":[${chunk.join(",")}],"metadata":${meta}}`,
+          body: JsonText.list(chunk, `{"batch":[`, ",", `],"metadata":${meta}}`).blob(),
         });
         this.reportRejected(text);
       }

@@ -1,6 +1,7 @@
 import type { CallRecord } from "../gateway/types.ts";
 import { answerOf, type Answer } from "./answer.ts";
 import type { DynamicLogging } from "./dynamic.ts";
+import { JsonText, LargeStrings } from "./json-text.ts";
 import { standardLoggingPayload, type StandardLoggingPayload } from "./payload.ts";
 import { withoutContent, withoutKeyInfo, type SecretScrubber } from "./redact.ts";
 import type { EventKind } from "./settings.ts";
@@ -19,16 +20,18 @@ const MARK_JSON = JSON.stringify(MESSAGES_MARK);
 
 /**
  * One finished call on its way to the sinks. What several sinks need (the StandardLoggingPayload,
- * its JSON, the rebuilt answer) is computed once, on first use, off the request path.
+ * its JSON, the rebuilt answer, the JSON of the prompt's long strings) is computed once, on first
+ * use, off the request path.
  */
 export class LoggedCall {
   readonly kind: EventKind;
   /** This call's prompt and answer are not logged (globally, or by the key's or team's logging settings). */
   readonly contentOff: boolean;
   private _payload?: StandardLoggingPayload;
-  private _json?: string;
+  private _json?: JsonText;
   private _answer?: Answer | null;
-  private _messagesJson?: string;
+  private _messagesJson?: JsonText;
+  private readonly large = new LargeStrings();
 
   constructor(
     readonly rec: CallRecord,
@@ -56,12 +59,16 @@ export class LoggedCall {
   }
 
   /** The payload as JSON, with every credential the gateway holds masked. */
-  payloadJson(): string {
+  payloadText(): JsonText {
     if (this._json === undefined) {
       const p = this.payload();
-      this._json = this.scrub(this.stringify(p.messages === undefined ? p : { ...p, messages: this.messages() }));
+      this._json = this.scrubText(this.stringify(p.messages === undefined ? p : { ...p, messages: this.messages() }));
     }
     return this._json;
+  }
+
+  payloadJson(): string {
+    return this.payloadText().toString();
   }
 
   /**
@@ -75,15 +82,24 @@ export class LoggedCall {
   }
 
   /** `JSON.stringify(value)`, with the messages' JSON where `messages()` stood. */
-  stringify(value: unknown): string {
+  stringify(value: unknown): JsonText {
     const text = JSON.stringify(value);
-    if (!text.includes(MARK_JSON)) return text;
-    this._messagesJson ??= JSON.stringify(this.payload().messages);
-    return text.split(MARK_JSON).join(this._messagesJson);
+    if (!text.includes(MARK_JSON)) return JsonText.of(text);
+    this._messagesJson ??= this.json(this.payload().messages);
+    return JsonText.splice(text, MARK_JSON, this._messagesJson);
+  }
+
+  /** `JSON.stringify(value)`, its long strings serialized once per call (shared with the messages' JSON). */
+  json(value: unknown): JsonText {
+    return this.large.stringify(value);
   }
 
   scrub(text: string): string {
     return this.policy.scrubber.scrub(text);
+  }
+
+  scrubText(text: JsonText): JsonText {
+    return this.policy.scrubber.scrubText(text);
   }
 
   /** Rough size in bytes, for queue bounds. */

@@ -1,4 +1,5 @@
 import { maskSecret } from "../redaction.ts";
+import { JsonText, type Fragment } from "./json-text.ts";
 import type { StandardLoggingMetadata, StandardLoggingPayload } from "./payload.ts";
 
 type Obj = Record<string, unknown>;
@@ -78,10 +79,38 @@ export class SecretScrubber {
   private secrets: string[] = [];
   /** The secrets as UTF-8, when every one is well-formed (a lone surrogate's bytes could hide a match). */
   private encoded?: Buffer[];
+  /** No secret holds a `"`: a match in a JsonText then never crosses a fragment's edge. */
+  private quoteFree = true;
+  /** Fragments already searched for the current secrets. */
+  private cleanFragments = new WeakSet<Fragment>();
 
   use(values: string[]): void {
     this.secrets = [...values].sort((a, b) => b.length - a.length);
     this.encoded = this.secrets.some((v) => /[\uD800-\uDFFF]/.test(v)) ? undefined : this.secrets.map((v) => Buffer.from(v));
+    this.quoteFree = !this.secrets.some((v) => v.includes('"'));
+    this.cleanFragments = new WeakSet();
+  }
+
+  /**
+   * `scrub` of the whole text, keeping its pieces when no secret is in it: each piece is searched
+   * on its own (a fragment once per call, as bytes), which finds every match when no secret holds
+   * a quote (every boundary between pieces is a fragment's quote); otherwise the text is joined
+   * and scrubbed as a string.
+   */
+  scrubText(t: JsonText): JsonText {
+    if (!this.secrets.length || (this.encoded && this.quoteFree && t.pieces.every((p) => this.clean(p)))) return t;
+    const text = t.toString();
+    const out = this.scrub(text);
+    return out === text ? t : JsonText.of(out);
+  }
+
+  private clean(p: string | Fragment): boolean {
+    if (typeof p === "string") return this.scrub(p) === p;
+    if (this.cleanFragments.has(p)) return true;
+    const bytes = p.bytes;
+    if (this.encoded!.some((b) => bytes.includes(b))) return false;
+    this.cleanFragments.add(p);
+    return true;
   }
 
   scrub(text: string): string {

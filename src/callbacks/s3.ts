@@ -14,7 +14,7 @@ type Params = Record<string, unknown>;
 interface S3Object {
   key: string;
   filename: string;
-  json: string;
+  body: Blob;
 }
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
@@ -85,7 +85,7 @@ export class S3Sink extends QueuedSink<S3Object> {
     if (flag(this.p.s3_use_key_prefix) && p.metadata.user_api_key_alias) parts.push(p.metadata.user_api_key_alias);
     const prefix = parts.length ? `${parts.join("/")}/` : "";
     const start = call.rec.req.startMs;
-    return { key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), json: call.payloadJson() };
+    return { key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), body: call.payloadText().blob() };
   }
 
   /** Credentials as LiteLLM's S3 logger gets them: the s3_aws_* params, else AWS's default chain. */
@@ -124,7 +124,7 @@ export class S3Sink extends QueuedSink<S3Object> {
     const client = await this.client();
     await deliverEach(batch, UPLOAD_CONCURRENCY, (p) => {
       const o = this.out(p);
-      return client.write(o.key, o.json, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` });
+      return client.write(o.key, o.body, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` });
     });
   }
 }

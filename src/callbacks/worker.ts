@@ -14,7 +14,8 @@ import type { SinkPlan } from "./plans.ts";
 import type { DropReason, QueueStats } from "./queue.ts";
 import { SecretScrubber } from "./redact.ts";
 import { S3Sink } from "./s3.ts";
-import { restoreRecord } from "./snapshot.ts";
+import { bodyOf, restoreRecord } from "./snapshot.ts";
+import type { RequestBody } from "../gateway/request-body.ts";
 import type { FromWorker, StatsReport, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -96,7 +97,7 @@ const report = () => {
 setInterval(report, REPORT_EVERY_MS);
 
 /** A call whose streamed answer is the next message. */
-let awaitingAnswer: { meta: string; raw: Uint8Array<ArrayBuffer>; cost: number } | undefined;
+let awaitingAnswer: { meta: string; body: RequestBody; cost: number } | undefined;
 /** The ring request bodies arrive in (see LogWorker). */
 let ring: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 const taken = { calls: 0, bytes: 0 };
@@ -133,14 +134,14 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       scrubber.use(m.values);
       break;
     case "call": {
-      // Copied out before the ring space is acknowledged: the gateway reuses it after.
-      const raw = ring.slice(m.at, m.at + m.len) as Uint8Array<ArrayBuffer>;
+      // Read before the ring space is acknowledged: the gateway reuses it after.
+      const body = bodyOf(ring.subarray(m.at, m.at + m.len));
       if (m.streamed) {
-        awaitingAnswer = { meta: m.meta, raw, cost: m.cost };
+        awaitingAnswer = { meta: m.meta, body, cost: m.cost };
         break;
       }
       took(m.cost);
-      hub?.record(restoreRecord({ meta: m.meta, raw }));
+      hub?.record(restoreRecord({ meta: m.meta, body }));
       break;
     }
     case "flush":

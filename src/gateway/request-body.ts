@@ -24,6 +24,8 @@ export class RequestBody {
   onDone?: () => void;
   private holds = 0;
   private over = false;
+  /** The size of the bytes a `parsed` body came from. */
+  private parsedSize?: number;
 
   constructor(
     readonly bytes: Uint8Array<ArrayBuffer>,
@@ -59,6 +61,14 @@ export class RequestBody {
       throw new GatewayError(400, "Request body must be a JSON object", { type: "invalid_request_error" });
     }
     return RequestBody.fromObject(v as Obj);
+  }
+
+  /** An object already parsed whole from `size` bytes that are not kept. */
+  static parsed(obj: Obj, size: number): RequestBody {
+    const body = new RequestBody(new Uint8Array(0), { open: 0, close: 0, members: [], index: new Map(Object.keys(obj).map((k, i) => [k, i])) });
+    body.whole = obj;
+    body.parsedSize = size;
+    return body;
   }
 
   /** Bytes that should hold a JSON object; anything else reads as an empty object. */
@@ -97,7 +107,7 @@ export class RequestBody {
   }
 
   get size(): number {
-    return this.bytes.byteLength;
+    return this.parsedSize ?? this.bytes.byteLength;
   }
 
   has(key: string): boolean {

@@ -1,3 +1,4 @@
+import { JsonText } from "../json-text.ts";
 import type { AttrValue, SpanData, TraceBatchInfo } from "./span.ts";
 
 type Obj = Record<string, unknown>;
@@ -5,7 +6,7 @@ type Obj = Record<string, unknown>;
 const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 
 function anyValue(v: AttrValue): Obj {
-  if (typeof v === "string") return { stringValue: v };
+  if (typeof v === "string" || v instanceof JsonText) return { stringValue: v.toString() };
   if (typeof v === "boolean") return { boolValue: v };
   if (typeof v === "number") return Number.isSafeInteger(v) ? { intValue: String(v) } : { doubleValue: v };
   return { arrayValue: { values: v.map(anyValue) } };

@@ -1,9 +1,10 @@
+import { JsonText } from "../json-text.ts";
 import type { AttrValue, SpanData, SpanEvent, TraceBatchInfo } from "./span.ts";
 
 /**
  * The protobuf encoding of OTLP's `ExportTraceServiceRequest` (opentelemetry-proto, trace/v1),
  * written by hand: only the fields the gateway sets. Small fields go into a scratch buffer; large
- * byte strings and nested messages are kept as parts and joined once in `finish`, so a long
+ * byte strings and nested messages are kept as parts and joined once in `finish` (or `blob`), so a long
  * attribute (a prompt) is copied once however deep it sits.
  */
 class Writer {
@@ -53,6 +54,18 @@ class Writer {
   bytes(field: number, b: Uint8Array): void {
     this.tag(field, 2);
     this.varint(b.length);
+    this.append(b);
+  }
+
+  /** A JsonText as a string field: its fragments' bytes are taken as they are, not encoded again. */
+  text(field: number, t: JsonText): void {
+    if (!t.length) return;
+    this.tag(field, 2);
+    this.varint(t.byteLength);
+    for (const p of t.pieces) this.append(typeof p === "string" ? encoder.encode(p) : p.bytes);
+  }
+
+  private append(b: Uint8Array): void {
     if (b.length > 64) {
       this.seal();
       this.parts.push(b);
@@ -118,6 +131,12 @@ class Writer {
     this.view(4).setUint32(0, v, true);
   }
 
+  /** The parts as one Blob: copied once, where fetch would copy a byte array body again. */
+  blob(): Blob {
+    this.seal();
+    return new Blob(this.parts as Array<Uint8Array<ArrayBuffer>>);
+  }
+
   finish(): Uint8Array {
     this.seal();
     if (this.parts.length === 1) return this.parts[0]!;
@@ -139,6 +158,7 @@ const nanos = (ms: number) => BigInt(Math.round(ms * 1000)) * 1000n;
 function anyValue(v: AttrValue): Writer {
   const w = new Writer();
   if (typeof v === "string") w.string(1, v);
+  else if (v instanceof JsonText) w.text(1, v);
   else if (typeof v === "boolean") w.bool(2, v);
   else if (typeof v === "number") {
     if (Number.isSafeInteger(v)) w.int64(3, v);
@@ -187,6 +207,15 @@ function span(s: SpanData): Writer {
 
 /** `ExportTraceServiceRequest` bytes for one batch of spans from one resource and scope. */
 export function encodeTraceRequest(spans: SpanData[], info: TraceBatchInfo): Uint8Array {
+  return traceRequest(spans, info).finish();
+}
+
+/** The same request as a Blob (a request body). */
+export function encodeTraceRequestBlob(spans: SpanData[], info: TraceBatchInfo): Blob {
+  return traceRequest(spans, info).blob();
+}
+
+function traceRequest(spans: SpanData[], info: TraceBatchInfo): Writer {
   const resource = new Writer();
   for (const [k, v] of info.resource) resource.message(1, keyValue(k, v));
   const scope = new Writer();
@@ -200,5 +229,5 @@ export function encodeTraceRequest(spans: SpanData[], info: TraceBatchInfo): Uin
   resourceSpans.message(2, scopeSpans);
   const req = new Writer();
   req.message(1, resourceSpans);
-  return req.finish();
+  return req;
 }

@@ -7,7 +7,7 @@ import { BatchQueue, type QueueStats } from "../queue.ts";
 import { envCount, envNumber, type EventFilter } from "../settings.ts";
 import { exportGrpc } from "./grpc.ts";
 import { encodeTraceRequestJson } from "./json.ts";
-import { encodeTraceRequest } from "./protobuf.ts";
+import { encodeTraceRequest, encodeTraceRequestBlob } from "./protobuf.ts";
 import type { AttrValue, SpanData, TraceBatchInfo } from "./span.ts";
 import { spansOf } from "./spans.ts";
 
@@ -149,9 +149,13 @@ export class OtelSink extends QueuedSink<SpanData[]> {
       return;
     }
     const proto = o.protocol !== "http/json";
+    const headers: Record<string, string> = { ...o.headers, "content-type": proto ? "application/x-protobuf" : "application/json" };
+    if (o.protocol === "http/protobuf" && !o.gzip) {
+      await deliver(o.endpoint!, { headers, body: encodeTraceRequestBlob(spans, o.info) }, o.timeoutMs);
+      return;
+    }
     const bytes: Uint8Array<ArrayBuffer> = proto ? (encodeTraceRequest(spans, o.info) as Uint8Array<ArrayBuffer>) : new TextEncoder().encode(encodeTraceRequestJson(spans, o.info));
     if (o.protocol === "grpc") return exportGrpc(o.endpoint!, bytes, o.headers, o.gzip, o.timeoutMs);
-    const headers: Record<string, string> = { ...o.headers, "content-type": proto ? "application/x-protobuf" : "application/json" };
     let body = bytes;
     if (o.gzip) {
       body = Bun.gzipSync(bytes) as Uint8Array<ArrayBuffer>;

@@ -1,5 +1,7 @@
-/** A finished span, ready for an OTLP encoder. Ids are lowercase hex; times are epoch milliseconds. */
-export type AttrValue = string | number | boolean | string[];
+import type { JsonText } from "../json-text.ts";
+
+/** A finished span, ready for an OTLP encoder. Ids are lowercase hex; times are epoch milliseconds. A JsonText is a string value. */
+export type AttrValue = string | number | boolean | string[] | JsonText;
 
 export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;

@@ -1,4 +1,5 @@
 import type { AttemptRecord, TraceIds } from "../../gateway/observe.ts";
+import { JsonText } from "../json-text.ts";
 import type { LoggedCall } from "../logged-call.ts";
 import { newSpanId, traceIdsFor } from "../observer.ts";
 import { requestMetadata, requestTools } from "../request-meta.ts";
@@ -18,8 +19,8 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 function set(a: Attrs, key: string, v: unknown, limit: number): void {
   if (v === null || v === undefined) return;
   const strings = Array.isArray(v) && v.every((x) => typeof x === "string");
-  let value: AttrValue = typeof v === "string" || typeof v === "number" || typeof v === "boolean" || strings ? (v as AttrValue) : JSON.stringify(v);
-  if (typeof value === "string" && value.length > limit) value = value.slice(0, limit);
+  let value: AttrValue = typeof v === "string" || typeof v === "number" || typeof v === "boolean" || strings || v instanceof JsonText ? (v as AttrValue) : JSON.stringify(v);
+  if ((typeof value === "string" || value instanceof JsonText) && value.length > limit) value = value.toString().slice(0, limit);
   a.push([key, value]);
 }
 
@@ -105,7 +106,7 @@ function requestAttributes(call: LoggedCall, limit: number, withContent: boolean
   if (!withContent || call.contentOff) return a;
   const tools = requestTools(req);
   if (tools) toolAttributes(a, tools, limit);
-  if (Array.isArray(p.messages)) set(a, "gen_ai.input.messages", call.scrub(JSON.stringify(p.messages.map(semconvMessage))), limit);
+  if (Array.isArray(p.messages)) set(a, "gen_ai.input.messages", call.scrubText(call.json(p.messages.map(semconvMessage))), limit);
   if (answer) {
     const out = { ...semconvMessage(answer.message), ...(answer.finishReason ? { finish_reason: answer.finishReason } : {}) };
     set(a, "gen_ai.output.messages", call.scrub(JSON.stringify([out])), limit);
