@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOAD_CPU, spawnPinned, stopAll, waitHttp } from "./proc.ts";
 import { largeBody, withEverySink } from "./sinks.ts";
-import { freePort, litellmConfig, litellmSubjects, ROOT, startFakes, startLitellm, type GatewayCommand } from "./subjects.ts";
+import { freePort, litellmConfig, litellmSubjects, MASTER_KEY, ROOT, startFakes, startLitellm, type GatewayCommand } from "./subjects.ts";
 
 const BUN = process.execPath;
 const args = process.argv.slice(2);
@@ -107,6 +107,9 @@ try {
     const line = (name: string, r: number[]) => console.log(`${name.padEnd(28)} ${r[0]!.toFixed(0).padStart(12)} ${r[1]!.toFixed(0).padStart(8)} ${r[2]!.toFixed(1).padStart(14)} ${r[3]!.toFixed(1).padStart(8)}`);
     for (const [name, ...r] of rows.filter((x) => x[2] > 0.5 || x[4] > 0.05)) line(name, r);
     line("total", [1, 2, 3, 4].map((i) => rows.reduce((n, r) => n + (r[i] as number), 0)));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).text();
+    const dropped = metrics.split("\n").filter((l) => l.startsWith("litellm_rust_callback_events_dropped_total{"));
+    console.log(`dropped since start (${warm + calls} calls): ${dropped.length ? dropped.join(", ") : "none"}`);
     await proc.stop(2000);
   }
 } finally {
