@@ -1,8 +1,10 @@
 const decoder = new TextDecoder();
+const HEAD_BYTES = 8 * 1024;
+const TAIL_BYTES = 32 * 1024;
 
 /**
- * The first `headBytes` and about the last `tailBytes` of a body seen chunk by chunk (whole chunks
- * are kept, none copied): where a relayed answer carries its id and its usage.
+ * The first 8 KB and about the last 32 KB of a body seen chunk by chunk (whole chunks are kept,
+ * none copied): where a relayed answer carries its id and its usage.
  */
 export class HeadTail {
   private readonly head: Uint8Array[] = [];
@@ -10,20 +12,15 @@ export class HeadTail {
   private readonly tail: Uint8Array[] = [];
   private tailLen = 0;
 
-  constructor(
-    private readonly headBytes: number,
-    private readonly tailBytes: number,
-  ) {}
-
   push(chunk: Uint8Array): void {
-    if (this.headLen < this.headBytes) {
+    if (this.headLen < HEAD_BYTES) {
       this.head.push(chunk);
       this.headLen += chunk.byteLength;
       return;
     }
     this.tail.push(chunk);
     this.tailLen += chunk.byteLength;
-    while (this.tail.length > 1 && this.tailLen - this.tail[0]!.byteLength >= this.tailBytes) this.tailLen -= this.tail.shift()!.byteLength;
+    while (this.tail.length > 1 && this.tailLen - this.tail[0]!.byteLength >= TAIL_BYTES) this.tailLen -= this.tail.shift()!.byteLength;
   }
 
   headText(): string {

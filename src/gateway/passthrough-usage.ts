@@ -4,8 +4,6 @@ import { directRelay } from "./direct-stream.ts";
 import { HeadTail } from "./head-tail.ts";
 
 type Obj = Record<string, unknown>;
-const HEAD = 8 * 1024;
-const TAIL = 32 * 1024;
 const dec = new TextDecoder();
 
 /** Gemini's `usageMetadata` as the usage fields the gateway reads. */
@@ -49,7 +47,7 @@ export function tappedBody(
   const reader = body.getReader();
   const objs: Obj[] = [];
   const frames = eventStream ? new EventStreamDecoder() : undefined;
-  const seen = new HeadTail(HEAD, TAIL);
+  const seen = new HeadTail();
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;

@@ -3,9 +3,6 @@ import { directRelay } from "./direct-stream.ts";
 import { HeadTail } from "./head-tail.ts";
 import { scanFirstId, scanUsageObjects, usageFromObjects, type Usage } from "./usage.ts";
 
-const HEAD_BYTES = 8 * 1024;
-const TAIL_BYTES = 32 * 1024;
-
 export interface StreamOutcome {
   usage?: Usage;
   responseId?: string;
@@ -31,7 +28,7 @@ export function relayStream(
   /** Sees every chunk relayed (the logging callbacks' copy of the answer). */
   tap?: (chunk: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
-  const seen = new HeadTail(HEAD_BYTES, TAIL_BYTES);
+  const seen = new HeadTail();
   let total = 0;
   let ended = false;
 
