@@ -67,10 +67,6 @@ export class LoggedCall {
     return this._json;
   }
 
-  payloadJson(): string {
-    return this.payloadText().toString();
-  }
-
   /**
    * What stands for the request's messages in a value given to `stringify`: their JSON is made
    * once per call and spliced into every payload that carries them whole (the standard payload,

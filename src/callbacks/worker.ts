@@ -2,6 +2,7 @@
  * The logging worker: a thread of its own where finished calls become payloads (JSON, protobuf,
  * gzip) and are delivered, so none of that work competes with requests on the gateway's thread.
  */
+import type { RequestBody } from "../gateway/request-body.ts";
 import { Logger } from "../log.ts";
 import { lowerThreadPriority } from "./background.ts";
 import { DatadogSink } from "./datadog.ts";
@@ -15,7 +16,6 @@ import type { DropReason, QueueStats } from "./queue.ts";
 import { SecretScrubber } from "./redact.ts";
 import { S3Sink } from "./s3.ts";
 import { bodyOf, restoreRecord } from "./snapshot.ts";
-import type { RequestBody } from "../gateway/request-body.ts";
 import type { FromWorker, StatsReport, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;

@@ -67,7 +67,7 @@ describe("JsonText: a payload's long strings serialized once and shared", () => 
     const scrubber = new SecretScrubber();
     scrubber.use(["sk-provider-key-0123456789"]);
     const call = new LoggedCall(fakeRecord(fakeRequest("openai-chat", value)), undefined, { contentOff: false, redactKeyInfo: false, userAgentTags: true, scrubber });
-    expect(call.payloadJson()).toBe(JSON.stringify(call.payload()));
+    expect(call.payloadText().toString()).toBe(JSON.stringify(call.payload()));
     expect(await call.payloadText().blob().text()).toBe(JSON.stringify(call.payload()));
     const span = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", flags: 1, name: "s", kind: 1, startMs: 1, endMs: 2, events: [], status: { code: 1 } };
     const spans = [{ ...span, attributes: [["gen_ai.input.messages", call.json(value.messages)]] as Array<[string, JsonText]> }];

@@ -52,14 +52,14 @@ describe("StandardLoggingPayload", () => {
   test("turn_off_message_logging and redact_user_api_key_info; a key's own turn_off_message_logging too", () => {
     const req = fakeRequest("openai-chat", { model: "m", messages: [{ role: "user", content: "secret plans" }] }, {}, { apiKeyHash: "h", keyAlias: "a" });
     req.observed = { attempts: [], capturedBytes: 0, chunks: [], responseText: JSON.stringify({ id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "the plans" }, finish_reason: "stop" }] }) };
-    const off = new LoggedCall(fakeRecord(req), undefined, policy({ contentOff: true, redactKeyInfo: true })).payloadJson();
+    const off = new LoggedCall(fakeRecord(req), undefined, policy({ contentOff: true, redactKeyInfo: true })).payloadText().toString();
     expect(off).not.toContain("secret plans");
     expect(off).not.toContain("the plans");
     expect(JSON.parse(off).messages).toEqual([{ role: "user", content: REDACTED }]);
     expect(JSON.parse(off).metadata.user_api_key_hash).toBeUndefined();
     const perKey = new LoggedCall(fakeRecord(req), { callbacks: new Map(), vars: { turn_off_message_logging: "True" } }, policy());
     expect(perKey.contentOff).toBe(true);
-    expect(perKey.payloadJson()).not.toContain("secret plans");
+    expect(perKey.payloadText().toString()).not.toContain("secret plans");
     const on = new LoggedCall(fakeRecord(req), undefined, policy()).payload();
     expect((on.response as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe("the plans");
   });
@@ -104,8 +104,8 @@ describe("StandardLoggingPayload", () => {
     scrubber.use(["sk-provider-key-0123456789"]);
     const body = { model: "m", messages: [{ role: "system", content: "quote \" \\ \u2028 🙂" }, { role: "user", content: `${"x".repeat(5000)} sk-provider-key-0123456789` }] };
     const call = new LoggedCall(fakeRecord(fakeRequest("openai-chat", body)), undefined, policy({ scrubber }));
-    expect(call.payloadJson()).toBe(scrubber.scrub(JSON.stringify(call.payload())));
-    expect(JSON.parse(call.payloadJson()).messages[1].content).toBe(`${"x".repeat(5000)} sk-***`);
+    expect(call.payloadText().toString()).toBe(scrubber.scrub(JSON.stringify(call.payload())));
+    expect(JSON.parse(call.payloadText().toString()).messages[1].content).toBe(`${"x".repeat(5000)} sk-***`);
   });
 
   test("object keys and logging ids: LiteLLM's layout", () => {
