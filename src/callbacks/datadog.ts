@@ -11,10 +11,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Datadog's limits: 1,000 entries and 5 MB (uncompressed) per request, 1 MB per log. */
 const MAX_ENTRIES = 1000;
 const MAX_REQUEST_BYTES = 4_500_000;
-const MAX_LOG_BYTES = 900_000;
-const KEPT_CONTENT_CHARS = 10_000;
-const MESSAGE_MARK = `\u0000message-${crypto.randomUUID()}`;
-const MESSAGE_MARK_JSON = JSON.stringify(MESSAGE_MARK);
+const MAX_LOG_CHARS = 900_000;
+/** LiteLLM's `truncate_standard_logging_payload_content`: these fields, past this many characters, are cut. */
+const TRUNCATED_FIELDS = ["error_str", "messages", "response"] as const;
+const MAX_FIELD_CHARS = 10_000;
+const TRUNCATED = "...truncated by litellm, this logger does not support large content";
 
 export interface DatadogOptions {
   intakeUrl: string;
@@ -58,21 +59,28 @@ export function datadogOptions(env: Env): DatadogOptions | string {
   };
 }
 
-/** A payload over Datadog's per-log limit keeps its fields but a shortened prompt and answer. */
-function fittedMessage(call: LoggedCall): JsonText {
-  const json = call.payloadText();
-  if (json.length <= MAX_LOG_BYTES) return json;
+/**
+ * The payload as Datadog's `message`, as LiteLLM's DataDogLogger writes it: `error_str`, `messages`
+ * and `response` over 10,000 characters become their text cut there (LiteLLM cuts Python's `str()`
+ * of the value; this cuts its JSON), so a long prompt is never sent whole to the logs intake.
+ */
+export function datadogMessage(call: LoggedCall): string {
   const p = call.payload();
-  const cut = (v: unknown) => {
-    const s = JSON.stringify(v) ?? "";
-    return s.length > KEPT_CONTENT_CHARS ? `${s.slice(0, KEPT_CONTENT_CHARS)}...(truncated ${s.length - KEPT_CONTENT_CHARS} characters)` : v;
-  };
-  return JsonText.of(call.scrub(JSON.stringify({ ...p, messages: cut(p.messages), response: cut(p.response) })));
+  const cut: Record<string, unknown> = {};
+  for (const k of TRUNCATED_FIELDS) {
+    const v = p[k];
+    if (!v) continue;
+    // Masked before the cut, so no part of a secret is left at the end of the text kept.
+    const text = typeof v === "string" ? call.scrub(v) : call.scrubText(k === "messages" ? call.messagesText() : call.json(v));
+    if (text.length > MAX_FIELD_CHARS) cut[k] = `${typeof text === "string" ? text.slice(0, MAX_FIELD_CHARS) : text.head(MAX_FIELD_CHARS)}${TRUNCATED}`;
+  }
+  const text = call.scrub(JSON.stringify(Object.keys(cut).length ? { ...p, ...cut } : p));
+  return text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}${TRUNCATED}` : text;
 }
 
 /**
  * Each StandardLoggingPayload as one Datadog log (`message` is its JSON), sent gzip'd to the logs
- * intake v2. The payload's JSON goes into `message` piece by piece (see JsonText.quoted).
+ * intake v2.
  */
 export class DatadogSink extends QueuedSink<JsonText> {
   readonly name = "datadog";
@@ -102,15 +110,16 @@ export class DatadogSink extends QueuedSink<JsonText> {
     const tags = [...this.o.baseTags, ...p.request_tags.map((t) => `request_tag:${t}`)];
     const team = p.metadata.user_api_key_team_alias ?? p.metadata.team_alias ?? p.metadata.user_api_key_team_id ?? p.metadata.team_id;
     if (team) tags.push(`team:${team}`);
-    const entry = JSON.stringify({
-      ddsource: this.o.source,
-      ddtags: tags.join(","),
-      hostname: this.o.hostname,
-      message: MESSAGE_MARK,
-      service: this.o.service,
-      status: call.kind === "failure" ? "error" : "info",
-    });
-    return JsonText.splice(entry, MESSAGE_MARK_JSON, fittedMessage(call).quoted());
+    return JsonText.of(
+      JSON.stringify({
+        ddsource: this.o.source,
+        ddtags: tags.join(","),
+        hostname: this.o.hostname,
+        message: datadogMessage(call),
+        service: this.o.service,
+        status: call.kind === "failure" ? "error" : "info",
+      }),
+    );
   }
 
   private async send(batch: Array<Pending<JsonText>>): Promise<void> {

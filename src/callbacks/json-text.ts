@@ -60,15 +60,19 @@ export class JsonText {
     return this.pieces.map((p) => (typeof p === "string" ? p : p.json)).join("");
   }
 
+  /** The first `chars` UTF-16 code units of the text, without joining the rest. */
+  head(chars: number): string {
+    let out = "";
+    for (const p of this.pieces) {
+      if (out.length >= chars) break;
+      out += (typeof p === "string" ? p : p.json).slice(0, chars - out.length);
+    }
+    return out;
+  }
+
   /** Serialized inside another JSON value, it is the string it holds. */
   toJSON(): string {
     return this.toString();
-  }
-
-  /** `JSON.stringify(this.toString())`, piece by piece (each boundary is an ASCII quote, so no character is split). */
-  quoted(): JsonText {
-    const esc = (s: string) => JSON.stringify(s).slice(1, -1);
-    return new JsonText(['"', ...this.pieces.map((p) => (typeof p === "string" ? esc(p) : esc(p.json))), '"']);
   }
 
   get byteLength(): number {

@@ -81,8 +81,12 @@ export class LoggedCall {
   stringify(value: unknown): JsonText {
     const text = JSON.stringify(value);
     if (!text.includes(MARK_JSON)) return JsonText.of(text);
-    this._messagesJson ??= this.json(this.payload().messages);
-    return JsonText.splice(text, MARK_JSON, this._messagesJson);
+    return JsonText.splice(text, MARK_JSON, this.messagesText());
+  }
+
+  /** The JSON of the request's messages, made once per call. */
+  messagesText(): JsonText {
+    return (this._messagesJson ??= this.json(this.payload().messages));
   }
 
   /** `JSON.stringify(value)`, its long strings serialized once per call (shared with the messages' JSON). */

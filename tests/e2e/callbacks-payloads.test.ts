@@ -180,6 +180,14 @@ describe("StandardLoggingPayload sinks", () => {
     }
     const payloads = logs.map((l) => JSON.parse(l.message) as Payload);
     checkPayloads(payloads, "datadog");
+    // LiteLLM's DataDogLogger cuts messages, response and error_str past 10,000 characters: a 300 KB prompt is not sent whole.
+    for (const c of calls) {
+      const m = payloads.find((x) => x.id === c.id)!.messages as unknown;
+      if (c.name.startsWith("anthropic large")) {
+        expect(m).toBe(`${JSON.stringify([{ role: "user", content: `${c.name} ${"x".repeat(300_000)}` }]).slice(0, 10_000)}...truncated by litellm, this logger does not support large content`);
+      } else expect(Array.isArray(m)).toBe(true);
+    }
+    expect(Math.max(...logs.map((l) => l.message.length))).toBeLessThan(20_000);
     expect(logs.find((l) => (JSON.parse(l.message) as Payload).call_id === failedCallId)!.status).toBe("error");
     expect(logs.filter((l) => l.status === "info").length).toBe(calls.length);
   });

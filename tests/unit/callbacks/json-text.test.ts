@@ -39,9 +39,10 @@ describe("JsonText: a payload's long strings serialized once and shared", () => 
     expect(again.toString()).toBe(JSON.stringify([{ parts: [{ type: "text", content: prompt }] }]));
   });
 
-  test("quoted is JSON.stringify of the text (the Datadog message); list and splice join texts as strings would", () => {
+  test("head is the text's first characters (across fragments); list and splice join texts as strings would", () => {
     const t = new LargeStrings().stringify(value);
-    expect(t.quoted().toString()).toBe(JSON.stringify(JSON.stringify(value)));
+    const whole = JSON.stringify(value);
+    for (const n of [0, 5, whole.indexOf(prompt) + 10, whole.length - 3, whole.length, whole.length + 100]) expect(t.head(n)).toBe(whole.slice(0, n));
     expect(JsonText.list([t, JsonText.of("1")]).toString()).toBe(`[${JSON.stringify(value)},1]`);
     expect(JsonText.list([t, t], "", "\n", "").toString()).toBe(`${JSON.stringify(value)}\n${JSON.stringify(value)}`);
     expect(JsonText.splice(`{"a":"M","b":["M"]}`, `"M"`, t).toString()).toBe(`{"a":${JSON.stringify(value)},"b":[${JSON.stringify(value)}]}`);

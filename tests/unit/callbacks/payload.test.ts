@@ -5,6 +5,7 @@ import { loggingId, standardLoggingPayload } from "../../../src/callbacks/payloa
 import { REDACTED, redactResponse, SecretScrubber } from "../../../src/callbacks/redact.ts";
 import { learnConfigSecrets, secrets } from "../../../src/redaction.ts";
 import { s3ObjectKey } from "../../../src/callbacks/s3.ts";
+import { datadogMessage } from "../../../src/callbacks/datadog.ts";
 import type { GatewayConfig } from "../../../src/config/index.ts";
 import { encryptValue } from "../../../src/db/secrets.ts";
 import { GatewayError } from "../../../src/errors.ts";
@@ -106,6 +107,27 @@ describe("StandardLoggingPayload", () => {
     const call = new LoggedCall(fakeRecord(fakeRequest("openai-chat", body)), undefined, policy({ scrubber }));
     expect(call.payloadText().toString()).toBe(scrubber.scrub(JSON.stringify(call.payload())));
     expect(JSON.parse(call.payloadText().toString()).messages[1].content).toBe(`${"x".repeat(5000)} sk-***`);
+  });
+
+  test("Datadog's message: error_str, messages and response over 10,000 characters are cut as LiteLLM's DataDogLogger cuts them; shorter ones stay whole", () => {
+    const scrubber = new SecretScrubber();
+    scrubber.use(["sk-provider-key-0123456789"]);
+    const suffix = "...truncated by litellm, this logger does not support large content";
+    const body = { model: "m", messages: [{ role: "user", content: `sk-provider-key-0123456789 ${"y".repeat(300_000)}` }] };
+    const req = fakeRequest("openai-chat", body);
+    req.observed = { attempts: [], capturedBytes: 0, chunks: [], responseText: JSON.stringify({ id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "z".repeat(20_000) }, finish_reason: "stop" }] }) };
+    const call = new LoggedCall(fakeRecord(req), undefined, policy({ scrubber }));
+    const m = JSON.parse(datadogMessage(call)) as Record<string, unknown>;
+    expect(m.messages).toBe(`${scrubber.scrub(JSON.stringify(body.messages)).slice(0, 10_000)}${suffix}`);
+    expect(String(m.messages)).toStartWith(`[{"role":"user","content":"sk-*** yyy`);
+    expect(m.response).toBe(`${JSON.stringify(call.payload().response).slice(0, 10_000)}${suffix}`);
+    expect(m.id).toBe(call.payload().id);
+    expect(m.total_tokens).toBe(15);
+
+    const short = new LoggedCall(fakeRecord(fakeRequest("openai-chat", { model: "m", messages: [{ role: "user", content: "hi" }] }), { status: "failure", error: new GatewayError(500, "e".repeat(12_000)) }), undefined, policy());
+    const s = JSON.parse(datadogMessage(short)) as Record<string, unknown>;
+    expect(s.messages).toEqual([{ role: "user", content: "hi" }]);
+    expect(s.error_str).toBe(`${"e".repeat(10_000)}${suffix}`);
   });
 
   test("object keys and logging ids: LiteLLM's layout", () => {
