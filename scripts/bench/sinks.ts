@@ -4,6 +4,7 @@ import { parse, stringify } from "yaml";
 import { LOAD_CPU, spawnPinned, waitHttp, type Proc } from "./proc.ts";
 import { table, times } from "./report.ts";
 import { Results } from "./results.ts";
+import { median } from "./stats.ts";
 import { serial, c50, type ShapeCtx } from "./shapes.ts";
 import { freePort, litellmConfig, litellmSubjects, startLitellm, type Fakes, type GatewayCommand, type Subject } from "./subjects.ts";
 import type { Target } from "./targets.ts";
@@ -59,7 +60,8 @@ interface Variant {
  * The cost of the logging callbacks on the request path: the gateway with no callback, with every
  * callback and Slack alerting on (to a backend answering at once), and with every one of them
  * down (connection refused) or stalled (never answering). One request at a time (added p50/p99
- * over direct) with the bench's small prompt and a 256 KB one, and 50 concurrent (req/s).
+ * over direct) with the bench's small prompt and a 256 KB one, and 50 concurrent (req/s). The
+ * "÷ no callbacks" columns of the serial rows are the median over rounds of each round's ratio.
  */
 export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; baseline?: GatewayCommand; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
   const procs: Proc[] = [];
@@ -79,31 +81,39 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
   // With a baseline binary every variant runs twice, interleaved in the same rounds: its rows are labelled "baseline:".
   if (opts.baseline) variants.push(...variants.map((v) => ({ ...v, id: `base-${v.id}`, label: `baseline: ${v.label}`, gw: opts.baseline, off: "base-off" })));
   const base = litellmConfig(opts.fakes);
+  const large = (s: Subject): Subject => ({ ...s, target: (k, st) => largeBody(s.target(k, st)) });
+  const warm = { ...opts.ctx, d: { ...opts.ctx.d, serialS: 1 } };
+  const tags = [["small", (s: Subject) => s], ["large", large]] as const;
+  let running: Proc | undefined;
   try {
-    for (const v of variants) {
-      const path = join(opts.ctx.dir, `sinks-${v.id}.yaml`);
-      writeFileSync(path, v.endpoint ? withEverySink(base, v.endpoint) : base);
-      const { proc, port } = await startLitellm(`sinks-${v.id}`, v.gw ?? opts.gw, path, opts.logDir);
-      procs.push(proc);
-      v.subject = { ...litellmSubjects(proc, port)[0]!, id: "litellm" };
-    }
     const r = new Results();
-    const large = (s: Subject): Subject => ({ ...s, target: (k, st) => largeBody(s.target(k, st)) });
-    for (let round = 0; round <= opts.rounds; round++) {
-      for (const [tag, wrap] of [["small", (s: Subject) => s], ["large", large]] as const) {
-        for (const s of [opts.direct, ...variants.map((v) => v.subject!)]) {
-          const id = s === opts.direct ? "direct" : variants.find((v) => v.subject === s)!.id;
-          const m = await serial.run(wrap(s), opts.ctx);
-          if (round > 0) r.add(round, `serial-${tag}`, id, m);
-        }
-      }
+    for (const [, wrap] of tags) await serial.run(wrap(opts.direct), warm);
+    // One gateway runs at a time, started afresh every round and warmed: a gateway left running would
+    // go on logging (its idle-priority worker behind by hundreds of calls) on the core the next one is
+    // measured on, and one process's luck (its memory layout) would weigh on every round.
+    for (let round = 1; round <= opts.rounds; round++) {
       for (const v of variants) {
-        const m = await c50.run(v.subject!, opts.ctx);
-        if (round > 0) r.add(round, "c50", v.id, m);
+        const path = join(opts.ctx.dir, `sinks-${v.id}.yaml`);
+        writeFileSync(path, v.endpoint ? withEverySink(base, v.endpoint) : base);
+        const { proc, port } = await startLitellm(`sinks-${v.id}-r${round}`, v.gw ?? opts.gw, path, opts.logDir);
+        running = proc;
+        const subject: Subject = { ...litellmSubjects(proc, port)[0]!, id: "litellm" };
+        for (const [, wrap] of tags) await serial.run(wrap(subject), warm);
+        for (const [tag, wrap] of tags) {
+          r.add(round, `serial-${tag}`, `direct:${v.id}`, await serial.run(wrap(opts.direct), opts.ctx));
+          r.add(round, `serial-${tag}`, v.id, await serial.run(wrap(subject), opts.ctx));
+        }
+        r.add(round, "c50", v.id, await c50.run(subject, opts.ctx));
+        await proc.stop(2000);
+        running = undefined;
       }
-      if (round > 0) opts.log(`sinks round ${round}/${opts.rounds}: p50 added small/large ${variants.map((v) => `${v.id} ${(["small", "large"] as const).map((tag) => ((r.med(`serial-${tag}`, v.id, "p50") - r.med(`serial-${tag}`, "direct", "p50")) / 1000).toFixed(3)).join("/")}ms`).join(", ")}`);
+      opts.log(`sinks round ${round}/${opts.rounds}: p50 added small/large ${variants.map((v) => `${v.id} ${tags.map(([tag]) => (added(r, tag, v.id) / 1000).toFixed(3)).join("/")}ms`).join(", ")}`);
     }
-    const added = (tag: string, id: string, p: string) => r.med(`serial-${tag}`, id, p) - r.med(`serial-${tag}`, "direct", p);
+    // Each round's own ratio (each gateway against the direct calls made beside it), then the median over rounds.
+    const ratio = (tag: string, id: string, off: string) => {
+      const [v, dv, o, doff] = [id, `direct:${id}`, off, `direct:${off}`].map((x) => r.values(`serial-${tag}`, x, "p50"));
+      return median(v!.map((x, i) => (x - dv![i]!) / (o![i]! - doff![i]!)));
+    };
     const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
     return table(
       ["gateway", "added p50 (small)", "÷ no callbacks", "added p99 (small)", "added p50 (256 KB prompt)", "÷ no callbacks", "req/s, 50 concurrent", "÷ no callbacks"],
@@ -111,20 +121,24 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
         const off = v.off ?? "off";
         return [
           v.label,
-          ms(added("small", v.id, "p50")),
-          v.id === off ? "" : times(added("small", v.id, "p50") / added("small", off, "p50")),
-          ms(added("small", v.id, "p99")),
-          ms(added("large", v.id, "p50")),
-          v.id === off ? "" : times(added("large", v.id, "p50") / added("large", off, "p50")),
+          ms(added(r, "small", v.id)),
+          v.id === off ? "" : times(ratio("small", v.id, off)),
+          ms(added(r, "small", v.id, "p99")),
+          ms(added(r, "large", v.id)),
+          v.id === off ? "" : times(ratio("large", v.id, off)),
           String(Math.round(r.med("c50", v.id, "rps"))),
           v.id === off ? "" : times(r.med("c50", v.id, "rps") / r.med("c50", off, "rps")),
         ];
       }),
     );
   } finally {
+    await running?.stop(2000);
     await Promise.all(procs.map((p) => p.stop(2000)));
   }
 }
+
+/** A variant's median added latency over rounds: its p50 (or p99) less the direct calls made beside it. */
+const added = (r: Results, tag: string, id: string, p = "p50") => median(r.values(`serial-${tag}`, id, p).map((x, i) => x - r.values(`serial-${tag}`, `direct:${id}`, p)[i]!));
 
 /** `bun scripts/bench/sinks.ts [--source] [--rounds N] [--baseline BIN]`: this part alone (the full run includes it); `--baseline` measures another binary (e.g. a build of main) in the same rounds. */
 if (import.meta.main) {
