@@ -111,8 +111,8 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
     }
     // Each round's own ratio (each gateway against the direct calls made beside it), then the median over rounds.
     const ratio = (tag: string, id: string, off: string) => {
-      const [v, dv, o, doff] = [id, `direct:${id}`, off, `direct:${off}`].map((x) => r.values(`serial-${tag}`, x, "p50"));
-      return median(v!.map((x, i) => (x - dv![i]!) / (o![i]! - doff![i]!)));
+      const o = addedByRound(r, tag, off);
+      return median(addedByRound(r, tag, id).map((x, i) => x / o[i]!));
     };
     const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
     return table(
@@ -137,8 +137,13 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
   }
 }
 
-/** A variant's median added latency over rounds: its p50 (or p99) less the direct calls made beside it. */
-const added = (r: Results, tag: string, id: string, p = "p50") => median(r.values(`serial-${tag}`, id, p).map((x, i) => x - r.values(`serial-${tag}`, `direct:${id}`, p)[i]!));
+/** A variant's added latency in each round: its p50 (or p99) less that of the direct calls made beside it. */
+function addedByRound(r: Results, tag: string, id: string, p = "p50"): number[] {
+  const direct = r.values(`serial-${tag}`, `direct:${id}`, p);
+  return r.values(`serial-${tag}`, id, p).map((x, i) => x - direct[i]!);
+}
+
+const added = (r: Results, tag: string, id: string, p = "p50") => median(addedByRound(r, tag, id, p));
 
 /** `bun scripts/bench/sinks.ts [--source] [--rounds N] [--baseline BIN]`: this part alone (the full run includes it); `--baseline` measures another binary (e.g. a build of main) in the same rounds. */
 if (import.meta.main) {
