@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { bodyBytes } from "./body.ts";
 import { pendingSize, QueuedSink, type Pending } from "./hub.ts";
 import { deliver } from "./http.ts";
 import { JsonText } from "./json-text.ts";
@@ -131,7 +132,7 @@ export class DatadogSink extends QueuedSink<string> {
         bytes += entry.length;
         chunk.push(entry);
       }
-      await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(Buffer.from(`[${chunk.join(",")}]`)) as Uint8Array<ArrayBuffer> });
+      await deliver(this.o.intakeUrl, { headers, body: Bun.gzipSync(bodyBytes({ parts: ["[", chunk.join(","), "]"] })) as Uint8Array<ArrayBuffer> });
       batch.splice(0, chunk.length);
       i = 0;
     }

@@ -4,6 +4,7 @@ import { loadCredentials, type GoogleCredentials } from "../providers/vertex_ai/
 import { accessToken } from "../providers/vertex_ai/token.ts";
 import { deliver, sendAux } from "./http.ts";
 import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import type { JsonText } from "./json-text.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
 import { envCount, envNumber, type EventFilter } from "./settings.ts";
@@ -16,7 +17,7 @@ interface GcsObject {
   bucket: string;
   serviceAccount?: string;
   name: string;
-  body: Blob;
+  body: JsonText;
 }
 
 /** LiteLLM's `_handle_folders_in_bucket_name`: `bucket/folder/sub` puts objects under `folder/sub/`. */
@@ -78,7 +79,7 @@ export class GcsSink extends QueuedSink<GcsObject> {
 
   protected build(call: LoggedCall): GcsObject {
     const sa = call.dyn?.vars.gcs_path_service_account ?? this.env.GCS_PATH_SERVICE_ACCOUNT;
-    return { bucket: this.bucketOf(call)!, serviceAccount: sa, name: gcsObjectName(call), body: call.payloadText().blob() };
+    return { bucket: this.bucketOf(call)!, serviceAccount: sa, name: gcsObjectName(call), body: call.payloadText() };
   }
 
   private credentials(path: string | undefined): GoogleCredentials {

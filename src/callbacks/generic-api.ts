@@ -82,9 +82,9 @@ export class GenericApiSink extends QueuedSink<JsonText> {
     if (this.o.logFormat !== "single") {
       const jsons = batch.map((p) => this.out(p));
       const body = this.o.logFormat === "ndjson" ? JsonText.list(jsons, "", "\n", "") : JsonText.list(jsons);
-      await deliver(endpoint, { headers, body: body.blob() });
+      await deliver(endpoint, { headers, body });
       return;
     }
-    await deliverEach(batch, 16, (p) => deliver(endpoint, { headers, body: this.out(p).blob() }));
+    await deliverEach(batch, 16, (p) => deliver(endpoint, { headers, body: this.out(p) }));
   }
 }

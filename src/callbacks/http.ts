@@ -1,4 +1,5 @@
 import type { UpstreamRequest } from "../providers/types.ts";
+import { bodyBytes, type BodyParts } from "./body.ts";
 import { SendError } from "./queue.ts";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -6,16 +7,18 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 /**
  * One delivery to a logging backend (not LLM traffic, which goes through `src/upstream.ts`):
  * a non-2xx answer or a network error becomes a SendError, retryable unless the backend said the
- * request itself is wrong. Returns the response body text.
+ * request itself is wrong. A body given as parts is written into the worker's shared body buffer
+ * (see `bodyBytes`) as fetch is called. Returns the response body text.
  */
 export async function deliver(
   url: string,
-  init: { method?: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> | Blob },
+  init: { method?: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> | BodyParts },
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(url, { method: init.method ?? "POST", headers: init.headers, body: init.body, signal: AbortSignal.timeout(timeoutMs) });
+    const body = typeof init.body === "object" && "parts" in init.body ? bodyBytes(init.body) : init.body;
+    res = await fetch(url, { method: init.method ?? "POST", headers: init.headers, body, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     throw new SendError(`${hostOf(url)}: ${(e as Error).message}`, true);
   }

@@ -1,3 +1,5 @@
+import type { BodyParts } from "./body.ts";
+
 type Bytes = Buffer<ArrayBuffer>;
 
 /** Strings this long are serialized once per call and shared (see `LargeStrings`). */
@@ -23,16 +25,15 @@ const pieceLength = (p: Piece) => (typeof p === "string" ? p.length : p.json.len
 
 /**
  * A JSON text held as pieces: short strings, and the fragments of long strings it shares with the
- * call's other payloads. Read as a string it is the whole text; sent, its pieces are copied once
- * into a Blob (fetch copies a byte array or string body, not a Blob), without first building the
- * text as a string. Adjacent strings are merged, so every boundary between pieces is a fragment's
- * quote (which `SecretScrubber.scrubText` relies on).
+ * call's other payloads. Read as a string it is the whole text; sent, its pieces are written into
+ * the worker's body buffer (`bodyBytes`), without first building the text as a string. Adjacent
+ * strings are merged, so every boundary between pieces is a fragment's quote (which
+ * `SecretScrubber.scrubText` relies on).
  */
-export class JsonText {
+export class JsonText implements BodyParts {
   readonly pieces: readonly Piece[];
   /** The text's length in UTF-16 code units, as `String#length` counts it. */
   readonly length: number;
-  private body?: Blob;
 
   constructor(pieces: Array<Piece | JsonText>) {
     const out: Piece[] = [];
@@ -81,23 +82,9 @@ export class JsonText {
     return n;
   }
 
-  /** The text as a request body (UTF-8), made once. */
-  blob(): Blob {
-    return (this.body ??= new Blob(this.pieces.map((p) => (typeof p === "string" ? p : p.bytes))));
-  }
-
-  /** The UTF-8 bytes of the text. */
-  bytes(): Bytes {
-    const out = Buffer.allocUnsafe(this.byteLength) as Bytes;
-    let at = 0;
-    for (const p of this.pieces) {
-      if (typeof p === "string") at += out.write(p, at);
-      else {
-        out.set(p.bytes, at);
-        at += p.bytes.length;
-      }
-    }
-    return out;
+  /** The text as a request body: its strings, and its fragments' UTF-8 bytes. */
+  get parts(): Array<string | Uint8Array> {
+    return this.pieces.map((p) => (typeof p === "string" ? p : p.bytes));
   }
 
   /** A text of each item, in `[a,b]` (or another separator and brackets). */

@@ -239,7 +239,7 @@ export class LangfuseSink extends QueuedSink<ProjectEvents> {
         const meta = JSON.stringify({ batch_size: chunk.length, sdk_integration: "litellm", sdk_name: "litellm-rust", sdk_version: VERSION, public_key: publicKey });
         const text = await deliver(`${host}/api/public/ingestion`, {
           headers: { "content-type": "application/json", authorization: auth, "x-langfuse-sdk-name": "litellm-rust", "x-langfuse-sdk-version": VERSION, "x-langfuse-public-key": publicKey },
-          body: JsonText.list(chunk, `{"batch":[`, ",", `],"metadata":${meta}}`).blob(),
+          body: JsonText.list(chunk, `{"batch":[`, ",", `],"metadata":${meta}}`),
         });
         this.reportRejected(text);
       }

@@ -2,8 +2,10 @@ import { S3Client } from "bun";
 import type { GatewayConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { AWS_CHAIN_ENV, resolveAwsCredentials } from "../providers/aws/credentials.ts";
+import { bodyBytes } from "./body.ts";
 import { sendAux } from "./http.ts";
 import { deliverEach, pendingSize, QueuedSink, type Pending } from "./hub.ts";
+import type { JsonText } from "./json-text.ts";
 import type { LoggedCall } from "./logged-call.ts";
 import { loggingId } from "./payload.ts";
 import { BatchQueue, SendError, type QueueStats } from "./queue.ts";
@@ -14,7 +16,7 @@ type Params = Record<string, unknown>;
 interface S3Object {
   key: string;
   filename: string;
-  body: Blob;
+  body: JsonText;
 }
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
@@ -85,7 +87,7 @@ export class S3Sink extends QueuedSink<S3Object> {
     if (flag(this.p.s3_use_key_prefix) && p.metadata.user_api_key_alias) parts.push(p.metadata.user_api_key_alias);
     const prefix = parts.length ? `${parts.join("/")}/` : "";
     const start = call.rec.req.startMs;
-    return { key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), body: call.payloadText().blob() };
+    return { key: s3ObjectKey(str(this.p.s3_path), prefix, start, p.id), filename: downloadName(start, p.id), body: call.payloadText() };
   }
 
   /** Credentials as LiteLLM's S3 logger gets them: the s3_aws_* params, else AWS's default chain. */
@@ -124,7 +126,7 @@ export class S3Sink extends QueuedSink<S3Object> {
     const client = await this.client();
     await deliverEach(batch, UPLOAD_CONCURRENCY, (p) => {
       const o = this.out(p);
-      return client.write(o.key, o.body, { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` });
+      return client.write(o.key, bodyBytes(o.body), { type: "application/json", contentDisposition: `inline; filename="${o.filename}"` });
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { BodyParts } from "../body.ts";
 import { JsonText } from "../json-text.ts";
 import type { AttrValue, SpanData, SpanEvent, TraceBatchInfo } from "./span.ts";
 
@@ -131,10 +132,10 @@ class Writer {
     this.view(4).setUint32(0, v, true);
   }
 
-  /** The parts as one Blob: copied once, where fetch would copy a byte array body again. */
-  blob(): Blob {
+  /** The parts as a request body (see `bodyBytes`): copied once, where `finish` and fetch would copy them twice. */
+  body(): BodyParts {
     this.seal();
-    return new Blob(this.parts as Array<Uint8Array<ArrayBuffer>>);
+    return { parts: this.parts };
   }
 
   finish(): Uint8Array {
@@ -210,9 +211,9 @@ export function encodeTraceRequest(spans: SpanData[], info: TraceBatchInfo): Uin
   return traceRequest(spans, info).finish();
 }
 
-/** The same request as a Blob (a request body). */
-export function encodeTraceRequestBlob(spans: SpanData[], info: TraceBatchInfo): Blob {
-  return traceRequest(spans, info).blob();
+/** The same request as a request body's parts. */
+export function encodeTraceRequestBody(spans: SpanData[], info: TraceBatchInfo): BodyParts {
+  return traceRequest(spans, info).body();
 }
 
 function traceRequest(spans: SpanData[], info: TraceBatchInfo): Writer {

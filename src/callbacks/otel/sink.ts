@@ -7,7 +7,7 @@ import { BatchQueue, type QueueStats } from "../queue.ts";
 import { envCount, envNumber, type EventFilter } from "../settings.ts";
 import { exportGrpc } from "./grpc.ts";
 import { encodeTraceRequestJson } from "./json.ts";
-import { encodeTraceRequest, encodeTraceRequestBlob } from "./protobuf.ts";
+import { encodeTraceRequest, encodeTraceRequestBody } from "./protobuf.ts";
 import type { AttrValue, SpanData, TraceBatchInfo } from "./span.ts";
 import { spansOf } from "./spans.ts";
 
@@ -151,7 +151,7 @@ export class OtelSink extends QueuedSink<SpanData[]> {
     const proto = o.protocol !== "http/json";
     const headers: Record<string, string> = { ...o.headers, "content-type": proto ? "application/x-protobuf" : "application/json" };
     if (o.protocol === "http/protobuf" && !o.gzip) {
-      await deliver(o.endpoint!, { headers, body: encodeTraceRequestBlob(spans, o.info) }, o.timeoutMs);
+      await deliver(o.endpoint!, { headers, body: encodeTraceRequestBody(spans, o.info) }, o.timeoutMs);
       return;
     }
     const bytes: Uint8Array<ArrayBuffer> = proto ? (encodeTraceRequest(spans, o.info) as Uint8Array<ArrayBuffer>) : new TextEncoder().encode(encodeTraceRequestJson(spans, o.info));
