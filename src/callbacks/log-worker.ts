@@ -1,5 +1,6 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
+import { BodyRing } from "./body-ring.ts";
 import { secrets } from "../redaction.ts";
 import type { QueueStats } from "./queue.ts";
 import { ship, type Shipped } from "./snapshot.ts";
@@ -12,9 +13,9 @@ import type { FromWorker, ToWorker } from "./worker-protocol.ts";
  */
 const MAX_IN_FLIGHT_CALLS = 2000;
 /**
- * Request bodies cross to the worker through one shared ring of this size (also the bound on the
- * bytes in flight): copying into memory already mapped costs the request thread a memcpy, where a
- * posted byte array costs a fresh allocation and its page faults (~3x the time for 256 KB).
+ * Request bodies cross to the worker through one ring of this size (also the bound on the bytes in
+ * flight; see BodyRing): copying into memory already mapped costs the request thread a memcpy,
+ * where a posted byte array costs a fresh allocation and its page faults (~3x the time for 256 KB).
  */
 const RING_BYTES = 64 * 1024 * 1024;
 
@@ -33,7 +34,7 @@ export class LogWorker {
   private secretsVersion = -1;
   private readonly sent = { calls: 0, bytes: 0 };
   private readonly taken = { calls: 0, bytes: 0 };
-  private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
+  private readonly ring = new BodyRing(RING_BYTES);
   /** Where the next body goes in the ring. */
   private head = 0;
   /** Calls recorded, their ring space reserved, not yet shipped. */
@@ -62,7 +63,7 @@ export class LogWorker {
     };
     this.w.onerror = (e) => log.error("logging worker failed", { error: e.message });
     (this.w as Worker & { unref?: () => void }).unref?.();
-    this.post({ ...init, ring: this.ring.buffer as SharedArrayBuffer });
+    this.post({ ...init, ring: this.ring.handle });
   }
 
   private post(m: ToWorker): void {
@@ -103,7 +104,7 @@ export class LogWorker {
       let shipped: Shipped;
       try {
         shipped = ship(rec);
-        this.ring.set(shipped.raw, at);
+        this.ring.write(at, shipped.raw);
       } catch (e) {
         release();
         this.sent.calls--;
@@ -131,9 +132,11 @@ export class LogWorker {
   /** Lets the worker deliver what it holds for at most `deadlineMs`, then ends it. */
   async close(deadlineMs: number): Promise<void> {
     this.shipWaiting();
-    const done = new Promise<void>((r) => (this.closed = r));
+    const done = new Promise<boolean>((r) => (this.closed = () => r(true)));
     this.post({ t: "close", deadlineMs });
-    await Promise.race([done, Bun.sleep(deadlineMs + 1000)]);
+    const clean = await Promise.race([done, Bun.sleep(deadlineMs + 1000).then(() => false)]);
     this.w.terminate();
+    // A worker that did not answer may still be reading the ring: its memory then stays mapped.
+    if (clean) this.ring.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { RingHandle } from "./body-ring.ts";
 import type { DynamicContext } from "./dynamic.ts";
 import type { LoggingPolicy } from "./logged-call.ts";
 import type { SinkPlan } from "./plans.ts";
@@ -6,7 +7,7 @@ import type { Shipped } from "./snapshot.ts";
 
 /** Messages from the gateway to its logging worker. */
 export type ToWorker =
-  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean }; ring: SharedArrayBuffer }
+  | { t: "init"; plans: SinkPlan[]; policy: Omit<LoggingPolicy, "scrubber">; dyn: DynamicContext; log: { json: boolean; debug: boolean }; ring: RingHandle }
   | { t: "secrets"; values: string[] }
   /**
    * A finished call: its raw body is `len` bytes at `at` in the shared ring; `cost` is what the

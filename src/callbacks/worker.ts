@@ -5,6 +5,7 @@
 import type { RequestBody } from "../gateway/request-body.ts";
 import { Logger } from "../log.ts";
 import { lowerThreadPriority } from "./background.ts";
+import { ringReader } from "./body-ring.ts";
 import { DatadogSink } from "./datadog.ts";
 import { GcsSink } from "./gcs.ts";
 import { GenericApiSink } from "./generic-api.ts";
@@ -99,7 +100,7 @@ setInterval(report, REPORT_EVERY_MS);
 /** A call whose streamed answer is the next message. */
 let awaitingAnswer: { meta: string; body: RequestBody; cost: number } | undefined;
 /** The ring request bodies arrive in (see LogWorker). */
-let ring: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+let ring: (at: number, len: number) => Uint8Array = () => new Uint8Array(0);
 const taken = { calls: 0, bytes: 0 };
 let ackTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -125,7 +126,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   }
   switch (m.t) {
     case "init": {
-      ring = new Uint8Array(m.ring);
+      ring = ringReader(m.ring);
       const log = new Logger(m.log.json, m.log.debug);
       hub = new CallbackHub(m.plans.map((p) => makeSink(p, m.dyn.env, stats, log)), { ...m.policy, scrubber }, m.dyn, stats, log);
       break;
@@ -135,7 +136,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       break;
     case "call": {
       // Read before the ring space is acknowledged: the gateway reuses it after.
-      const body = bodyOf(ring.subarray(m.at, m.at + m.len));
+      const body = bodyOf(ring(m.at, m.len));
       if (m.streamed) {
         awaitingAnswer = { meta: m.meta, body, cost: m.cost };
         break;
