@@ -63,7 +63,7 @@ interface Variant {
  * over direct) with the bench's small prompt and a 256 KB one, and 50 concurrent (req/s). The
  * "÷ no callbacks" columns of the serial rows are the median over rounds of each round's ratio.
  */
-export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; baseline?: GatewayCommand; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
+export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct: Subject; gw: GatewayCommand; baseline?: GatewayCommand; only?: string[]; ctx: ShapeCtx; logDir: string; log: (s: string) => void }): Promise<string> {
   const procs: Proc[] = [];
   const server = async (name: string, stall: boolean) => {
     const port = freePort();
@@ -72,11 +72,12 @@ export async function sinkOverhead(opts: { rounds: number; fakes: Fakes; direct:
     await waitHttp(proc, `http://127.0.0.1:${port}/__count`);
     return `http://127.0.0.1:${port}`;
   };
+  const wanted = (id: string) => id === "off" || !opts.only || opts.only.includes(id);
   const variants: Variant[] = [
     { id: "off", label: "no callbacks" },
-    { id: "on", label: "every callback + Slack alerting", endpoint: await server("sinks", false) },
-    { id: "down", label: "every one down (connection refused)", endpoint: DEAD },
-    { id: "stalled", label: "every one stalled (never answers)", endpoint: await server("sinks-stalled", true) },
+    ...(wanted("on") ? [{ id: "on", label: "every callback + Slack alerting", endpoint: await server("sinks", false) }] : []),
+    ...(wanted("down") ? [{ id: "down", label: "every one down (connection refused)", endpoint: DEAD }] : []),
+    ...(wanted("stalled") ? [{ id: "stalled", label: "every one stalled (never answers)", endpoint: await server("sinks-stalled", true) }] : []),
   ];
   // With a baseline binary every variant runs twice, interleaved in the same rounds: its rows are labelled "baseline:".
   if (opts.baseline) variants.push(...variants.map((v) => ({ ...v, id: `base-${v.id}`, label: `baseline: ${v.label}`, gw: opts.baseline, off: "base-off" })));
@@ -145,7 +146,10 @@ function addedByRound(r: Results, tag: string, id: string, p = "p50"): number[] 
 
 const added = (r: Results, tag: string, id: string, p = "p50") => median(addedByRound(r, tag, id, p));
 
-/** `bun scripts/bench/sinks.ts [--source] [--rounds N] [--baseline BIN]`: this part alone (the full run includes it); `--baseline` measures another binary (e.g. a build of main) in the same rounds. */
+/**
+ * `bun scripts/bench/sinks.ts [--source] [--rounds N] [--baseline BIN] [--only on,down,stalled]`: this part alone (the full run
+ * includes it); `--baseline` measures another binary (e.g. a build of main) in the same rounds; `--only` keeps those variants (and no callbacks).
+ */
 if (import.meta.main) {
   const { mkdirSync } = await import("node:fs");
   const { startFakes, directSubject, ROOT } = await import("./subjects.ts");
@@ -162,7 +166,8 @@ if (import.meta.main) {
   try {
     const fakes = await startFakes(logDir);
     const baseline: GatewayCommand | undefined = args.includes("--baseline") ? { cmd: [args[args.indexOf("--baseline") + 1]!], label: args[args.indexOf("--baseline") + 1]! } : undefined;
-    const md = await sinkOverhead({ rounds, fakes, direct: directSubject(fakes), gw, baseline, ctx: { dir, d: { serialS: 2, c50S: 3, rateS: 4 } }, logDir, log: (s) => process.stderr.write(`${s}\n`) });
+    const only = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : undefined;
+    const md = await sinkOverhead({ rounds, fakes, direct: directSubject(fakes), gw, baseline, only, ctx: { dir, d: { serialS: 2, c50S: 3, rateS: 4 } }, logDir, log: (s) => process.stderr.write(`${s}\n`) });
     console.log(`gateway: ${gw.label}${baseline ? ` (baseline: ${baseline.label})` : ""}, ${rounds} rounds, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}\n\n${md}`);
   } finally {
     await stopAll();
