@@ -8,8 +8,8 @@ const MAX_SHARED_BYTES = 32 * 1024 * 1024;
 let shared = Buffer.allocUnsafeSlow(0) as Buffer<ArrayBuffer>;
 
 /**
- * The body's bytes, written into one buffer the logging worker reuses for every delivery, valid
- * until the next call: only for consumers that copy their input before they return (Bun's `fetch`
+ * The body's bytes, written into one buffer the logging worker reuses for every delivery (and for
+ * searching a text's UTF-8, see SecretScrubber), valid until the next call: only for consumers that copy their input before they return (Bun's `fetch`
  * and `S3Client.write` copy a byte-array body when called; tests/unit/callbacks/body.test.ts holds
  * them to it). A Blob or a fresh array per body was new memory, and its page faults, for every
  * sink and batch: over 1 MB per call carrying a 256 KB prompt.

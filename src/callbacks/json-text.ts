@@ -1,21 +1,19 @@
 import type { BodyParts } from "./body.ts";
 
-type Bytes = Buffer<ArrayBuffer>;
-
 /** Strings this long are serialized once per call and shared (see `LargeStrings`). */
 export const LARGE_STRING = 4096;
 
 /**
- * The JSON of one long string (a prompt), serialized once per call; its UTF-8 bytes are made once,
- * the first time a payload carrying it is sent.
+ * The JSON of one long string (a prompt), serialized once per call. Sent, it is written as UTF-8
+ * straight into the body buffer (`bodyBytes`): no copy of its own is kept.
  */
 export class Fragment {
-  private utf8?: Bytes;
+  private utf8Length?: number;
 
   constructor(readonly json: string) {}
 
-  get bytes(): Bytes {
-    return (this.utf8 ??= Buffer.from(this.json) as Bytes);
+  get byteLength(): number {
+    return (this.utf8Length ??= Buffer.byteLength(this.json));
   }
 }
 
@@ -78,13 +76,13 @@ export class JsonText implements BodyParts {
 
   get byteLength(): number {
     let n = 0;
-    for (const p of this.pieces) n += typeof p === "string" ? Buffer.byteLength(p) : p.bytes.length;
+    for (const p of this.pieces) n += typeof p === "string" ? Buffer.byteLength(p) : p.byteLength;
     return n;
   }
 
-  /** The text as a request body: its strings, and its fragments' UTF-8 bytes. */
-  get parts(): Array<string | Uint8Array> {
-    return this.pieces.map((p) => (typeof p === "string" ? p : p.bytes));
+  /** The text as a request body's parts (its strings and its fragments' JSON). */
+  get parts(): string[] {
+    return this.pieces.map((p) => (typeof p === "string" ? p : p.json));
   }
 
   /** A text of each item, in `[a,b]` (or another separator and brackets). */

@@ -1,4 +1,5 @@
 import { maskSecret } from "../redaction.ts";
+import { bodyBytes } from "./body.ts";
 import { JsonText, type Fragment } from "./json-text.ts";
 import type { StandardLoggingMetadata, StandardLoggingPayload } from "./payload.ts";
 
@@ -107,7 +108,7 @@ export class SecretScrubber {
   private clean(p: string | Fragment): boolean {
     if (typeof p === "string") return this.scrub(p) === p;
     if (this.cleanFragments.has(p)) return true;
-    const bytes = p.bytes;
+    const bytes = bodyBytes({ parts: [p.json] });
     if (this.encoded!.some((b) => bytes.includes(b))) return false;
     this.cleanFragments.add(p);
     return true;
@@ -116,7 +117,7 @@ export class SecretScrubber {
   scrub(text: string): string {
     if (!this.secrets.length) return text;
     if (this.encoded && text.length >= BYTE_SEARCH_FROM) {
-      const bytes = Buffer.from(text);
+      const bytes = bodyBytes({ parts: [text] });
       if (!this.encoded.some((b) => bytes.includes(b))) return text;
     }
     let out = text;

@@ -113,17 +113,17 @@ export interface Shipped {
   chunks?: Uint8Array;
 }
 
-const decoder = new TextDecoder();
-
 /**
  * In the logging worker, the body the logs read, taken from the bytes before their place in the
  * ring is given back: parsed whole (the payloads read every field of it), so the bytes need no copy
- * of their own. Bytes that do not parse whole (a member the gateway forwarded unread may be
+ * of their own. `Response#json` parses the bytes without first making the whole text a string of
+ * its own (measured on a 256 KB prompt: half the CPU and the page faults of decoding, then
+ * `JSON.parse`). Bytes that do not parse whole (a member the gateway forwarded unread may be
  * invalid) are copied and read member by member, as on the gateway's side.
  */
-export function bodyOf(bytes: Uint8Array): RequestBody {
+export async function bodyOf(bytes: Uint8Array): Promise<RequestBody> {
   try {
-    const v = JSON.parse(decoder.decode(bytes)) as unknown;
+    const v = (await new Response(bytes as Uint8Array<ArrayBuffer>).json()) as unknown;
     if (typeof v === "object" && v !== null && !Array.isArray(v)) return RequestBody.parsed(v as Record<string, unknown>, bytes.byteLength);
   } catch {
     /* read member by member below */

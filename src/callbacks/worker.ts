@@ -114,20 +114,32 @@ function took(bytes: number): void {
   }, ACK_MS);
 }
 
+let log = new Logger(false, false);
+/**
+ * Calls and streamed answers are handled one after another, in the order they came: a body is read
+ * asynchronously, and a streamed answer belongs to the call posted just before it.
+ */
+let inOrder: Promise<void> = Promise.resolve();
+function inTurn(step: () => Promise<void> | void): void {
+  inOrder = inOrder.then(step).catch((e: unknown) => log.warn("logging callbacks: a finished call could not be logged", { error: (e as Error).message }));
+}
+
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   if (m instanceof Uint8Array) {
-    if (awaitingAnswer) {
-      hub?.record(restoreRecord({ ...awaitingAnswer, chunks: m }));
-      took(awaitingAnswer.cost);
-    }
-    awaitingAnswer = undefined;
+    inTurn(() => {
+      const call = awaitingAnswer;
+      awaitingAnswer = undefined;
+      if (!call) return;
+      took(call.cost);
+      hub?.record(restoreRecord({ ...call, chunks: m }));
+    });
     return;
   }
   switch (m.t) {
     case "init": {
       ring = ringReader(m.ring);
-      const log = new Logger(m.log.json, m.log.debug);
+      log = new Logger(m.log.json, m.log.debug);
       hub = new CallbackHub(m.plans.map((p) => makeSink(p, m.dyn.env, stats, log)), { ...m.policy, scrubber }, m.dyn, stats, log);
       break;
     }
@@ -135,22 +147,27 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       scrubber.use(m.values);
       break;
     case "call": {
-      // Read before the ring space is acknowledged: the gateway reuses it after.
-      const body = bodyOf(ring(m.at, m.len));
-      if (m.streamed) {
-        awaitingAnswer = { meta: m.meta, body, cost: m.cost };
-        break;
-      }
-      took(m.cost);
-      hub?.record(restoreRecord({ meta: m.meta, body }));
+      const bytes = ring(m.at, m.len);
+      inTurn(async () => {
+        // Read before the ring space is acknowledged: the gateway reuses it after.
+        const body = await bodyOf(bytes);
+        if (m.streamed) {
+          awaitingAnswer = { meta: m.meta, body, cost: m.cost };
+          return;
+        }
+        took(m.cost);
+        hub?.record(restoreRecord({ meta: m.meta, body }));
+      });
       break;
     }
     case "flush":
+      await inOrder;
       await hub?.flush();
       report();
       post({ t: "flushed", id: m.id });
       break;
     case "close":
+      await inOrder;
       await hub?.close(m.deadlineMs);
       report();
       post({ t: "closed" });

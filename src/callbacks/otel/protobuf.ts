@@ -5,11 +5,12 @@ import type { AttrValue, SpanData, SpanEvent, TraceBatchInfo } from "./span.ts";
 /**
  * The protobuf encoding of OTLP's `ExportTraceServiceRequest` (opentelemetry-proto, trace/v1),
  * written by hand: only the fields the gateway sets. Small fields go into a scratch buffer; large
- * byte strings and nested messages are kept as parts and joined once in `finish` (or `blob`), so a long
- * attribute (a prompt) is copied once however deep it sits.
+ * byte strings, nested messages and a JsonText's fragments (as strings) are kept as parts and
+ * written once, into the request's body (`body`) or one array (`finish`), so a long attribute (a
+ * prompt) is copied once however deep it sits.
  */
 class Writer {
-  private readonly parts: Uint8Array[] = [];
+  private readonly parts: Array<Uint8Array | string> = [];
   private buf = new Uint8Array(128);
   private pos = 0;
   /** Bytes written so far. */
@@ -58,12 +59,19 @@ class Writer {
     this.append(b);
   }
 
-  /** A JsonText as a string field: its fragments' bytes are taken as they are, not encoded again. */
+  /** A JsonText as a string field: its fragments stay strings, encoded only where the request's bytes are written. */
   text(field: number, t: JsonText): void {
     if (!t.length) return;
     this.tag(field, 2);
     this.varint(t.byteLength);
-    for (const p of t.pieces) this.append(typeof p === "string" ? encoder.encode(p) : p.bytes);
+    for (const p of t.pieces) {
+      if (typeof p === "string") this.append(encoder.encode(p));
+      else {
+        this.seal();
+        this.parts.push(p.json);
+        this.length += p.byteLength;
+      }
+    }
   }
 
   private append(b: Uint8Array): void {
@@ -132,7 +140,7 @@ class Writer {
     this.view(4).setUint32(0, v, true);
   }
 
-  /** The parts as a request body (see `bodyBytes`): copied once, where `finish` and fetch would copy them twice. */
+  /** The parts as a request body (see `bodyBytes`). */
   body(): BodyParts {
     this.seal();
     return { parts: this.parts };
@@ -140,12 +148,14 @@ class Writer {
 
   finish(): Uint8Array {
     this.seal();
-    if (this.parts.length === 1) return this.parts[0]!;
-    const out = new Uint8Array(this.length);
+    const out = Buffer.allocUnsafe(this.length);
     let at = 0;
     for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
+      if (typeof p === "string") at += out.write(p, at);
+      else {
+        out.set(p, at);
+        at += p.length;
+      }
     }
     return out;
   }

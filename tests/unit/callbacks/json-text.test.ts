@@ -78,16 +78,31 @@ describe("JsonText: a payload's long strings serialized once and shared", () => 
     expect(decodeTraceRequest(proto)[0]!.attributes["gen_ai.input.messages"]).toBe(JSON.stringify(value.messages));
   });
 
-  test("bodyOf: a body parsed whole reads as the gateway's lazy view; one that does not parse whole still reads member by member", () => {
+  test("bodyOf: a body parsed whole reads as the gateway's lazy view; one that does not parse whole still reads member by member", async () => {
     const bytes = Buffer.from(JSON.stringify(value));
-    const body = bodyOf(bytes);
+    const body = await bodyOf(bytes);
     expect(body.view).toEqual(value);
     expect(body.size).toBe(bytes.byteLength);
     const broken = Buffer.from(`{"model":"m","messages":[{"role":"user","content":"\\q"}],"user":"u"}`);
-    const partial = bodyOf(broken);
+    const partial = await bodyOf(broken);
     expect(partial.view.model).toBe("m");
     expect(partial.view.user).toBe("u");
     expect(partial.view.messages).toBeUndefined();
     expect(partial.size).toBe(broken.byteLength);
+  });
+
+  test("bodyOf reads bytes as TextDecoder and JSON.parse do: a byte-order mark, invalid UTF-8, escaped lone surrogates, duplicate keys, __proto__, big numbers, deep nesting", async () => {
+    const texts = [
+      `\uFEFF{"a":"b"}`,
+      `{"s":"\\ud800 and \\udfff","n":12345678901234567890,"f":1e400,"a":1,"a":2,"__proto__":{"x":1}}`,
+      `{"deep":${"[".repeat(500)}${"]".repeat(500)}}`,
+    ];
+    const bodies = [...texts.map((t) => Buffer.from(t)), Buffer.concat([Buffer.from(`{"bad":"`), Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82]), Buffer.from(`"}`)])];
+    for (const bytes of bodies) {
+      const expected = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+      const got = (await bodyOf(bytes)).view;
+      expect(JSON.stringify(got)).toBe(JSON.stringify(expected));
+      expect(Object.keys(got)).toEqual(Object.keys(expected as object));
+    }
   });
 });
