@@ -5,17 +5,17 @@ import { dlopen, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
  * worker views each body there on its own), or, where the libc calls are not available, a
  * SharedArrayBuffer.
  */
-export type RingHandle = { address: number; bytes: number } | SharedArrayBuffer;
+export type RingHandle = { address: number } | SharedArrayBuffer;
 
 interface Libc {
-  mmap(addr: null, len: number, prot: number, flags: number, fd: number, off: number): Pointer | null;
+  /** A failed call gives MAP_FAILED, (void *)-1, as a bigint. */
+  mmap(addr: null, len: number, prot: number, flags: number, fd: number, off: number): Pointer | bigint | null;
   munmap(addr: Pointer, len: number): number;
   memcpy(dst: number, src: Uint8Array, len: number): unknown;
 }
 
 const PROT_READ_WRITE = 3;
 const MAP_PRIVATE_ANONYMOUS = 0x22;
-const MAP_FAILED = -1;
 
 function linuxLibc(): Libc | undefined {
   if (process.platform !== "linux") return undefined;
@@ -52,10 +52,10 @@ export class BodyRing {
   ) {
     const libc = mapped ? linuxLibc() : undefined;
     const address = libc?.mmap(null, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0);
-    if (libc && address && Number(address) !== MAP_FAILED) {
+    if (libc && typeof address === "number" && address > 0) {
       this.libc = libc;
       this.address = address;
-      this.handle = { address: Number(address), bytes: size };
+      this.handle = { address };
     } else {
       const sab = new SharedArrayBuffer(size);
       this.shared = new Uint8Array(sab);

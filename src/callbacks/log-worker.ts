@@ -1,7 +1,7 @@
 import type { CallRecord } from "../gateway/types.ts";
 import type { Logger } from "../log.ts";
-import { BodyRing } from "./body-ring.ts";
 import { secrets } from "../redaction.ts";
+import { BodyRing } from "./body-ring.ts";
 import type { QueueStats } from "./queue.ts";
 import { ship, type Shipped } from "./snapshot.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
