@@ -67,7 +67,7 @@ export class BodyRing {
   write(at: number, bytes: Uint8Array): void {
     if (!bytes.byteLength) return;
     if (this.shared) this.shared.set(bytes, at);
-    else this.libc!.memcpy(Number(this.address) + at, bytes, bytes.byteLength);
+    else this.libc!.memcpy(this.address! + at, bytes, bytes.byteLength);
   }
 
   /** Gives the memory back; only once the worker reading it has ended. */

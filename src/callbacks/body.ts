@@ -9,9 +9,9 @@ let shared = Buffer.allocUnsafeSlow(0) as Buffer<ArrayBuffer>;
 
 /**
  * The body's bytes, written into one buffer the logging worker reuses for every delivery (and for
- * searching a text's UTF-8, see SecretScrubber), valid until the next call: only for consumers that copy their input before they return (Bun's `fetch`
- * and `S3Client.write` copy a byte-array body when called; tests/unit/callbacks/body.test.ts holds
- * them to it). A Blob or a fresh array per body was new memory, and its page faults, for every
+ * searching a text's UTF-8, see SecretScrubber), valid until the next call: only for consumers that
+ * copy their input before they return (Bun's `fetch` and `S3Client.write` copy a byte-array body
+ * when called; tests/unit/callbacks/body.test.ts holds them to it). A Blob or a fresh array per body was new memory, and its page faults, for every
  * sink and batch: over 1 MB per call carrying a 256 KB prompt.
  */
 export function bodyBytes(b: BodyParts): Buffer<ArrayBuffer> {
@@ -25,13 +25,18 @@ export function bodyBytes(b: BodyParts): Buffer<ArrayBuffer> {
       out = Buffer.allocUnsafeSlow(exact) as Buffer<ArrayBuffer>;
     } else shared = out = Buffer.allocUnsafeSlow(Math.min(MAX_SHARED_BYTES, Math.max(bound, out.length * 2))) as Buffer<ArrayBuffer>;
   }
+  return out.subarray(0, writeParts(out, b.parts));
+}
+
+/** Writes the parts one after another from the start of `out` (room for their UTF-8); returns the bytes written. */
+export function writeParts(out: Buffer, parts: BodyParts["parts"]): number {
   let at = 0;
-  for (const p of b.parts) {
+  for (const p of parts) {
     if (typeof p === "string") at += out.write(p, at);
     else {
       out.set(p, at);
       at += p.length;
     }
   }
-  return out.subarray(0, at);
+  return at;
 }

@@ -1,4 +1,4 @@
-import type { BodyParts } from "../body.ts";
+import { writeParts, type BodyParts } from "../body.ts";
 import { JsonText } from "../json-text.ts";
 import type { AttrValue, SpanData, SpanEvent, TraceBatchInfo } from "./span.ts";
 
@@ -149,14 +149,7 @@ class Writer {
   finish(): Uint8Array {
     this.seal();
     const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      if (typeof p === "string") at += out.write(p, at);
-      else {
-        out.set(p, at);
-        at += p.length;
-      }
-    }
+    writeParts(out, this.parts);
     return out;
   }
 }
